@@ -1,0 +1,1 @@
+"""District PPM: Process and Performance Management for school districts."""

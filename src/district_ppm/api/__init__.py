@@ -1,0 +1,1 @@
+"""The GraphQL edge: schema assembly, context, permissions, errors, limits."""

@@ -1,0 +1,92 @@
+"""Translates every GraphQL error, once, into the contract's shape.
+
+- DomainError raised anywhere: its code and field pass through.
+- Errors from graphql-core itself (syntax, validation, variable coercion): BAD_INPUT with the
+  input path when one can be read off the error, or LIMIT_EXCEEDED for the token limit.
+- Anything else is an internal error: logged with the request id and masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import structlog
+from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
+from strawberry.extensions import SchemaExtension
+
+from district_ppm.api.errors import DomainError
+
+log = structlog.get_logger(__name__)
+
+# graphql-core 3.3: "Variable '$input' has invalid value at .values[3].value: ..."
+_VARIABLE_ERROR = re.compile(
+    r"^Variable '\$(?P<name>\w+)' (?:has|got) invalid value(?: at (?P<path>[^:\s]+))?"
+)
+_INDEX = re.compile(r"\[(\d+)\]")
+INTERNAL_MESSAGE = "Internal server error; it has been logged."
+
+
+def _argument_names(document: DocumentNode | None) -> dict[str, str]:
+    """Variable name -> the argument it is passed to (``$i`` used as ``input: $i``)."""
+    names: dict[str, str] = {}
+    if document is None:
+        return names
+
+    class _Arguments(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_args: object) -> None:
+            if isinstance(node.value, VariableNode):
+                names.setdefault(node.value.name.value, node.name.value)
+
+    visit(document, _Arguments())
+    return names
+
+
+def _field_from_variable_error(message: str, document: DocumentNode | None) -> str | None:
+    match = _VARIABLE_ERROR.match(message)
+    if not match:
+        return None
+    name = match.group("name")
+    # Report the path of the input as the schema names it, whatever the client called $vars.
+    root = _argument_names(document).get(name, name)
+    return _INDEX.sub(r".\1", root + (match.group("path") or ""))
+
+
+def contract_error(error: GraphQLError, document: DocumentNode | None = None) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions = original.extensions
+    elif original is not None and not isinstance(original, GraphQLError):
+        log.error("graphql.internal_error", path=error.path, exc_info=original)
+        return GraphQLError(
+            INTERNAL_MESSAGE,
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL"},
+        )
+    elif error.extensions and "code" in error.extensions:
+        return error
+    elif "tokens" in error.message and "Parsing aborted" in error.message:
+        extensions = {"code": "LIMIT_EXCEEDED"}
+    else:
+        extensions = {"code": "BAD_INPUT"}
+        field = _field_from_variable_error(error.message, document)
+        if field:
+            extensions["field"] = field
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=extensions,
+    )
+
+
+class ErrorContract(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and result.errors:
+            document = self.execution_context.graphql_document
+            result.errors = [contract_error(error, document) for error in result.errors]

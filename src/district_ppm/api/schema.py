@@ -1,0 +1,44 @@
+"""The schema: each area's queries and mutations merged in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
+
+from district_ppm.api.error_contract import ErrorContract
+from district_ppm.api.limits import api_validation_rules
+from district_ppm.config import Settings
+from district_ppm.schools.schema import SchoolMutations, SchoolQueries
+from district_ppm.tenancy.schema import TenancyQueries
+
+QUERY_TYPES: tuple[type, ...] = (TenancyQueries, SchoolQueries)
+MUTATION_TYPES: tuple[type, ...] = (SchoolMutations,)
+
+Query = merge_types("Query", QUERY_TYPES)
+Mutation = merge_types("Mutation", MUTATION_TYPES)
+
+
+class Schema(strawberry.Schema):
+    def process_errors(self, errors: Any, execution_context: Any = None) -> None:
+        """ErrorContract logs internal errors once, with the request id; nothing to add."""
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    # Extensions are classes or zero-argument factories: Strawberry makes fresh instances
+    # per operation, so no state is shared between concurrent requests.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorContract,
+        lambda: MaxTokensLimiter(max_token_count=settings.max_query_tokens),
+        lambda: ParserCache(maxsize=512),
+        api_validation_rules(
+            settings.max_query_depth, settings.max_query_aliases, settings.max_query_cost
+        ),
+    ]
+    if not settings.graphql_introspection:
+        extensions.append(DisableIntrospection)
+    return Schema(query=Query, mutation=Mutation, extensions=extensions)

@@ -1,0 +1,53 @@
+"""Shared GraphQL types: Relay connections and ID parsing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import strawberry
+
+from district_ppm.api.errors import BadInput
+from district_ppm.db.pagination import Page
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+
+def to_connection(page: Page[Any], node: Callable[[Any], T]) -> Connection[T]:
+    return Connection(
+        edges=[Edge(cursor=cursor, node=node(item)) for cursor, item in page.items],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        total_count=page.total_count,
+    )
+
+
+def parse_id(value: str | None, field: str) -> uuid.UUID:
+    """A contract ID (a UUID string) or BAD_INPUT naming ``field``."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise BadInput(field, "is not a valid ID") from None
+
+
+def parse_optional_id(value: str | None, field: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(value, field)

@@ -1,0 +1,108 @@
+"""The one place that builds the Litestar app: GraphQL, health, bulk imports, metrics, logs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
+from litestar.datastructures import State
+from litestar.logging.config import StructLoggingConfig, default_structlog_processors
+from litestar.middleware.logging import LoggingMiddlewareConfig
+from litestar.middleware import AbstractMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
+from litestar.types import Receive, Scope, Send
+from redis.asyncio import Redis
+from strawberry.litestar import make_graphql_controller
+
+from district_ppm.api.context import Context, bearer_token, load_principal
+from district_ppm.api.schema import build_schema
+from district_ppm.config import Settings, get_settings
+from district_ppm.db.engine import create_app_engine, make_sessionmaker
+from district_ppm.health import HealthController
+from district_ppm.imports.routes import ImportController
+
+REQUEST_ID_HEADER = "x-request-id"
+
+
+class RequestIdMiddleware(AbstractMiddleware):
+    """Takes the caller's X-Request-ID (or makes one), binds it to every log line, echoes it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = dict(scope.get("headers", []))
+        supplied = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:64]
+        request_id = supplied or uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+
+        async def send_with_id(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (REQUEST_ID_HEADER.encode(), request_id.encode())
+                )
+            await send(message)  # type: ignore[arg-type]
+
+        try:
+            await self.app(scope, receive, send_with_id)  # type: ignore[arg-type]
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = create_app_engine(settings)
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.redis = redis
+        try:
+            yield
+        finally:
+            await redis.aclose()
+            await engine.dispose()
+
+    async def graphql_context(request: ASGIConnection) -> Context:
+        state: State = request.app.state
+        return Context(
+            sessionmaker=state.sessionmaker,
+            principal=await load_principal(state.sessionmaker, bearer_token(request)),
+            request_id=request.scope.get("state", {}).get("request_id"),
+            client_ip=request.client.host if request.client else None,
+        )
+
+    graphql = make_graphql_controller(
+        build_schema(settings),
+        path="/graphql",
+        graphql_ide="graphiql" if settings.graphql_ide else None,
+        context_getter=graphql_context,
+    )
+    logging = StructlogConfig(
+        structlog_logging_config=StructLoggingConfig(
+            processors=default_structlog_processors(as_json=settings.log_json),
+            log_exceptions="always",
+        ),
+        # Paths and statuses only: bodies hold tenant data and headers hold bearer tokens.
+        middleware_logging_config=LoggingMiddlewareConfig(
+            request_log_fields=("path", "method", "query"),
+            response_log_fields=("status_code",),
+        ),
+    )
+    return Litestar(
+        route_handlers=[graphql, HealthController, ImportController, PrometheusController],
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, PrometheusConfig(app_name="district_ppm").middleware],
+        plugins=[StructlogPlugin(config=logging)],
+        state=State({"settings": settings}),
+        debug=False,
+    )
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""Audit events: who changed what, when, from where, for every mutation."""

@@ -1,0 +1,70 @@
+"""Settings from the environment, every name prefixed with ``DISTRICT_PPM_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTRICT_PPM_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # A user allowed to create the database, its roles and run migrations (the owner).
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/district_ppm"
+    # The restricted role the API and workers use: no superuser, no owner, no BYPASSRLS.
+    app_db_role: str = "district_ppm_app"
+    app_db_password: str = "district_ppm_app"
+    db_pool_size: int = 10
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Dramatiq keys live under this namespace; tests use their own so parallel runs never mix.
+    queue_namespace: str = "district-ppm"
+    graphql_ide: bool = True
+    graphql_introspection: bool = True
+    max_query_depth: int = 10
+    max_query_aliases: int = 20
+    max_query_tokens: int = 5000
+    max_query_cost: int = 50_000
+    log_level: str = "INFO"
+    log_json: bool = True
+    token_ttl_days: int = 365
+    # Where `make run` keeps a PostgreSQL or Redis it had to start itself.
+    local_data_dir: Path = Field(default=PROJECT_ROOT / ".local")
+    outbox_poll_seconds: float = 0.5
+    worker_threads: int = 4
+    # A dead worker's unacknowledged messages return to the queue after this long.
+    worker_heartbeat_ms: int = 60_000
+    # Hour (UTC) of the nightly full recompute of every district.
+    nightly_recompute_hour_utc: int = 7
+
+    @property
+    def admin_url(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def app_url(self) -> URL:
+        return self.admin_url.set(username=self.app_db_role, password=self.app_db_password)
+
+    @property
+    def database_name(self) -> str:
+        name = self.admin_url.database
+        if not name:
+            raise ValueError("DISTRICT_PPM_DATABASE_URL must name a database")
+        return name
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def asyncpg_url(url: URL) -> str:
+    """The SQLAlchemy URL for the asyncpg driver, whatever scheme the user wrote."""
+    return url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)

@@ -1,0 +1,26 @@
+"""Engines and session factories, one per event loop that needs them."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from district_ppm.config import Settings, asyncpg_url
+
+
+def create_app_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """Engine for the restricted application role (RLS applies to every query)."""
+    return create_async_engine(
+        asyncpg_url(settings.app_url),
+        pool_size=pool_size or settings.db_pool_size,
+        max_overflow=5,
+        pool_pre_ping=True,
+    )
+
+
+def create_admin_engine(settings: Settings) -> AsyncEngine:
+    """Engine for the owner role: migrations and platform-operator commands only."""
+    return create_async_engine(asyncpg_url(settings.admin_url), pool_size=2, max_overflow=0)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)

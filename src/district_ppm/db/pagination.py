@@ -1,0 +1,77 @@
+"""Keyset pagination for Relay connections: stable under inserts, no OFFSET scans."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from district_ppm.api.errors import BadInput
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[tuple[str, T]]  # (cursor, item)
+    has_next_page: bool
+    total_count: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.items[-1][0] if self.items else None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps([str(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(columns):
+            raise ValueError
+        return [col.type.python_type(v) for col, v in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise BadInput("after", "is not a cursor from this list") from None
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE_SIZE
+    if not 0 <= first <= MAX_PAGE_SIZE:
+        raise BadInput("first", f"must be between 0 and {MAX_PAGE_SIZE}")
+    return first
+
+
+async def keyset_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    first: int | None,
+    after: str | None,
+) -> Page[Any]:
+    """One page of ``stmt`` (which selects one entity) ordered by the unique key ``order_by``."""
+    size = page_size(first)
+    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    paged = stmt.order_by(*order_by).limit(size + 1)
+    if after:
+        paged = paged.where(tuple_(*order_by) > tuple_(*decode_cursor(after, order_by)))
+    rows = list((await session.scalars(paged)).all())
+    items = [
+        (encode_cursor([getattr(row, col.key) for col in order_by]), row) for row in rows[:size]
+    ]
+    return Page(items=items, has_next_page=len(rows) > size, total_count=total or 0)

@@ -1,0 +1,30 @@
+"""Which import kinds exist, who may run them, and the function that writes each."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from district_ppm.api.context import UnitOfWork
+from district_ppm.tenancy.models import Role
+
+# (unit of work, decoded CSV text) -> rows written. Raises ImportRejected on any bad row.
+ImportFunction = Callable[[UnitOfWork, str], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportKind:
+    name: str
+    roles: frozenset[Role]
+    run: ImportFunction
+
+
+IMPORT_KINDS: dict[str, ImportKind] = {}
+
+
+def register_import(name: str, *roles: Role) -> Callable[[ImportFunction], ImportFunction]:
+    def decorate(run: ImportFunction) -> ImportFunction:
+        IMPORT_KINDS[name] = ImportKind(name=name, roles=frozenset(roles), run=run)
+        return run
+
+    return decorate

@@ -1,0 +1,124 @@
+"""Enqueueing through the outbox, running a job, and the jobs' own bookkeeping."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
+from district_ppm.schools.models import School
+
+
+async def enqueue_job(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    actor_name: str,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str = "district",
+) -> None:
+    """Queue ``actor_name`` for ``district_id`` when the caller's transaction commits.
+
+    While an equal job (same actor and dedupe key) is still waiting, this adds nothing: a burst
+    of writes coalesces into one job.
+    """
+    stmt = insert(OutboxMessage).values(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        actor_name=actor_name,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        attempts=0,
+    )
+    await session.execute(
+        stmt.on_conflict_do_nothing(
+            index_elements=["district_id", "actor_name", "dedupe_key"],
+            index_where=OutboxMessage.dispatched_at.is_(None),
+        )
+    )
+
+
+async def lock_district(session: AsyncSession, district_id: uuid.UUID, purpose: str) -> None:
+    """Serialize one district's recomputes of one kind until the transaction ends."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"{purpose}:{district_id}"},
+    )
+
+
+JobBody = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
+
+
+async def run_job(
+    *,
+    sessionmaker: async_sessionmaker,
+    district_id: uuid.UUID,
+    actor_name: str,
+    message_id: str,
+    body: JobBody,
+) -> None:
+    """Run ``body`` in one tenant transaction under the district's lock, and log the outcome.
+
+    A failure is recorded in its own transaction and re-raised so the broker retries.
+    """
+    started = datetime.now(UTC)
+    try:
+        async with tenant_transaction(sessionmaker, district_id) as session:
+            await lock_district(session, district_id, actor_name)
+            await body(session, district_id)
+            session.add(_run(district_id, actor_name, message_id, started, "succeeded", None))
+            await session.commit()
+    except Exception as error:
+        async with tenant_transaction(sessionmaker, district_id) as session:
+            session.add(_run(district_id, actor_name, message_id, started, "failed", repr(error)))
+            await session.commit()
+        raise
+
+
+def _run(
+    district_id: uuid.UUID, actor_name: str, message_id: str, started: datetime, status: str,
+    error: str | None,
+) -> JobRun:
+    return JobRun(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        actor_name=actor_name,
+        message_id=message_id,
+        status=status,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        error=error,
+    )
+
+
+async def recount_schools(session: AsyncSession, district_id: uuid.UUID) -> None:
+    """The foundation's roll-up: the district's school count, stored with when it was taken."""
+    count = await session.scalar(
+        select(func.count()).select_from(School).where(School.district_id == district_id)
+    )
+    stmt = insert(DistrictStats).values(
+        district_id=district_id, school_count=count or 0, computed_at=func.now()
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["district_id"],
+            set_={"school_count": stmt.excluded.school_count, "computed_at": func.now()},
+        )
+    )
+
+
+async def pending_jobs(*, session: AsyncSession, district_id: uuid.UUID) -> list[OutboxMessage]:
+    return list(
+        await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.district_id == district_id, OutboxMessage.dispatched_at.is_(None))
+            .order_by(OutboxMessage.created_at)
+        )
+    )

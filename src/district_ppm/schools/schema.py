@@ -1,0 +1,108 @@
+"""GraphQL: schools, school, createSchool."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, time
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types import Info
+
+from district_ppm.api.context import loader, principal_of, read_session, unit_of_work
+from district_ppm.api.loaders import TenantLoader
+from district_ppm.api.permissions import ADMIN, ANY_ROLE
+from district_ppm.api.types import Connection, parse_id, to_connection
+from district_ppm.schools import models, service
+
+SchoolLevel = strawberry.enum(models.SchoolLevel)
+
+
+class EnrollmentBySchoolLoader(TenantLoader[uuid.UUID, int | None]):
+    async def fetch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[int | None]:
+        found = await service.latest_enrollments(
+            session=session, district_id=self.district_id, school_ids=keys
+        )
+        return [found.get(key) for key in keys]
+
+
+@strawberry.type
+class School:
+    id: strawberry.ID
+    name: str
+    nces_id: str | None
+    level: SchoolLevel  # type: ignore[valid-type]
+    first_bell: time
+
+    @strawberry.field(description="Enrollment in the latest school year on record.")
+    async def enrollment(self, info: Info) -> int | None:
+        return await loader(info, EnrollmentBySchoolLoader).load(uuid.UUID(self.id))
+
+    @classmethod
+    def from_model(cls, school: models.School) -> School:
+        return cls(
+            id=strawberry.ID(str(school.id)),
+            name=school.name,
+            nces_id=school.nces_id,
+            level=school.level,
+            first_bell=school.first_bell,
+        )
+
+
+@strawberry.input
+class CreateSchoolInput:
+    name: str
+    level: SchoolLevel  # type: ignore[valid-type]
+    first_bell: time
+    nces_id: str | None = None
+    enrollment: int | None = None
+
+
+@strawberry.type
+class SchoolPayload:
+    school: School
+
+
+@strawberry.type
+class SchoolQueries:
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def schools(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[School]:
+        async with read_session(info) as session:
+            page = await service.list_schools(
+                session=session, district_id=principal_of(info).district_id, first=first, after=after
+            )
+        return to_connection(page, School.from_model)
+
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def school(self, info: Info, id: strawberry.ID) -> School | None:
+        school_id = parse_id(id, "id")
+        async with read_session(info) as session:
+            school = await service.get_school(
+                session=session, district_id=principal_of(info).district_id, school_id=school_id
+            )
+        return School.from_model(school) if school else None
+
+
+@strawberry.type
+class SchoolMutations:
+    @strawberry.mutation(permission_classes=[ADMIN])
+    async def create_school(self, info: Info, input: CreateSchoolInput) -> SchoolPayload:
+        data = service.SchoolCreate(
+            name=input.name,
+            level=input.level,
+            first_bell=input.first_bell,
+            nces_id=input.nces_id,
+            enrollment=input.enrollment,
+        )
+        async with unit_of_work(info, "createSchool") as uow:
+            school = await service.create_school(
+                session=uow.session,
+                district_id=uow.district_id,
+                data=data,
+                today=datetime.now(UTC).date(),
+            )
+            uow.audit("school", school.id, name=school.name, ncesId=school.nces_id)
+        return SchoolPayload(school=School.from_model(school))

@@ -1,0 +1,128 @@
+"""Schools: creation, lookup, listing, enrollment. Callers own the transaction."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.api.errors import BadInput, Conflict
+from district_ppm.db.pagination import Page, keyset_page
+from district_ppm.jobs.service import enqueue_job
+from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
+
+NCES_SCHOOL_ID = re.compile(r"^\d{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolCreate:
+    name: str
+    level: SchoolLevel
+    first_bell: time
+    nces_id: str | None = None
+    enrollment: int | None = None
+
+
+def school_year_of(day: date) -> int:
+    """School years run July-June and are named by the calendar year in which they end."""
+    return day.year + 1 if day.month >= 7 else day.year
+
+
+def validate_school(data: SchoolCreate) -> list[BadInput]:
+    """Every problem with ``data``, each naming its camelCase field."""
+    problems = []
+    if not data.name.strip():
+        problems.append(BadInput("name", "must not be empty"))
+    elif len(data.name) > 200:
+        problems.append(BadInput("name", "must be at most 200 characters"))
+    if data.nces_id is not None and not NCES_SCHOOL_ID.match(data.nces_id):
+        problems.append(BadInput("ncesId", "an NCES school id is exactly 12 digits"))
+    if data.enrollment is not None and data.enrollment < 0:
+        problems.append(BadInput("enrollment", "must not be negative"))
+    return problems
+
+
+async def create_school(
+    *, session: AsyncSession, district_id: uuid.UUID, data: SchoolCreate, today: date
+) -> School:
+    """Create a school; ``enrollment`` is recorded for the school year containing ``today``."""
+    problems = validate_school(data)
+    if problems:
+        raise problems[0]
+    if data.nces_id is not None and await session.scalar(
+        select(School.id).where(School.district_id == district_id, School.nces_id == data.nces_id)
+    ):
+        raise Conflict("ncesId", f"a school with NCES id {data.nces_id} exists in this district")
+    school = School(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        name=data.name.strip(),
+        nces_id=data.nces_id,
+        level=data.level,
+        first_bell=data.first_bell,
+    )
+    session.add(school)
+    await session.flush()
+    if data.enrollment is not None:
+        await set_enrollment(
+            session=session,
+            district_id=district_id,
+            school_id=school.id,
+            school_year=school_year_of(today),
+            enrollment=data.enrollment,
+        )
+    await enqueue_job(session=session, district_id=district_id, actor_name="recount_schools")
+    return school
+
+
+async def set_enrollment(
+    *, session: AsyncSession, district_id: uuid.UUID, school_id: uuid.UUID, school_year: int,
+    enrollment: int,
+) -> None:
+    stmt = insert(SchoolEnrollment).values(
+        district_id=district_id, school_id=school_id, school_year=school_year, enrollment=enrollment
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["district_id", "school_id", "school_year"],
+            set_={"enrollment": stmt.excluded.enrollment},
+        )
+    )
+
+
+async def get_school(
+    *, session: AsyncSession, district_id: uuid.UUID, school_id: uuid.UUID
+) -> School | None:
+    return await session.get(School, (district_id, school_id))
+
+
+async def list_schools(
+    *, session: AsyncSession, district_id: uuid.UUID, first: int | None, after: str | None
+) -> Page[School]:
+    """Schools by name (then id), one keyset page at a time."""
+    stmt = select(School).where(School.district_id == district_id)
+    return await keyset_page(
+        session, stmt, order_by=[School.name, School.id], first=first, after=after
+    )
+
+
+async def latest_enrollments(
+    *, session: AsyncSession, district_id: uuid.UUID, school_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """The most recent school year's enrollment of each school that has one."""
+    rows = await session.execute(
+        select(SchoolEnrollment.school_id, SchoolEnrollment.enrollment)
+        .where(
+            SchoolEnrollment.district_id == district_id,
+            SchoolEnrollment.school_id.in_(school_ids),
+        )
+        .distinct(SchoolEnrollment.school_id)
+        .order_by(SchoolEnrollment.school_id, SchoolEnrollment.school_year.desc())
+    )
+    return {school_id: enrollment for school_id, enrollment in rows.all()}

@@ -1,0 +1,1 @@
+"""Districts (tenants), users, memberships, API tokens and the principal behind a request."""

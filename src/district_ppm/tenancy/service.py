@@ -1,0 +1,131 @@
+"""Districts and tokens. Platform-operator functions take an owner-role session."""
+
+from __future__ import annotations
+
+import re
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.api.errors import BadInput, Conflict, NotFound
+from district_ppm.tenancy.models import ApiToken, District, Role
+from district_ppm.tenancy.principal import Principal
+from district_ppm.tenancy.tokens import hash_token, new_token
+
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+async def create_district(
+    *,
+    session: AsyncSession,
+    slug: str,
+    name: str,
+    timezone: str = "America/Chicago",
+    fiscal_year_start_month: int = 7,
+    late_bus_grace_minutes: int = 0,
+) -> District:
+    """Create a tenant. Platform operators only: ``session`` is an owner-role session."""
+    if not _SLUG.match(slug):
+        raise BadInput("slug", "must be 1-63 lowercase letters, digits or inner hyphens")
+    if not name.strip():
+        raise BadInput("name", "must not be empty")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise BadInput("timezone", f"unknown IANA time zone {timezone!r}") from None
+    if not 1 <= fiscal_year_start_month <= 12:
+        raise BadInput("fiscalYearStartMonth", "must be a month number 1-12")
+    if late_bus_grace_minutes < 0:
+        raise BadInput("lateBusGraceMinutes", "must not be negative")
+    if await session.scalar(select(District.id).where(District.slug == slug)):
+        raise Conflict("slug", f"a district with slug {slug!r} exists")
+    district = District(
+        id=uuid.uuid4(),
+        slug=slug,
+        name=name.strip(),
+        timezone=timezone,
+        fiscal_year_start_month=fiscal_year_start_month,
+        late_bus_grace_minutes=late_bus_grace_minutes,
+    )
+    session.add(district)
+    await session.flush()
+    return district
+
+
+async def get_district_by_slug(*, session: AsyncSession, slug: str) -> District:
+    district = await session.scalar(select(District).where(District.slug == slug))
+    if district is None:
+        raise NotFound("district", f"no district with slug {slug!r}")
+    return district
+
+
+async def get_district(*, session: AsyncSession, district_id: uuid.UUID) -> District:
+    district = await session.get(District, district_id)
+    if district is None:
+        raise NotFound("district", "no such district")
+    return district
+
+
+async def create_token(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    role: Role,
+    name: str,
+    ttl: timedelta,
+    school_ids: Iterable[uuid.UUID] = (),
+) -> tuple[ApiToken, str]:
+    """Issue a token; returns the row and the plaintext, which is shown once and never stored."""
+    if ttl <= timedelta(0):
+        raise BadInput("expiresInDays", "must be positive")
+    plaintext = new_token()
+    token = ApiToken(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        name=name,
+        token_hash=hash_token(plaintext),
+        role=role,
+        school_ids=list(school_ids),
+        expires_at=datetime.now(UTC) + ttl,
+    )
+    session.add(token)
+    await session.flush()
+    return token, plaintext
+
+
+async def revoke_token(*, session: AsyncSession, district_id: uuid.UUID, token_id: uuid.UUID) -> None:
+    result = await session.execute(
+        update(ApiToken)
+        .where(ApiToken.district_id == district_id, ApiToken.id == token_id)
+        .where(ApiToken.revoked_at.is_(None))
+        .values(revoked_at=datetime.now(UTC))
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("tokenId", "no active token with that id in this district")
+
+
+async def authenticate(*, session: AsyncSession, token: str) -> Principal | None:
+    """The principal for a bearer token, or None when unknown, expired or revoked.
+
+    Runs before any tenant is known, through the one SECURITY DEFINER function that maps a
+    token hash to its district; the token table itself stays under forced RLS.
+    """
+    row = (
+        await session.execute(
+            text("SELECT * FROM ppm_authenticate(:token_hash)"),
+            {"token_hash": hash_token(token)},
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return Principal(
+        district_id=row.district_id,
+        role=Role(row.role),
+        token_id=row.token_id,
+        actor=row.token_name,
+        school_ids=frozenset(row.school_ids or ()),
+    )

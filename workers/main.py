@@ -1,0 +1,46 @@
+"""`district-ppm worker`: Dramatiq consumers, the outbox relay and the scheduler, one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import dramatiq
+
+from district_ppm.config import Settings
+from district_ppm.db.engine import create_app_engine, make_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings) -> None:
+    from workers import actors  # noqa: F401 - declares the actors on the broker
+    from workers.broker import broker
+    from workers.relay import run_relay
+    from workers.scheduler import run_scheduler
+
+    worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
+    worker.start()
+    log.info("worker started: queues %s", sorted(broker.get_declared_queues()))
+
+    async def background() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        engine = create_app_engine(settings, pool_size=2)
+        sessionmaker = make_sessionmaker(engine)
+        try:
+            await asyncio.gather(
+                run_relay(sessionmaker, broker, stop, settings.outbox_poll_seconds),
+                run_scheduler(sessionmaker, stop, settings.nightly_recompute_hour_utc),
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(background())
+    finally:
+        worker.stop()
+        log.info("worker stopped")

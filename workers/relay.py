@@ -1,0 +1,62 @@
+"""The outbox relay: publishes committed jobs to the broker, at least once.
+
+Rows are claimed with FOR UPDATE SKIP LOCKED (several relays may run), published, marked
+dispatched, then committed. If the broker is unreachable nothing is marked and the rows wait
+for the next pass: a Redis outage delays work but loses none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from dramatiq import Broker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+async def relay_once(sessionmaker: async_sessionmaker, broker: Broker) -> int:
+    """Publish one batch of pending jobs; returns how many were published."""
+    async with sessionmaker() as session, session.begin():
+        rows = (
+            await session.execute(text("SELECT * FROM ppm_outbox_claim(:n)"), {"n": BATCH})
+        ).all()
+        if not rows:
+            return 0
+        for row in rows:
+            actor = broker.get_actor(row.actor_name)
+            message = actor.message_with_options(
+                kwargs={**row.payload, "district_id": str(row.district_id)},
+            )
+            # The outbox id is the message id: a redelivered job is recognisably the same job.
+            message = message.copy(message_id=str(row.id))
+            await asyncio.to_thread(broker.enqueue, message)
+        await session.execute(
+            text("SELECT ppm_outbox_mark_dispatched(CAST(:ids AS uuid[]))"),
+            {"ids": [str(row.id) for row in rows]},
+        )
+    return len(rows)
+
+
+async def run_relay(
+    sessionmaker: async_sessionmaker, broker: Broker, stop: asyncio.Event, poll_seconds: float
+) -> None:
+    backoff = poll_seconds
+    while not stop.is_set():
+        try:
+            published = await relay_once(sessionmaker, broker)
+            backoff = poll_seconds
+        except Exception:  # noqa: BLE001 - broker or database away: keep the rows, retry later
+            log.warning("outbox relay failed; retrying in %.1fs", backoff, exc_info=True)
+            published = 0
+            backoff = min(backoff * 2, 30.0)
+        if published == 0:
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+

@@ -1,0 +1,65 @@
+"""The scheduler: once a day, one full-recompute job per district, through the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.service import enqueue_job
+
+log = logging.getLogger(__name__)
+
+# Every actor that a nightly full recompute runs, one message per district each.
+NIGHTLY_ACTORS: list[str] = ["recount_schools"]
+
+
+async def district_ids(sessionmaker: async_sessionmaker) -> list[uuid.UUID]:
+    async with sessionmaker() as session:
+        return list((await session.scalars(text("SELECT ppm_district_ids()"))).all())
+
+
+async def schedule_nightly(sessionmaker: async_sessionmaker, day: date) -> int:
+    """Queue the nightly jobs of ``day`` for every district; idempotent for the same day."""
+    queued = 0
+    for district_id in await district_ids(sessionmaker):
+        async with tenant_transaction(sessionmaker, district_id) as session:
+            for actor_name in NIGHTLY_ACTORS:
+                await enqueue_job(
+                    session=session,
+                    district_id=district_id,
+                    actor_name=actor_name,
+                    payload={"full": True},
+                    dedupe_key=f"nightly:{day.isoformat()}",
+                )
+                queued += 1
+            await session.commit()
+    return queued
+
+
+async def run_scheduler(
+    sessionmaker: async_sessionmaker,
+    stop: asyncio.Event,
+    hour_utc: int,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> None:
+    last_day: date | None = None
+    while not stop.is_set():
+        current = now()
+        if current.hour >= hour_utc and current.date() != last_day:
+            try:
+                count = await schedule_nightly(sessionmaker, current.date())
+                log.info("scheduled %d nightly jobs for %s", count, current.date())
+                last_day = current.date()
+            except Exception:  # noqa: BLE001 - try again on the next tick
+                log.warning("nightly scheduling failed", exc_info=True)
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=60)
+        except TimeoutError:
+            pass
