@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     logging = StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
-            processors=default_structlog_processors(as_json=settings.log_json),
+            processors=default_structlog_processors(as_json=True),
             log_exceptions="always",
         ),
         # Paths and statuses only: bodies hold tenant data and headers hold bearer tokens.

@@ -33,7 +33,6 @@ class Settings(BaseSettings):
     max_query_tokens: int = 5000
     max_query_cost: int = 50_000
     log_level: str = "INFO"
-    log_json: bool = True
     token_ttl_days: int = 365
     # Where `make run` keeps a PostgreSQL or Redis it had to start itself.
     local_data_dir: Path = Field(default=PROJECT_ROOT / ".local")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, time
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.errors import BadInput, Conflict
@@ -122,7 +122,7 @@ async def latest_enrollments(
             SchoolEnrollment.district_id == district_id,
             SchoolEnrollment.school_id.in_(school_ids),
         )
-        .distinct(SchoolEnrollment.school_id)
+        .ext(distinct_on(SchoolEnrollment.school_id))
         .order_by(SchoolEnrollment.school_id, SchoolEnrollment.school_year.desc())
     )
     return {school_id: enrollment for school_id, enrollment in rows.all()}

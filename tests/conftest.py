@@ -1,0 +1,163 @@
+"""Test harness: a fresh PostgreSQL database and Redis namespace per run, real services only.
+
+Every test makes its own districts (the tenant is the isolation unit), so tests need no
+cleanup and never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+RUN_ID = f"{os.getpid()}_{uuid.uuid4().hex[:6]}"
+BASE_URL = os.environ.get(
+    "DISTRICT_PPM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+TEST_DB = f"district_ppm_test_{RUN_ID}"
+
+# Settings are read from the environment at import time by the broker: set them first.
+os.environ["DISTRICT_PPM_ENVIRONMENT"] = "test"
+os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + TEST_DB
+os.environ["DISTRICT_PPM_QUEUE_NAMESPACE"] = f"dppm-test-{RUN_ID}"
+os.environ["DISTRICT_PPM_WORKER_HEARTBEAT_MS"] = "3000"
+
+from district_ppm.config import Settings, get_settings  # noqa: E402
+from district_ppm.db.bootstrap import migrate  # noqa: E402
+from district_ppm.db.engine import (  # noqa: E402
+    create_admin_engine,
+    create_app_engine,
+    make_sessionmaker,
+)
+from district_ppm.tenancy import service as tenancy  # noqa: E402
+from district_ppm.tenancy.models import Role  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def settings() -> Iterator[Settings]:
+    settings = get_settings()
+    migrate(settings)
+    yield settings
+    _drop_database(settings)
+
+
+def _drop_database(settings: Settings) -> None:
+    async def drop() -> None:
+        dsn = settings.admin_url.set(drivername="postgresql", database="postgres")
+        conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{TEST_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(drop())
+
+
+@pytest.fixture(scope="session")
+async def app_sessionmaker(settings: Settings) -> AsyncIterator[Any]:
+    engine = create_app_engine(settings, pool_size=5)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def admin_sessionmaker(settings: Settings) -> AsyncIterator[Any]:
+    engine = create_admin_engine(settings)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Any]:
+    from district_ppm.app import create_app
+
+    application = create_app(settings)
+    # The lifespan's task group must be entered and left by the same task.
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def serve() -> None:
+        async with application.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(serve())
+    await started.wait()
+    yield application
+    stop.set()
+    await task
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+class DistrictFactory:
+    """Creates districts and tokens the way a platform operator does (owner role)."""
+
+    def __init__(self, admin_sessionmaker: Any) -> None:
+        self.admin_sessionmaker = admin_sessionmaker
+
+    async def district(self, **fields: Any) -> tuple[uuid.UUID, str]:
+        """A new district and a DISTRICT_ADMIN token for it."""
+        slug = fields.pop("slug", f"d-{uuid.uuid4().hex[:12]}")
+        async with self.admin_sessionmaker() as session, session.begin():
+            district = await tenancy.create_district(
+                session=session, slug=slug, name=fields.pop("name", f"District {slug}"), **fields
+            )
+            _, token = await tenancy.create_token(
+                session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
+                name="test admin", ttl=timedelta(days=1),
+            )
+            return district.id, token
+
+    async def token(
+        self, district_id: uuid.UUID, role: Role, *, school_ids: list[uuid.UUID] | None = None,
+        ttl: timedelta = timedelta(days=1),
+    ) -> str:
+        async with self.admin_sessionmaker() as session, session.begin():
+            _, token = await tenancy.create_token(
+                session=session, district_id=district_id, role=role, name=f"test {role.value}",
+                ttl=ttl, school_ids=school_ids or [],
+            )
+            return token
+
+
+@pytest.fixture
+def factory(admin_sessionmaker: Any) -> DistrictFactory:
+    return DistrictFactory(admin_sessionmaker)
+
+
+class GraphQL:
+    """POSTs GraphQL documents as a bearer-token client would."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    return GraphQL(client)
+
+
+def error_codes(result: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in result.get("errors", [])]
