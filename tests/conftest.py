@@ -29,6 +29,11 @@ os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + TES
 os.environ["DISTRICT_PPM_QUEUE_NAMESPACE"] = f"dppm-test-{RUN_ID}"
 os.environ["DISTRICT_PPM_WORKER_HEARTBEAT_MS"] = "3000"
 
+from tests import redis_server  # noqa: E402
+
+redis_server.start()
+os.environ["DISTRICT_PPM_REDIS_URL"] = redis_server.URL
+
 from district_ppm.config import Settings, get_settings  # noqa: E402
 from district_ppm.db.bootstrap import migrate  # noqa: E402
 from district_ppm.db.engine import (  # noqa: E402

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from district_ppm.db.rls import tenant_table_sql
+from district_ppm.db.rls import CURRENT_TENANT, tenant_table_sql
 
 revision: str = '0001'
 down_revision: str | Sequence[str] | None = None
@@ -194,14 +194,14 @@ def security_sql(app_role: str) -> list[str]:
         "ALTER TABLE districts ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE districts FORCE ROW LEVEL SECURITY",
         "CREATE POLICY tenant_isolation ON districts "
-        "USING (id = current_setting('app.district_id', true)::uuid)",
+        f"USING (id = {CURRENT_TENANT})",
         f"GRANT SELECT ON districts TO {app_role}",
         # Users are platform-wide; a tenant sees the users who are its members.
         "ALTER TABLE users ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE users FORCE ROW LEVEL SECURITY",
         "CREATE POLICY tenant_members ON users USING (EXISTS (SELECT 1 FROM memberships m "
         "WHERE m.user_id = users.id "
-        "AND m.district_id = current_setting('app.district_id', true)::uuid))",
+        f"AND m.district_id = {CURRENT_TENANT}))",
         f"GRANT SELECT ON users TO {app_role}",
     ]
     # The narrow doors through RLS, each owned by the migrating role with a pinned search_path.

@@ -52,41 +52,41 @@ def _field_from_variable_error(message: str, document: DocumentNode | None) -> s
     return _INDEX.sub(r".\1", root + (match.group("path") or ""))
 
 
-def contract_error(error: GraphQLError, document: DocumentNode | None = None) -> GraphQLError:
+def apply_contract(error: GraphQLError, document: DocumentNode | None = None) -> None:
+    """Give ``error`` the contract's extensions, in place (Strawberry returns some error lists,
+    such as parse errors, without passing them through the result we could replace)."""
     original = error.original_error
     if isinstance(original, DomainError):
-        extensions = original.extensions
+        error.extensions = original.extensions
     elif original is not None and not isinstance(original, GraphQLError):
         log.error("graphql.internal_error", path=error.path, exc_info=original)
-        return GraphQLError(
-            INTERNAL_MESSAGE,
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL"},
-        )
+        error.message = INTERNAL_MESSAGE
+        error.original_error = None
+        error.extensions = {"code": "INTERNAL"}
     elif error.extensions and "code" in error.extensions:
-        return error
+        return
     elif "tokens" in error.message and "Parsing aborted" in error.message:
-        extensions = {"code": "LIMIT_EXCEEDED"}
+        error.extensions = {"code": "LIMIT_EXCEEDED"}
     else:
         extensions = {"code": "BAD_INPUT"}
         field = _field_from_variable_error(error.message, document)
         if field:
             extensions["field"] = field
-    return GraphQLError(
-        error.message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions=extensions,
-    )
+        error.extensions = extensions
 
 
 class ErrorContract(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        if result is not None and result.errors:
-            document = self.execution_context.graphql_document
-            result.errors = [contract_error(error, document) for error in result.errors]
+        try:
+            yield
+        except GraphQLError as error:
+            # Errors raised inside other extensions' hooks (a parse error from ParserCache)
+            # pass through here as exceptions before Strawberry turns them into a result.
+            apply_contract(error, None)
+            raise
+        context = self.execution_context
+        errors = list(context.pre_execution_errors or [])
+        if context.result is not None and context.result.errors:
+            errors += context.result.errors
+        for error in errors:
+            apply_contract(error, context.graphql_document)

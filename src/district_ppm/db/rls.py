@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-TENANT_PREDICATE = "district_id = current_setting('app.district_id', true)::uuid"
+# NULL when no tenant is set. After a transaction-local set_config ends, the setting reads as
+# '' (not NULL) on that pooled connection, hence the NULLIF.
+CURRENT_TENANT = "NULLIF(current_setting('app.district_id', true), '')::uuid"
+TENANT_PREDICATE = f"district_id = {CURRENT_TENANT}"
 
 
 def tenant_table_sql(table: str, app_role: str, *, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> list[str]:
     """Enable and force RLS on ``table`` and grant the app role the given privileges.
 
-    ``current_setting(..., true)`` yields NULL when no tenant is set, so the policy matches no
-    row: a session that forgot to set the tenant sees nothing and can write nothing.
+    With no tenant set, ``CURRENT_TENANT`` is NULL and the policy matches no row: a session
+    that forgot to set the tenant sees nothing and can write nothing.
     """
     return [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
