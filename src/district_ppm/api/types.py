@@ -51,3 +51,8 @@ def parse_id(value: str | None, field: str) -> uuid.UUID:
 
 def parse_optional_id(value: str | None, field: str) -> uuid.UUID | None:
     return None if value is None else parse_id(value, field)
+
+
+@strawberry.type(description="How many rows a batch write or import wrote.")
+class WritePayload:
+    written: int
