@@ -1,0 +1,1 @@
+"""Measures (KPIs), targets and measurements; scorecards, control charts and comparisons."""

@@ -1,0 +1,63 @@
+"""What people add to a measure's series: annotations, chart rebases and point exclusions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import Date
+
+from district_ppm.db.base import Base, TenantMixin
+from district_ppm.measures.models import fk_measure, fk_school
+
+
+class Annotation(TenantMixin, Base):
+    """A dated note on a series ("new routing software"), district-wide or for one school."""
+
+    __tablename__ = "measure_annotations"
+    __table_args__ = (fk_measure(), fk_school())
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChartRebase(TenantMixin, Base):
+    """The chart starts (and takes its baseline) from ``start_period``; the newest one wins.
+
+    Rows are never deleted, so every earlier baseline and its reason stays on record.
+    """
+
+    __tablename__ = "control_chart_rebases"
+    __table_args__ = (fk_measure(), fk_school())
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    start_period: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChartExclusion(TenantMixin, Base):
+    """A point left out of the limits and the signal rules, with the reason why."""
+
+    __tablename__ = "control_chart_exclusions"
+    __table_args__ = (
+        UniqueConstraint(
+            "district_id", "measure_id", "school_id", "period_start",
+            postgresql_nulls_not_distinct=True,
+        ),
+        fk_measure(),
+        fk_school(),
+    )
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    period_start: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,242 @@
+"""Measures, targets, measurements (with history) and the worker-maintained status rows."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import Date
+
+from district_ppm.db.base import Base, TenantMixin
+
+
+class Unit(enum.StrEnum):
+    COUNT = "COUNT"
+    PERCENT = "PERCENT"
+    MINUTES = "MINUTES"
+    HOURS = "HOURS"
+    DOLLARS = "DOLLARS"
+    RATIO = "RATIO"
+
+
+class Direction(enum.StrEnum):
+    HIGHER_IS_BETTER = "HIGHER_IS_BETTER"
+    LOWER_IS_BETTER = "LOWER_IS_BETTER"
+
+
+class Stage(enum.StrEnum):
+    INPUT = "INPUT"
+    ACTIVITY = "ACTIVITY"
+    OUTPUT = "OUTPUT"
+    SHORT_TERM_OUTCOME = "SHORT_TERM_OUTCOME"
+    INTERMEDIATE_OUTCOME = "INTERMEDIATE_OUTCOME"
+    LONG_TERM_OUTCOME = "LONG_TERM_OUTCOME"
+
+
+class ScorecardView(enum.StrEnum):
+    DASHBOARD = "DASHBOARD"
+    SCOREBOARD = "SCOREBOARD"
+
+
+# Logic-model order; also decides the view (DOMAIN.md: dashboard = input, activity, output).
+STAGE_ORDER = list(Stage)
+DASHBOARD_STAGES = frozenset({Stage.INPUT, Stage.ACTIVITY, Stage.OUTPUT})
+
+
+def view_of(stage: Stage) -> ScorecardView:
+    return ScorecardView.DASHBOARD if stage in DASHBOARD_STAGES else ScorecardView.SCOREBOARD
+
+
+def stages_of(view: ScorecardView) -> list[Stage]:
+    return [stage for stage in STAGE_ORDER if view_of(stage) is view]
+
+
+class Frequency(enum.StrEnum):
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+    MONTHLY = "MONTHLY"
+    QUARTERLY = "QUARTERLY"
+    SCHOOL_YEAR = "SCHOOL_YEAR"
+    FISCAL_YEAR = "FISCAL_YEAR"
+
+
+class MeasureLevel(enum.StrEnum):
+    DISTRICT = "DISTRICT"
+    SCHOOL = "SCHOOL"
+
+
+class Aggregation(enum.StrEnum):
+    """How a SCHOOL-level measure is shown district-wide."""
+
+    SUM = "SUM"
+    MEAN = "MEAN"
+    ENROLLMENT_WEIGHTED_MEAN = "ENROLLMENT_WEIGHTED_MEAN"
+
+
+def default_aggregation(unit: Unit) -> Aggregation:
+    # Counts, hours and dollars add up across schools; rates and averages do not.
+    if unit in (Unit.COUNT, Unit.HOURS, Unit.DOLLARS):
+        return Aggregation.SUM
+    return Aggregation.MEAN
+
+
+class Source(enum.StrEnum):
+    MANUAL = "MANUAL"
+    IMPORT = "IMPORT"
+    COMPUTED = "COMPUTED"
+
+
+def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32)
+
+
+def fk_measure() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["district_id", "measure_id"], ["measures.district_id", "measures.id"], ondelete="CASCADE"
+    )
+
+
+def fk_school() -> ForeignKeyConstraint:
+    # MATCH SIMPLE: a NULL school_id (district-wide row) skips the check, as intended.
+    return ForeignKeyConstraint(
+        ["district_id", "school_id"], ["schools.district_id", "schools.id"], ondelete="CASCADE"
+    )
+
+
+class Measure(TenantMixin, Base):
+    __tablename__ = "measures"
+    __table_args__ = (
+        UniqueConstraint("district_id", "code"),
+        ForeignKeyConstraint(
+            ["district_id", "process_id"], ["processes.district_id", "processes.id"]
+        ),
+    )
+
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str | None] = mapped_column(Text)
+    unit: Mapped[Unit] = mapped_column(_enum(Unit, "measure_unit"))
+    direction: Mapped[Direction] = mapped_column(_enum(Direction, "measure_direction"))
+    stage: Mapped[Stage] = mapped_column(_enum(Stage, "measure_stage"))
+    frequency: Mapped[Frequency] = mapped_column(_enum(Frequency, "measure_frequency"))
+    level: Mapped[MeasureLevel] = mapped_column(_enum(MeasureLevel, "measure_level"))
+    aggregation: Mapped[Aggregation] = mapped_column(_enum(Aggregation, "measure_aggregation"))
+    process_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    owner: Mapped[str | None] = mapped_column(String(200))
+    data_source: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def view(self) -> ScorecardView:
+        return view_of(self.stage)
+
+
+class Target(TenantMixin, Base):
+    """A target for one school year, district-wide (school_id NULL) or for one school."""
+
+    __tablename__ = "measure_targets"
+    __table_args__ = (
+        UniqueConstraint(
+            "district_id", "measure_id", "school_id", "school_year",
+            postgresql_nulls_not_distinct=True,
+        ),
+        fk_measure(),
+        fk_school(),
+    )
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    red_threshold: Mapped[float] = mapped_column(Float)
+    baseline: Mapped[float | None] = mapped_column(Float)
+
+
+class Measurement(TenantMixin, Base):
+    """One value per (measure, school or district, period); rewriting the key replaces it."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        UniqueConstraint(
+            "district_id", "measure_id", "school_id", "period_start",
+            postgresql_nulls_not_distinct=True,
+        ),
+        # School comparisons read one period across every school.
+        Index("ix_measurements_measure_period", "district_id", "measure_id", "period_start"),
+        fk_measure(),
+        fk_school(),
+    )
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[Source] = mapped_column(_enum(Source, "measurement_source"))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MeasurementRevision(TenantMixin, Base):
+    """A value that a later write replaced: what it was, who wrote it, when it was replaced."""
+
+    __tablename__ = "measurement_revisions"
+    __table_args__ = (
+        Index("ix_measurement_revisions_measurement", "district_id", "measurement_id"),
+    )
+
+    measurement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    period_start: Mapped[date] = mapped_column(Date)
+    value: Mapped[float] = mapped_column(Float)
+    numerator: Mapped[float | None] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[Source] = mapped_column(_enum(Source, "measurement_source"))
+    recorded_by: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    replaced_by: Mapped[str] = mapped_column(String(200))
+
+
+class MeasureStatus(TenantMixin, Base):
+    """Worker-computed: a measure's latest value, status and trend for one scope and year.
+
+    ``school_id`` NULL is the district-wide row (a SCHOOL-level measure aggregated).
+    """
+
+    __tablename__ = "measure_statuses"
+    __table_args__ = (
+        UniqueConstraint(
+            "district_id", "measure_id", "school_id", "school_year",
+            postgresql_nulls_not_distinct=True,
+        ),
+        Index("ix_measure_statuses_year", "district_id", "school_year"),
+        fk_measure(),
+        fk_school(),
+    )
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[int] = mapped_column(Integer)
+    latest_period: Mapped[date | None] = mapped_column(Date)
+    latest_value: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    red_threshold: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16))
+    trend: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,259 @@
+"""Writing measurements: validation of a batch, and the one merge every writer uses.
+
+A write to an existing (measure, school, period) key replaces the value and moves the old one
+to ``measurement_revisions``; writing the same value again changes nothing at all.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.api.errors import BadInput, BatchErrors, DomainError, Forbidden, NotFound
+from district_ppm.measures.jobs import enqueue_refresh
+from district_ppm.measures.models import Measure, MeasureLevel, Source
+from district_ppm.measures.periods import period_problem
+from district_ppm.schools.models import School
+from district_ppm.tenancy.models import District
+
+MAX_BATCH = 10_000
+COMPUTED_BY = "system:computed"
+
+# ``{incoming}`` is a relation of (measure_id, school_id, period_start, value, numerator,
+# denominator) without duplicate keys. Both statements of the WITH see the same snapshot, so
+# ``revised`` copies the values as they were before the upsert replaces them.
+MERGE_SQL = """
+WITH incoming AS ({incoming}),
+revised AS (
+    INSERT INTO measurement_revisions (
+        district_id, id, measurement_id, measure_id, school_id, period_start, value,
+        numerator, denominator, source, recorded_by, recorded_at, replaced_at, replaced_by,
+        created_at)
+    SELECT m.district_id, gen_random_uuid(), m.id, m.measure_id, m.school_id, m.period_start,
+           m.value, m.numerator, m.denominator, m.source, m.recorded_by, m.recorded_at, now(),
+           :recorded_by, now()
+    FROM measurements m
+    JOIN incoming i
+      ON m.measure_id = i.measure_id
+     AND m.period_start = i.period_start
+     AND coalesce(m.school_id, '00000000-0000-0000-0000-000000000000'::uuid)
+       = coalesce(i.school_id, '00000000-0000-0000-0000-000000000000'::uuid)
+    WHERE m.district_id = :district_id
+      AND (m.value, m.numerator, m.denominator)
+          IS DISTINCT FROM (i.value, i.numerator, i.denominator)
+    RETURNING 1
+)
+INSERT INTO measurements (
+    district_id, id, measure_id, school_id, period_start, value, numerator, denominator,
+    source, recorded_by, recorded_at, created_at)
+SELECT :district_id, gen_random_uuid(), i.measure_id, i.school_id, i.period_start, i.value,
+       i.numerator, i.denominator, :source, :recorded_by, now(), now()
+FROM incoming i
+ON CONFLICT (district_id, measure_id, school_id, period_start) DO UPDATE
+SET value = excluded.value, numerator = excluded.numerator,
+    denominator = excluded.denominator, source = excluded.source,
+    recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+WHERE (measurements.value, measurements.numerator, measurements.denominator)
+      IS DISTINCT FROM (excluded.value, excluded.numerator, excluded.denominator)
+RETURNING measure_id
+"""
+
+UNNEST_SQL = """
+SELECT * FROM unnest(
+    CAST(:measure_ids AS uuid[]), CAST(:school_ids AS uuid[]), CAST(:periods AS date[]),
+    CAST(:values AS float8[]), CAST(:numerators AS float8[]), CAST(:denominators AS float8[])
+) AS t(measure_id, school_id, period_start, value, numerator, denominator)
+"""
+
+
+async def merge_measurements(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    incoming_sql: str,
+    params: dict[str, Any],
+    source: Source,
+    recorded_by: str,
+) -> set[uuid.UUID]:
+    """Upsert the rows of ``incoming_sql``; the ids of the measures whose data changed.
+
+    Changed measures get their status refresh queued.
+    """
+    result = await session.execute(
+        text(MERGE_SQL.format(incoming=incoming_sql)),
+        {**params, "district_id": district_id, "source": source.value,
+         "recorded_by": recorded_by},
+    )
+    changed = set(result.scalars().all())
+    if changed:
+        await enqueue_refresh(session=session, district_id=district_id, measure_ids=changed)
+    return changed
+
+
+@dataclass(frozen=True, slots=True)
+class MeasurementValue:
+    period_start: date
+    value: float
+    school_id: uuid.UUID | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+def _row_problems(
+    index: int, row: MeasurementValue, measure: Measure, fiscal_year_start_month: int
+) -> list[DomainError]:
+    where = f"values.{index}"
+    problems: list[DomainError] = []
+    if measure.level is MeasureLevel.SCHOOL and row.school_id is None:
+        problems.append(BadInput(f"{where}.schoolId", "a SCHOOL-level measure needs a school"))
+    if measure.level is MeasureLevel.DISTRICT and row.school_id is not None:
+        problems.append(
+            BadInput(f"{where}.schoolId", "a DISTRICT-level measure takes no school")
+        )
+    why = period_problem(measure.frequency, row.period_start, fiscal_year_start_month)
+    if why:
+        problems.append(BadInput(f"{where}.periodStart", why))
+    for name in ("value", "numerator", "denominator"):
+        number = getattr(row, name)
+        if number is not None and not math.isfinite(number):
+            problems.append(BadInput(f"{where}.{name}", "must be a finite number"))
+    if row.denominator is not None and row.denominator <= 0:
+        problems.append(BadInput(f"{where}.denominator", "must be greater than zero"))
+    return problems
+
+
+def _raise_first(problems: list[DomainError]) -> None:
+    if not problems:
+        return
+    missing = [p for p in problems if isinstance(p, NotFound)]
+    if missing:
+        raise missing[0]
+    bad = [p for p in problems if isinstance(p, BadInput)]
+    raise bad[0] if len(bad) == 1 else BatchErrors(bad)
+
+
+async def record_measurements(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    values: Sequence[MeasurementValue],
+    recorded_by: str,
+    allowed_school_ids: frozenset[uuid.UUID] | None = None,
+) -> int:
+    """Record a batch of one measure's values, all or nothing; returns how many were given.
+
+    Fields in errors are relative to the input (``values.3.periodStart``). Each period start
+    must fit the measure's frequency; SCHOOL-level values need a school, DISTRICT-level ones
+    refuse it. ``allowed_school_ids`` (a SCHOOL_LEADER's schools) limits where one may record;
+    None means anywhere.
+    """
+    measure = await session.get(Measure, (district_id, measure_id))
+    if measure is None:
+        raise NotFound("measureId", "no such measure")
+    if len(values) > MAX_BATCH:
+        raise BadInput("values", f"at most {MAX_BATCH} values per call")
+    if not values:
+        return 0
+    fy_month = await session.scalar(
+        select(District.fiscal_year_start_month).where(District.id == district_id)
+    ) or 7
+    problems: list[DomainError] = []
+    seen: dict[tuple[uuid.UUID | None, date], int] = {}
+    for index, row in enumerate(values):
+        problems += _row_problems(index, row, measure, fy_month)
+        key = (row.school_id, row.period_start)
+        if key in seen:
+            problems.append(BadInput(
+                f"values.{index}.periodStart",
+                f"the same school and period are already given at values.{seen[key]}",
+            ))
+        seen.setdefault(key, index)
+    school_ids = {row.school_id for row in values if row.school_id is not None}
+    if school_ids:
+        known = set(await session.scalars(
+            select(School.id).where(School.district_id == district_id, School.id.in_(school_ids))
+        ))
+        for index, row in enumerate(values):
+            if row.school_id is not None and row.school_id not in known:
+                problems.append(NotFound(f"values.{index}.schoolId", "no such school"))
+    _raise_first(problems)
+    if allowed_school_ids is not None and any(
+        row.school_id is None or row.school_id not in allowed_school_ids for row in values
+    ):
+        raise Forbidden("a school leader records only for their own schools")
+    await _merge_values(
+        session=session, district_id=district_id, measure_id=measure.id, values=values,
+        source=Source.MANUAL, recorded_by=recorded_by,
+    )
+    return len(values)
+
+
+async def _merge_values(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    values: Sequence[MeasurementValue],
+    source: Source,
+    recorded_by: str,
+) -> set[uuid.UUID]:
+    params = {
+        "measure_ids": [measure_id] * len(values),
+        "school_ids": [row.school_id for row in values],
+        "periods": [row.period_start for row in values],
+        "values": [float(row.value) for row in values],
+        "numerators": [row.numerator for row in values],
+        "denominators": [row.denominator for row in values],
+    }
+    return await merge_measurements(
+        session=session, district_id=district_id, incoming_sql=UNNEST_SQL, params=params,
+        source=source, recorded_by=recorded_by,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedValue:
+    school_id: uuid.UUID | None
+    period_start: date
+    value: float
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+async def record_computed_measurements(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    values: Sequence[ComputedValue],
+) -> int:
+    """Upsert a roll-up's values as source COMPUTED; returns how many were given.
+
+    For workers publishing computed KPIs: no role checks, the caller vouches for the values.
+    History is kept when a value changes, the status refresh is queued through the outbox,
+    and re-sending equal values changes nothing. A repeated key keeps its last value.
+    """
+    last: dict[tuple[uuid.UUID | None, date], ComputedValue] = {}
+    for row in values:
+        last[(row.school_id, row.period_start)] = row
+    rows = [
+        MeasurementValue(
+            period_start=row.period_start, value=row.value, school_id=row.school_id,
+            numerator=row.numerator, denominator=row.denominator,
+        )
+        for row in last.values()
+    ]
+    if rows:
+        await _merge_values(
+            session=session, district_id=district_id, measure_id=measure_id, values=rows,
+            source=Source.COMPUTED, recorded_by=COMPUTED_BY,
+        )
+    return len(values)
