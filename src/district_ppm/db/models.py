@@ -3,12 +3,40 @@
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.base import Base
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
+from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
+from district_ppm.measures.logic_models import (
+    CustomerRequirement,
+    LogicModel,
+    LogicModelMeasure,
+    MeasureLink,
+)
+from district_ppm.measures.models import (
+    Measure,
+    Measurement,
+    MeasurementRevision,
+    MeasureStatus,
+    Target,
+)
+from district_ppm.processes.models import Process
 from district_ppm.schools.models import School, SchoolEnrollment
 from district_ppm.tenancy.models import ApiToken, District, Membership, User
 
 metadata = Base.metadata
 
 __all__ = [
+    "Annotation",
+    "ChartExclusion",
+    "ChartRebase",
+    "CustomerRequirement",
+    "LogicModel",
+    "LogicModelMeasure",
+    "Measure",
+    "MeasureLink",
+    "MeasureStatus",
+    "Measurement",
+    "MeasurementRevision",
+    "Process",
+    "Target",
     "ApiToken",
     "AuditEvent",
     "District",
