@@ -30,3 +30,6 @@ async def recount_schools(district_id: str, **_: object) -> None:
         message_id=_message_id(),
         body=jobs.recount_schools,
     )
+
+
+from workers import transportation  # noqa: E402, F401 - declares its actors too

@@ -15,9 +15,10 @@ from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
 from district_ppm.tenancy.schema import TenancyQueries
+from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
 
-QUERY_TYPES: tuple[type, ...] = (TenancyQueries, SchoolQueries)
-MUTATION_TYPES: tuple[type, ...] = (SchoolMutations,)
+QUERY_TYPES: tuple[type, ...] = (TenancyQueries, SchoolQueries, TransportationQueries)
+MUTATION_TYPES: tuple[type, ...] = (SchoolMutations, TransportationMutations)
 
 Query = merge_types("Query", QUERY_TYPES)
 Mutation = merge_types("Mutation", MUTATION_TYPES)

@@ -20,6 +20,14 @@ from district_ppm.measures.models import (
 from district_ppm.processes.models import Process
 from district_ppm.schools.models import School, SchoolEnrollment
 from district_ppm.tenancy.models import ApiToken, District, Membership, User
+from district_ppm.transportation.models import (
+    BusRoute,
+    BusRun,
+    BusRunDirtyMonth,
+    TimeLossRollup,
+    TimeLossRouteMonth,
+    TimeLossState,
+)
 
 metadata = Base.metadata
 
@@ -39,6 +47,9 @@ __all__ = [
     "Target",
     "ApiToken",
     "AuditEvent",
+    "BusRoute",
+    "BusRun",
+    "BusRunDirtyMonth",
     "District",
     "DistrictStats",
     "JobRun",
@@ -46,6 +57,9 @@ __all__ = [
     "OutboxMessage",
     "School",
     "SchoolEnrollment",
+    "TimeLossRollup",
+    "TimeLossRouteMonth",
+    "TimeLossState",
     "User",
     "metadata",
 ]

@@ -28,6 +28,10 @@ async def enqueue_job(
 
     While an equal job (same actor and dedupe key) is still waiting, this adds nothing: a burst
     of writes coalesces into one job.
+
+    The waiting row is locked (a no-op update) rather than merely seen: the relay skips locked
+    rows, so the job it stands for cannot be dispatched, and run, before the caller's writes
+    commit; otherwise a job could run without seeing them and nothing would run again.
     """
     stmt = insert(OutboxMessage).values(
         id=uuid.uuid4(),
@@ -38,9 +42,10 @@ async def enqueue_job(
         attempts=0,
     )
     await session.execute(
-        stmt.on_conflict_do_nothing(
+        stmt.on_conflict_do_update(
             index_elements=["district_id", "actor_name", "dedupe_key"],
             index_where=OutboxMessage.dispatched_at.is_(None),
+            set_={"actor_name": stmt.excluded.actor_name},
         )
     )
 

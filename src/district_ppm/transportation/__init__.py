@@ -1,0 +1,1 @@
+"""Transportation: bus routes and runs in, instructional time lost out (computed by workers)."""

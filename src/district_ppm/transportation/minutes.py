@@ -1,0 +1,62 @@
+"""The arithmetic of DOMAIN.md "Transportation and instructional time lost", in plain Python.
+
+The worker computes the same rules set-based in SQL (``timeloss.py``); these functions are the
+reference the tests hold the SQL to, and the formatting the API applies to stored sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import ROUND_HALF_UP, Decimal
+
+HUNDREDTH = Decimal("0.01")
+
+
+def minute_of_day(moment: time) -> int:
+    """Whole minutes since midnight; seconds are ignored, as the contract says."""
+    return moment.hour * 60 + moment.minute
+
+
+@dataclass(frozen=True, slots=True)
+class RunMinutes:
+    late_minutes: int
+    is_late: bool
+    instructional_minutes_lost: int
+    student_instructional_minutes_lost: int
+
+
+def run_minutes(
+    *, scheduled: time, actual: time, first_bell: time, riders: int, grace_minutes: int
+) -> RunMinutes:
+    late = max(0, minute_of_day(actual) - minute_of_day(scheduled))
+    lost = max(0, minute_of_day(actual) - minute_of_day(first_bell))
+    return RunMinutes(
+        late_minutes=late,
+        is_late=late > grace_minutes,
+        instructional_minutes_lost=lost,
+        student_instructional_minutes_lost=lost * riders,
+    )
+
+
+def hours_from_minutes(minutes: int) -> Decimal:
+    """Hours to two decimals, rounded half up, after summing the minutes."""
+    return (Decimal(minutes) / 60).quantize(HUNDREDTH, rounding=ROUND_HALF_UP)
+
+
+def average_late_minutes(late_minutes: int, late_instances: int) -> float:
+    return late_minutes / late_instances if late_instances else 0.0
+
+
+def school_year_of(day: date) -> int:
+    """School years run July 1 - June 30 and are named by the calendar year they end in."""
+    return day.year + 1 if day.month >= 7 else day.year
+
+
+def school_year_bounds(school_year: int) -> tuple[date, date]:
+    """First and last service date of ``school_year`` (both inclusive)."""
+    return date(school_year - 1, 7, 1), date(school_year, 6, 30)
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"

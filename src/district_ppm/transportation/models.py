@@ -1,0 +1,147 @@
+"""Bus routes, bus runs, and the time-loss roll-ups the worker keeps for them.
+
+Runs are keyed by what they are, ``(district, route, service date)``, rather than by a
+surrogate id: writing the same run again replaces it, and the key is the index that
+incremental recomputes read ranges of.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from district_ppm.db.base import Base, TenantMixin
+
+
+class BusRoute(TenantMixin, Base):
+    __tablename__ = "bus_routes"
+    __table_args__ = (
+        UniqueConstraint("district_id", "code"),
+        ForeignKeyConstraint(
+            ["district_id", "school_id"], ["schools.district_id", "schools.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    code: Mapped[str] = mapped_column(String(50))
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    riders: Mapped[int] = mapped_column(Integer)
+
+
+class BusRun(Base):
+    """One arrival. ``riders`` is the count on board that day (the route's when not given),
+    fixed when the run is written so that later route changes do not rewrite history."""
+
+    __tablename__ = "bus_runs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    service_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    scheduled_arrival: Mapped[time] = mapped_column(Time)
+    actual_arrival: Mapped[time] = mapped_column(Time)
+    riders: Mapped[int] = mapped_column(Integer)
+
+
+class BusRunDirtyMonth(Base):
+    """A (route, month) whose runs changed since the roll-ups were last computed.
+
+    Written in the writer's transaction, drained by the recompute in its own: a crash before
+    the recompute commits leaves the marks in place, so no change is ever forgotten.
+    """
+
+    __tablename__ = "bus_run_dirty_months"
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+
+
+class TimeLossRouteMonth(Base):
+    """Sums of one route's runs in one month: the grain that incremental recomputes rebuild."""
+
+    __tablename__ = "time_loss_route_months"
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_year: Mapped[int] = mapped_column(Integer)
+    runs: Mapped[int] = mapped_column(Integer)
+    late_instances: Mapped[int] = mapped_column(Integer)
+    late_minutes: Mapped[int] = mapped_column(BigInteger)
+    instructional_minutes_lost: Mapped[int] = mapped_column(BigInteger)
+    student_instructional_minutes_lost: Mapped[int] = mapped_column(BigInteger)
+
+
+class TimeLossRollup(Base):
+    """One row of ``instructionalTimeLost``: a school year's sums for one school, route or
+    month (``grouping``), or for the whole district (grouping ``DISTRICT``, empty key)."""
+
+    __tablename__ = "time_loss_rollups"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    school_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grouping: Mapped[str] = mapped_column(String(16), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer)
+    late_instances: Mapped[int] = mapped_column(Integer)
+    late_minutes: Mapped[int] = mapped_column(BigInteger)
+    instructional_minutes_lost: Mapped[int] = mapped_column(BigInteger)
+    student_instructional_minutes_lost: Mapped[int] = mapped_column(BigInteger)
+
+
+class TimeLossState(Base):
+    """When the district's roll-ups were last computed, and with which grace."""
+
+    __tablename__ = "time_loss_state"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    grace_minutes: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,226 @@
+"""Instructional time lost: the worker's set-based recompute, and the report it serves.
+
+Two stored grains: ``time_loss_route_months`` (one route's runs in one month, rebuilt from
+``bus_runs`` for exactly the pairs marked dirty) and ``time_loss_rollups`` (a school year's
+sums by school, route, month and for the district, re-aggregated from the route-months of the
+affected school years, which is a few thousand rows). Everything is delete-and-insert of
+whole keys inside the caller's transaction, so a retry or a duplicate message recomputes the
+same numbers, and a crash leaves the previous numbers and the dirty marks as they were.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.transportation import measurements
+from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
+from district_ppm.transportation.models import TimeLossRollup, TimeLossState
+from district_ppm.transportation.service import get_late_bus_grace
+
+GROUPINGS = ("SCHOOL", "ROUTE", "MONTH")
+
+# Whole minutes since midnight; seconds ignored (DOMAIN.md "Bus runs").
+_MINUTE = "(extract(hour FROM {t}) * 60 + extract(minute FROM {t}))::int"
+_LATE = (
+    f"greatest(0, {_MINUTE.format(t='r.actual_arrival')} "
+    f"- {_MINUTE.format(t='r.scheduled_arrival')})"
+)
+_LOST = f"greatest(0, {_MINUTE.format(t='r.actual_arrival')} - {_MINUTE.format(t='s.first_bell')})"
+
+# Route-months from runs; ``{runs_filter}`` narrows the runs read (all, or the dirty pairs).
+# Only constants of this module are formatted in; every value is a bound parameter.
+_ROUTE_MONTHS_SQL = f"""
+INSERT INTO time_loss_route_months (
+    district_id, route_id, month, school_id, school_year, runs, late_instances, late_minutes,
+    instructional_minutes_lost, student_instructional_minutes_lost)
+SELECT m.district_id, m.route_id, m.month, m.school_id,
+       CASE WHEN extract(month FROM m.month) >= 7
+            THEN extract(year FROM m.month)::int + 1 ELSE extract(year FROM m.month)::int END,
+       count(*),
+       count(*) FILTER (WHERE m.late > :grace),
+       coalesce(sum(m.late) FILTER (WHERE m.late > :grace), 0),
+       sum(m.lost),
+       sum(m.lost::bigint * m.riders)
+FROM (
+    SELECT r.district_id, r.route_id, date_trunc('month', r.service_date)::date AS month,
+           rt.school_id, r.riders, {_LATE} AS late, {_LOST} AS lost
+    FROM bus_runs r
+    JOIN bus_routes rt ON rt.district_id = r.district_id AND rt.id = r.route_id
+    JOIN schools s ON s.district_id = rt.district_id AND s.id = rt.school_id
+    {{runs_filter}}
+) m
+GROUP BY m.district_id, m.route_id, m.month, m.school_id
+"""  # noqa: S608
+
+_ALL_RUNS = "WHERE r.district_id = :district_id"
+_DIRTY_RUNS = """
+    JOIN unnest(CAST(:route_ids AS uuid[]), CAST(:months AS date[])) AS d(route_id, month)
+      ON r.route_id = d.route_id
+     AND r.service_date >= d.month AND r.service_date < (d.month + interval '1 month')::date
+    WHERE r.district_id = :district_id
+"""
+
+_ROLLUPS_SQL = """
+INSERT INTO time_loss_rollups (
+    district_id, school_year, grouping, group_key, runs, late_instances, late_minutes,
+    instructional_minutes_lost, student_instructional_minutes_lost)
+SELECT district_id, school_year,
+       CASE WHEN grouping(school_id) = 0 THEN 'SCHOOL'
+            WHEN grouping(route_id) = 0 THEN 'ROUTE'
+            WHEN grouping(month) = 0 THEN 'MONTH'
+            ELSE 'DISTRICT' END,
+       coalesce(school_id::text, route_id::text, to_char(month, 'YYYY-MM'), ''),
+       sum(runs), sum(late_instances), sum(late_minutes),
+       sum(instructional_minutes_lost), sum(student_instructional_minutes_lost)
+FROM time_loss_route_months
+WHERE district_id = :district_id AND school_year = ANY(CAST(:years AS int[]))
+GROUP BY district_id, school_year, GROUPING SETS ((school_id), (route_id), (month), ())
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeResult:
+    full: bool
+    route_months: int
+    school_years: list[int]
+
+
+async def recompute_time_loss(
+    *, session: AsyncSession, district_id: uuid.UUID, full: bool = False
+) -> RecomputeResult:
+    """Bring the district's roll-ups (and transportation KPIs) up to date with its runs.
+
+    Incremental by default: only the (route, month) pairs marked dirty are rebuilt, then the
+    school years they belong to are re-aggregated. ``full`` (nightly, or after the grace
+    changed) rebuilds everything. The caller holds the district's lock and commits.
+    """
+    grace = await get_late_bus_grace(session=session, district_id=district_id)
+    state = await session.get(TimeLossState, district_id)
+    # A grace other than the one the stored numbers used changes every run's lateness.
+    full = full or (state is not None and state.grace_minutes != grace)
+    params = {"district_id": district_id, "grace": grace}
+    dirty = (await session.execute(
+        text("DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
+             "RETURNING route_id, month"), params,
+    )).all()
+    if full:
+        await session.execute(
+            text("DELETE FROM time_loss_route_months WHERE district_id = :district_id"), params
+        )
+        await session.execute(text(_ROUTE_MONTHS_SQL.format(runs_filter=_ALL_RUNS)), params)
+        years = list((await session.scalars(text(
+            "SELECT DISTINCT school_year FROM time_loss_route_months "
+            "WHERE district_id = :district_id UNION "
+            "SELECT DISTINCT school_year FROM time_loss_rollups WHERE district_id = :district_id"
+        ), params)).all())
+        touched: list[tuple[uuid.UUID, date]] | None = None
+    else:
+        if not dirty and state is not None:
+            return RecomputeResult(full=False, route_months=0, school_years=[])
+        touched = [(route_id, month) for route_id, month in dirty]
+        pairs = {
+            **params,
+            "route_ids": [route_id for route_id, _ in touched],
+            "months": [month for _, month in touched],
+        }
+        await session.execute(text(
+            "DELETE FROM time_loss_route_months t USING unnest(CAST(:route_ids AS uuid[]), "
+            "CAST(:months AS date[])) AS d(route_id, month) WHERE t.district_id = :district_id "
+            "AND t.route_id = d.route_id AND t.month = d.month"
+        ), pairs)
+        await session.execute(text(_ROUTE_MONTHS_SQL.format(runs_filter=_DIRTY_RUNS)), pairs)
+        years = sorted({month.year + 1 if month.month >= 7 else month.year for _, month in touched})
+    await _rebuild_rollups(session, district_id, years)
+    await measurements.write_time_loss_measurements(
+        session=session, district_id=district_id, route_months=touched
+    )
+    await _mark_computed(session, district_id, grace)
+    return RecomputeResult(
+        full=full, route_months=len(touched) if touched is not None else -1, school_years=years
+    )
+
+
+async def _rebuild_rollups(session: AsyncSession, district_id: uuid.UUID, years: list[int]) -> None:
+    if not years:
+        return
+    params = {"district_id": district_id, "years": years}
+    await session.execute(text(
+        "DELETE FROM time_loss_rollups WHERE district_id = :district_id "
+        "AND school_year = ANY(CAST(:years AS int[]))"
+    ), params)
+    await session.execute(text(_ROLLUPS_SQL), params)
+
+
+async def _mark_computed(session: AsyncSession, district_id: uuid.UUID, grace: int) -> None:
+    await session.execute(text(
+        "INSERT INTO time_loss_state (district_id, computed_at, grace_minutes) "
+        "VALUES (:district_id, clock_timestamp(), :grace) "
+        "ON CONFLICT (district_id) DO UPDATE "
+        "SET computed_at = excluded.computed_at, grace_minutes = excluded.grace_minutes"
+    ), {"district_id": district_id, "grace": grace})
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLossFigures:
+    key: str
+    late_instances: int
+    late_minutes: int
+    average_late_minutes: float
+    instructional_hours_lost: Decimal
+    student_instructional_hours_lost: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLossReport:
+    computed_at: datetime | None
+    grace_minutes: int | None
+    rows: list[TimeLossFigures]
+    total: TimeLossFigures
+
+
+def _figures(key: str, row: TimeLossRollup | None) -> TimeLossFigures:
+    late_instances = row.late_instances if row else 0
+    late_minutes = row.late_minutes if row else 0
+    return TimeLossFigures(
+        key=key,
+        late_instances=late_instances,
+        late_minutes=late_minutes,
+        average_late_minutes=average_late_minutes(late_minutes, late_instances),
+        instructional_hours_lost=hours_from_minutes(row.instructional_minutes_lost if row else 0),
+        student_instructional_hours_lost=hours_from_minutes(
+            row.student_instructional_minutes_lost if row else 0
+        ),
+    )
+
+
+async def time_loss_report(
+    *, session: AsyncSession, district_id: uuid.UUID, school_year: int, grouping: str
+) -> TimeLossReport:
+    """The stored roll-ups of ``school_year`` (July 1 - June 30, named by its end year) by
+    ``grouping`` (SCHOOL or ROUTE: keys are ids; MONTH: ``YYYY-MM``), with the district's
+    totals. ``computed_at`` is null until the worker has run once."""
+    if grouping not in GROUPINGS:
+        raise ValueError(f"unknown grouping {grouping!r}")
+    stored = list(await session.scalars(
+        select(TimeLossRollup)
+        .where(
+            TimeLossRollup.district_id == district_id,
+            TimeLossRollup.school_year == school_year,
+            TimeLossRollup.grouping.in_([grouping, "DISTRICT"]),
+        )
+        .order_by(TimeLossRollup.group_key)
+    ))
+    state = await session.get(TimeLossState, district_id)
+    total = next((row for row in stored if row.grouping == "DISTRICT"), None)
+    return TimeLossReport(
+        computed_at=state.computed_at if state else None,
+        grace_minutes=state.grace_minutes if state else None,
+        rows=[_figures(row.group_key, row) for row in stored if row.grouping == grouping],
+        total=_figures("", total),
+    )

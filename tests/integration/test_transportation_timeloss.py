@@ -1,0 +1,158 @@
+"""Instructional time lost, by hand: every figure below is worked out in the comments.
+
+District grace 2 minutes. Lincoln (first bell 08:00) is served by R1 (40 riders);
+Adams (first bell 07:45) by R2 (25 riders).
+"""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.transportation.service import set_late_bus_grace
+from tests.integration.transportation_helpers import (
+    add_route,
+    add_school,
+    figures,
+    recompute,
+    record,
+    report,
+    run,
+)
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def district(factory, app_sessionmaker):
+    district_id, _ = await factory.district(late_bus_grace_minutes=2)
+    lincoln = await add_school(app_sessionmaker, district_id, "Lincoln", time(8, 0))
+    adams = await add_school(app_sessionmaker, district_id, "Adams", time(7, 45))
+    r1 = await add_route(app_sessionmaker, district_id, "R1", lincoln, 40)
+    r2 = await add_route(app_sessionmaker, district_id, "R2", adams, 25)
+    await record(app_sessionmaker, district_id, [
+        # late 5 (07:50-07:45; the :59 seconds ignored) > 2: late. Before the bell: 0 lost.
+        run(r1, "2025-09-02", "07:45", "07:50:59"),
+        # late 2, not more than the grace: on time.
+        run(r1, "2025-09-03", "07:45", "07:47"),
+        # late 17; 7 minutes after the bell x 30 riders on the run = 210.
+        run(r1, "2025-10-01", "07:50", "08:07:30", riders=30),
+        # whole minutes: 07:47 - 07:44 = 3 > 2, late (2 min 2 s apart in seconds).
+        run(r1, "2025-11-03", "07:44:59", "07:47:01"),
+        # late 12; 07:52 - 07:45 = 7 lost x 25 riders of the route = 175.
+        run(r2, "2025-09-02", "07:40", "07:52"),
+        # June 30th belongs to school year 2026; late 1: on time.
+        run(r2, "2026-06-30", "07:40", "07:41"),
+        # July 1st starts school year 2027: late 20, 15 lost x 25 = 375.
+        run(r2, "2026-07-01", "07:40", "08:00"),
+        # June 30th 2025 closes school year 2025: late 45, 30 lost x 40 = 1200.
+        run(r1, "2025-06-30", "07:45", "08:30"),
+    ])
+    await recompute(app_sessionmaker, district_id)
+    return district_id, {"lincoln": lincoln, "adams": adams, "r1": r1, "r2": r2}
+
+
+async def test_totals_of_a_school_year_round_hours_after_summing(district, app_sessionmaker):
+    district_id, _ = district
+
+    result = await report(app_sessionmaker, district_id, 2026, "SCHOOL")
+
+    # 4 late runs: 5 + 17 + 3 + 12 = 37 minutes, 9.25 on average. Lost 7 + 7 = 14 minutes
+    # = 0.2333 h -> 0.23 (each school's 0.1167 would round to 0.12, summing to 0.24).
+    # Students: 210 + 175 = 385 minutes = 6.4167 h -> 6.42.
+    assert figures(result.total) == (4, 37, 9.25, "0.23", "6.42")
+    assert result.grace_minutes == 2
+    assert result.computed_at is not None
+
+
+async def test_by_school_keys_are_ids(district, app_sessionmaker):
+    district_id, ids = district
+
+    result = await report(app_sessionmaker, district_id, 2026, "SCHOOL")
+
+    rows = {row.key: figures(row) for row in result.rows}
+    assert rows == {
+        # late 5, 17, 3 = 25 minutes over 3 runs; 7 lost -> 0.12 h; 210 -> 3.50 h
+        str(ids["lincoln"]): (3, 25, 25 / 3, "0.12", "3.50"),
+        # late 12 once; 7 lost -> 0.12 h; 175 -> 2.92 h
+        str(ids["adams"]): (1, 12, 12.0, "0.12", "2.92"),
+    }
+
+
+async def test_by_route(district, app_sessionmaker):
+    district_id, ids = district
+
+    result = await report(app_sessionmaker, district_id, 2026, "ROUTE")
+
+    assert {row.key: figures(row) for row in result.rows} == {
+        str(ids["r1"]): (3, 25, 25 / 3, "0.12", "3.50"),
+        str(ids["r2"]): (1, 12, 12.0, "0.12", "2.92"),
+    }
+
+
+async def test_by_month_from_july_to_june(district, app_sessionmaker):
+    district_id, _ = district
+
+    result = await report(app_sessionmaker, district_id, 2026, "MONTH")
+
+    assert [(row.key, *figures(row)) for row in result.rows] == [
+        ("2025-09", 2, 17, 8.5, "0.12", "2.92"),
+        ("2025-10", 1, 17, 17.0, "0.12", "3.50"),
+        ("2025-11", 1, 3, 3.0, "0.00", "0.00"),
+        # runs, none late: average 0
+        ("2026-06", 0, 0, 0.0, "0.00", "0.00"),
+    ]
+
+
+async def test_neighbouring_school_years_take_july_1_and_june_30(district, app_sessionmaker):
+    district_id, _ = district
+
+    later = await report(app_sessionmaker, district_id, 2027, "MONTH")
+    earlier = await report(app_sessionmaker, district_id, 2025, "MONTH")
+    empty = await report(app_sessionmaker, district_id, 2030, "MONTH")
+
+    assert figures(later.total) == (1, 20, 20.0, "0.25", "6.25")
+    assert figures(earlier.total) == (1, 45, 45.0, "0.50", "20.00")
+    assert figures(empty.total) == (0, 0, 0.0, "0.00", "0.00") and empty.rows == []
+
+
+async def test_writing_a_run_again_replaces_it(district, app_sessionmaker):
+    district_id, ids = district
+
+    # The 17-minutes-late run arrives at 07:55 instead: 5 late, before the bell.
+    await record(app_sessionmaker, district_id, [run(ids["r1"], "2025-10-01", "07:50", "07:55")])
+    result = await recompute(app_sessionmaker, district_id)
+
+    total = (await report(app_sessionmaker, district_id, 2026, "SCHOOL")).total
+    # late 5 + 5 + 3 + 12 = 25 over 4; lost only Adams' 7 -> 0.12; students 175 -> 2.92
+    assert figures(total) == (4, 25, 6.25, "0.12", "2.92")
+    assert result.route_months == 1 and result.school_years == [2026]
+
+
+async def test_a_new_grace_recomputes_every_run(district, app_sessionmaker):
+    district_id, _ = district
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await set_late_bus_grace(session=session, district_id=district_id, minutes=5)
+        await session.commit()
+    result = await recompute(app_sessionmaker, district_id)
+
+    total = (await report(app_sessionmaker, district_id, 2026, "SCHOOL")).total
+    # grace 5: the 5- and 3-minute runs are no longer late; 17 + 12 = 29 over 2
+    assert figures(total) == (2, 29, 14.5, "0.23", "6.42")
+    assert result.full
+
+
+async def test_computing_twice_changes_nothing(district, app_sessionmaker):
+    district_id, _ = district
+    before = await report(app_sessionmaker, district_id, 2026, "ROUTE")
+
+    await recompute(app_sessionmaker, district_id, full=True)
+    await recompute(app_sessionmaker, district_id, full=True)
+    after = await report(app_sessionmaker, district_id, 2026, "ROUTE")
+
+    assert [figures(r) for r in after.rows] == [figures(r) for r in before.rows]
+    assert figures(after.total) == figures(before.total)
+    assert after.computed_at > before.computed_at
