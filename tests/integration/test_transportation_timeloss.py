@@ -6,11 +6,13 @@ Adams (first bell 07:45) by R2 (25 riders).
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 
 import pytest
+from sqlalchemy import select
 
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.measures.models import Measure, Measurement, Source
 from district_ppm.transportation.service import set_late_bus_grace
 from tests.integration.transportation_helpers import (
     add_route,
@@ -156,3 +158,43 @@ async def test_computing_twice_changes_nothing(district, app_sessionmaker):
     assert [figures(r) for r in after.rows] == [figures(r) for r in before.rows]
     assert figures(after.total) == figures(before.total)
     assert after.computed_at > before.computed_at
+
+
+async def test_the_same_numbers_become_monthly_school_kpis(district, app_sessionmaker):
+    district_id, ids = district
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = (await session.execute(
+            select(Measure.code, Measurement.period_start, Measurement.value,
+                   Measurement.numerator, Measurement.denominator, Measurement.source)
+            .join(Measure, (Measure.district_id == Measurement.district_id)
+                  & (Measure.id == Measurement.measure_id))
+            .where(Measurement.school_id == ids["lincoln"],
+                   Measurement.period_start == date(2025, 10, 1))
+        )).all()
+
+    # Lincoln in October 2025: the one run 17 late, 7 lost (0.12 h), x 30 riders (3.50 h)
+    assert {row.code: (row.value, row.numerator, row.denominator) for row in rows} == {
+        "TRN-LATE-INSTANCES": (1, None, None),
+        "TRN-AVG-LATE-MIN": (17.0, 17, 1),
+        "TRN-INSTR-HOURS-LOST": (0.12, None, None),
+        "TRN-STUDENT-INSTR-HOURS-LOST": (3.5, None, None),
+    }
+    assert {row.source for row in rows} == {Source.COMPUTED}
+
+
+async def test_incremental_kpis_follow_a_replaced_run(district, app_sessionmaker):
+    district_id, ids = district
+
+    await record(app_sessionmaker, district_id, [run(ids["r1"], "2025-10-01", "07:50", "07:55")])
+    await recompute(app_sessionmaker, district_id)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        value = await session.scalar(
+            select(Measurement.value)
+            .join(Measure, (Measure.district_id == Measurement.district_id)
+                  & (Measure.id == Measurement.measure_id))
+            .where(Measure.code == "TRN-AVG-LATE-MIN", Measurement.school_id == ids["lincoln"],
+                   Measurement.period_start == date(2025, 10, 1))
+        )
+    assert value == 5.0

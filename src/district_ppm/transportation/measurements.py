@@ -7,50 +7,60 @@ are, and calls its ``ensure_measure`` and ``record_computed_measurements``.
 
 from __future__ import annotations
 
-import importlib
-import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.measures.models import Direction, Frequency, MeasureLevel, Stage, Unit
+from district_ppm.measures.service import (
+    ComputedValue,
+    MeasureSpec,
+    ensure_measure,
+    record_computed_measurements,
+)
 from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class TransportationKpi:
     code: str
     name: str
-    unit: str
-    stage: str
+    unit: Unit
+    stage: Stage
     definition: str
+
+    @property
+    def spec(self) -> MeasureSpec:
+        return MeasureSpec(
+            code=self.code, name=self.name, unit=self.unit, direction=Direction.LOWER_IS_BETTER,
+            stage=self.stage, frequency=Frequency.MONTHLY, level=MeasureLevel.SCHOOL,
+            definition=self.definition,
+        )
 
 
 # Lower is better for all four; monthly, per school.
 KPIS = (
     TransportationKpi(
-        "TRN-LATE-INSTANCES", "Late bus arrivals", "COUNT", "OUTPUT",
+        "TRN-LATE-INSTANCES", "Late bus arrivals", Unit.COUNT, Stage.OUTPUT,
         "Bus runs arriving more than the district's grace minutes after their scheduled time.",
     ),
     TransportationKpi(
-        "TRN-AVG-LATE-MIN", "Average minutes late", "MINUTES", "OUTPUT",
+        "TRN-AVG-LATE-MIN", "Average minutes late", Unit.MINUTES, Stage.OUTPUT,
         "Minutes late summed over late runs, divided by the number of late runs (0 if none).",
     ),
     TransportationKpi(
-        "TRN-INSTR-HOURS-LOST", "Instructional hours lost to late buses", "HOURS",
-        "SHORT_TERM_OUTCOME",
+        "TRN-INSTR-HOURS-LOST", "Instructional hours lost to late buses", Unit.HOURS,
+        Stage.SHORT_TERM_OUTCOME,
         "Sum over runs of the minutes a bus arrived after the school's first bell, / 60.",
     ),
     TransportationKpi(
         "TRN-STUDENT-INSTR-HOURS-LOST", "Student instructional hours lost to late buses",
-        "HOURS", "SHORT_TERM_OUTCOME",
+        Unit.HOURS, Stage.SHORT_TERM_OUTCOME,
         "Sum over runs of the minutes after first bell times riders on board, / 60.",
     ),
 )
@@ -72,16 +82,6 @@ AND (t.school_id, t.month) IN (
 """
 
 
-def _measures_service() -> Any | None:
-    """The measures area's service, once it offers computed measurements; else None."""
-    try:
-        service = importlib.import_module("district_ppm.measures.service")
-    except ImportError:
-        return None
-    needed = ("MeasureSpec", "ensure_measure", "ComputedValue", "record_computed_measurements")
-    return service if all(hasattr(service, name) for name in needed) else None
-
-
 async def write_time_loss_measurements(
     *, session: AsyncSession, district_id: uuid.UUID,
     route_months: Sequence[tuple[uuid.UUID, date]] | None,
@@ -90,10 +90,6 @@ async def write_time_loss_measurements(
 
     Idempotent: each value is keyed by (measure, school, month) and replaced.
     """
-    service = _measures_service()
-    if service is None:
-        log.warning("measures service unavailable: transportation KPIs not written")
-        return 0
     if route_months is not None and not route_months:
         return 0
     params: dict[str, Any] = {"district_id": district_id}
@@ -103,32 +99,27 @@ async def write_time_loss_measurements(
         params["route_ids"] = [route_id for route_id, _ in route_months]
         params["months"] = [month for _, month in route_months]
     rows = (await session.execute(text(_SCHOOL_MONTHS_SQL.format(only=only)), params)).all()
-    values: dict[str, list[Any]] = {kpi.code: [] for kpi in KPIS}
+    if not rows:
+        return 0  # a district without buses gets no transportation KPIs
+    values: dict[str, list[ComputedValue]] = {kpi.code: [] for kpi in KPIS}
     for school_id, month, late_instances, late_minutes, lost, student_lost in rows:
-        value = service.ComputedValue
-        values["TRN-LATE-INSTANCES"].append(value(school_id, month, Decimal(late_instances)))
-        values["TRN-AVG-LATE-MIN"].append(value(
-            school_id, month, Decimal(str(average_late_minutes(late_minutes, late_instances))),
-            numerator=Decimal(late_minutes), denominator=Decimal(late_instances),
+        values["TRN-LATE-INSTANCES"].append(ComputedValue(school_id, month, late_instances))
+        values["TRN-AVG-LATE-MIN"].append(ComputedValue(
+            school_id, month, average_late_minutes(late_minutes, late_instances),
+            numerator=late_minutes, denominator=late_instances,
         ))
-        values["TRN-INSTR-HOURS-LOST"].append(value(school_id, month, hours_from_minutes(lost)))
+        values["TRN-INSTR-HOURS-LOST"].append(
+            ComputedValue(school_id, month, float(hours_from_minutes(lost)))
+        )
         values["TRN-STUDENT-INSTR-HOURS-LOST"].append(
-            value(school_id, month, hours_from_minutes(student_lost))
+            ComputedValue(school_id, month, float(hours_from_minutes(student_lost)))
         )
     written = 0
     for kpi in KPIS:
-        measure_id = await service.ensure_measure(
-            session=session, district_id=district_id, spec=_spec(service, kpi)
-        )
-        written += await service.record_computed_measurements(
+        measure_id = await ensure_measure(session=session, district_id=district_id, spec=kpi.spec)
+        written += await record_computed_measurements(
             session=session, district_id=district_id, measure_id=measure_id,
             values=values[kpi.code],
         )
     return written
 
-
-def _spec(service: Any, kpi: TransportationKpi) -> Any:
-    return service.MeasureSpec(
-        code=kpi.code, name=kpi.name, unit=kpi.unit, direction="LOWER_IS_BETTER",
-        stage=kpi.stage, frequency="MONTHLY", level="SCHOOL", definition=kpi.definition,
-    )
