@@ -21,7 +21,10 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Date
 
+from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.db.base import Base, TenantMixin
+
+__all__ = ["Aggregation"]  # re-exported: the enum lives with its math
 
 
 class Unit(enum.StrEnum):
@@ -77,14 +80,6 @@ class Frequency(enum.StrEnum):
 class MeasureLevel(enum.StrEnum):
     DISTRICT = "DISTRICT"
     SCHOOL = "SCHOOL"
-
-
-class Aggregation(enum.StrEnum):
-    """How a SCHOOL-level measure is shown district-wide."""
-
-    SUM = "SUM"
-    MEAN = "MEAN"
-    ENROLLMENT_WEIGHTED_MEAN = "ENROLLMENT_WEIGHTED_MEAN"
 
 
 def default_aggregation(unit: Unit) -> Aggregation:

@@ -1,0 +1,77 @@
+"""School comparison and district aggregation against hand-computed numbers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from district_ppm.analytics.aggregation import Aggregation, aggregate
+from district_ppm.analytics.comparison import Entry, compare, competition_ranks, per_100
+
+ENTRIES = [
+    Entry("A", "E", 90.0), Entry("B", "E", 80.0), Entry("C", "E", 80.0),
+    Entry("D", "M", 70.0), Entry("E", "M", 60.0),
+]
+
+
+def test_higher_is_better_by_hand():
+    rows = {r.key: r for r in compare(ENTRIES, higher_is_better=True)}
+    assert {k: r.rank for k, r in rows.items()} == {"A": 1, "B": 2, "C": 2, "D": 4, "E": 5}
+    assert {k: r.percentile for k, r in rows.items()} == {
+        "A": 100.0, "B": 75.0, "C": 75.0, "D": 25.0, "E": 0.0
+    }
+    assert {k: r.peer_median for k, r in rows.items()} == {
+        "A": 80.0, "B": 80.0, "C": 80.0, "D": 65.0, "E": 65.0
+    }
+    assert {k: r.gap_to_best for k, r in rows.items()} == {
+        "A": 0.0, "B": 10.0, "C": 10.0, "D": 0.0, "E": 10.0
+    }
+
+
+def test_lower_is_better_by_hand():
+    rows = {r.key: r for r in compare(ENTRIES, higher_is_better=False)}
+    assert {k: r.rank for k, r in rows.items()} == {"E": 1, "D": 2, "B": 3, "C": 3, "A": 5}
+    assert {k: r.gap_to_best for k, r in rows.items()} == {
+        "A": 10.0, "B": 0.0, "C": 0.0, "D": 10.0, "E": 0.0
+    }
+
+
+def test_one_school_is_the_hundredth_percentile():
+    (row,) = compare([Entry("A", "E", 3.0)], higher_is_better=True)
+    assert (row.rank, row.percentile, row.peer_median, row.gap_to_best) == (1, 100.0, 3.0, 0.0)
+
+
+def test_per_100_students():
+    assert per_100(12.0, 400) == 3.0
+    assert per_100(12.0, None) is None
+    assert per_100(12.0, 0) is None
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=40), st.booleans())
+def test_ranks_are_a_permutation_with_ties_sharing_the_best_rank(values, higher):
+    ranks = competition_ranks([float(v) for v in values], higher_is_better=higher)
+    # Equal values, equal ranks; the next distinct value's rank skips past the tie.
+    for v, r in zip(values, ranks, strict=True):
+        better = sum(1 for o in values if (o > v if higher else o < v))
+        assert r == better + 1
+    ordered = sorted(ranks)
+    assert ordered[0] == 1
+    if len(set(values)) == len(values):
+        assert ordered == list(range(1, len(values) + 1))
+    for i in range(1, len(ordered)):
+        assert ordered[i] in (ordered[i - 1], i + 1)
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [(Aggregation.SUM, 30.0), (Aggregation.MEAN, 15.0),
+     (Aggregation.ENROLLMENT_WEIGHTED_MEAN, (10 * 100 + 20 * 300) / 400)],
+)
+def test_aggregate(how, expected):
+    assert aggregate([(10.0, 100), (20.0, 300)], how) == pytest.approx(expected)
+
+
+def test_weighted_mean_without_any_enrollment_falls_back_to_the_mean():
+    assert aggregate([(10.0, None), (20.0, None)], Aggregation.ENROLLMENT_WEIGHTED_MEAN) == 15.0
+    assert aggregate([], Aggregation.SUM) is None
