@@ -24,7 +24,7 @@ def main() -> None:
     token = demo["token"]
     print(
         f"""
-District PPM is running with the demo district "{demo['slug']}".
+District PPM is running with the demo district "{demo["slug"]}".
 
   GraphiQL:   http://{HOST}:{PORT}/graphql
   Demo token: {token}

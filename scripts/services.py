@@ -9,6 +9,7 @@ the machine's PostgreSQL binaries with initdb, Redis from redis-server) on that 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -84,15 +85,26 @@ def ensure_postgres(host: str, port: int, user: str) -> None:
             os.chown(data, pw.pw_uid, pw.pw_gid)
         subprocess.run(
             _as_postgres([initdb, "-D", str(data), "-U", user, "--auth=trust", "-E", "UTF8"]),
-            check=True, stdout=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     say(f"starting the private PostgreSQL on port {port}")
     subprocess.run(
-        _as_postgres([
-            pg_ctl, "-D", str(data), "-l", str(data / "server.log"), "-w", "start",
-            "-o", f"-p {port} -k {data} -c listen_addresses={host}",
-        ]),
-        check=True, stdout=subprocess.DEVNULL,
+        _as_postgres(
+            [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(data / "server.log"),
+                "-w",
+                "start",
+                "-o",
+                f"-p {port} -k {data} -c listen_addresses={host}",
+            ]
+        ),
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     if not wait_for(host, port):
         raise SystemExit(f"services: PostgreSQL did not start; see {data / 'server.log'}")
@@ -113,9 +125,25 @@ def ensure_redis(host: str, port: int) -> None:
     data.mkdir(parents=True, exist_ok=True)
     say(f"starting a private Redis on port {port} in {data}")
     subprocess.run(
-        [server, "--daemonize", "yes", "--bind", host, "--port", str(port), "--save", "",
-         "--appendonly", "no", "--dir", str(data), "--logfile", str(data / "redis.log"),
-         "--pidfile", str(data / "redis.pid")],
+        [
+            server,
+            "--daemonize",
+            "yes",
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(data),
+            "--logfile",
+            str(data / "redis.log"),
+            "--pidfile",
+            str(data / "redis.pid"),
+        ],
         check=True,
     )
     if not wait_for(host, port):
@@ -129,10 +157,8 @@ def stop() -> None:
         subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "stop", "-m", "fast"]), check=False)
     pidfile = LOCAL / "redis" / "redis.pid"
     if pidfile.exists():
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.kill(int(pidfile.read_text().strip()), 15)
-        except (OSError, ValueError):
-            pass
 
 
 def main() -> None:

@@ -120,19 +120,30 @@ class DistrictFactory:
                 session=session, slug=slug, name=fields.pop("name", f"District {slug}"), **fields
             )
             _, token = await tenancy.create_token(
-                session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
-                name="test admin", ttl=timedelta(days=1),
+                session=session,
+                district_id=district.id,
+                role=Role.DISTRICT_ADMIN,
+                name="test admin",
+                ttl=timedelta(days=1),
             )
             return district.id, token
 
     async def token(
-        self, district_id: uuid.UUID, role: Role, *, school_ids: list[uuid.UUID] | None = None,
+        self,
+        district_id: uuid.UUID,
+        role: Role,
+        *,
+        school_ids: list[uuid.UUID] | None = None,
         ttl: timedelta = timedelta(days=1),
     ) -> str:
         async with self.admin_sessionmaker() as session, session.begin():
             _, token = await tenancy.create_token(
-                session=session, district_id=district_id, role=role, name=f"test {role.value}",
-                ttl=ttl, school_ids=school_ids or [],
+                session=session,
+                district_id=district_id,
+                role=role,
+                name=f"test {role.value}",
+                ttl=ttl,
+                school_ids=school_ids or [],
             )
             return token
 

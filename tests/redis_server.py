@@ -41,8 +41,19 @@ def start() -> None:
     if binary is None:
         raise RuntimeError("the tests need redis-server on PATH (apt-get install redis-server)")
     _process = subprocess.Popen(
-        [binary, "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", _DIR],
+        [
+            binary,
+            "--port",
+            str(PORT),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            _DIR,
+        ],
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -57,9 +58,7 @@ async def run_scheduler(
                 count = await schedule_nightly(sessionmaker, current.date())
                 log.info("scheduled %d nightly jobs for %s", count, current.date())
                 last_day = current.date()
-            except Exception:  # noqa: BLE001 - try again on the next tick
+            except Exception:
                 log.warning("nightly scheduling failed", exc_info=True)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=60)
-        except TimeoutError:
-            pass

@@ -11,8 +11,8 @@ from litestar import Litestar, Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.logging.config import StructLoggingConfig, default_structlog_processors
-from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.middleware import AbstractMiddleware
+from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import Receive, Scope, Send

@@ -46,8 +46,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
     uvicorn.run(
-        "district_ppm.app:create_app", factory=True, host=args.host, port=args.port,
-        log_level=settings.log_level.lower(), access_log=False,
+        "district_ppm.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
     )
 
 
@@ -69,8 +73,11 @@ def cmd_create_district(args: argparse.Namespace, settings: Settings) -> None:
             session=session, slug=args.slug, name=args.name, timezone=args.timezone
         )
         _, token = await service.create_token(
-            session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
-            name="district admin (bootstrap)", ttl=timedelta(days=settings.token_ttl_days),
+            session=session,
+            district_id=district.id,
+            role=Role.DISTRICT_ADMIN,
+            name="district admin (bootstrap)",
+            ttl=timedelta(days=settings.token_ttl_days),
         )
         return {"district_id": district.id, "slug": district.slug, "admin_token": token}
 
@@ -84,8 +91,11 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
     async def work(session: Any) -> dict[str, Any]:
         district = await service.get_district_by_slug(session=session, slug=args.district)
         row, token = await service.create_token(
-            session=session, district_id=district.id, role=Role(args.role),
-            name=args.name or f"{args.role.lower()} token", ttl=timedelta(days=args.days),
+            session=session,
+            district_id=district.id,
+            role=Role(args.role),
+            name=args.name or f"{args.role.lower()} token",
+            ttl=timedelta(days=args.days),
             school_ids=[uuid.UUID(s) for s in args.school],
         )
         return {"token": token, "token_id": row.id, "role": row.role, "expires_at": row.expires_at}
@@ -147,10 +157,18 @@ def build_parser() -> argparse.ArgumentParser:
     token_commands = token.add_subparsers(dest="token_command", required=True)
     create = token_commands.add_parser("create", help="issue a token (printed once)")
     create.add_argument("--district", required=True, help="district slug")
-    create.add_argument("--role", required=True, choices=[
-        "DISTRICT_ADMIN", "PROCESS_OWNER", "IMPROVEMENT_LEAD", "FINANCE_VALIDATOR",
-        "SCHOOL_LEADER", "VIEWER",
-    ])
+    create.add_argument(
+        "--role",
+        required=True,
+        choices=[
+            "DISTRICT_ADMIN",
+            "PROCESS_OWNER",
+            "IMPROVEMENT_LEAD",
+            "FINANCE_VALIDATOR",
+            "SCHOOL_LEADER",
+            "VIEWER",
+        ],
+    )
     create.add_argument("--name")
     create.add_argument("--days", type=int, default=365, help="days until it expires")
     create.add_argument("--school", action="append", default=[], help="SCHOOL_LEADER's school id")

@@ -21,7 +21,8 @@ async def test_a_token_identifies_its_district_and_role(gql, factory):
     result = await gql(ME, token=viewer)
 
     assert result["data"]["me"] == {
-        "role": "VIEWER", "district": {"id": str(district_id), "slug": "springfield"}
+        "role": "VIEWER",
+        "district": {"id": str(district_id), "slug": "springfield"},
     }
 
 
@@ -59,8 +60,10 @@ async def test_tokens_are_stored_only_as_hashes(factory, admin_sessionmaker):
     token = await factory.token(district_id, Role.VIEWER)
 
     async with admin_sessionmaker() as session:
-        stored = list(await session.scalars(
-            select(ApiToken.token_hash).where(ApiToken.district_id == district_id)
-        ))
+        stored = list(
+            await session.scalars(
+                select(ApiToken.token_hash).where(ApiToken.district_id == district_id)
+            )
+        )
 
     assert token not in stored and hash_token(token) in stored

@@ -27,8 +27,14 @@ query List($first: Int, $after: String) {
 
 
 def school_input(**overrides: Any) -> dict[str, Any]:
-    return {"name": "Lincoln Elementary", "level": "ELEMENTARY", "firstBell": "07:55",
-            "ncesId": "480000100001", "enrollment": 500, **overrides}
+    return {
+        "name": "Lincoln Elementary",
+        "level": "ELEMENTARY",
+        "firstBell": "07:55",
+        "ncesId": "480000100001",
+        "enrollment": 500,
+        **overrides,
+    }
 
 
 async def count_schools(app_sessionmaker: Any, district_id: Any) -> int:
@@ -45,8 +51,9 @@ async def test_admin_creates_a_school_and_reads_it_back(gql, factory, app_sessio
     assert school["name"] == "Lincoln Elementary"
     assert school["firstBell"] == "07:55:00"
     assert school["enrollment"] == 500
-    fetched = await gql("query($id: ID!) { school(id: $id) { name level } }",
-                        {"id": school["id"]}, token=token)
+    fetched = await gql(
+        "query($id: ID!) { school(id: $id) { name level } }", {"id": school["id"]}, token=token
+    )
     assert fetched["data"]["school"] == {"name": "Lincoln Elementary", "level": "ELEMENTARY"}
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         event = await session.scalar(select(AuditEvent).where(AuditEvent.action == "createSchool"))
@@ -110,14 +117,17 @@ async def test_duplicate_nces_id_is_a_conflict(gql, factory):
 async def test_schools_pages_by_name_with_keyset_cursors(gql, factory):
     _, token = await factory.district()
     for index, name in enumerate(["Cedar", "Alder", "Birch", "Dogwood", "Elm"]):
-        await gql(CREATE, {"input": school_input(name=name, ncesId=f"48000010000{index}")},
-                  token=token)
+        await gql(
+            CREATE, {"input": school_input(name=name, ncesId=f"48000010000{index}")}, token=token
+        )
 
     first = (await gql(LIST, {"first": 2}, token=token))["data"]["schools"]
-    second = (await gql(LIST, {"first": 2, "after": first["pageInfo"]["endCursor"]},
-                        token=token))["data"]["schools"]
-    last = (await gql(LIST, {"first": 2, "after": second["pageInfo"]["endCursor"]},
-                      token=token))["data"]["schools"]
+    second = (await gql(LIST, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=token))[
+        "data"
+    ]["schools"]
+    last = (await gql(LIST, {"first": 2, "after": second["pageInfo"]["endCursor"]}, token=token))[
+        "data"
+    ]["schools"]
 
     names = [e["node"]["name"] for page in (first, second, last) for e in page["edges"]]
     assert names == ["Alder", "Birch", "Cedar", "Dogwood", "Elm"]

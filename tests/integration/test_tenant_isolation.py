@@ -104,7 +104,7 @@ async def test_without_a_tenant_the_app_role_sees_and_writes_nothing(
 
 
 async def test_a_tenant_sees_only_its_own_rows(gql, factory, app_sessionmaker):
-    a_id, a_token = await factory.district()
+    _a_id, a_token = await factory.district()
     b_id, b_token = await factory.district()
     await gql(CREATE, {"input": school_input(name="A school")}, token=a_token)
     await gql(CREATE, {"input": school_input(name="B school")}, token=b_token)

@@ -56,7 +56,9 @@ def loader(info: Info, loader_class: type[L]) -> L:
     """The request's instance of ``loader_class``, created on first use."""
     loaders = info.context.loaders
     if loader_class not in loaders:
-        loaders[loader_class] = loader_class(info.context.sessionmaker, principal_of(info).district_id)  # type: ignore[call-arg]
+        loaders[loader_class] = loader_class(
+            info.context.sessionmaker, principal_of(info).district_id
+        )  # type: ignore[call-arg]
     return loaders[loader_class]  # type: ignore[no-any-return]
 
 

@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 
 import structlog
-from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
 from strawberry.extensions import SchemaExtension
 
 from district_ppm.api.errors import DomainError
+from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
 
 log = structlog.get_logger(__name__)
 

@@ -69,6 +69,11 @@ class BatchErrors(BadInput):
         super().__init__(first.field, first.message)
         self.errors = errors
 
+    def at(self, prefix: str) -> DomainError:
+        for error in self.errors:
+            error.at(prefix)
+        return super().at(prefix)
+
     @property
     def extensions(self) -> dict[str, Any]:
         extensions = super().extensions

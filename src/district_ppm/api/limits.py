@@ -11,6 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from graphql.utilities.validate_input_value import validate_input_literal
+from graphql.validation import ValuesOfCorrectTypeRule
+from graphql.validation.rules.values_of_correct_type import SKIP
+from strawberry.extensions import SchemaExtension
+
+from district_ppm.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from graphql import (
     ArgumentNode,
     FieldNode,
@@ -28,12 +34,6 @@ from graphql import (
     ValidationRule,
     get_named_type,
 )
-from graphql.validation import ValuesOfCorrectTypeRule
-from graphql.validation.rules.values_of_correct_type import SKIP
-from graphql.utilities.validate_input_value import validate_input_literal
-from strawberry.extensions import SchemaExtension
-
-from district_ppm.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 def _page_multiplier(node: FieldNode, takes_first: bool) -> int:
@@ -57,7 +57,11 @@ class _Measure:
         }
 
     def walk(
-        self, selection_set: SelectionSetNode | None, parent: Any, depth: int, multiplier: int,
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: Any,
+        depth: int,
+        multiplier: int,
         seen: frozenset[str],
     ) -> tuple[int, int]:
         """(max depth, cost) of a selection set."""
@@ -69,14 +73,18 @@ class _Measure:
                 name = selection.name.value
                 if name.startswith("__"):
                     continue  # introspection has its own depth rule in graphql-core
-                field = parent.fields.get(name) if isinstance(
-                    parent, (GraphQLObjectType, GraphQLInterfaceType)
-                ) else None
+                field = (
+                    parent.fields.get(name)
+                    if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType))
+                    else None
+                )
                 child_type = get_named_type(field.type) if field else None
                 child_multiplier = multiplier * _page_multiplier(
                     selection, bool(field and "first" in field.args)
                 )
-                d, c = self.walk(selection.selection_set, child_type, depth + 1, child_multiplier, seen)
+                d, c = self.walk(
+                    selection.selection_set, child_type, depth + 1, child_multiplier, seen
+                )
                 max_depth, cost = max(max_depth, d), cost + multiplier + c
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
@@ -112,16 +120,15 @@ def query_limits_rule(max_depth: int, max_aliases: int, max_cost: int) -> type[V
                     self._limit(f"query cost {cost} exceeds the limit of {max_cost}", definition)
 
         def _limit(self, message: str, node: Any) -> None:
-            self.report_error(
-                GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"})
-            )
+            self.report_error(GraphQLError(message, node, extensions={"code": "LIMIT_EXCEEDED"}))
 
     return QueryLimitsRule
 
 
 def _aliased_fields(node: Any) -> Iterator[FieldNode]:
-    from graphql import visit
     from graphql.language import Visitor
+
+    from graphql import visit
 
     found: list[FieldNode] = []
 
@@ -177,14 +184,17 @@ class FieldPathValuesRule(ValuesOfCorrectTypeRule):
     def is_valid_value_node(self, node: Any, input_type: Any) -> Any:
         if input_type:
             prefix = [
-                a.name.value for a in self._ancestors if isinstance(a, ArgumentNode | ObjectFieldNode)
+                a.name.value
+                for a in self._ancestors
+                if isinstance(a, ArgumentNode | ObjectFieldNode)
             ]
 
             def on_error(error: GraphQLError, path: list[str | int]) -> None:
                 field = ".".join(str(p) for p in [*prefix, *path])
                 self.report_error(
                     GraphQLError(
-                        error.message, error.nodes,
+                        error.message,
+                        error.nodes,
                         extensions={"code": "BAD_INPUT", **({"field": field} if field else {})},
                     )
                 )

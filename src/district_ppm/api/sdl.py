@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from district_ppm.config import PROJECT_ROOT, Settings
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -14,8 +15,6 @@ from graphql import (
     GraphQLSchema,
     build_schema,
 )
-
-from district_ppm.config import PROJECT_ROOT, Settings
 
 SCHEMA_FILE = PROJECT_ROOT / "graphql" / "schema.graphql"
 CONTRACT_FILE = Path(

@@ -8,7 +8,9 @@ CURRENT_TENANT = "NULLIF(current_setting('app.district_id', true), '')::uuid"
 TENANT_PREDICATE = f"district_id = {CURRENT_TENANT}"
 
 
-def tenant_table_sql(table: str, app_role: str, *, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> list[str]:
+def tenant_table_sql(
+    table: str, app_role: str, *, privileges: str = "SELECT, INSERT, UPDATE, DELETE"
+) -> list[str]:
     """Enable and force RLS on ``table`` and grant the app role the given privileges.
 
     With no tenant set, ``CURRENT_TENANT`` is NULL and the policy matches no row: a session

@@ -26,7 +26,7 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
-class ImportRejected(Exception):  # noqa: N818 - the file is rejected, which is the point
+class ImportRejected(Exception):
     """The file is refused whole; nothing was written."""
 
     def __init__(self, errors: list[RowError]) -> None:
@@ -59,7 +59,9 @@ def decode(body: bytes) -> str:
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportRejected([RowError(1, None, f"the file is not UTF-8 text ({error.reason})")]) from None
+        raise ImportRejected(
+            [RowError(1, None, f"the file is not UTF-8 text ({error.reason})")]
+        ) from None
 
 
 def parse_rows(

@@ -56,13 +56,19 @@ class ImportController(Controller):
         sessionmaker = request.app.state.sessionmaker
         principal = await load_principal(sessionmaker, bearer_token(request))
         if principal is None:
-            return _error(HTTP_401_UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required")
+            return _error(
+                HTTP_401_UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required"
+            )
         import_kind = IMPORT_KINDS.get(kind)
         if import_kind is None:
             known = ", ".join(sorted(IMPORT_KINDS))
             return _error(HTTP_404_NOT_FOUND, "NOT_FOUND", f"unknown import kind; known: {known}")
         if principal.role not in import_kind.roles:
-            return _error(HTTP_403_FORBIDDEN, "FORBIDDEN", f"role {principal.role.value} may not import {kind}")
+            return _error(
+                HTTP_403_FORBIDDEN,
+                "FORBIDDEN",
+                f"role {principal.role.value} may not import {kind}",
+            )
         try:
             text = decode(await _body(request))
             async with open_unit_of_work(

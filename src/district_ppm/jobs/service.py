@@ -88,7 +88,11 @@ async def run_job(
 
 
 def _run(
-    district_id: uuid.UUID, actor_name: str, message_id: str, started: datetime, status: str,
+    district_id: uuid.UUID,
+    actor_name: str,
+    message_id: str,
+    started: datetime,
+    status: str,
     error: str | None,
 ) -> JobRun:
     return JobRun(

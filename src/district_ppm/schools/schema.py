@@ -72,7 +72,10 @@ class SchoolQueries:
     ) -> Connection[School]:
         async with read_session(info) as session:
             page = await service.list_schools(
-                session=session, district_id=principal_of(info).district_id, first=first, after=after
+                session=session,
+                district_id=principal_of(info).district_id,
+                first=first,
+                after=after,
             )
         return to_connection(page, School.from_model)
 

@@ -82,7 +82,11 @@ async def create_school(
 
 
 async def set_enrollment(
-    *, session: AsyncSession, district_id: uuid.UUID, school_id: uuid.UUID, school_year: int,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    school_id: uuid.UUID,
+    school_year: int,
     enrollment: int,
 ) -> None:
     stmt = insert(SchoolEnrollment).values(

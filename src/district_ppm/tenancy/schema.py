@@ -46,7 +46,9 @@ class TenancyQueries:
     async def me(self, info: Info) -> Principal:
         principal = principal_of(info)
         async with read_session(info) as session:
-            district = await service.get_district(session=session, district_id=principal.district_id)
+            district = await service.get_district(
+                session=session, district_id=principal.district_id
+            )
             stats = await session.scalar(
                 select(DistrictStats).where(DistrictStats.district_id == principal.district_id)
             )

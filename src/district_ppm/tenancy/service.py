@@ -97,7 +97,9 @@ async def create_token(
     return token, plaintext
 
 
-async def revoke_token(*, session: AsyncSession, district_id: uuid.UUID, token_id: uuid.UUID) -> None:
+async def revoke_token(
+    *, session: AsyncSession, district_id: uuid.UUID, token_id: uuid.UUID
+) -> None:
     result = await session.execute(
         update(ApiToken)
         .where(ApiToken.district_id == district_id, ApiToken.id == token_id)

@@ -1,0 +1,89 @@
+"""The operator's CLI, run as a subprocess the way scripts run it: JSON out, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import error_codes
+
+CLI = [str(Path(sys.executable).parent / "district-ppm")]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def district(settings) -> dict:
+    slug = f"cli-{uuid.uuid4().hex[:8]}"
+    created = run(
+        "create-district",
+        "--slug",
+        slug,
+        "--name",
+        "CLI District",
+        "--timezone",
+        "America/New_York",
+    )
+    assert created.returncode == 0, created.stderr
+    return {"slug": slug, **json.loads(created.stdout)}
+
+
+async def test_create_district_prints_its_id_and_a_working_admin_token(district, gql):
+    result = await gql(
+        "{ me { role district { id slug timezone } } }", token=district["admin_token"]
+    )
+
+    assert result["data"]["me"] == {
+        "role": "DISTRICT_ADMIN",
+        "district": {
+            "id": district["district_id"],
+            "slug": district["slug"],
+            "timezone": "America/New_York",
+        },
+    }
+
+
+async def test_token_create_and_revoke(district, gql):
+    created = run("token", "create", "--district", district["slug"], "--role", "VIEWER")
+    assert created.returncode == 0, created.stderr
+    issued = json.loads(created.stdout)
+    assert (await gql("{ me { role } }", token=issued["token"]))["data"]["me"]["role"] == "VIEWER"
+
+    revoked = run(
+        "token", "revoke", "--district", district["slug"], "--token-id", issued["token_id"]
+    )
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert error_codes(await gql("{ me { role } }", token=issued["token"])) == ["UNAUTHENTICATED"]
+
+
+def test_bad_input_exits_non_zero_with_the_reason_on_stderr(settings):
+    bad_slug = run("create-district", "--slug", "Not A Slug", "--name", "X")
+    bad_zone = run("create-district", "--slug", "zone-x", "--name", "X", "--timezone", "Mars/Base")
+    no_district = run("token", "create", "--district", "no-such-district", "--role", "VIEWER")
+
+    assert (bad_slug.returncode, bad_slug.stdout) == (2, "")
+    assert "slug" in bad_slug.stderr
+    assert bad_zone.returncode == 2 and "timezone" in bad_zone.stderr
+    assert no_district.returncode == 2 and "no district" in no_district.stderr
+
+
+def test_duplicate_slug_is_refused(district):
+    again = run("create-district", "--slug", district["slug"], "--name", "Again")
+
+    assert again.returncode == 2 and "exists" in again.stderr

@@ -1,0 +1,93 @@
+"""Mutation → outbox → relay → Redis → worker → result, for real; and through a Redis outage."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
+from tests import redis_server
+from tests.api.test_schools import CREATE, school_input
+from tests.workers.conftest import eventually
+from workers.relay import relay_once
+
+STATS = "{ me { district { schoolCount computedAt } } }"
+
+
+async def outbox_of(app_sessionmaker, district_id) -> list[OutboxMessage]:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        return list(await session.scalars(select(OutboxMessage)))
+
+
+async def test_a_committed_write_is_counted_by_the_worker(
+    gql, factory, app_sessionmaker, broker, running_worker
+):
+    district_id, token = await factory.district()
+    for index in range(3):
+        await gql(CREATE, {"input": school_input(ncesId=f"48000010000{index}")}, token=token)
+
+    # Three writes, one pending job: the outbox coalesces a burst.
+    pending = await outbox_of(app_sessionmaker, district_id)
+    assert [(m.actor_name, m.dispatched_at) for m in pending] == [("recount_schools", None)]
+    assert await relay_once(app_sessionmaker, broker) >= 1
+
+    async def counted():
+        result = await gql(STATS, token=token)
+        return result["data"]["me"]["district"]["schoolCount"] == 3 and result
+
+    result = await eventually(counted)
+
+    assert result["data"]["me"]["district"]["computedAt"] is not None
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        runs = list(await session.scalars(select(JobRun)))
+    assert [(r.actor_name, r.status, r.message_id) for r in runs] == [
+        ("recount_schools", "succeeded", str(pending[0].id))
+    ]
+
+
+async def test_with_redis_down_the_mutation_commits_and_the_job_runs_once_redis_returns(
+    gql, factory, app_sessionmaker, broker, running_worker
+):
+    district_id, token = await factory.district()
+    redis_server.stop()
+    try:
+        created = await gql(CREATE, {"input": school_input()}, token=token)
+        assert "errors" not in created
+
+        with pytest.raises(Exception):  # noqa: B017 - any broker connection error
+            await relay_once(app_sessionmaker, broker)
+        pending = await outbox_of(app_sessionmaker, district_id)
+        assert [m.dispatched_at for m in pending] == [None]
+    finally:
+        redis_server.start()
+
+    assert await relay_once(app_sessionmaker, broker) >= 1
+
+    async def counted():
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            return await session.scalar(
+                select(DistrictStats.school_count).where(DistrictStats.district_id == district_id)
+            )
+
+    assert await eventually(counted) == 1
+
+
+async def test_running_the_job_twice_gives_the_same_result(factory, app_sessionmaker, gql):
+    from district_ppm.jobs.service import recount_schools, run_job
+
+    district_id, token = await factory.district()
+    await gql(CREATE, {"input": school_input()}, token=token)
+
+    for attempt in ("first", "again"):
+        await run_job(
+            sessionmaker=app_sessionmaker,
+            district_id=district_id,
+            actor_name="recount_schools",
+            message_id=attempt,
+            body=recount_schools,
+        )
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        counts = list(await session.scalars(select(DistrictStats.school_count)))
+    assert counts == [1]
