@@ -1,0 +1,156 @@
+"""POST /api/v1/imports/bus-runs: COPY, set-based validation, all or nothing, idempotent."""
+
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.tenancy.models import Role
+from district_ppm.transportation.models import BusRun, BusRunDirtyMonth
+from tests.integration.transportation_helpers import add_route, add_school, recompute, report
+
+HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
+
+
+async def post(client: Any, token: str, body: str | bytes) -> Any:
+    return await client.post(
+        "/api/v1/imports/bus-runs", content=body if isinstance(body, bytes) else body.encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+    )
+
+
+async def stored(app_sessionmaker: Any, district_id: Any) -> list[tuple[Any, ...]]:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            select(BusRun.service_date, BusRun.scheduled_arrival, BusRun.actual_arrival,
+                   BusRun.riders).order_by(BusRun.service_date)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def dirty_count(app_sessionmaker: Any, district_id: Any) -> int:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        return int(await session.scalar(select(func.count()).select_from(BusRunDirtyMonth)) or 0)
+
+
+async def setup(factory: Any, app_sessionmaker: Any) -> tuple[Any, str, Any]:
+    district_id, token = await factory.district()
+    school = await add_school(app_sessionmaker, district_id, "Lincoln", time(8, 0))
+    await add_route(app_sessionmaker, district_id, "R1", school, 40)
+    await add_route(app_sessionmaker, district_id, "R2", school, 20)
+    return district_id, token, school
+
+
+async def test_a_file_is_written_riders_default_to_the_route_and_a_resend_changes_nothing(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    # columns in another order, a byte-order mark, CRLF line ends, a blank line
+    body = ("\ufeffservice_date,route_code,actual_arrival,scheduled_arrival\r\n"
+            "2025-09-01,R1,08:10,07:40\r\n\r\n"
+            "2025-09-02,R2,07:45:30,07:40\r\n").encode()
+
+    first = await post(client, token, body)
+    await recompute(app_sessionmaker, district_id)
+    again = await post(client, token, body)
+
+    assert first.status_code == 200 and first.json() == {"written": 2}
+    assert again.status_code == 200 and again.json() == {"written": 2}
+    assert [(str(d), str(a), r) for d, _, a, r in await stored(app_sessionmaker, district_id)] == [
+        ("2025-09-01", "08:10:00", 40), ("2025-09-02", "07:45:30", 20)]
+    # the re-sent file changed no run: nothing marked for recompute
+    assert await dirty_count(app_sessionmaker, district_id) == 0
+
+
+async def test_a_changed_run_replaces_the_old_one_and_is_recomputed(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    await post(client, token, HEADER + "R1,2025-09-01,07:40,08:10,\n")
+    await recompute(app_sessionmaker, district_id)
+
+    response = await post(client, token, HEADER + "R1,2025-09-01,07:40,08:20,10\n")
+    await recompute(app_sessionmaker, district_id)
+
+    assert response.json() == {"written": 1}
+    total = (await report(app_sessionmaker, district_id, 2026, "ROUTE")).total
+    # late 40; 20 min after the bell x 10 riders = 200 min = 3.33 h
+    assert (total.late_minutes, str(total.student_instructional_hours_lost)) == (40, "3.33")
+
+
+async def test_every_bad_cell_is_reported_by_line_and_column_and_nothing_is_written(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    body = HEADER + (
+        "R1,2025-09-01,07:40,08:10,\n"      # line 2: fine
+        "R7,2025-09-02,07:40,08:10,\n"      # line 3: unknown route
+        "R1,2025-02-30,07:40,08:10,\n"      # line 4: no such day
+        "R1,2025-09-04,7.40,08:10,\n"       # line 5: not a time
+        "R1,2025-09-05,07:40,24:00,-3\n"    # line 6: hour 24, negative riders
+        ",2025-09-06,07:40,08:10,\n"        # line 7: empty route code
+    )
+
+    response = await post(client, token, body)
+
+    assert response.status_code == 422
+    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [
+        (3, "route_code"), (4, "service_date"), (5, "scheduled_arrival"),
+        (6, "actual_arrival"), (6, "riders"), (7, "route_code"),
+    ]
+    assert response.json()["errors"][0]["message"] == "no bus route with code R7"
+    assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_the_same_route_and_day_twice_is_refused(client, factory, app_sessionmaker):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    body = HEADER + "R1,2025-09-01,07:40,08:10,\nR2,2025-09-01,07:40,08:10,\n" \
+                    "R1,2025-09-01,07:40,08:11,\n"
+
+    response = await post(client, token, body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "line": 4, "column": "service_date",
+        "message": "route R1 on 2025-09-01 repeats line 2: a run is one arrival a day"}]
+    assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_ragged_rows_and_bad_headers_are_refused(client, factory, app_sessionmaker):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+
+    ragged = await post(client, token, HEADER + "R1,2025-09-01,07:40\n")
+    extra = await post(client, token, "route_code,service_date,scheduled_arrival,"
+                                      "actual_arrival,driver\nR1,2025-09-01,07:40,08:00,Bo\n")
+    missing = await post(client, token, "route_code,service_date\nR1,2025-09-01\n")
+
+    assert ragged.json()["errors"] == [
+        {"line": 2, "column": None, "message": "expected 5 cells, found 3"}]
+    assert extra.json()["errors"] == [{"line": 1, "column": "driver", "message": "unknown column"}]
+    assert {e["column"] for e in missing.json()["errors"]} == {
+        "scheduled_arrival", "actual_arrival"}
+    assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_a_school_leader_imports_only_routes_of_its_schools(
+    client, factory, app_sessionmaker
+):
+    district_id, _, school = await setup(factory, app_sessionmaker)
+    other = await add_school(app_sessionmaker, district_id, "Other", time(8, 0))
+    await add_route(app_sessionmaker, district_id, "O1", other, 5)
+    leader = await factory.token(district_id, Role.SCHOOL_LEADER, school_ids=[school])
+    viewer = await factory.token(district_id, Role.VIEWER)
+
+    refused = await post(client, leader, HEADER + "R1,2025-09-01,07:40,08:10,\n"
+                                                 "O1,2025-09-01,07:40,08:10,\n")
+    accepted = await post(client, leader, HEADER + "R1,2025-09-01,07:40,08:10,\n")
+    forbidden = await post(client, viewer, HEADER + "R1,2025-09-01,07:40,08:10,\n")
+
+    assert refused.json()["errors"] == [{
+        "line": 3, "column": "route_code",
+        "message": "the route serves a school outside yours"}]
+    assert accepted.json() == {"written": 1}
+    assert forbidden.status_code == 403
