@@ -33,3 +33,4 @@ async def recount_schools(district_id: str, **_: object) -> None:
 
 
 from workers import transportation  # noqa: E402, F401 - declares its actors too
+from workers import measures  # noqa: E402, F401 - declares its actors too

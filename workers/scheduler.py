@@ -18,7 +18,7 @@ from district_ppm.jobs.service import enqueue_job
 log = logging.getLogger(__name__)
 
 # Every actor that a nightly full recompute runs, one message per district each.
-NIGHTLY_ACTORS: list[str] = ["recount_schools", "recompute_time_loss"]
+NIGHTLY_ACTORS: list[str] = ["recount_schools", "recompute_time_loss", "refresh_measure_status"]
 
 
 async def district_ids(sessionmaker: async_sessionmaker) -> list[uuid.UUID]:

@@ -13,12 +13,18 @@ from strawberry.tools import merge_types
 from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
+from district_ppm.measures.schema import MeasureMutations, MeasureQueries
+from district_ppm.processes.schema import ProcessMutations, ProcessQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
 from district_ppm.tenancy.schema import TenancyQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
 
-QUERY_TYPES: tuple[type, ...] = (TenancyQueries, SchoolQueries, TransportationQueries)
-MUTATION_TYPES: tuple[type, ...] = (SchoolMutations, TransportationMutations)
+QUERY_TYPES: tuple[type, ...] = (
+    TenancyQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries
+)
+MUTATION_TYPES: tuple[type, ...] = (
+    SchoolMutations, TransportationMutations, ProcessMutations, MeasureMutations
+)
 
 Query = merge_types("Query", QUERY_TYPES)
 Mutation = merge_types("Mutation", MUTATION_TYPES)

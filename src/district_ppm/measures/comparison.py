@@ -1,0 +1,74 @@
+"""School comparison for one measure and period."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.comparison import Entry, compare, per_100
+from district_ppm.api.errors import BadInput, NotFound
+from district_ppm.measures.models import Direction, Measure, MeasureLevel, Measurement, Unit
+from district_ppm.measures.periods import school_year_of
+from district_ppm.measures.series import load_enrollments
+from district_ppm.schools.models import School
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonLine:
+    school: School
+    value: float
+    value_per_100_students: float | None
+    rank: int
+    percentile: float
+    peer_median: float
+    gap_to_best: float
+
+
+async def get_school_comparison(
+    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID, period_start: date
+) -> list[ComparisonLine]:
+    """Every school with a value for the period, best first (then by name).
+
+    Ranked district-wide on ``value``; peer median and gap within the school's level.
+    ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
+    """
+    measure = await session.get(Measure, (district_id, measure_id))
+    if measure is None:
+        raise NotFound("measureId", "no such measure")
+    if measure.level is not MeasureLevel.SCHOOL:
+        raise BadInput("measureId", "only SCHOOL-level measures compare schools")
+    rows = (await session.execute(
+        select(School, Measurement.value)
+        .join(Measurement, (Measurement.district_id == School.district_id)
+              & (Measurement.school_id == School.id))
+        .where(Measurement.district_id == district_id, Measurement.measure_id == measure.id,
+               Measurement.period_start == period_start)
+    )).all()
+    if not rows:
+        return []
+    enrollments = None
+    if measure.unit is Unit.COUNT:
+        enrollments = await load_enrollments(
+            session=session, district_id=district_id, school_ids=[s.id for s, _ in rows]
+        )
+    ranked = compare(
+        [Entry(school.id, school.level, value) for school, value in rows],
+        higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+    )
+    year = school_year_of(period_start)
+    lines = [
+        ComparisonLine(
+            school=school, value=r.value,
+            value_per_100_students=(
+                per_100(r.value, enrollments.of(school.id, year)) if enrollments else None
+            ),
+            rank=r.rank, percentile=r.percentile, peer_median=r.peer_median,
+            gap_to_best=r.gap_to_best,
+        )
+        for (school, _), r in zip(rows, ranked, strict=True)
+    ]
+    return sorted(lines, key=lambda line: (line.rank, line.school.name, str(line.school.id)))

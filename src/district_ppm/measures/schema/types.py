@@ -1,0 +1,190 @@
+"""GraphQL object types of the measures area."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from district_ppm.analytics import status as status_math
+from district_ppm.analytics import trend as trend_math
+from district_ppm.analytics import xmr
+from district_ppm.measures import charts, comparison, models, scorecard
+from district_ppm.schools.schema import School
+
+Unit = strawberry.enum(models.Unit)
+Direction = strawberry.enum(models.Direction)
+Stage = strawberry.enum(models.Stage)
+ScorecardView = strawberry.enum(models.ScorecardView)
+Frequency = strawberry.enum(models.Frequency)
+MeasureLevel = strawberry.enum(models.MeasureLevel)
+Aggregation = strawberry.enum(models.Aggregation)
+Status = strawberry.enum(status_math.Status)
+Trend = strawberry.enum(trend_math.Trend)
+ChartStatus = strawberry.enum(xmr.ChartStatus)
+Assurance = strawberry.enum(xmr.Assurance)
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def _optional_id(value: object | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type
+class Measure:
+    id: strawberry.ID
+    code: str
+    name: str
+    unit: Unit  # type: ignore[valid-type]
+    direction: Direction  # type: ignore[valid-type]
+    stage: Stage  # type: ignore[valid-type]
+    view: ScorecardView  # type: ignore[valid-type]
+    frequency: Frequency  # type: ignore[valid-type]
+    level: MeasureLevel  # type: ignore[valid-type]
+    process_id: strawberry.ID | None
+    definition: str | None
+    aggregation: Aggregation  # type: ignore[valid-type]
+    owner: str | None
+    data_source: str | None
+
+    @classmethod
+    def from_model(cls, m: models.Measure) -> Measure:
+        return cls(
+            id=_id(m.id), code=m.code, name=m.name, unit=m.unit, direction=m.direction,
+            stage=m.stage, view=m.view, frequency=m.frequency, level=m.level,
+            process_id=_optional_id(m.process_id), definition=m.definition,
+            aggregation=m.aggregation, owner=m.owner, data_source=m.data_source,
+        )
+
+
+@strawberry.type
+class Target:
+    measure_id: strawberry.ID
+    school_id: strawberry.ID | None
+    school_year: int
+    value: float
+    red_threshold: float
+    baseline: float | None
+
+    @classmethod
+    def from_model(cls, t: models.Target) -> Target:
+        return cls(
+            measure_id=_id(t.measure_id), school_id=_optional_id(t.school_id),
+            school_year=t.school_year, value=t.value, red_threshold=t.red_threshold,
+            baseline=t.baseline,
+        )
+
+
+@strawberry.type
+class ScorecardRow:
+    measure: Measure
+    school_id: strawberry.ID | None
+    latest_period: date | None
+    latest_value: float | None
+    target: float | None
+    status: Status  # type: ignore[valid-type]
+    trend: Trend  # type: ignore[valid-type]
+    computed_at: datetime | None = strawberry.field(
+        description="When the worker computed this row; null until it has."
+    )
+
+    @classmethod
+    def from_line(cls, line: scorecard.ScorecardLine) -> ScorecardRow:
+        return cls(
+            measure=Measure.from_model(line.measure), school_id=_optional_id(line.school_id),
+            latest_period=line.latest_period, latest_value=line.latest_value,
+            target=line.target, status=line.status, trend=line.trend,
+            computed_at=line.computed_at,
+        )
+
+
+@strawberry.type
+class Scorecard:
+    view: ScorecardView  # type: ignore[valid-type]
+    school_year: int
+    rows: list[ScorecardRow]
+
+
+@strawberry.type
+class ChartPoint:
+    period_start: date
+    value: float
+    signals: list[int]
+    unfavorable: bool
+    excluded: bool
+    exclusion_reason: str | None
+
+
+@strawberry.type
+class Annotation:
+    id: strawberry.ID
+    occurred_on: date
+    text: str
+    school_id: strawberry.ID | None
+    created_by: str
+
+
+@strawberry.type
+class ControlChart:
+    status: ChartStatus  # type: ignore[valid-type]
+    center_line: float | None
+    upper_limit: float | None
+    lower_limit: float | None
+    points: list[ChartPoint]
+    starts_at: date | None = strawberry.field(description="The rebase period, if any.")
+    rebase_reason: str | None
+    annotations: list[Annotation]
+    target: float | None
+    assurance: Assurance | None  # type: ignore[valid-type]
+
+    @classmethod
+    def from_result(cls, r: charts.ControlChartResult) -> ControlChart:
+        return cls(
+            status=r.status,
+            center_line=r.limits.center if r.limits else None,
+            upper_limit=r.limits.upper if r.limits else None,
+            lower_limit=r.limits.lower if r.limits else None,
+            points=[
+                ChartPoint(
+                    period_start=p.period_start, value=p.value, signals=list(p.signals),
+                    unfavorable=p.unfavorable, excluded=p.excluded_reason is not None,
+                    exclusion_reason=p.excluded_reason,
+                )
+                for p in r.points
+            ],
+            starts_at=r.start_period, rebase_reason=r.rebase_reason,
+            annotations=[
+                Annotation(id=_id(a.id), occurred_on=a.occurred_on, text=a.text,
+                           school_id=_optional_id(a.school_id), created_by=a.created_by)
+                for a in r.annotations
+            ],
+            target=r.target, assurance=r.assurance,
+        )
+
+
+@strawberry.type
+class ComparisonRow:
+    school: School
+    value: float
+    value_per_100_students: float | None
+    rank: int
+    percentile: float
+    peer_median: float
+    gap_to_best: float
+
+    @classmethod
+    def from_line(cls, line: comparison.ComparisonLine) -> ComparisonRow:
+        return cls(
+            school=School.from_model(line.school), value=line.value,
+            value_per_100_students=line.value_per_100_students, rank=line.rank,
+            percentile=line.percentile, peer_median=line.peer_median,
+            gap_to_best=line.gap_to_best,
+        )
+
+
+@strawberry.type
+class SchoolComparison:
+    rows: list[ComparisonRow]

@@ -1,0 +1,92 @@
+"""The scorecard: a read of the worker's precomputed status rows, one statement."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.status import Status
+from district_ppm.analytics.trend import Trend
+from district_ppm.api.errors import NotFound
+from district_ppm.measures.models import (
+    STAGE_ORDER,
+    Measure,
+    MeasureLevel,
+    MeasureStatus,
+    ScorecardView,
+    stages_of,
+)
+from district_ppm.schools.models import School
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardLine:
+    measure: Measure
+    school_id: uuid.UUID | None
+    latest_period: date | None
+    latest_value: float | None
+    target: float | None
+    status: Status
+    trend: Trend
+    computed_at: datetime | None
+
+
+async def get_scorecard(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    view: ScorecardView,
+    school_year: int,
+    school_id: uuid.UUID | None,
+) -> list[ScorecardLine]:
+    """The view's measures with their status for ``school_year``, by stage then code.
+
+    Without ``school_id`` every measure is shown district-wide (SCHOOL-level ones by their
+    aggregation). With it, SCHOOL-level measures show that school's own row and DISTRICT-level
+    ones their district row (``schoolId`` null), for context. A measure the worker has not yet
+    computed shows NO_DATA and NOT_ENOUGH_DATA.
+    """
+    if school_id is not None and await session.get(School, (district_id, school_id)) is None:
+        raise NotFound("schoolId", "no such school")
+    if school_id is None:
+        scope = MeasureStatus.school_id.is_(None)
+    else:
+        scope = or_(
+            and_(Measure.level == MeasureLevel.SCHOOL, MeasureStatus.school_id == school_id),
+            and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
+        )
+    rows = await session.execute(
+        select(Measure, MeasureStatus)
+        .outerjoin(
+            MeasureStatus,
+            and_(
+                MeasureStatus.district_id == Measure.district_id,
+                MeasureStatus.measure_id == Measure.id,
+                MeasureStatus.school_year == school_year,
+                scope,
+            ),
+        )
+        .where(Measure.district_id == district_id, Measure.stage.in_(stages_of(view)))
+    )
+    lines = [
+        ScorecardLine(
+            measure=measure,
+            school_id=(
+                school_id if school_id is not None and measure.level is MeasureLevel.SCHOOL
+                else None
+            ),
+            latest_period=status.latest_period if status else None,
+            latest_value=status.latest_value if status else None,
+            target=status.target if status else None,
+            status=Status(status.status) if status else Status.NO_DATA,
+            trend=Trend(status.trend) if status else Trend.NOT_ENOUGH_DATA,
+            computed_at=status.computed_at if status else None,
+        )
+        for measure, status in rows.all()
+    ]
+    return sorted(lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage),
+                                            line.measure.code))

@@ -1,0 +1,89 @@
+"""Reading a measure's series: per school, and district-wide by the measure's aggregation."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.aggregation import aggregate
+from district_ppm.measures.models import Measure, MeasureLevel, Measurement
+from district_ppm.measures.periods import school_year_of
+from district_ppm.schools.models import SchoolEnrollment
+
+Series = list[tuple[date, float]]  # ordered by period
+
+
+class Enrollments:
+    """Enrollment of a school in a school year, else its most recent on record."""
+
+    def __init__(self, rows: list[tuple[uuid.UUID, int, int]]) -> None:
+        self.by_year = {(school_id, year): n for school_id, year, n in rows}
+        self.latest: dict[uuid.UUID, tuple[int, int]] = {}
+        for school_id, year, n in rows:
+            if school_id not in self.latest or year > self.latest[school_id][0]:
+                self.latest[school_id] = (year, n)
+
+    def of(self, school_id: uuid.UUID, school_year: int) -> int | None:
+        found = self.by_year.get((school_id, school_year))
+        if found is not None:
+            return found
+        latest = self.latest.get(school_id)
+        return latest[1] if latest else None
+
+
+async def load_enrollments(
+    *, session: AsyncSession, district_id: uuid.UUID, school_ids: list[uuid.UUID] | None = None
+) -> Enrollments:
+    stmt = select(
+        SchoolEnrollment.school_id, SchoolEnrollment.school_year, SchoolEnrollment.enrollment
+    ).where(SchoolEnrollment.district_id == district_id)
+    if school_ids is not None:
+        stmt = stmt.where(SchoolEnrollment.school_id.in_(school_ids))
+    return Enrollments([tuple(row) for row in (await session.execute(stmt)).all()])  # type: ignore[misc]
+
+
+async def load_series(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure: Measure,
+    school_id: uuid.UUID | None = None,
+    per_school: bool = True,
+) -> dict[uuid.UUID | None, Series]:
+    """Series keyed by school (None = district-wide).
+
+    For a SCHOOL-level measure the district-wide series aggregates, period by period, the
+    schools that reported that period. With ``school_id`` only that school's series is read.
+    """
+    stmt = (
+        select(Measurement.school_id, Measurement.period_start, Measurement.value)
+        .where(Measurement.district_id == district_id, Measurement.measure_id == measure.id)
+        .order_by(Measurement.period_start)
+    )
+    if school_id is not None:
+        stmt = stmt.where(Measurement.school_id == school_id)
+    rows = (await session.execute(stmt)).all()
+    if measure.level is MeasureLevel.DISTRICT or school_id is not None:
+        key = None if measure.level is MeasureLevel.DISTRICT else school_id
+        return {key: [(period, value) for _, period, value in rows]}
+    schools: dict[uuid.UUID | None, Series] = defaultdict(list)
+    by_period: dict[date, list[tuple[uuid.UUID, float]]] = defaultdict(list)
+    for row_school, period, value in rows:
+        if per_school:
+            schools[row_school].append((period, value))
+        by_period[period].append((row_school, value))
+    enrollments = await load_enrollments(session=session, district_id=district_id)
+    district: Series = []
+    for period, values in by_period.items():
+        year = school_year_of(period)
+        total = aggregate(
+            [(value, enrollments.of(sid, year)) for sid, value in values], measure.aggregation
+        )
+        if total is not None:
+            district.append((period, total))
+    schools[None] = district
+    return dict(schools)
