@@ -1,0 +1,46 @@
+"""List queries run a fixed number of SQL statements, however many rows they return."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.api.test_schools import CREATE, school_input
+
+SCHOOLS_WITH_ENROLLMENT = (
+    "{ schools(first: 50) { totalCount edges { node { id name enrollment } } } }"
+)
+
+
+@contextmanager
+def counting_statements(app: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        statements.append(statement)
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+async def test_schools_page_with_enrollment_runs_six_statements_for_any_size(gql, factory, app):
+    counts = []
+    for size in (2, 12):
+        _, token = await factory.district()
+        for index in range(size):
+            await gql(CREATE, {"input": school_input(ncesId=f"4800001000{index:02d}")}, token=token)
+
+        with counting_statements(app) as statements:
+            result = await gql(SCHOOLS_WITH_ENROLLMENT, token=token)
+        assert len(result["data"]["schools"]["edges"]) == size
+        counts.append(len(statements))
+
+    # token lookup; set tenant + count + page; set tenant + one batched enrollment query
+    assert counts == [6, 6]
