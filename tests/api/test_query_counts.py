@@ -19,7 +19,7 @@ SCHOOLS_WITH_ENROLLMENT = (
 def counting_statements(app: Any) -> Iterator[list[str]]:
     statements: list[str] = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def record(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
 
     engine = app.state.engine.sync_engine

@@ -17,13 +17,14 @@ from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
 from district_ppm.tenancy.schema import TenancyQueries
+from district_ppm.tenancy.token_schema import TokenMutations, TokenQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
 
 QUERY_TYPES: tuple[type, ...] = (
-    TenancyQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries
+    TenancyQueries, TokenQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries
 )
 MUTATION_TYPES: tuple[type, ...] = (
-    SchoolMutations, TransportationMutations, ProcessMutations, MeasureMutations
+    TokenMutations, SchoolMutations, TransportationMutations, ProcessMutations, MeasureMutations
 )
 
 Query = merge_types("Query", QUERY_TYPES)

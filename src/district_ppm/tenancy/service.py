@@ -8,10 +8,11 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.errors import BadInput, Conflict, NotFound
+from district_ppm.schools.models import School
 from district_ppm.tenancy.models import ApiToken, District, Role
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.tokens import hash_token, new_token
@@ -98,16 +99,65 @@ async def create_token(
 
 
 async def revoke_token(
-    *, session: AsyncSession, district_id: uuid.UUID, token_id: uuid.UUID
-) -> None:
-    result = await session.execute(
-        update(ApiToken)
+    *, session: AsyncSession, district_id: uuid.UUID, token_id: uuid.UUID, field: str = "tokenId"
+) -> ApiToken:
+    """Revoke an active token; effective for the very next request."""
+    token = await session.scalar(
+        select(ApiToken)
         .where(ApiToken.district_id == district_id, ApiToken.id == token_id)
         .where(ApiToken.revoked_at.is_(None))
-        .values(revoked_at=datetime.now(UTC))
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
-        raise NotFound("tokenId", "no active token with that id in this district")
+    if token is None:
+        raise NotFound(field, "no active token with that id in this district")
+    token.revoked_at = datetime.now(UTC)
+    await session.flush()
+    return token
+
+
+async def issue_district_token(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    name: str,
+    role: Role,
+    ttl: timedelta,
+    school_ids: list[uuid.UUID],
+) -> tuple[ApiToken, str]:
+    """A district admin's token for a person or an integration, checked against the district.
+
+    A SCHOOL_LEADER token needs its schools; other roles act district-wide and take none.
+    """
+    if not name.strip():
+        raise BadInput("name", "must not be empty")
+    if role is Role.SCHOOL_LEADER and not school_ids:
+        raise BadInput("schoolIds", "a SCHOOL_LEADER token needs at least one school")
+    if role is not Role.SCHOOL_LEADER and school_ids:
+        raise BadInput("schoolIds", "only SCHOOL_LEADER tokens are scoped to schools")
+    known = set(
+        await session.scalars(
+            select(School.id).where(School.district_id == district_id, School.id.in_(school_ids))
+        )
+    )
+    for index, school_id in enumerate(school_ids):
+        if school_id not in known:
+            raise NotFound(f"schoolIds.{index}", "no such school in this district")
+    return await create_token(
+        session=session,
+        district_id=district_id,
+        role=role,
+        name=name.strip(),
+        ttl=ttl,
+        school_ids=school_ids,
+    )
+
+
+async def list_tokens(
+    *, session: AsyncSession, district_id: uuid.UUID, include_revoked: bool
+) -> list[ApiToken]:
+    stmt = select(ApiToken).where(ApiToken.district_id == district_id)
+    if not include_revoked:
+        stmt = stmt.where(ApiToken.revoked_at.is_(None))
+    return list(await session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id)))
 
 
 async def authenticate(*, session: AsyncSession, token: str) -> Principal | None:

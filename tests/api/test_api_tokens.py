@@ -1,0 +1,75 @@
+"""A district admin issues, lists and revokes its district's tokens over GraphQL."""
+
+from __future__ import annotations
+
+from district_ppm.tenancy.models import Role
+from tests.api.test_schools import CREATE, school_input
+from tests.conftest import error_codes
+
+ISSUE = """
+mutation Issue($input: CreateApiTokenInput!) {
+  createApiToken(input: $input) { token apiToken { id name role schoolIds revokedAt } }
+}
+"""
+REVOKE = "mutation($id: ID!) { revokeApiToken(id: $id) { apiToken { id revokedAt } } }"
+LIST = "{ apiTokens { id name role } }"
+
+
+async def test_admin_issues_a_viewer_token_that_works_until_revoked(gql, factory):
+    _, admin = await factory.district()
+
+    issued = await gql(ISSUE, {"input": {"name": "Board dashboard", "role": "VIEWER"}}, token=admin)
+    token = issued["data"]["createApiToken"]["token"]
+    token_id = issued["data"]["createApiToken"]["apiToken"]["id"]
+    assert (await gql("{ me { role } }", token=token))["data"]["me"]["role"] == "VIEWER"
+    listed = (await gql(LIST, token=admin))["data"]["apiTokens"]
+    assert {"id": token_id, "name": "Board dashboard", "role": "VIEWER"} in listed
+
+    revoked = await gql(REVOKE, {"id": token_id}, token=admin)
+
+    assert revoked["data"]["revokeApiToken"]["apiToken"]["revokedAt"] is not None
+    assert error_codes(await gql("{ me { role } }", token=token)) == ["UNAUTHENTICATED"]
+    assert token_id not in [t["id"] for t in (await gql(LIST, token=admin))["data"]["apiTokens"]]
+
+
+async def test_school_leader_tokens_need_schools_of_this_district(gql, factory):
+    _, admin = await factory.district()
+    _, other_admin = await factory.district()
+    school = (await gql(CREATE, {"input": school_input()}, token=admin))["data"]["createSchool"]
+    foreign = (await gql(CREATE, {"input": school_input()}, token=other_admin))["data"][
+        "createSchool"
+    ]
+
+    without = await gql(ISSUE, {"input": {"name": "P", "role": "SCHOOL_LEADER"}}, token=admin)
+    elsewhere = await gql(
+        ISSUE,
+        {"input": {"name": "P", "role": "SCHOOL_LEADER", "schoolIds": [foreign["school"]["id"]]}},
+        token=admin,
+    )
+    scoped = await gql(
+        ISSUE,
+        {"input": {"name": "P", "role": "SCHOOL_LEADER", "schoolIds": [school["school"]["id"]]}},
+        token=admin,
+    )
+
+    assert without["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.schoolIds"}
+    assert elsewhere["errors"][0]["extensions"] == {
+        "code": "NOT_FOUND",
+        "field": "input.schoolIds.0",
+    }
+    assert scoped["data"]["createApiToken"]["apiToken"]["schoolIds"] == [school["school"]["id"]]
+
+
+async def test_only_admins_manage_tokens_and_other_districts_tokens_look_missing(gql, factory):
+    district_id, admin = await factory.district()
+    _, other_admin = await factory.district()
+    viewer = await factory.token(district_id, Role.VIEWER)
+    issued = await gql(ISSUE, {"input": {"name": "X", "role": "VIEWER"}}, token=admin)
+    token_id = issued["data"]["createApiToken"]["apiToken"]["id"]
+
+    as_viewer = await gql(ISSUE, {"input": {"name": "Y", "role": "DISTRICT_ADMIN"}}, token=viewer)
+    cross = await gql(REVOKE, {"id": token_id}, token=other_admin)
+
+    assert error_codes(as_viewer) == ["FORBIDDEN"]
+    assert cross["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "id"}
+    assert error_codes(await gql(LIST, token=viewer)) == ["FORBIDDEN"]
