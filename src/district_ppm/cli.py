@@ -116,6 +116,31 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
     _run_admin(settings, work)
 
 
+def cmd_member_add(args: argparse.Namespace, settings: Settings) -> None:
+    from district_ppm.tenancy import service
+    from district_ppm.tenancy.models import Role
+
+    async def work(session: Any) -> dict[str, Any]:
+        district = await service.get_district_by_slug(session=session, slug=args.district)
+        membership, token = await service.add_member(
+            session=session,
+            district_id=district.id,
+            email=args.email,
+            display_name=args.name or args.email,
+            role=Role(args.role),
+            school_ids=[uuid.UUID(s) for s in args.school],
+            ttl=timedelta(days=args.days),
+        )
+        return {
+            "membership_id": membership.id,
+            "user_id": membership.user_id,
+            "role": membership.role,
+            "token": token,
+        }
+
+    _run_admin(settings, work)
+
+
 def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> None:
     from district_ppm.demo import seed_demo
 
@@ -136,6 +161,16 @@ def cmd_contract(args: argparse.Namespace, settings: Settings) -> None:
     _emit(report)
     if report["conflicting"]:
         raise SystemExit(1)
+
+
+ROLES = [
+    "DISTRICT_ADMIN",
+    "PROCESS_OWNER",
+    "IMPROVEMENT_LEAD",
+    "FINANCE_VALIDATOR",
+    "SCHOOL_LEADER",
+    "VIEWER",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,6 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--district", required=True, help="district slug")
     revoke.add_argument("--token-id", required=True)
 
+    member = commands.add_parser("member", help="people and their roles in a district")
+    member_commands = member.add_subparsers(dest="member_command", required=True)
+    add = member_commands.add_parser("add", help="give a person a role (and a token)")
+    add.add_argument("--district", required=True, help="district slug")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", help="display name")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--days", type=int, default=365, help="days until the token expires")
+    add.add_argument("--school", action="append", default=[], help="SCHOOL_LEADER's school id")
+
     commands.add_parser("seed-demo", help="load the demo district; prints a demo token")
     commands.add_parser("export-schema", help="write graphql/schema.graphql from the code")
     commands.add_parser("contract", help="report contract names missing from the schema")
@@ -198,6 +243,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     if args.command == "token":
         handler = cmd_token_create if args.token_command == "create" else cmd_token_revoke
+    elif args.command == "member":
+        handler = cmd_member_add
     else:
         handler = HANDLERS[args.command]
     try:

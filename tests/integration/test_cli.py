@@ -87,3 +87,44 @@ def test_duplicate_slug_is_refused(district):
     again = run("create-district", "--slug", district["slug"], "--name", "Again")
 
     assert again.returncode == 2 and "exists" in again.stderr
+
+
+async def test_member_add_gives_a_person_a_role_and_a_token(district, gql, admin_sessionmaker):
+    from sqlalchemy import select
+
+    from district_ppm.tenancy.models import Membership, User
+
+    added = run(
+        "member",
+        "add",
+        "--district",
+        district["slug"],
+        "--email",
+        "Ana@Example.org",
+        "--name",
+        "Ana Ruiz",
+        "--role",
+        "PROCESS_OWNER",
+    )
+    again = run(
+        "member",
+        "add",
+        "--district",
+        district["slug"],
+        "--email",
+        "ana@example.org",
+        "--role",
+        "IMPROVEMENT_LEAD",
+    )
+
+    assert added.returncode == 0 and again.returncode == 0, added.stderr + again.stderr
+    first, second = json.loads(added.stdout), json.loads(again.stdout)
+    assert first["user_id"] == second["user_id"]
+    me = await gql("{ me { role } }", token=second["token"])
+    assert me["data"]["me"]["role"] == "IMPROVEMENT_LEAD"
+    async with admin_sessionmaker() as session:
+        user = await session.scalar(select(User).where(User.email == "ana@example.org"))
+        roles = list(
+            await session.scalars(select(Membership.role).where(Membership.user_id == user.id))
+        )
+    assert user.display_name == "Ana Ruiz" and [r.value for r in roles] == ["IMPROVEMENT_LEAD"]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.errors import BadInput, Conflict, NotFound
 from district_ppm.schools.models import School
-from district_ppm.tenancy.models import ApiToken, District, Role
+from district_ppm.tenancy.models import ApiToken, District, Membership, Role, User
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.tokens import hash_token, new_token
 
@@ -149,6 +149,53 @@ async def issue_district_token(
         ttl=ttl,
         school_ids=school_ids,
     )
+
+
+async def add_member(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    email: str,
+    display_name: str,
+    role: Role,
+    school_ids: list[uuid.UUID],
+    ttl: timedelta,
+) -> tuple[Membership, str]:
+    """Give a person (created if new, matched by e-mail) a role in a district, and a token.
+
+    Platform operators only: users are platform-wide, so ``session`` is an owner-role session.
+    A person already in the district gets the new role.
+    """
+    email = email.strip().lower()
+    if "@" not in email:
+        raise BadInput("email", "is not an e-mail address")
+    user = await session.scalar(select(User).where(User.email == email))
+    if user is None:
+        user = User(id=uuid.uuid4(), email=email, display_name=display_name.strip() or email)
+        session.add(user)
+        await session.flush()
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.district_id == district_id, Membership.user_id == user.id
+        )
+    )
+    if membership is None:
+        membership = Membership(id=uuid.uuid4(), district_id=district_id, user_id=user.id)
+        session.add(membership)
+    membership.role = role
+    membership.school_ids = list(school_ids)
+    await session.flush()
+    token, plaintext = await create_token(
+        session=session,
+        district_id=district_id,
+        role=role,
+        name=user.display_name,
+        ttl=ttl,
+        school_ids=school_ids,
+    )
+    token.membership_id = membership.id
+    await session.flush()
+    return membership, plaintext
 
 
 async def list_tokens(
