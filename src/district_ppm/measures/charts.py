@@ -166,7 +166,7 @@ async def rebase_chart(
     measure = await resolve_scope(
         session=session, district_id=district_id, measure_id=measure_id, school_id=school_id
     )
-    await _check_period(session, district_id, measure, start_period, "startPeriod")
+    await _check_period(session, district_id, measure, start_period, "periodStart")
     rebase = ChartRebase(
         id=uuid.uuid4(), district_id=district_id, measure_id=measure.id, school_id=school_id,
         start_period=start_period, reason=_reason(reason), created_by=created_by,
