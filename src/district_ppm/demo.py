@@ -11,6 +11,7 @@ from sqlalchemy import select
 from district_ppm.config import Settings
 from district_ppm.db.engine import create_admin_engine, create_app_engine, make_sessionmaker
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.measures.demo import seed_measures_demo
 from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.tenancy import service as tenancy
@@ -54,6 +55,7 @@ async def seed_demo(settings: Settings) -> dict[str, Any]:
                     await create_school(
                         session=session, district_id=district_id, data=school, today=today
                     )
+            await seed_measures_demo(session=session, district_id=district_id, today=today)
             await session.commit()
     finally:
         await admin_engine.dispose()

@@ -1,0 +1,232 @@
+"""Benchmark of the measures area on a generated large district.
+
+    python tests/benchmarks/bench_measures.py [--small]
+
+Builds its own database (and drops it): 200 schools x 60 measures x 60 months = 720,000
+measurements. Prints bulk-import rows/s beside plain COPY of the same rows into a bare table,
+the status refresh time, scorecard and schoolComparison p50/p95 over HTTP against the app
+served by uvicorn in a subprocess, and that process's peak RSS. Numbers, not pass/fail.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time as clock
+from datetime import date, time, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE_URL = os.environ.get("DISTRICT_PPM_BENCH_DATABASE_URL",
+                          "postgresql://postgres@127.0.0.1:5432/postgres")
+BENCH_DB = f"district_ppm_bench_measures_{os.getpid()}"
+os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+os.environ.setdefault("DISTRICT_PPM_ENVIRONMENT", "test")
+sys.path.insert(0, str(ROOT / "src"))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from district_ppm.config import get_settings  # noqa: E402
+from district_ppm.db.bootstrap import migrate  # noqa: E402
+from district_ppm.db.engine import create_admin_engine, create_app_engine, make_sessionmaker  # noqa: E402
+from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
+from district_ppm.measures.models import Direction, Frequency, MeasureLevel, Stage, Unit  # noqa: E402
+from district_ppm.measures.refresh import refresh_measure_status  # noqa: E402
+from district_ppm.measures.service import MeasureCreate, create_measure  # noqa: E402
+from district_ppm.schools.models import SchoolLevel  # noqa: E402
+from district_ppm.schools.service import SchoolCreate, create_school  # noqa: E402
+from district_ppm.tenancy import service as tenancy  # noqa: E402
+from district_ppm.tenancy.models import Role  # noqa: E402
+
+SCORECARD = """query($y: Int!) { scorecard(view: DASHBOARD, schoolYear: $y) {
+  rows { measure { code } latestValue target status trend } } }"""
+COMPARISON = """query($m: ID!, $p: Date!) { schoolComparison(measureId: $m, periodStart: $p) {
+  rows { school { name } value rank percentile peerMedian gapToBest } } }"""
+
+
+def months(count: int) -> list[str]:
+    return [f"{2021 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}-01" for i in range(count)]
+
+
+async def build(settings, n_schools: int, n_measures: int):
+    admin = create_admin_engine(settings)
+    app_engine = create_app_engine(settings, pool_size=2)
+    try:
+        async with make_sessionmaker(admin)() as session, session.begin():
+            district = await tenancy.create_district(session=session, slug="bench",
+                                                     name="Bench ISD")
+            _, token = await tenancy.create_token(
+                session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
+                name="bench", ttl=timedelta(days=1))
+        district_id = district.id
+        levels = [SchoolLevel.ELEMENTARY, SchoolLevel.MIDDLE, SchoolLevel.HIGH]
+        stages = list(Stage)
+        async with tenant_transaction(make_sessionmaker(app_engine), district_id) as session:
+            schools = []
+            for i in range(n_schools):
+                school = await create_school(
+                    session=session, district_id=district_id,
+                    data=SchoolCreate(f"School {i:03d}", levels[i % 3],
+                                      time(8, 0),
+                                      f"{480000000000 + i:012d}", 300 + 7 * i),
+                    today=date(2025, 9, 1))
+                schools.append(school.nces_id)
+            measures = []
+            for i in range(n_measures):
+                measure = await create_measure(session=session, district_id=district_id,
+                                               data=MeasureCreate(
+                    code=f"KPI-{i:02d}", name=f"KPI {i}",
+                    unit=Unit.COUNT if i % 4 == 0 else Unit.PERCENT,
+                    direction=Direction.HIGHER_IS_BETTER if i % 2 else Direction.LOWER_IS_BETTER,
+                    stage=stages[i % len(stages)], frequency=Frequency.MONTHLY,
+                    level=MeasureLevel.SCHOOL))
+                measures.append((measure.id, measure.code))
+            await session.commit()
+    finally:
+        await admin.dispose()
+        await app_engine.dispose()
+    return district_id, token, schools, measures
+
+
+def csv_body(schools, measures, periods) -> bytes:
+    rng = random.Random(7)
+    out = io.StringIO()
+    out.write("measure_code,school,period_start,value\n")
+    for _, code in measures:
+        for school in schools:
+            base = rng.uniform(50, 95)
+            for period in periods:
+                out.write(f"{code},{school},{period},{base + rng.gauss(0, 2):.3f}\n")
+    return out.getvalue().encode()
+
+
+async def plain_copy(settings, body: bytes) -> float:
+    dsn = settings.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("CREATE TABLE bench_copy_baseline (measure_code text, school text, "
+                           "period_start date, value float8)")
+        started = clock.perf_counter()
+        await conn.copy_to_table("bench_copy_baseline", source=io.BytesIO(body), format="csv",
+                                 header=True)
+        return clock.perf_counter() - started
+    finally:
+        await conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
+
+
+async def latency(http: httpx.AsyncClient, token: str, query: str, variables, n: int):
+    headers = {"Authorization": f"Bearer {token}"}
+    samples = []
+    for _ in range(n):
+        started = clock.perf_counter()
+        response = await http.post("/graphql", json={"query": query, "variables": variables},
+                                   headers=headers)
+        samples.append(clock.perf_counter() - started)
+        assert response.status_code == 200 and "errors" not in response.json(), response.text
+    return percentiles(samples)
+
+
+async def main(small: bool) -> None:
+    settings = get_settings()
+    n_schools, n_measures, n_months = (20, 10, 12) if small else (200, 60, 60)
+    server = None
+    try:
+        district_id, token, schools, measures = await build(settings, n_schools, n_measures)
+        periods = months(n_months)
+        body = csv_body(schools, measures, periods)
+        rows = n_schools * n_measures * n_months
+        copy_seconds = await plain_copy(settings, body)
+
+        port = free_port()
+        # Started once before any timing; blocking here costs nothing measured.
+        server = subprocess.Popen(  # noqa: ASYNC220
+            [sys.executable, "-m", "uvicorn", "--factory", "district_ppm.app:create_app",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
+            for _ in range(100):
+                try:
+                    await http.get("/health")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            started = clock.perf_counter()
+            response = await http.post("/api/v1/imports/measurements", content=body,
+                                       headers={"Authorization": f"Bearer {token}",
+                                                "Content-Type": "text/csv"})
+            import_seconds = clock.perf_counter() - started
+            assert response.json() == {"written": rows}, response.text[:500]
+
+            engine = create_app_engine(settings, pool_size=1)
+            started = clock.perf_counter()
+            async with tenant_transaction(make_sessionmaker(engine), district_id) as session:
+                await refresh_measure_status(session=session, district_id=district_id)
+                await session.commit()
+            refresh_seconds = clock.perf_counter() - started
+            await engine.dispose()
+
+            year = 2026 if not small else 2022
+            n = 30 if small else 100
+            await latency(http, token, SCORECARD, {"y": year}, 3)  # warm caches
+            score = await latency(http, token, SCORECARD, {"y": year}, n)
+            compare_vars = {"m": str(measures[0][0]), "p": periods[-1]}
+            await latency(http, token, COMPARISON, compare_vars, 3)
+            comparison = await latency(http, token, COMPARISON, compare_vars, n)
+            rss = peak_rss_mb(server.pid)
+
+        print(f"\nmeasures benchmark ({'small' if small else 'full'}): {n_schools} schools, "
+              f"{n_measures} measures, {n_months} months = {rows:,} measurements, "
+              f"CSV {len(body) / 1e6:.1f} MB")
+        print(f"{'figure':<44}{'value':>16}")
+        print(f"{'plain COPY into a bare table (rows/s)':<44}{rows / copy_seconds:>16,.0f}")
+        print(f"{'bulk import over HTTP (rows/s)':<44}{rows / import_seconds:>16,.0f}")
+        print(f"{'  import / COPY':<44}{copy_seconds / import_seconds:>16.2f}")
+        print(f"{'status refresh, all measures (s)':<44}{refresh_seconds:>16.2f}")
+        print(f"{'scorecard p50 / p95 (ms)':<44}{score[0]:>8.1f}{score[1]:>8.1f}")
+        print(f"{'schoolComparison p50 / p95 (ms)':<44}{comparison[0]:>8.1f}{comparison[1]:>8.1f}")
+        print(f"{'API process peak RSS (MB)':<44}{rss:>16.1f}")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+        dsn = settings.admin_url.set(drivername="postgresql", database="postgres")
+        conn = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    arguments = parser.parse_args()
+    migrate(get_settings())  # runs its own event loops, so before ours
+    asyncio.run(main(arguments.small))
