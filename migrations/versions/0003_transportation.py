@@ -70,8 +70,7 @@ def upgrade(app_role: str) -> None:
     sa.Column('scheduled_arrival', sa.Time(), nullable=False),
     sa.Column('actual_arrival', sa.Time(), nullable=False),
     sa.Column('riders', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['district_id', 'route_id'], ['bus_routes.district_id', 'bus_routes.id'], name=op.f('fk_bus_runs_district_id_route_id_bus_routes'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['district_id'], ['districts.id'], name=op.f('fk_bus_runs_district_id_districts'), ondelete='CASCADE'),
+    # No foreign keys: see BusRun (row-by-row checks would dominate a bulk import).
     sa.PrimaryKeyConstraint('district_id', 'route_id', 'service_date', name=op.f('pk_bus_runs'))
     )
     op.create_table('time_loss_route_months',

@@ -154,3 +154,20 @@ async def test_a_school_leader_imports_only_routes_of_its_schools(
         "message": "the route serves a school outside yours"}]
     assert accepted.json() == {"written": 1}
     assert forbidden.status_code == 403
+
+
+async def test_a_well_formed_file_with_unknown_routes_or_riders_out_of_range_is_refused(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    # every cell has the right type, so COPY takes it whole; the checks after COPY refuse it
+    body = HEADER + "R1,2025-09-01,07:40,08:10,5000\nR8,2025-09-02,07:40,08:10,3\n"
+
+    response = await post(client, token, body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"line": 2, "column": "riders", "message": "must be a whole number from 0 to 1000"},
+        {"line": 3, "column": "route_code", "message": "no bus route with code R8"},
+    ]
+    assert await stored(app_sessionmaker, district_id) == []

@@ -45,19 +45,17 @@ class BusRoute(TenantMixin, Base):
 
 class BusRun(Base):
     """One arrival. ``riders`` is the count on board that day (the route's when not given),
-    fixed when the run is written so that later route changes do not rewrite history."""
+    fixed when the run is written so that later route changes do not rewrite history.
+
+    No foreign keys, on purpose: a row-by-row referential check would cost more than the rest
+    of a bulk import together. Every write path joins ``bus_routes`` of the same district in
+    the writing statement, and the application role may delete no route, so no run can refer
+    to a missing one; removing a district (an operator's act) deletes its runs explicitly.
+    """
 
     __tablename__ = "bus_runs"
-    __table_args__ = (
-        ForeignKeyConstraint(
-            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
-            ondelete="CASCADE",
-        ),
-    )
 
-    district_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
-    )
+    district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     service_date: Mapped[date] = mapped_column(Date, primary_key=True)
     scheduled_arrival: Mapped[time] = mapped_column(Time)
