@@ -16,6 +16,7 @@ from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.tenancy import service as tenancy
 from district_ppm.tenancy.models import District, Role
+from district_ppm.transportation.demo import seed_transportation_demo
 
 DEMO_SLUG = "demo"
 DEMO_SCHOOLS = [
@@ -56,6 +57,7 @@ async def seed_demo(settings: Settings) -> dict[str, Any]:
                         session=session, district_id=district_id, data=school, today=today
                     )
             await seed_measures_demo(session=session, district_id=district_id, today=today)
+            await seed_transportation_demo(session=session, district_id=district_id, today=today)
             await session.commit()
     finally:
         await admin_engine.dispose()
