@@ -29,7 +29,7 @@ class ChartStatus(enum.StrEnum):
 class Assurance(enum.StrEnum):
     """Where the target lies against the natural process limits."""
 
-    WILL_PASS = "WILL_PASS"  # noqa: S105 - the process will consistently meet the target
+    WILL_PASS = "WILL_PASS"  # the process will consistently meet the target
     WILL_FAIL = "WILL_FAIL"  # the process will consistently miss it
     SOMETIMES = "SOMETIMES"  # the target lies between the limits: it will sometimes pass
 
