@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import time
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from district_ppm.api.loaders import TenantLoader
 from district_ppm.api.permissions import ADMIN, ANY_ROLE
 from district_ppm.api.types import Connection, parse_id, to_connection
 from district_ppm.schools import models, service
+from district_ppm.tenancy.service import district_today
 
 SchoolLevel = strawberry.enum(models.SchoolLevel)
 
@@ -105,7 +106,7 @@ class SchoolMutations:
                 session=uow.session,
                 district_id=uow.district_id,
                 data=data,
-                today=datetime.now(UTC).date(),
+                today=await district_today(session=uow.session, district_id=uow.district_id),
             )
             uow.audit("school", school.id, name=school.name, ncesId=school.nces_id)
         return SchoolPayload(school=School.from_model(school))
