@@ -71,6 +71,13 @@ async def pending_outbox(app_sessionmaker: Any, district_id: Any) -> list[Outbox
             OutboxMessage.dispatched_at.is_(None))))
 
 
+async def relay_all(app_sessionmaker: Any, broker: Any, district_id: Any) -> None:
+    """Relay until this district's job is published (earlier tests leave other jobs queued,
+    and one pass publishes only the oldest batch)."""
+    while await pending_outbox(app_sessionmaker, district_id):
+        await relay_once(app_sessionmaker, broker)
+
+
 async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
     factory, app_sessionmaker, broker, running_worker
 ):
@@ -80,7 +87,7 @@ async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
 
     pending = await pending_outbox(app_sessionmaker, district_id)
     assert len(pending) == 1
-    assert await relay_once(app_sessionmaker, broker) >= 1
+    await relay_all(app_sessionmaker, broker, district_id)
 
     async def done() -> Any:
         return await computed_at(app_sessionmaker, district_id)
@@ -106,7 +113,7 @@ async def test_with_redis_down_recorded_runs_are_kept_and_computed_when_it_retur
     finally:
         redis_server.start()
 
-    assert await relay_once(app_sessionmaker, broker) >= 1
+    await relay_all(app_sessionmaker, broker, district_id)
 
     async def done() -> Any:
         return await computed_at(app_sessionmaker, district_id)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     String,
     Time,
@@ -96,6 +97,8 @@ class TimeLossRouteMonth(Base):
             ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
             ondelete="CASCADE",
         ),
+        # Roll-ups of one school year are read and rebuilt together.
+        Index("ix_time_loss_route_months_school_year", "district_id", "school_year"),
     )
 
     district_id: Mapped[uuid.UUID] = mapped_column(

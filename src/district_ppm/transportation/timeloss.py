@@ -33,9 +33,14 @@ _LATE = (
 )
 _LOST = f"greatest(0, {_MINUTE.format(t='r.actual_arrival')} - {_MINUTE.format(t='s.first_bell')})"
 
-# Route-months from runs; ``{runs_filter}`` narrows the runs read (all, or the dirty pairs).
-# Only constants of this module are formatted in; every value is a bound parameter.
+# Route-months from runs; ``{runs}`` says which runs are read (all, or the dirty pairs'), and
+# ``{materialized}`` whether they are gathered once before the joins (see ``_DIRTY_RUNS``).
 _ROUTE_MONTHS_SQL = f"""
+WITH runs AS {{materialized}} (
+    SELECT r.district_id, r.route_id, r.service_date, r.scheduled_arrival, r.actual_arrival,
+           r.riders, rt.school_id
+    FROM {{runs}}
+)
 INSERT INTO time_loss_route_months (
     district_id, route_id, month, school_id, school_year, runs, late_instances, late_minutes,
     instructional_minutes_lost, student_instructional_minutes_lost)
@@ -49,22 +54,31 @@ SELECT m.district_id, m.route_id, m.month, m.school_id,
        sum(m.lost::bigint * m.riders)
 FROM (
     SELECT r.district_id, r.route_id, date_trunc('month', r.service_date)::date AS month,
-           rt.school_id, r.riders, {_LATE} AS late, {_LOST} AS lost
-    FROM bus_runs r
-    JOIN bus_routes rt ON rt.district_id = r.district_id AND rt.id = r.route_id
-    JOIN schools s ON s.district_id = rt.district_id AND s.id = rt.school_id
-    {{runs_filter}}
+           r.school_id, r.riders, {_LATE} AS late, {_LOST} AS lost
+    FROM runs r
+    JOIN schools s ON s.district_id = r.district_id AND s.id = r.school_id
+    WHERE r.district_id = :district_id
 ) m
 GROUP BY m.district_id, m.route_id, m.month, m.school_id
 """  # noqa: S608
 
-_ALL_RUNS = "WHERE r.district_id = :district_id"
-_DIRTY_RUNS = """
-    JOIN unnest(CAST(:route_ids AS uuid[]), CAST(:months AS date[])) AS d(route_id, month)
-      ON r.route_id = d.route_id
-     AND r.service_date >= d.month AND r.service_date < (d.month + interval '1 month')::date
-    WHERE r.district_id = :district_id
-"""
+_ALL_RUNS = """bus_runs r
+    JOIN bus_routes rt ON rt.district_id = r.district_id AND rt.id = r.route_id
+    WHERE r.district_id = :district_id"""
+# Each dirty pair is one range scan of the runs' primary key, gathered once (MATERIALIZED)
+# and fenced (OFFSET 0) so the planner cannot flatten it into a join: right after a bulk
+# import the tables are not analyzed yet, and a flattened plan built on those statistics
+# rescans every run of the district for every school.
+_DIRTY_RUNS = """unnest(CAST(:route_ids AS uuid[]), CAST(:months AS date[])) AS d(route_id, month)
+    JOIN bus_routes rt ON rt.district_id = :district_id AND rt.id = d.route_id
+    CROSS JOIN LATERAL (
+        SELECT x.* FROM bus_runs x
+        WHERE x.district_id = :district_id AND x.route_id = d.route_id
+          AND x.service_date >= d.month
+          AND x.service_date < (d.month + interval '1 month')::date
+        OFFSET 0) r"""
+_ALL_ROUTE_MONTHS_SQL = _ROUTE_MONTHS_SQL.format(runs=_ALL_RUNS, materialized="NOT MATERIALIZED")
+_DIRTY_ROUTE_MONTHS_SQL = _ROUTE_MONTHS_SQL.format(runs=_DIRTY_RUNS, materialized="MATERIALIZED")
 
 _ROLLUPS_SQL = """
 INSERT INTO time_loss_rollups (
@@ -113,7 +127,7 @@ async def recompute_time_loss(
         await session.execute(
             text("DELETE FROM time_loss_route_months WHERE district_id = :district_id"), params
         )
-        await session.execute(text(_ROUTE_MONTHS_SQL.format(runs_filter=_ALL_RUNS)), params)
+        await session.execute(text(_ALL_ROUTE_MONTHS_SQL), params)
         years = list((await session.scalars(text(
             "SELECT DISTINCT school_year FROM time_loss_route_months "
             "WHERE district_id = :district_id UNION "
@@ -134,7 +148,7 @@ async def recompute_time_loss(
             "CAST(:months AS date[])) AS d(route_id, month) WHERE t.district_id = :district_id "
             "AND t.route_id = d.route_id AND t.month = d.month"
         ), pairs)
-        await session.execute(text(_ROUTE_MONTHS_SQL.format(runs_filter=_DIRTY_RUNS)), pairs)
+        await session.execute(text(_DIRTY_ROUTE_MONTHS_SQL), pairs)
         years = sorted({month.year + 1 if month.month >= 7 else month.year for _, month in touched})
     await _rebuild_rollups(session, district_id, years)
     await measurements.write_time_loss_measurements(

@@ -1,0 +1,232 @@
+"""Transportation at district scale: bulk import vs plain COPY, full and incremental recompute,
+and the worker's peak memory.
+
+    python tests/benchmarks/bench_transportation.py            # 1,500 routes x 180 days x 3 years
+    python tests/benchmarks/bench_transportation.py --small    # a quick smoke run
+
+Makes (and drops) its own database; needs the PostgreSQL and Redis of DISTRICT_PPM_* settings.
+Reports numbers; it passes or fails nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+import time as clock
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+BASE_URL = os.environ.get(
+    "DISTRICT_PPM_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BENCH_DB = f"district_ppm_bench_trn_{os.getpid()}"
+os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
+os.environ["DISTRICT_PPM_QUEUE_NAMESPACE"] = f"dppm-bench-{os.getpid()}"
+os.environ["DISTRICT_PPM_WORKER_HEARTBEAT_MS"] = "10000"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import asyncpg  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from district_ppm.api.context import open_unit_of_work  # noqa: E402
+from district_ppm.config import PROJECT_ROOT, get_settings  # noqa: E402
+from district_ppm.db.bootstrap import migrate  # noqa: E402
+from district_ppm.db.engine import (  # noqa: E402
+    create_admin_engine,
+    create_app_engine,
+    make_sessionmaker,
+)
+from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
+from district_ppm.jobs.service import enqueue_job, lock_district  # noqa: E402
+from district_ppm.tenancy import service as tenancy  # noqa: E402
+from district_ppm.tenancy.models import Role  # noqa: E402
+from district_ppm.tenancy.principal import Principal  # noqa: E402
+from district_ppm.transportation.importer import import_bus_runs  # noqa: E402
+from district_ppm.transportation.service import RECOMPUTE_ACTOR  # noqa: E402
+from district_ppm.transportation.timeloss import recompute_time_loss  # noqa: E402
+
+HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
+
+
+def service_days(school_year: int, count: int) -> list[date]:
+    """``count`` weekdays from the third Monday of August before ``school_year`` ends."""
+    day, days = date(school_year - 1, 8, 15), []
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def runs_csv(routes: int, days: list[date], seed: int) -> str:
+    rng = random.Random(seed)
+    lines = [HEADER]
+    for day in days:
+        iso = day.isoformat()
+        for route in range(routes):
+            scheduled = 440 + route % 40  # 07:20 - 07:59
+            actual = scheduled * 60 + rng.randint(-300, 1200)
+            riders = "" if route % 3 else str(rng.randint(10, 60))
+            lines.append(
+                f"RT{route:05d},{iso},{scheduled // 60:02d}:{scheduled % 60:02d},"
+                f"{actual // 3600:02d}:{actual // 60 % 60:02d}:{actual % 60:02d},{riders}\n"
+            )
+    return "".join(lines)
+
+
+async def make_district(admin_sessionmaker: Any, app_sessionmaker: Any, routes: int) -> uuid.UUID:
+    async with admin_sessionmaker() as session, session.begin():
+        district = await tenancy.create_district(
+            session=session, slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench ISD",
+            late_bus_grace_minutes=2,
+        )
+        district_id: uuid.UUID = district.id
+    schools = max(1, routes // 25)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await session.execute(text(
+            "INSERT INTO schools (district_id, id, name, level, first_bell) "
+            "SELECT :d, gen_random_uuid(), 'School ' || n, 'OTHER', "
+            "time '07:50' + (n % 5) * interval '10 minutes' FROM generate_series(1, :n) n"
+        ), {"d": district_id, "n": schools})
+        await session.execute(text(
+            "INSERT INTO bus_routes (district_id, id, code, school_id, riders) "
+            "SELECT :d, gen_random_uuid(), 'RT' || lpad(n::text, 5, '0'), s.id, 20 + n % 40 "
+            "FROM generate_series(0, :n - 1) n "
+            "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM schools "
+            "      WHERE district_id = :d) s ON s.k = n % :schools"
+        ), {"d": district_id, "n": routes, "schools": schools})
+        await session.commit()
+    return district_id
+
+
+async def plain_copy_rate(settings: Any, csv_text: str) -> float:
+    conn = await asyncpg.connect(settings.admin_url.set(drivername="postgresql")
+                                 .render_as_string(hide_password=False))
+    try:
+        await conn.execute("CREATE TABLE bench_plain_runs (route_code text, service_date date, "
+                           "scheduled_arrival time, actual_arrival time, riders int)")
+        started = clock.perf_counter()
+        await conn.copy_to_table("bench_plain_runs", source=io.BytesIO(csv_text.encode()),
+                                 format="csv", header=True)
+        elapsed = clock.perf_counter() - started
+        await conn.execute("DROP TABLE bench_plain_runs")
+    finally:
+        await conn.close()
+    return (csv_text.count("\n") - 1) / elapsed
+
+
+async def bulk_import(app_sessionmaker: Any, district_id: uuid.UUID, csv_text: str) -> float:
+    principal = Principal(district_id=district_id, role=Role.DISTRICT_ADMIN,
+                          token_id=uuid.uuid4(), actor="bench")
+    started = clock.perf_counter()
+    async with open_unit_of_work(sessionmaker=app_sessionmaker, principal=principal,
+                                 action="import:bus-runs", request_id=None,
+                                 client_ip=None) as uow:
+        written = await import_bus_runs(uow, csv_text)
+    elapsed = clock.perf_counter() - started
+    assert written == csv_text.count("\n") - 1
+    return elapsed
+
+
+async def timed_recompute(app_sessionmaker: Any, district_id: uuid.UUID, *, full: bool) -> float:
+    started = clock.perf_counter()
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await lock_district(session, district_id, RECOMPUTE_ACTOR)
+        await recompute_time_loss(session=session, district_id=district_id, full=full)
+        await session.commit()
+    return clock.perf_counter() - started
+
+
+async def worker_full_recompute(app_sessionmaker: Any, district_id: uuid.UUID) -> tuple[float, int]:
+    """A full recompute by a real `district-ppm worker`: (job seconds, peak RSS in kB)."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        # Jobs the imports queued are done already (computed directly above): drop them.
+        await session.execute(text("UPDATE outbox_messages SET dispatched_at = now() "
+                                   "WHERE dispatched_at IS NULL"))
+        await enqueue_job(session=session, district_id=district_id, actor_name=RECOMPUTE_ACTOR,
+                          payload={"full": True}, dedupe_key="bench")
+        await session.commit()
+    env = {**os.environ, "DISTRICT_PPM_NIGHTLY_RECOMPUTE_HOUR_UTC": "24",
+           "DISTRICT_PPM_OUTBOX_POLL_SECONDS": "0.1", "DISTRICT_PPM_WORKER_THREADS": "1"}
+    process = subprocess.Popen(  # noqa: ASYNC220 - started once, never awaited
+        [sys.executable, "-m", "district_ppm.cli", "worker"], cwd=PROJECT_ROOT, env=env,
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(1200):
+            async with tenant_transaction(app_sessionmaker, district_id) as session:
+                seconds = await session.scalar(text(
+                    "SELECT extract(epoch FROM finished_at - started_at) FROM job_runs "
+                    "WHERE actor_name = :a AND status = 'succeeded'"), {"a": RECOMPUTE_ACTOR})
+            if seconds is not None:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the worker did not finish the recompute")
+        status = Path(f"/proc/{process.pid}/status").read_text()  # noqa: ASYNC240 - procfs
+        peak_kb = int(next(line for line in status.splitlines()
+                           if line.startswith("VmHWM")).split()[1])
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+    return float(seconds), peak_kb
+
+
+async def main(small: bool) -> None:
+    settings = get_settings()
+    routes, days_per_year = (50, 20) if small else (1_500, 180)
+    years = (2024, 2025, 2026)
+    admin_engine, app_engine = create_admin_engine(settings), create_app_engine(settings)
+    admin_sm, app_sm = make_sessionmaker(admin_engine), make_sessionmaker(app_engine)
+    try:
+        district_id = await make_district(admin_sm, app_sm, routes)
+        days = [day for year in years for day in service_days(year, days_per_year)]
+        csv_text = runs_csv(routes, days, seed=7)
+        rows = len(days) * routes
+        print(f"runs: {routes} routes x {days_per_year} days x {len(years)} years = {rows:,}")
+
+        copy_rate = await plain_copy_rate(settings, csv_text)
+        import_seconds = await bulk_import(app_sm, district_id, csv_text)
+        import_rate = rows / import_seconds
+        print(f"plain COPY into a bare table: {copy_rate:12,.0f} rows/s")
+        print(f"bulk import (COPY, validate, merge): {import_rate:,.0f} rows/s "
+              f"({import_seconds:.2f} s; {import_rate / copy_rate:.0%} of COPY)")
+        resend_seconds = await bulk_import(app_sm, district_id, csv_text)
+        print(f"the same file again (changes nothing): {resend_seconds:.2f} s")
+
+        full_seconds = await timed_recompute(app_sm, district_id, full=True)
+        print(f"full recompute: {full_seconds:.2f} s")
+
+        new_day = service_days(2026, days_per_year + 1)[-1]
+        await bulk_import(app_sm, district_id, runs_csv(routes, [new_day], seed=8))
+        incremental_seconds = await timed_recompute(app_sm, district_id, full=False)
+        print(f"incremental recompute after one new service day ({routes} runs): "
+              f"{incremental_seconds:.3f} s")
+
+        job_seconds, peak_kb = await worker_full_recompute(app_sm, district_id)
+        print(f"worker: full recompute job {job_seconds:.2f} s, "
+              f"peak memory {peak_kb / 1024:.0f} MB")
+    finally:
+        await admin_engine.dispose()
+        await app_engine.dispose()
+        conn = await asyncpg.connect(BASE_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    arguments = parser.parse_args()
+    migrate(get_settings())  # runs its own event loops, so before ours
+    asyncio.run(main(arguments.small))
