@@ -6,6 +6,7 @@ from datetime import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from district_ppm.config import PROJECT_ROOT
@@ -208,3 +209,32 @@ async def test_grace_is_set_by_a_district_admin_and_queues_a_full_recompute(
             .where(OutboxMessage.actor_name == "recompute_time_loss")
         )).all()
     assert [tuple(row) for row in queued] == [("recompute_time_loss", {"full": True})]
+
+
+async def test_admins_see_pending_and_failed_jobs(gql, factory, app_sessionmaker):
+    from district_ppm.jobs.service import run_job
+
+    district_id, token = await factory.district()
+    school = await add_school(app_sessionmaker, district_id, "Lincoln", time(8, 0))
+    route_id = await new_route(gql, token, school)
+    await op(gql, "RecordBusRuns", {"input": runs_input(route_id, 1)}, token)
+
+    async def broken(session: Any, district: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError):
+        await run_job(sessionmaker=app_sessionmaker, district_id=district_id,
+                      actor_name="recompute_time_loss", message_id="m-1", body=broken)
+    viewer = await factory.token(district_id, Role.VIEWER)
+    query = ("{ jobs { pending { actorName queuedAt } "
+             "recentFailures { messageId actorName error } } }")
+
+    seen = await gql(query, token=token)
+    refused = await gql(query, token=viewer)
+
+    jobs = seen["data"]["jobs"]
+    assert "recompute_time_loss" in [job["actorName"] for job in jobs["pending"]]
+    assert jobs["recentFailures"] == [{
+        "messageId": "m-1", "actorName": "recompute_time_loss",
+        "error": "RuntimeError('the database went away')"}]
+    assert error_codes(refused) == ["FORBIDDEN"]

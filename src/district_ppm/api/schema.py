@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
+from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
@@ -21,7 +22,8 @@ from district_ppm.tenancy.token_schema import TokenMutations, TokenQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
 
 QUERY_TYPES: tuple[type, ...] = (
-    TenancyQueries, TokenQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries
+    TenancyQueries, TokenQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries,
+    JobQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations, SchoolMutations, TransportationMutations, ProcessMutations, MeasureMutations
