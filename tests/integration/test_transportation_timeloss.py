@@ -198,3 +198,39 @@ async def test_incremental_kpis_follow_a_replaced_run(district, app_sessionmaker
                    Measurement.period_start == date(2025, 10, 1))
         )
     assert value == 5.0
+
+
+async def test_the_sql_agrees_with_the_reference_arithmetic_on_random_runs(
+    factory, app_sessionmaker
+):
+    import random
+
+    from district_ppm.transportation.minutes import hours_from_minutes, run_minutes
+
+    rng = random.Random(11)
+    district_id, _ = await factory.district(late_bus_grace_minutes=3)
+    bell = time(8, 0)
+    school = await add_school(app_sessionmaker, district_id, "Lincoln", bell)
+    route = await add_route(app_sessionmaker, district_id, "R1", school, 33)
+    runs, late, late_minutes, lost, student = [], 0, 0, 0, 0
+    for offset in range(150):
+        day = date(2025, 8, 1).toordinal() + offset
+        scheduled = time(7, rng.randint(30, 59), rng.randint(0, 59))
+        actual = time(rng.choice((7, 8)), rng.randint(0, 59), rng.randint(0, 59))
+        riders = rng.choice((None, rng.randint(0, 60)))
+        runs.append(run(route, date.fromordinal(day).isoformat(), scheduled.isoformat(),
+                        actual.isoformat(), riders))
+        expected = run_minutes(scheduled=scheduled, actual=actual, first_bell=bell,
+                               riders=33 if riders is None else riders, grace_minutes=3)
+        late += expected.is_late
+        late_minutes += expected.late_minutes if expected.is_late else 0
+        lost += expected.instructional_minutes_lost
+        student += expected.student_instructional_minutes_lost
+    await record(app_sessionmaker, district_id, runs)
+    await recompute(app_sessionmaker, district_id)
+
+    total = (await report(app_sessionmaker, district_id, 2026, "MONTH")).total
+
+    assert (total.late_instances, total.late_minutes, total.instructional_hours_lost,
+            total.student_instructional_hours_lost) == (
+        late, late_minutes, hours_from_minutes(lost), hours_from_minutes(student))
