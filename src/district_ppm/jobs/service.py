@@ -7,13 +7,20 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
 from district_ppm.schools.models import School
+
+_PENDING = "district_ppm.outbox.pending"
+
+# A job waiting to be written: its key (district, actor, dedupe key) -> payload, and the
+# (possibly nested) transaction that asked for it.
+_JobKey = tuple[str, str, str]
 
 
 async def enqueue_job(
@@ -27,27 +34,67 @@ async def enqueue_job(
     """Queue ``actor_name`` for ``district_id`` when the caller's transaction commits.
 
     While an equal job (same actor and dedupe key) is still waiting, this adds nothing: a burst
-    of writes coalesces into one job.
+    of writes coalesces into one job. A job asked for inside a savepoint that rolls back, or a
+    transaction that does not commit, is not queued.
 
-    The waiting row is locked (a no-op update) rather than merely seen: the relay skips locked
+    The outbox row is written just before the commit (``_write_outbox``), not here, and the
+    waiting row is locked (a no-op update) rather than merely seen: the relay skips locked
     rows, so the job it stands for cannot be dispatched, and run, before the caller's writes
-    commit; otherwise a job could run without seeing them and nothing would run again.
+    commit; otherwise a job could run without seeing them and nothing would run again. Taking
+    those locks at one point, last, in key order, is what keeps two transactions that queue
+    the same jobs in opposite orders from deadlocking.
     """
-    stmt = insert(OutboxMessage).values(
-        id=uuid.uuid4(),
-        district_id=district_id,
-        actor_name=actor_name,
-        payload=payload or {},
-        dedupe_key=dedupe_key,
-        attempts=0,
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["district_id", "actor_name", "dedupe_key"],
-            index_where=OutboxMessage.dispatched_at.is_(None),
-            set_={"actor_name": stmt.excluded.actor_name},
+    sync = session.sync_session
+    owner = sync.get_nested_transaction() or sync.get_transaction()
+    pending: dict[_JobKey, tuple[dict[str, Any], Any]] = sync.info.setdefault(_PENDING, {})
+    pending.setdefault((str(district_id), actor_name, dedupe_key), (payload or {}, owner))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_outbox(session: Session) -> None:
+    """Write the transaction's queued jobs, in key order, as its last statements."""
+    if session.in_nested_transaction() or not session.info.get(_PENDING):
+        return  # a savepoint's jobs belong to the enclosing transaction
+    # The transaction's own rows first, so that no row lock is taken after an outbox lock.
+    session.flush()
+    pending: dict[_JobKey, tuple[dict[str, Any], Any]] = session.info.pop(_PENDING)
+    for (district_id, actor_name, dedupe_key), (payload, _) in sorted(pending.items()):
+        stmt = insert(OutboxMessage).values(
+            id=uuid.uuid4(),
+            district_id=uuid.UUID(district_id),
+            actor_name=actor_name,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            attempts=0,
         )
-    )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["district_id", "actor_name", "dedupe_key"],
+                index_where=OutboxMessage.dispatched_at.is_(None),
+                set_={"actor_name": stmt.excluded.actor_name},
+            )
+        )
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back_jobs(session: Session, previous_transaction: Any) -> None:
+    """Drop the jobs asked for in the transaction (or savepoint) that just rolled back."""
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    for key, (_, owner) in list(pending.items()):
+        transaction = owner
+        while transaction is not None:
+            if transaction is previous_transaction:
+                del pending[key]
+                break
+            transaction = transaction.parent
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_jobs_of_ended_transaction(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:  # the outermost transaction ended, however it ended
+        session.info.pop(_PENDING, None)
 
 
 async def lock_district(session: AsyncSession, district_id: uuid.UUID, purpose: str) -> None:
