@@ -122,6 +122,9 @@ async def test_member_add_gives_a_person_a_role_and_a_token(district, gql, admin
     assert first["user_id"] == second["user_id"]
     me = await gql("{ me { role } }", token=second["token"])
     assert me["data"]["me"]["role"] == "IMPROVEMENT_LEAD"
+    # The token issued with the old role stops working: it would still act as PROCESS_OWNER.
+    stale = await gql("{ me { role } }", token=first["token"])
+    assert [e["extensions"]["code"] for e in stale["errors"]] == ["UNAUTHENTICATED"]
     async with admin_sessionmaker() as session:
         user = await session.scalar(select(User).where(User.email == "ana@example.org"))
         roles = list(

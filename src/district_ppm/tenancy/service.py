@@ -8,7 +8,7 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.errors import BadInput, Conflict, NotFound
@@ -172,7 +172,8 @@ async def add_member(
     """Give a person (created if new, matched by e-mail) a role in a district, and a token.
 
     Platform operators only: users are platform-wide, so ``session`` is an owner-role session.
-    A person already in the district gets the new role.
+    A person already in the district gets the new role; when the role or the schools change,
+    the membership's earlier tokens are revoked (they would keep acting with the old ones).
     """
     email = email.strip().lower()
     if "@" not in email:
@@ -190,6 +191,18 @@ async def add_member(
     if membership is None:
         membership = Membership(id=uuid.uuid4(), district_id=district_id, user_id=user.id)
         session.add(membership)
+    elif membership.role != role or set(membership.school_ids) != set(school_ids):
+        # A token carries the role it was issued with: the old ones would keep the old role
+        # (a demoted admin would stay an admin), so they stop working now.
+        await session.execute(
+            update(ApiToken)
+            .where(
+                ApiToken.district_id == district_id,
+                ApiToken.membership_id == membership.id,
+                ApiToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=datetime.now(UTC))
+        )
     membership.role = role
     membership.school_ids = list(school_ids)
     await session.flush()
