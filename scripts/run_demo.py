@@ -14,7 +14,13 @@ HOST = os.environ.get("DISTRICT_PPM_HOST", "127.0.0.1")
 PORT = os.environ.get("DISTRICT_PPM_PORT", "8000")
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # a supervisor's SIGTERM stops the children like Ctrl-C does
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     seeded = subprocess.run(
         [BIN / "district-ppm", "seed-demo"], check=True, capture_output=True, text=True
     )
