@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.errors import BadInput, Conflict, NotFound
+from district_ppm.db.pagination import Page, keyset_page
 from district_ppm.schools.models import School
 from district_ppm.tenancy.models import ApiToken, District, Membership, Role, User
 from district_ppm.tenancy.principal import Principal
@@ -220,12 +221,21 @@ async def add_member(
 
 
 async def list_tokens(
-    *, session: AsyncSession, district_id: uuid.UUID, include_revoked: bool
-) -> list[ApiToken]:
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    include_revoked: bool,
+    first: int | None = None,
+    after: str | None = None,
+) -> Page[ApiToken]:
+    """One keyset page of the district's tokens by name (then id); tokens accumulate without
+    bound (one per person and integration, revoked ones kept), so the list is paginated."""
     stmt = select(ApiToken).where(ApiToken.district_id == district_id)
     if not include_revoked:
         stmt = stmt.where(ApiToken.revoked_at.is_(None))
-    return list(await session.scalars(stmt.order_by(ApiToken.created_at.desc(), ApiToken.id)))
+    return await keyset_page(
+        session, stmt, order_by=[ApiToken.name, ApiToken.id], first=first, after=after
+    )
 
 
 async def authenticate(*, session: AsyncSession, token: str) -> Principal | None:

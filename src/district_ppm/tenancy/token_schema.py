@@ -15,7 +15,7 @@ from strawberry.types import Info
 from district_ppm.api.context import principal_of, read_session, unit_of_work
 from district_ppm.api.errors import BadInput
 from district_ppm.api.permissions import ADMIN
-from district_ppm.api.types import parse_id
+from district_ppm.api.types import Connection, parse_id, to_connection
 from district_ppm.tenancy import models, service
 from district_ppm.tenancy.schema import Role
 
@@ -67,16 +67,24 @@ class ApiTokenPayload:
 @strawberry.type
 class TokenQueries:
     @strawberry.field(
-        permission_classes=[ADMIN], description="The district's tokens, newest first."
+        permission_classes=[ADMIN], description="The district's tokens, by name, a page at a time."
     )
-    async def api_tokens(self, info: Info, include_revoked: bool = False) -> list[ApiToken]:
+    async def api_tokens(
+        self,
+        info: Info,
+        include_revoked: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ApiToken]:
         async with read_session(info) as session:
-            tokens = await service.list_tokens(
+            page = await service.list_tokens(
                 session=session,
                 district_id=principal_of(info).district_id,
                 include_revoked=include_revoked,
+                first=first,
+                after=after,
             )
-        return [ApiToken.from_model(token) for token in tokens]
+        return to_connection(page, ApiToken.from_model)
 
 
 @strawberry.type
