@@ -171,3 +171,22 @@ async def test_a_well_formed_file_with_unknown_routes_or_riders_out_of_range_is_
         {"line": 3, "column": "route_code", "message": "no bus route with code R8"},
     ]
     assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_dates_and_times_are_read_as_written_whatever_the_server_s_date_style(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    # Each file is otherwise well formed, so COPY would take it whole: 03/04/2025 would be
+    # March 4th or April 3rd depending on the server's DateStyle, and 24:00 is a PostgreSQL
+    # time that no client can read back.
+    ambiguous = await post(client, token, HEADER + "R1,03/04/2025,07:40,08:10,\n")
+    midnight = await post(client, token, HEADER + "R1,2025-09-01,07:40,24:00,\n")
+
+    assert ambiguous.status_code == 422
+    assert ambiguous.json()["errors"] == [
+        {"line": 2, "column": "service_date", "message": "must be a date YYYY-MM-DD"}]
+    assert midnight.status_code == 422
+    assert midnight.json()["errors"] == [
+        {"line": 2, "column": "actual_arrival", "message": "must be a time HH:MM or HH:MM:SS"}]
+    assert await stored(app_sessionmaker, district_id) == []

@@ -107,6 +107,7 @@ FROM (
     WHERE rt.id IS NULL
        OR NOT (:any_school OR rt.school_id = ANY(CAST(:school_ids AS uuid[])))
        OR s.service_date IS NULL OR s.scheduled_arrival IS NULL OR s.actual_arrival IS NULL
+       OR s.scheduled_arrival = '24:00' OR s.actual_arrival = '24:00'
        OR s.riders NOT BETWEEN 0 AND {MAX_RIDERS}
 ) b
 CROSS JOIN LATERAL (VALUES
@@ -116,8 +117,10 @@ CROSS JOIN LATERAL (VALUES
      WHEN NOT (:any_school OR b.school_id = ANY(CAST(:school_ids AS uuid[])))
        THEN 'the route serves a school outside yours' END),
   ('service_date', CASE WHEN b.service_date IS NULL THEN 'must not be empty' END),
-  ('scheduled_arrival', CASE WHEN b.scheduled_arrival IS NULL THEN 'must not be empty' END),
-  ('actual_arrival', CASE WHEN b.actual_arrival IS NULL THEN 'must not be empty' END),
+  ('scheduled_arrival', CASE WHEN b.scheduled_arrival IS NULL THEN 'must not be empty'
+     WHEN b.scheduled_arrival = '24:00' THEN 'must be a time HH:MM or HH:MM:SS' END),
+  ('actual_arrival', CASE WHEN b.actual_arrival IS NULL THEN 'must not be empty'
+     WHEN b.actual_arrival = '24:00' THEN 'must be a time HH:MM or HH:MM:SS' END),
   ('riders', CASE WHEN b.riders NOT BETWEEN 0 AND {MAX_RIDERS}
      THEN 'must be a whole number from 0 to {MAX_RIDERS}' END)
 ) AS e(col, msg)
@@ -224,6 +227,10 @@ async def _copy_csv(driver: AsyncpgConnection, table: str, text_: str, header: l
 
 async def _stage(session: AsyncSession, uow: UnitOfWork, text_: str, header: list[str]) -> None:
     """Fill the typed staging table, or reject the file naming every bad cell."""
+    # COPY reads a date like 03/04/2025 by the server's DateStyle (MDY or DMY, set by its
+    # locale); under YMD it refuses it, and the slow path names the cell. ISO dates read alike
+    # under every style. For this transaction only.
+    await session.execute(text("SELECT set_config('DateStyle', 'ISO, YMD', true)"))
     await session.execute(text(_CREATE_ROWS))
     driver = await _driver_connection(session)
     if await _copy_csv(driver, ROWS, text_, header):
