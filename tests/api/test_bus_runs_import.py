@@ -190,3 +190,26 @@ async def test_dates_and_times_are_read_as_written_whatever_the_server_s_date_st
     assert midnight.json()["errors"] == [
         {"line": 2, "column": "actual_arrival", "message": "must be a time HH:MM or HH:MM:SS"}]
     assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_a_repeated_route_and_day_is_refused_even_when_one_line_matches_the_stored_run(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    await post(client, token, HEADER + "R1,2025-09-01,07:40,08:10,\n")
+    before = await stored(app_sessionmaker, district_id)
+
+    # line 2 equals the stored run (the merge skips it), line 3 repeats its key
+    response = await post(
+        client, token, HEADER + "R1,2025-09-01,07:40,08:10,\nR1,2025-09-01,07:40,09:10,\n"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "line": 3,
+            "column": "service_date",
+            "message": "route R1 on 2025-09-01 repeats line 2: a run is one arrival a day",
+        }
+    ]
+    assert await stored(app_sessionmaker, district_id) == before

@@ -137,6 +137,10 @@ SELECT line, first_line, trim(route_code), service_date FROM (
 WHERE line > first_line ORDER BY line LIMIT {REPORTED_ERRORS}
 """  # noqa: S608
 
+_ANY_DUPLICATE_SQL = f"""
+SELECT 1 FROM {ROWS} GROUP BY trim(route_code), service_date HAVING count(*) > 1 LIMIT 1
+"""  # noqa: S608
+
 # Unchanged runs are skipped by an anti-join (cheaper than a no-op conflict per row); the
 # rest go in key order, which keeps the primary-key index inserts sequential.
 _MERGE_SQL = f"""
@@ -290,6 +294,10 @@ async def import_bus_runs(uow: UnitOfWork, text_: str) -> int:
         # "ON CONFLICT DO UPDATE command cannot affect row a second time": a repeated key.
         if "second time" not in str(error):
             raise
+        await _reject_duplicates(session)
+    # Lines equal to the stored run are skipped before the conflict check, so a repeated key
+    # whose other line was skipped raised nothing; look for one only when lines were skipped.
+    if changed < rows and await session.scalar(text(_ANY_DUPLICATE_SQL)):
         await _reject_duplicates(session)
     if changed:
         await enqueue_job(session=session, district_id=uow.district_id, actor_name=RECOMPUTE_ACTOR)
