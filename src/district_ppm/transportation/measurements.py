@@ -9,58 +9,55 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.measures.models import Direction, Frequency, MeasureLevel, Stage, Unit
 from district_ppm.measures.service import (
     ComputedValue,
     MeasureSpec,
     ensure_measure,
     record_computed_measurements,
 )
+from district_ppm.processes.template import MEASURES as TEMPLATE_MEASURES
 from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
+
+# The template's definition of each KPI, so that the KPI is the same whichever creates it
+# first, the template or this worker: the same logic-model stage (dashboard or scoreboard)
+# and the same process (4.2, "Run daily bus service", linked when the district has it).
+_TEMPLATE = {spec.code: spec for spec in TEMPLATE_MEASURES}
 
 
 @dataclass(frozen=True, slots=True)
 class TransportationKpi:
     code: str
-    name: str
-    unit: Unit
-    stage: Stage
-    definition: str
+    definition: str  # used where the template gives none
 
     @property
     def spec(self) -> MeasureSpec:
-        return MeasureSpec(
-            code=self.code, name=self.name, unit=self.unit, direction=Direction.LOWER_IS_BETTER,
-            stage=self.stage, frequency=Frequency.MONTHLY, level=MeasureLevel.SCHOOL,
-            definition=self.definition,
-        )
+        template = _TEMPLATE[self.code]
+        return replace(template, definition=template.definition or self.definition)
 
 
 # Lower is better for all four; monthly, per school.
 KPIS = (
     TransportationKpi(
-        "TRN-LATE-INSTANCES", "Late bus arrivals", Unit.COUNT, Stage.OUTPUT,
+        "TRN-LATE-INSTANCES",
         "Bus runs arriving more than the district's grace minutes after their scheduled time.",
     ),
     TransportationKpi(
-        "TRN-AVG-LATE-MIN", "Average minutes late", Unit.MINUTES, Stage.OUTPUT,
+        "TRN-AVG-LATE-MIN",
         "Minutes late summed over late runs, divided by the number of late runs (0 if none).",
     ),
     TransportationKpi(
-        "TRN-INSTR-HOURS-LOST", "Instructional hours lost to late buses", Unit.HOURS,
-        Stage.SHORT_TERM_OUTCOME,
+        "TRN-INSTR-HOURS-LOST",
         "Sum over runs of the minutes a bus arrived after the school's first bell, / 60.",
     ),
     TransportationKpi(
-        "TRN-STUDENT-INSTR-HOURS-LOST", "Student instructional hours lost to late buses",
-        Unit.HOURS, Stage.SHORT_TERM_OUTCOME,
+        "TRN-STUDENT-INSTR-HOURS-LOST",
         "Sum over runs of the minutes after first bell times riders on board, / 60.",
     ),
 )
