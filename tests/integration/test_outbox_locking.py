@@ -33,7 +33,7 @@ async def _pending(app_sessionmaker, district_id) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("already_waiting", [False, True])
 async def test_opposite_enqueue_orders_do_not_deadlock(factory, app_sessionmaker, already_waiting):
     district_id, _ = await factory.district()
-    jobs = [("job_a", "district"), ("job_b", "district")]
+    jobs = [("recount_schools", "job_a"), ("recount_schools", "job_b")]
     if already_waiting:  # both rows exist and wait: each enqueue would lock one
         async with tenant_transaction(app_sessionmaker, district_id) as session:
             for actor, key in jobs:
@@ -83,17 +83,32 @@ async def test_a_job_queued_in_a_rolled_back_savepoint_is_not_queued(factory, ap
     district_id, _ = await factory.district()
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await enqueue_job(session=session, district_id=district_id, actor_name="kept")
+        await enqueue_job(
+            session=session,
+            district_id=district_id,
+            actor_name="recount_schools",
+            dedupe_key="kept",
+        )
         with pytest.raises(RuntimeError):
             async with session.begin_nested():
-                await enqueue_job(session=session, district_id=district_id, actor_name="dropped")
+                await enqueue_job(
+                    session=session,
+                    district_id=district_id,
+                    actor_name="recount_schools",
+                    dedupe_key="dropped",
+                )
                 raise RuntimeError("the savepoint's work fails")
         await session.commit()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await enqueue_job(session=session, district_id=district_id, actor_name="rolled_back")
+        await enqueue_job(
+            session=session,
+            district_id=district_id,
+            actor_name="recount_schools",
+            dedupe_key="rolled_back",
+        )
         # leaving without a commit rolls back
 
-    assert await _pending(app_sessionmaker, district_id) == [("kept", "district")]
+    assert await _pending(app_sessionmaker, district_id) == [("recount_schools", "kept")]
 
 
 async def test_a_job_dispatched_while_a_writer_is_open_is_queued_again_by_its_commit(
@@ -101,11 +116,11 @@ async def test_a_job_dispatched_while_a_writer_is_open_is_queued_again_by_its_co
 ):
     district_id, _ = await factory.district()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await enqueue_job(session=session, district_id=district_id, actor_name="job_a")
+        await enqueue_job(session=session, district_id=district_id, actor_name="recount_schools")
         await session.commit()
 
     async with tenant_transaction(app_sessionmaker, district_id) as writer:
-        await enqueue_job(session=writer, district_id=district_id, actor_name="job_a")
+        await enqueue_job(session=writer, district_id=district_id, actor_name="recount_schools")
         await writer.flush()
         # The relay hands the waiting job to the broker before the writer commits: that run
         # cannot see the writer's rows, so the writer's commit must leave a job waiting.
@@ -120,4 +135,4 @@ async def test_a_job_dispatched_while_a_writer_is_open_is_queued_again_by_its_co
             await relay.commit()
         await writer.commit()
 
-    assert await _pending(app_sessionmaker, district_id) == [("job_a", "district")]
+    assert await _pending(app_sessionmaker, district_id) == [("recount_schools", "district")]
