@@ -35,6 +35,32 @@ def _run_admin(settings: Settings, work: Callable[[Any], Awaitable[dict[str, Any
     _emit(asyncio.run(main()))
 
 
+OPERATOR = "platform operator (cli)"
+
+
+async def _audit(
+    session: Any,
+    district_id: uuid.UUID,
+    action: str,
+    entity_type: str,
+    entity_id: uuid.UUID,
+    **details: Any,
+) -> None:
+    """Operator commands change tenant data too: each leaves an audit event in its district,
+    in the same transaction, like every mutation."""
+    from district_ppm.audit.service import record_event
+
+    await record_event(
+        session=session,
+        district_id=district_id,
+        actor=OPERATOR,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        details={key: str(value) for key, value in details.items()},
+    )
+
+
 def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
     from district_ppm.db.bootstrap import migrate
 
@@ -72,12 +98,21 @@ def cmd_create_district(args: argparse.Namespace, settings: Settings) -> None:
         district = await service.create_district(
             session=session, slug=args.slug, name=args.name, timezone=args.timezone
         )
-        _, token = await service.create_token(
+        row, token = await service.create_token(
             session=session,
             district_id=district.id,
             role=Role.DISTRICT_ADMIN,
             name="district admin (bootstrap)",
             ttl=timedelta(days=settings.token_ttl_days),
+        )
+        await _audit(
+            session,
+            district.id,
+            "cli:create-district",
+            "district",
+            district.id,
+            slug=district.slug,
+            adminTokenId=row.id,
         )
         return {"district_id": district.id, "slug": district.slug, "admin_token": token}
 
@@ -98,6 +133,15 @@ def cmd_token_create(args: argparse.Namespace, settings: Settings) -> None:
             ttl=timedelta(days=args.days),
             school_ids=[uuid.UUID(s) for s in args.school],
         )
+        await _audit(
+            session,
+            district.id,
+            "cli:token-create",
+            "api_token",
+            row.id,
+            role=row.role.value,
+            name=row.name,
+        )
         return {"token": token, "token_id": row.id, "role": row.role, "expires_at": row.expires_at}
 
     _run_admin(settings, work)
@@ -108,9 +152,10 @@ def cmd_token_revoke(args: argparse.Namespace, settings: Settings) -> None:
 
     async def work(session: Any) -> dict[str, Any]:
         district = await service.get_district_by_slug(session=session, slug=args.district)
-        await service.revoke_token(
+        row = await service.revoke_token(
             session=session, district_id=district.id, token_id=uuid.UUID(args.token_id)
         )
+        await _audit(session, district.id, "cli:token-revoke", "api_token", row.id)
         return {"revoked": args.token_id}
 
     _run_admin(settings, work)
@@ -130,6 +175,15 @@ def cmd_member_add(args: argparse.Namespace, settings: Settings) -> None:
             role=Role(args.role),
             school_ids=[uuid.UUID(s) for s in args.school],
             ttl=timedelta(days=args.days),
+        )
+        await _audit(
+            session,
+            district.id,
+            "cli:member-add",
+            "membership",
+            membership.id,
+            userId=membership.user_id,
+            role=membership.role.value,
         )
         return {
             "membership_id": membership.id,

@@ -131,3 +131,33 @@ async def test_member_add_gives_a_person_a_role_and_a_token(district, gql, admin
             await session.scalars(select(Membership.role).where(Membership.user_id == user.id))
         )
     assert user.display_name == "Ana Ruiz" and [r.value for r in roles] == ["IMPROVEMENT_LEAD"]
+
+
+async def test_operator_commands_leave_audit_events_in_the_district(admin_sessionmaker):
+    from sqlalchemy import select
+
+    from district_ppm.audit.models import AuditEvent
+
+    slug = f"audit-{uuid.uuid4().hex[:8]}"
+    created = json.loads(run("create-district", "--slug", slug, "--name", "Audited").stdout)
+    issued = json.loads(run("token", "create", "--district", slug, "--role", "VIEWER").stdout)
+    run("token", "revoke", "--district", slug, "--token-id", issued["token_id"])
+    run("member", "add", "--district", slug, "--email", f"{slug}@example.org", "--role", "VIEWER")
+
+    async with admin_sessionmaker() as session:
+        events = (
+            await session.execute(
+                select(AuditEvent.action, AuditEvent.entity_id, AuditEvent.actor)
+                .where(AuditEvent.district_id == uuid.UUID(created["district_id"]))
+                .order_by(AuditEvent.created_at)
+            )
+        ).all()
+
+    assert [action for action, _, _ in events] == [
+        "cli:create-district",
+        "cli:token-create",
+        "cli:token-revoke",
+        "cli:member-add",
+    ]
+    assert events[1][1] == events[2][1] == issued["token_id"]
+    assert {actor for _, _, actor in events} == {"platform operator (cli)"}
