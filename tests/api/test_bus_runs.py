@@ -172,6 +172,7 @@ async def test_roles_viewer_reads_school_leader_records_only_for_its_schools(
     viewer = await factory.token(district_id, Role.VIEWER)
     leader = await factory.token(district_id, Role.SCHOOL_LEADER, school_ids=[mine])
     finance = await factory.token(district_id, Role.FINANCE_VALIDATOR)
+    owner = await factory.token(district_id, Role.PROCESS_OWNER)
 
     assert error_codes(await op(gql, "RecordBusRuns", {"input": runs_input(my_route, 1)},
                                 viewer)) == ["FORBIDDEN"]
@@ -179,6 +180,12 @@ async def test_roles_viewer_reads_school_leader_records_only_for_its_schools(
                                 leader)) == ["FORBIDDEN"]
     assert error_codes(await op(gql, "CreateBusRoute", {"input": {
         "code": "F", "schoolId": str(mine), "riders": 1}}, finance)) == ["FORBIDDEN"]
+    # Routes are structure (DOMAIN.md "Roles": a DISTRICT_ADMIN manages it); a PROCESS_OWNER
+    # records runs but creates no route.
+    assert error_codes(await op(gql, "CreateBusRoute", {"input": {
+        "code": "P", "schoolId": str(mine), "riders": 1}}, owner)) == ["FORBIDDEN"]
+    owner_runs = await op(gql, "RecordBusRuns", {"input": runs_input(their_route, 1)}, owner)
+    assert owner_runs["data"]["recordBusRuns"]["written"] == 1
     mine_ok = await op(gql, "RecordBusRuns", {"input": runs_input(my_route, 1)}, leader)
     assert mine_ok["data"]["recordBusRuns"]["written"] == 1
     read = await op(gql, "InstructionalTimeLost", {"schoolYear": 2026, "groupBy": "SCHOOL"},

@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from district_ppm.api.context import principal_of, read_session, unit_of_work
 from district_ppm.api.errors import BadInput
-from district_ppm.api.permissions import ADMIN, ANY_ROLE, MEASURE_EDITORS, MEASUREMENT_WRITERS
+from district_ppm.api.permissions import ADMIN, ANY_ROLE, MEASUREMENT_WRITERS
 from district_ppm.api.types import Connection, WritePayload, parse_id, to_connection
 from district_ppm.transportation import models, service, timeloss
 
@@ -152,9 +152,10 @@ class TransportationQueries:
 @strawberry.type
 class TransportationMutations:
     @strawberry.mutation(
-        permission_classes=[MEASURE_EDITORS],
-        description="Routes are the transportation process's own structure: its owner or a "
-        "district admin maintains them.",
+        permission_classes=[ADMIN],
+        description="Routes are the district's structure, like its schools: a DISTRICT_ADMIN "
+        "maintains them (a PROCESS_OWNER records measurements and edits measures and targets, "
+        "DOMAIN.md 'Roles', and may record runs).",
     )
     async def create_bus_route(self, info: Info, input: CreateBusRouteInput) -> BusRoutePayload:
         data = service.BusRouteCreate(
