@@ -101,3 +101,41 @@ async def test_running_the_job_twice_gives_the_same_result(factory, app_sessionm
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         counts = list(await session.scalars(select(DistrictStats.school_count)))
     assert counts == [1]
+
+
+async def test_jobs_no_actor_here_can_run_do_not_hold_up_the_others(
+    factory, app_sessionmaker, broker
+):
+    from sqlalchemy import text
+
+    from district_ppm.jobs.service import enqueue_job
+    from workers.relay import BATCH
+
+    # Given more waiting jobs for an actor this build lacks (a rolled-back deploy wrote them)
+    # than one relay batch holds, all older than a job this build can run
+    district_id, _ = await factory.district()
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        for index in range(BATCH + 5):
+            await enqueue_job(
+                session=session,
+                district_id=district_id,
+                actor_name="actor_of_a_newer_build",
+                dedupe_key=f"k{index}",
+            )
+        await session.commit()
+    other_id, _ = await factory.district()
+    async with tenant_transaction(app_sessionmaker, other_id) as session:
+        await enqueue_job(session=session, district_id=other_id, actor_name="recount_schools")
+        await session.commit()
+
+    try:
+        # When the relay runs, then the runnable job is published all the same
+        await relay_until_dispatched(app_sessionmaker, broker, other_id)
+        unknown = await outbox_of(app_sessionmaker, district_id)
+        assert len(unknown) == BATCH + 5 and not any(m.dispatched_at for m in unknown)
+    finally:
+        async with app_sessionmaker() as session, session.begin():
+            await session.execute(
+                text("SELECT ppm_outbox_mark_dispatched(CAST(:ids AS uuid[]))"),
+                {"ids": [str(m.id) for m in await outbox_of(app_sessionmaker, district_id)]},
+            )
