@@ -24,8 +24,9 @@ from datetime import date, time, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE_URL = os.environ.get("DISTRICT_PPM_BENCH_DATABASE_URL",
-                          "postgresql://postgres@127.0.0.1:5432/postgres")
+BASE_URL = os.environ.get(
+    "DISTRICT_PPM_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BENCH_DB = f"district_ppm_bench_measures_{os.getpid()}"
 os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ.setdefault("DISTRICT_PPM_ENVIRONMENT", "test")
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from district_ppm.config import get_settings  # noqa: E402
 from district_ppm.db.bootstrap import migrate  # noqa: E402
@@ -56,16 +58,21 @@ def months(count: int) -> list[str]:
     return [f"{2021 + (6 + i) // 12}-{(6 + i) % 12 + 1:02d}-01" for i in range(count)]
 
 
-async def build(settings, n_schools: int, n_measures: int):
+async def build(settings, n_schools: int, n_measures: int, analyze: bool):
     admin = create_admin_engine(settings)
     app_engine = create_app_engine(settings, pool_size=2)
     try:
         async with make_sessionmaker(admin)() as session, session.begin():
-            district = await tenancy.create_district(session=session, slug="bench",
-                                                     name="Bench ISD")
+            district = await tenancy.create_district(
+                session=session, slug="bench", name="Bench ISD"
+            )
             _, token = await tenancy.create_token(
-                session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
-                name="bench", ttl=timedelta(days=1))
+                session=session,
+                district_id=district.id,
+                role=Role.DISTRICT_ADMIN,
+                name="bench",
+                ttl=timedelta(days=1),
+            )
         district_id = district.id
         levels = [SchoolLevel.ELEMENTARY, SchoolLevel.MIDDLE, SchoolLevel.HIGH]
         stages = list(Stage)
@@ -73,23 +80,44 @@ async def build(settings, n_schools: int, n_measures: int):
             schools = []
             for i in range(n_schools):
                 school = await create_school(
-                    session=session, district_id=district_id,
-                    data=SchoolCreate(f"School {i:03d}", levels[i % 3],
-                                      time(8, 0),
-                                      f"{480000000000 + i:012d}", 300 + 7 * i),
-                    today=date(2025, 9, 1))
+                    session=session,
+                    district_id=district_id,
+                    data=SchoolCreate(
+                        f"School {i:03d}",
+                        levels[i % 3],
+                        time(8, 0),
+                        f"{480000000000 + i:012d}",
+                        300 + 7 * i,
+                    ),
+                    today=date(2025, 9, 1),
+                )
                 schools.append(school.nces_id)
             measures = []
             for i in range(n_measures):
-                measure = await create_measure(session=session, district_id=district_id,
-                                               data=MeasureCreate(
-                    code=f"KPI-{i:02d}", name=f"KPI {i}",
-                    unit=Unit.COUNT if i % 4 == 0 else Unit.PERCENT,
-                    direction=Direction.HIGHER_IS_BETTER if i % 2 else Direction.LOWER_IS_BETTER,
-                    stage=stages[i % len(stages)], frequency=Frequency.MONTHLY,
-                    level=MeasureLevel.SCHOOL))
+                measure = await create_measure(
+                    session=session,
+                    district_id=district_id,
+                    data=MeasureCreate(
+                        code=f"KPI-{i:02d}",
+                        name=f"KPI {i}",
+                        unit=Unit.COUNT if i % 4 == 0 else Unit.PERCENT,
+                        direction=Direction.HIGHER_IS_BETTER
+                        if i % 2
+                        else Direction.LOWER_IS_BETTER,
+                        stage=stages[i % len(stages)],
+                        frequency=Frequency.MONTHLY,
+                        level=MeasureLevel.SCHOOL,
+                    ),
+                )
                 measures.append((measure.id, measure.code))
             await session.commit()
+        if analyze:
+            # What autovacuum does within a minute of the schools and measures arriving, long
+            # before a real district's first import. Without statistics the planner's
+            # foreign-key lookups tie onto the (district_id, nces_id) index and read every
+            # school of the district for each measurement (--fresh shows that case).
+            async with admin.begin() as connection:
+                await connection.execute(text("ANALYZE"))
     finally:
         await admin.dispose()
         await app_engine.dispose()
@@ -112,11 +140,14 @@ async def plain_copy(settings, body: bytes) -> float:
     dsn = settings.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("CREATE TABLE bench_copy_baseline (measure_code text, school text, "
-                           "period_start date, value float8)")
+        await conn.execute(
+            "CREATE TABLE bench_copy_baseline (measure_code text, school text, "
+            "period_start date, value float8)"
+        )
         started = clock.perf_counter()
-        await conn.copy_to_table("bench_copy_baseline", source=io.BytesIO(body), format="csv",
-                                 header=True)
+        await conn.copy_to_table(
+            "bench_copy_baseline", source=io.BytesIO(body), format="csv", header=True
+        )
         return clock.perf_counter() - started
     finally:
         await conn.close()
@@ -145,19 +176,22 @@ async def latency(http: httpx.AsyncClient, token: str, query: str, variables, n:
     samples = []
     for _ in range(n):
         started = clock.perf_counter()
-        response = await http.post("/graphql", json={"query": query, "variables": variables},
-                                   headers=headers)
+        response = await http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers
+        )
         samples.append(clock.perf_counter() - started)
         assert response.status_code == 200 and "errors" not in response.json(), response.text
     return percentiles(samples)
 
 
-async def main(small: bool) -> None:
+async def main(small: bool, fresh: bool) -> None:
     settings = get_settings()
     n_schools, n_measures, n_months = (20, 10, 12) if small else (200, 60, 60)
     server = None
     try:
-        district_id, token, schools, measures = await build(settings, n_schools, n_measures)
+        district_id, token, schools, measures = await build(
+            settings, n_schools, n_measures, analyze=not fresh
+        )
         periods = months(n_months)
         body = csv_body(schools, measures, periods)
         rows = n_schools * n_measures * n_months
@@ -166,10 +200,23 @@ async def main(small: bool) -> None:
         port = free_port()
         # Started once before any timing; blocking here costs nothing measured.
         server = subprocess.Popen(  # noqa: ASYNC220
-            [sys.executable, "-m", "uvicorn", "--factory", "district_ppm.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "district_ppm.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             env={**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as http:
             for _ in range(100):
                 try:
@@ -178,9 +225,11 @@ async def main(small: bool) -> None:
                 except httpx.TransportError:
                     await asyncio.sleep(0.1)
             started = clock.perf_counter()
-            response = await http.post("/api/v1/imports/measurements", content=body,
-                                       headers={"Authorization": f"Bearer {token}",
-                                                "Content-Type": "text/csv"})
+            response = await http.post(
+                "/api/v1/imports/measurements",
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+            )
             import_seconds = clock.perf_counter() - started
             assert response.json() == {"written": rows}, response.text[:500]
 
@@ -201,9 +250,11 @@ async def main(small: bool) -> None:
             comparison = await latency(http, token, COMPARISON, compare_vars, n)
             rss = peak_rss_mb(server.pid)
 
-        print(f"\nmeasures benchmark ({'small' if small else 'full'}): {n_schools} schools, "
-              f"{n_measures} measures, {n_months} months = {rows:,} measurements, "
-              f"CSV {len(body) / 1e6:.1f} MB")
+        print(
+            f"\nmeasures benchmark ({'small' if small else 'full'}): {n_schools} schools, "
+            f"{n_measures} measures, {n_months} months = {rows:,} measurements, "
+            f"CSV {len(body) / 1e6:.1f} MB{', never analyzed' if fresh else ''}"
+        )
         print(f"{'figure':<44}{'value':>16}")
         print(f"{'plain COPY into a bare table (rows/s)':<44}{rows / copy_seconds:>16,.0f}")
         print(f"{'bulk import over HTTP (rows/s)':<44}{rows / import_seconds:>16,.0f}")
@@ -227,6 +278,11 @@ async def main(small: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="import before the new tables have any planner statistics",
+    )
     arguments = parser.parse_args()
     migrate(get_settings())  # runs its own event loops, so before ours
-    asyncio.run(main(arguments.small))
+    asyncio.run(main(arguments.small, arguments.fresh))

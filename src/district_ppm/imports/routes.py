@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, post
@@ -19,6 +20,7 @@ from district_ppm.api.context import bearer_token, load_principal, open_unit_of_
 from district_ppm.imports import importers  # noqa: F401 - registers every kind
 from district_ppm.imports.csvfile import MAX_REPORTED_ERRORS, ImportRejected, RowError, decode
 from district_ppm.imports.registry import IMPORT_KINDS
+from district_ppm.imports.stream import CHUNK_BYTES, CsvStream
 
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
@@ -48,6 +50,21 @@ async def _body(request: Request) -> bytes:
     return await request.body()
 
 
+async def _chunks(request: Request) -> AsyncIterator[bytes]:
+    """The CSV's bytes as they arrive; a multipart upload is spooled to disk by Litestar."""
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ImportRejected([RowError(1, None, "multipart upload needs a `file` field")])
+        while chunk := await upload.read(CHUNK_BYTES):
+            yield chunk
+        return
+    async for chunk in request.stream():
+        if chunk:
+            yield chunk
+
+
 class ImportController(Controller):
     path = "/api/v1/imports"
 
@@ -70,7 +87,12 @@ class ImportController(Controller):
                 f"role {principal.role.value} may not import {kind}",
             )
         try:
-            text = decode(await _body(request))
+            # A streaming kind reads the body while it writes; the others get it decoded whole.
+            source: Any = (
+                CsvStream(_chunks(request))
+                if import_kind.streaming
+                else decode(await _body(request))
+            )
             async with open_unit_of_work(
                 sessionmaker=sessionmaker,
                 principal=principal,
@@ -78,7 +100,7 @@ class ImportController(Controller):
                 request_id=request.scope.get("state", {}).get("request_id"),
                 client_ip=request.client.host if request.client else None,
             ) as uow:
-                written = await import_kind.run(uow, text)
+                written = await import_kind.run(uow, source)
                 uow.details["written"] = written
         except ImportRejected as rejected:
             return _rejected(rejected.errors)
