@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
@@ -13,7 +14,7 @@ from workers.db import worker_sessionmaker
 
 broker.add_middleware(CurrentMessage())
 
-RETRY = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
+RETRY: dict[str, Any] = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
 
 
 def _message_id() -> str:
@@ -32,5 +33,4 @@ async def recount_schools(district_id: str, **_: object) -> None:
     )
 
 
-from workers import transportation  # noqa: E402, F401 - declares its actors too
-from workers import measures  # noqa: E402, F401 - declares its actors too
+from workers import measures, transportation  # noqa: E402, F401 - declare their actors too

@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Paths and statuses only: bodies hold tenant data and headers hold bearer tokens.
         middleware_logging_config=LoggingMiddlewareConfig(
             request_log_fields=("path", "method", "query"),
-            response_log_fields=("status_code",),
+            response_log_fields=["status_code"],
         ),
     )
     return Litestar(

@@ -295,6 +295,7 @@ HANDLERS: dict[str, Callable[[argparse.Namespace, Settings], None]] = {
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     settings = get_settings()
+    handler: Callable[[argparse.Namespace, Settings], None]
     if args.command == "token":
         handler = cmd_token_create if args.token_command == "create" else cmd_token_revoke
     elif args.command == "member":

@@ -38,13 +38,18 @@ async def seed_demo(settings: Settings) -> dict[str, Any]:
             district = await session.scalar(select(District).where(District.slug == DEMO_SLUG))
             if district is None:
                 district = await tenancy.create_district(
-                    session=session, slug=DEMO_SLUG, name="Demo Independent School District",
+                    session=session,
+                    slug=DEMO_SLUG,
+                    name="Demo Independent School District",
                     timezone="America/Chicago",
                 )
                 district.late_bus_grace_minutes = 2
             _, token = await tenancy.create_token(
-                session=session, district_id=district.id, role=Role.DISTRICT_ADMIN,
-                name="demo admin", ttl=timedelta(days=30),
+                session=session,
+                district_id=district.id,
+                role=Role.DISTRICT_ADMIN,
+                name="demo admin",
+                ttl=timedelta(days=30),
             )
             district_id: uuid.UUID = district.id
         # Tenant data is written as the application role, through the same services as the API.

@@ -17,7 +17,8 @@ HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
 
 async def post(client: Any, token: str, body: str | bytes) -> Any:
     return await client.post(
-        "/api/v1/imports/bus-runs", content=body if isinstance(body, bytes) else body.encode(),
+        "/api/v1/imports/bus-runs",
+        content=body if isinstance(body, bytes) else body.encode(),
         headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
     )
 
@@ -25,8 +26,9 @@ async def post(client: Any, token: str, body: str | bytes) -> Any:
 async def stored(app_sessionmaker: Any, district_id: Any) -> list[tuple[Any, ...]]:
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         rows = await session.execute(
-            select(BusRun.service_date, BusRun.scheduled_arrival, BusRun.actual_arrival,
-                   BusRun.riders).order_by(BusRun.service_date)
+            select(
+                BusRun.service_date, BusRun.scheduled_arrival, BusRun.actual_arrival, BusRun.riders
+            ).order_by(BusRun.service_date)
         )
         return [tuple(row) for row in rows]
 
@@ -49,9 +51,11 @@ async def test_a_file_is_written_riders_default_to_the_route_and_a_resend_change
 ):
     district_id, token, _ = await setup(factory, app_sessionmaker)
     # columns in another order, a byte-order mark, CRLF line ends, a blank line
-    body = ("\ufeffservice_date,route_code,actual_arrival,scheduled_arrival\r\n"
-            "2025-09-01,R1,08:10,07:40\r\n\r\n"
-            "2025-09-02,R2,07:45:30,07:40\r\n").encode()
+    body = (
+        "\ufeffservice_date,route_code,actual_arrival,scheduled_arrival\r\n"
+        "2025-09-01,R1,08:10,07:40\r\n\r\n"
+        "2025-09-02,R2,07:45:30,07:40\r\n"
+    ).encode()
 
     first = await post(client, token, body)
     await recompute(app_sessionmaker, district_id)
@@ -60,7 +64,9 @@ async def test_a_file_is_written_riders_default_to_the_route_and_a_resend_change
     assert first.status_code == 200 and first.json() == {"written": 2}
     assert again.status_code == 200 and again.json() == {"written": 2}
     assert [(str(d), str(a), r) for d, _, a, r in await stored(app_sessionmaker, district_id)] == [
-        ("2025-09-01", "08:10:00", 40), ("2025-09-02", "07:45:30", 20)]
+        ("2025-09-01", "08:10:00", 40),
+        ("2025-09-02", "07:45:30", 20),
+    ]
     # the re-sent file changed no run: nothing marked for recompute
     assert await dirty_count(app_sessionmaker, district_id) == 0
 
@@ -86,20 +92,24 @@ async def test_every_bad_cell_is_reported_by_line_and_column_and_nothing_is_writ
 ):
     district_id, token, _ = await setup(factory, app_sessionmaker)
     body = HEADER + (
-        "R1,2025-09-01,07:40,08:10,\n"      # line 2: fine
-        "R7,2025-09-02,07:40,08:10,\n"      # line 3: unknown route
-        "R1,2025-02-30,07:40,08:10,\n"      # line 4: no such day
-        "R1,2025-09-04,7.40,08:10,\n"       # line 5: not a time
-        "R1,2025-09-05,07:40,24:00,-3\n"    # line 6: hour 24, negative riders
-        ",2025-09-06,07:40,08:10,\n"        # line 7: empty route code
+        "R1,2025-09-01,07:40,08:10,\n"  # line 2: fine
+        "R7,2025-09-02,07:40,08:10,\n"  # line 3: unknown route
+        "R1,2025-02-30,07:40,08:10,\n"  # line 4: no such day
+        "R1,2025-09-04,7.40,08:10,\n"  # line 5: not a time
+        "R1,2025-09-05,07:40,24:00,-3\n"  # line 6: hour 24, negative riders
+        ",2025-09-06,07:40,08:10,\n"  # line 7: empty route code
     )
 
     response = await post(client, token, body)
 
     assert response.status_code == 422
     assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [
-        (3, "route_code"), (4, "service_date"), (5, "scheduled_arrival"),
-        (6, "actual_arrival"), (6, "riders"), (7, "route_code"),
+        (3, "route_code"),
+        (4, "service_date"),
+        (5, "scheduled_arrival"),
+        (6, "actual_arrival"),
+        (6, "riders"),
+        (7, "route_code"),
     ]
     assert response.json()["errors"][0]["message"] == "no bus route with code R7"
     assert await stored(app_sessionmaker, district_id) == []
@@ -107,15 +117,21 @@ async def test_every_bad_cell_is_reported_by_line_and_column_and_nothing_is_writ
 
 async def test_the_same_route_and_day_twice_is_refused(client, factory, app_sessionmaker):
     district_id, token, _ = await setup(factory, app_sessionmaker)
-    body = HEADER + "R1,2025-09-01,07:40,08:10,\nR2,2025-09-01,07:40,08:10,\n" \
-                    "R1,2025-09-01,07:40,08:11,\n"
+    body = (
+        HEADER + "R1,2025-09-01,07:40,08:10,\nR2,2025-09-01,07:40,08:10,\n"
+        "R1,2025-09-01,07:40,08:11,\n"
+    )
 
     response = await post(client, token, body)
 
     assert response.status_code == 422
-    assert response.json()["errors"] == [{
-        "line": 4, "column": "service_date",
-        "message": "route R1 on 2025-09-01 repeats line 2: a run is one arrival a day"}]
+    assert response.json()["errors"] == [
+        {
+            "line": 4,
+            "column": "service_date",
+            "message": "route R1 on 2025-09-01 repeats line 2: a run is one arrival a day",
+        }
+    ]
     assert await stored(app_sessionmaker, district_id) == []
 
 
@@ -123,15 +139,22 @@ async def test_ragged_rows_and_bad_headers_are_refused(client, factory, app_sess
     district_id, token, _ = await setup(factory, app_sessionmaker)
 
     ragged = await post(client, token, HEADER + "R1,2025-09-01,07:40\n")
-    extra = await post(client, token, "route_code,service_date,scheduled_arrival,"
-                                      "actual_arrival,driver\nR1,2025-09-01,07:40,08:00,Bo\n")
+    extra = await post(
+        client,
+        token,
+        "route_code,service_date,scheduled_arrival,"
+        "actual_arrival,driver\nR1,2025-09-01,07:40,08:00,Bo\n",
+    )
     missing = await post(client, token, "route_code,service_date\nR1,2025-09-01\n")
 
     assert ragged.json()["errors"] == [
-        {"line": 2, "column": None, "message": "expected 5 cells, found 3"}]
+        {"line": 2, "column": None, "message": "expected 5 cells, found 3"}
+    ]
     assert extra.json()["errors"] == [{"line": 1, "column": "driver", "message": "unknown column"}]
     assert {e["column"] for e in missing.json()["errors"]} == {
-        "scheduled_arrival", "actual_arrival"}
+        "scheduled_arrival",
+        "actual_arrival",
+    }
     assert await stored(app_sessionmaker, district_id) == []
 
 
@@ -144,14 +167,15 @@ async def test_a_school_leader_imports_only_routes_of_its_schools(
     leader = await factory.token(district_id, Role.SCHOOL_LEADER, school_ids=[school])
     viewer = await factory.token(district_id, Role.VIEWER)
 
-    refused = await post(client, leader, HEADER + "R1,2025-09-01,07:40,08:10,\n"
-                                                 "O1,2025-09-01,07:40,08:10,\n")
+    refused = await post(
+        client, leader, HEADER + "R1,2025-09-01,07:40,08:10,\nO1,2025-09-01,07:40,08:10,\n"
+    )
     accepted = await post(client, leader, HEADER + "R1,2025-09-01,07:40,08:10,\n")
     forbidden = await post(client, viewer, HEADER + "R1,2025-09-01,07:40,08:10,\n")
 
-    assert refused.json()["errors"] == [{
-        "line": 3, "column": "route_code",
-        "message": "the route serves a school outside yours"}]
+    assert refused.json()["errors"] == [
+        {"line": 3, "column": "route_code", "message": "the route serves a school outside yours"}
+    ]
     assert accepted.json() == {"written": 1}
     assert forbidden.status_code == 403
 
@@ -185,10 +209,12 @@ async def test_dates_and_times_are_read_as_written_whatever_the_server_s_date_st
 
     assert ambiguous.status_code == 422
     assert ambiguous.json()["errors"] == [
-        {"line": 2, "column": "service_date", "message": "must be a date YYYY-MM-DD"}]
+        {"line": 2, "column": "service_date", "message": "must be a date YYYY-MM-DD"}
+    ]
     assert midnight.status_code == 422
     assert midnight.json()["errors"] == [
-        {"line": 2, "column": "actual_arrival", "message": "must be a time HH:MM or HH:MM:SS"}]
+        {"line": 2, "column": "actual_arrival", "message": "must be a time HH:MM or HH:MM:SS"}
+    ]
     assert await stored(app_sessionmaker, district_id) == []
 
 

@@ -85,37 +85,49 @@ def runs_csv(routes: int, days: list[date], seed: int) -> str:
 async def make_district(admin_sessionmaker: Any, app_sessionmaker: Any, routes: int) -> uuid.UUID:
     async with admin_sessionmaker() as session, session.begin():
         district = await tenancy.create_district(
-            session=session, slug=f"bench-{uuid.uuid4().hex[:8]}", name="Bench ISD",
+            session=session,
+            slug=f"bench-{uuid.uuid4().hex[:8]}",
+            name="Bench ISD",
             late_bus_grace_minutes=2,
         )
         district_id: uuid.UUID = district.id
     schools = max(1, routes // 25)
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await session.execute(text(
-            "INSERT INTO schools (district_id, id, name, level, first_bell) "
-            "SELECT :d, gen_random_uuid(), 'School ' || n, 'OTHER', "
-            "time '07:50' + (n % 5) * interval '10 minutes' FROM generate_series(1, :n) n"
-        ), {"d": district_id, "n": schools})
-        await session.execute(text(
-            "INSERT INTO bus_routes (district_id, id, code, school_id, riders) "
-            "SELECT :d, gen_random_uuid(), 'RT' || lpad(n::text, 5, '0'), s.id, 20 + n % 40 "
-            "FROM generate_series(0, :n - 1) n "
-            "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM schools "
-            "      WHERE district_id = :d) s ON s.k = n % :schools"
-        ), {"d": district_id, "n": routes, "schools": schools})
+        await session.execute(
+            text(
+                "INSERT INTO schools (district_id, id, name, level, first_bell) "
+                "SELECT :d, gen_random_uuid(), 'School ' || n, 'OTHER', "
+                "time '07:50' + (n % 5) * interval '10 minutes' FROM generate_series(1, :n) n"
+            ),
+            {"d": district_id, "n": schools},
+        )
+        await session.execute(
+            text(
+                "INSERT INTO bus_routes (district_id, id, code, school_id, riders) "
+                "SELECT :d, gen_random_uuid(), 'RT' || lpad(n::text, 5, '0'), s.id, 20 + n % 40 "
+                "FROM generate_series(0, :n - 1) n "
+                "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM schools "
+                "      WHERE district_id = :d) s ON s.k = n % :schools"
+            ),
+            {"d": district_id, "n": routes, "schools": schools},
+        )
         await session.commit()
     return district_id
 
 
 async def plain_copy_rate(settings: Any, csv_text: str) -> float:
-    conn = await asyncpg.connect(settings.admin_url.set(drivername="postgresql")
-                                 .render_as_string(hide_password=False))
+    conn = await asyncpg.connect(
+        settings.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
-        await conn.execute("CREATE TABLE bench_plain_runs (route_code text, service_date date, "
-                           "scheduled_arrival time, actual_arrival time, riders int)")
+        await conn.execute(
+            "CREATE TABLE bench_plain_runs (route_code text, service_date date, "
+            "scheduled_arrival time, actual_arrival time, riders int)"
+        )
         started = clock.perf_counter()
-        await conn.copy_to_table("bench_plain_runs", source=io.BytesIO(csv_text.encode()),
-                                 format="csv", header=True)
+        await conn.copy_to_table(
+            "bench_plain_runs", source=io.BytesIO(csv_text.encode()), format="csv", header=True
+        )
         elapsed = clock.perf_counter() - started
         await conn.execute("DROP TABLE bench_plain_runs")
     finally:
@@ -124,12 +136,17 @@ async def plain_copy_rate(settings: Any, csv_text: str) -> float:
 
 
 async def bulk_import(app_sessionmaker: Any, district_id: uuid.UUID, csv_text: str) -> float:
-    principal = Principal(district_id=district_id, role=Role.DISTRICT_ADMIN,
-                          token_id=uuid.uuid4(), actor="bench")
+    principal = Principal(
+        district_id=district_id, role=Role.DISTRICT_ADMIN, token_id=uuid.uuid4(), actor="bench"
+    )
     started = clock.perf_counter()
-    async with open_unit_of_work(sessionmaker=app_sessionmaker, principal=principal,
-                                 action="import:bus-runs", request_id=None,
-                                 client_ip=None) as uow:
+    async with open_unit_of_work(
+        sessionmaker=app_sessionmaker,
+        principal=principal,
+        action="import:bus-runs",
+        request_id=None,
+        client_ip=None,
+    ) as uow:
         written = await import_bus_runs(uow, csv_text)
     elapsed = clock.perf_counter() - started
     assert written == csv_text.count("\n") - 1
@@ -149,31 +166,50 @@ async def worker_full_recompute(app_sessionmaker: Any, district_id: uuid.UUID) -
     """A full recompute by a real `district-ppm worker`: (job seconds, peak RSS in kB)."""
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         # Jobs the imports queued are done already (computed directly above): drop them.
-        await session.execute(text("UPDATE outbox_messages SET dispatched_at = now() "
-                                   "WHERE dispatched_at IS NULL"))
-        await enqueue_job(session=session, district_id=district_id, actor_name=RECOMPUTE_ACTOR,
-                          payload={"full": True}, dedupe_key="bench")
+        await session.execute(
+            text("UPDATE outbox_messages SET dispatched_at = now() WHERE dispatched_at IS NULL")
+        )
+        await enqueue_job(
+            session=session,
+            district_id=district_id,
+            actor_name=RECOMPUTE_ACTOR,
+            payload={"full": True},
+            dedupe_key="bench",
+        )
         await session.commit()
-    env = {**os.environ, "DISTRICT_PPM_NIGHTLY_RECOMPUTE_HOUR_UTC": "24",
-           "DISTRICT_PPM_OUTBOX_POLL_SECONDS": "0.1", "DISTRICT_PPM_WORKER_THREADS": "1"}
+    env = {
+        **os.environ,
+        "DISTRICT_PPM_NIGHTLY_RECOMPUTE_HOUR_UTC": "24",
+        "DISTRICT_PPM_OUTBOX_POLL_SECONDS": "0.1",
+        "DISTRICT_PPM_WORKER_THREADS": "1",
+    }
     process = subprocess.Popen(  # noqa: ASYNC220 - started once, never awaited
-        [sys.executable, "-m", "district_ppm.cli", "worker"], cwd=PROJECT_ROOT, env=env,
-        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "district_ppm.cli", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(1200):
             async with tenant_transaction(app_sessionmaker, district_id) as session:
-                seconds = await session.scalar(text(
-                    "SELECT extract(epoch FROM finished_at - started_at) FROM job_runs "
-                    "WHERE actor_name = :a AND status = 'succeeded'"), {"a": RECOMPUTE_ACTOR})
+                seconds = await session.scalar(
+                    text(
+                        "SELECT extract(epoch FROM finished_at - started_at) FROM job_runs "
+                        "WHERE actor_name = :a AND status = 'succeeded'"
+                    ),
+                    {"a": RECOMPUTE_ACTOR},
+                )
             if seconds is not None:
                 break
             await asyncio.sleep(0.1)
         else:
             raise RuntimeError("the worker did not finish the recompute")
         status = Path(f"/proc/{process.pid}/status").read_text()  # noqa: ASYNC240 - procfs
-        peak_kb = int(next(line for line in status.splitlines()
-                           if line.startswith("VmHWM")).split()[1])
+        peak_kb = int(
+            next(line for line in status.splitlines() if line.startswith("VmHWM")).split()[1]
+        )
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
@@ -197,8 +233,10 @@ async def main(small: bool) -> None:
         import_seconds = await bulk_import(app_sm, district_id, csv_text)
         import_rate = rows / import_seconds
         print(f"plain COPY into a bare table: {copy_rate:12,.0f} rows/s")
-        print(f"bulk import (COPY, validate, merge): {import_rate:,.0f} rows/s "
-              f"({import_seconds:.2f} s; {import_rate / copy_rate:.0%} of COPY)")
+        print(
+            f"bulk import (COPY, validate, merge): {import_rate:,.0f} rows/s "
+            f"({import_seconds:.2f} s; {import_rate / copy_rate:.0%} of COPY)"
+        )
         resend_seconds = await bulk_import(app_sm, district_id, csv_text)
         print(f"the same file again (changes nothing): {resend_seconds:.2f} s")
 
@@ -208,12 +246,15 @@ async def main(small: bool) -> None:
         new_day = service_days(2026, days_per_year + 1)[-1]
         await bulk_import(app_sm, district_id, runs_csv(routes, [new_day], seed=8))
         incremental_seconds = await timed_recompute(app_sm, district_id, full=False)
-        print(f"incremental recompute after one new service day ({routes} runs): "
-              f"{incremental_seconds:.3f} s")
+        print(
+            f"incremental recompute after one new service day ({routes} runs): "
+            f"{incremental_seconds:.3f} s"
+        )
 
         job_seconds, peak_kb = await worker_full_recompute(app_sm, district_id)
-        print(f"worker: full recompute job {job_seconds:.2f} s, "
-              f"peak memory {peak_kb / 1024:.0f} MB")
+        print(
+            f"worker: full recompute job {job_seconds:.2f} s, peak memory {peak_kb / 1024:.0f} MB"
+        )
     finally:
         await admin_engine.dispose()
         await app_engine.dispose()

@@ -23,11 +23,13 @@ async def test_late_arrivals_fall_after_the_routing_change(factory, app_sessionm
         if _ == 0:
             assert written == 2 * 3 * 175
 
-    months = {row.key: row for row in
-              (await report(app_sessionmaker, district_id, 2026, "MONTH")).rows}
+    months = {
+        row.key: row for row in (await report(app_sessionmaker, district_id, 2026, "MONTH")).rows
+    }
     before = [months[key] for key in ("2025-09", "2025-10", "2025-11")]
     after = [months[key] for key in ("2026-02", "2026-03", "2026-04")]
     assert min(row.late_instances for row in before) > 2 * max(row.late_instances for row in after)
     assert min(row.average_late_minutes for row in before) > max(
-        row.average_late_minutes for row in after)
+        row.average_late_minutes for row in after
+    )
     assert written == 0

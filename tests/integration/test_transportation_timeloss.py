@@ -34,24 +34,28 @@ async def district(factory, app_sessionmaker):
     adams = await add_school(app_sessionmaker, district_id, "Adams", time(7, 45))
     r1 = await add_route(app_sessionmaker, district_id, "R1", lincoln, 40)
     r2 = await add_route(app_sessionmaker, district_id, "R2", adams, 25)
-    await record(app_sessionmaker, district_id, [
-        # late 5 (07:50-07:45; the :59 seconds ignored) > 2: late. Before the bell: 0 lost.
-        run(r1, "2025-09-02", "07:45", "07:50:59"),
-        # late 2, not more than the grace: on time.
-        run(r1, "2025-09-03", "07:45", "07:47"),
-        # late 17; 7 minutes after the bell x 30 riders on the run = 210.
-        run(r1, "2025-10-01", "07:50", "08:07:30", riders=30),
-        # whole minutes: 07:47 - 07:44 = 3 > 2, late (2 min 2 s apart in seconds).
-        run(r1, "2025-11-03", "07:44:59", "07:47:01"),
-        # late 12; 07:52 - 07:45 = 7 lost x 25 riders of the route = 175.
-        run(r2, "2025-09-02", "07:40", "07:52"),
-        # June 30th belongs to school year 2026; late 1: on time.
-        run(r2, "2026-06-30", "07:40", "07:41"),
-        # July 1st starts school year 2027: late 20, 15 lost x 25 = 375.
-        run(r2, "2026-07-01", "07:40", "08:00"),
-        # June 30th 2025 closes school year 2025: late 45, 30 lost x 40 = 1200.
-        run(r1, "2025-06-30", "07:45", "08:30"),
-    ])
+    await record(
+        app_sessionmaker,
+        district_id,
+        [
+            # late 5 (07:50-07:45; the :59 seconds ignored) > 2: late. Before the bell: 0 lost.
+            run(r1, "2025-09-02", "07:45", "07:50:59"),
+            # late 2, not more than the grace: on time.
+            run(r1, "2025-09-03", "07:45", "07:47"),
+            # late 17; 7 minutes after the bell x 30 riders on the run = 210.
+            run(r1, "2025-10-01", "07:50", "08:07:30", riders=30),
+            # whole minutes: 07:47 - 07:44 = 3 > 2, late (2 min 2 s apart in seconds).
+            run(r1, "2025-11-03", "07:44:59", "07:47:01"),
+            # late 12; 07:52 - 07:45 = 7 lost x 25 riders of the route = 175.
+            run(r2, "2025-09-02", "07:40", "07:52"),
+            # June 30th belongs to school year 2026; late 1: on time.
+            run(r2, "2026-06-30", "07:40", "07:41"),
+            # July 1st starts school year 2027: late 20, 15 lost x 25 = 375.
+            run(r2, "2026-07-01", "07:40", "08:00"),
+            # June 30th 2025 closes school year 2025: late 45, 30 lost x 40 = 1200.
+            run(r1, "2025-06-30", "07:45", "08:30"),
+        ],
+    )
     await recompute(app_sessionmaker, district_id)
     return district_id, {"lincoln": lincoln, "adams": adams, "r1": r1, "r2": r2}
 
@@ -164,14 +168,27 @@ async def test_the_same_numbers_become_monthly_school_kpis(district, app_session
     district_id, ids = district
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = (await session.execute(
-            select(Measure.code, Measurement.period_start, Measurement.value,
-                   Measurement.numerator, Measurement.denominator, Measurement.source)
-            .join(Measure, (Measure.district_id == Measurement.district_id)
-                  & (Measure.id == Measurement.measure_id))
-            .where(Measurement.school_id == ids["lincoln"],
-                   Measurement.period_start == date(2025, 10, 1))
-        )).all()
+        rows = (
+            await session.execute(
+                select(
+                    Measure.code,
+                    Measurement.period_start,
+                    Measurement.value,
+                    Measurement.numerator,
+                    Measurement.denominator,
+                    Measurement.source,
+                )
+                .join(
+                    Measure,
+                    (Measure.district_id == Measurement.district_id)
+                    & (Measure.id == Measurement.measure_id),
+                )
+                .where(
+                    Measurement.school_id == ids["lincoln"],
+                    Measurement.period_start == date(2025, 10, 1),
+                )
+            )
+        ).all()
 
     # Lincoln in October 2025: the one run 17 late, 7 lost (0.12 h), x 30 riders (3.50 h)
     assert {row.code: (row.value, row.numerator, row.denominator) for row in rows} == {
@@ -192,10 +209,16 @@ async def test_incremental_kpis_follow_a_replaced_run(district, app_sessionmaker
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         value = await session.scalar(
             select(Measurement.value)
-            .join(Measure, (Measure.district_id == Measurement.district_id)
-                  & (Measure.id == Measurement.measure_id))
-            .where(Measure.code == "TRN-AVG-LATE-MIN", Measurement.school_id == ids["lincoln"],
-                   Measurement.period_start == date(2025, 10, 1))
+            .join(
+                Measure,
+                (Measure.district_id == Measurement.district_id)
+                & (Measure.id == Measurement.measure_id),
+            )
+            .where(
+                Measure.code == "TRN-AVG-LATE-MIN",
+                Measurement.school_id == ids["lincoln"],
+                Measurement.period_start == date(2025, 10, 1),
+            )
         )
     assert value == 5.0
 
@@ -218,10 +241,22 @@ async def test_the_sql_agrees_with_the_reference_arithmetic_on_random_runs(
         scheduled = time(7, rng.randint(30, 59), rng.randint(0, 59))
         actual = time(rng.choice((7, 8)), rng.randint(0, 59), rng.randint(0, 59))
         riders = rng.choice((None, rng.randint(0, 60)))
-        runs.append(run(route, date.fromordinal(day).isoformat(), scheduled.isoformat(),
-                        actual.isoformat(), riders))
-        expected = run_minutes(scheduled=scheduled, actual=actual, first_bell=bell,
-                               riders=33 if riders is None else riders, grace_minutes=3)
+        runs.append(
+            run(
+                route,
+                date.fromordinal(day).isoformat(),
+                scheduled.isoformat(),
+                actual.isoformat(),
+                riders,
+            )
+        )
+        expected = run_minutes(
+            scheduled=scheduled,
+            actual=actual,
+            first_bell=bell,
+            riders=33 if riders is None else riders,
+            grace_minutes=3,
+        )
         late += expected.is_late
         late_minutes += expected.late_minutes if expected.is_late else 0
         lost += expected.instructional_minutes_lost
@@ -231,6 +266,9 @@ async def test_the_sql_agrees_with_the_reference_arithmetic_on_random_runs(
 
     total = (await report(app_sessionmaker, district_id, 2026, "MONTH")).total
 
-    assert (total.late_instances, total.late_minutes, total.instructional_hours_lost,
-            total.student_instructional_hours_lost) == (
-        late, late_minutes, hours_from_minutes(lost), hours_from_minutes(student))
+    assert (
+        total.late_instances,
+        total.late_minutes,
+        total.instructional_hours_lost,
+        total.student_instructional_hours_lost,
+    ) == (late, late_minutes, hours_from_minutes(lost), hours_from_minutes(student))

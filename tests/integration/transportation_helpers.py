@@ -17,15 +17,18 @@ from district_ppm.transportation.service import RECOMPUTE_ACTOR
 
 
 def admin(district_id: uuid.UUID) -> Principal:
-    return Principal(district_id=district_id, role=Role.DISTRICT_ADMIN, token_id=uuid.uuid4(),
-                     actor="test")
+    return Principal(
+        district_id=district_id, role=Role.DISTRICT_ADMIN, token_id=uuid.uuid4(), actor="test"
+    )
 
 
-async def add_school(sessionmaker: Any, district_id: uuid.UUID, name: str, first_bell: time
-                     ) -> uuid.UUID:
+async def add_school(
+    sessionmaker: Any, district_id: uuid.UUID, name: str, first_bell: time
+) -> uuid.UUID:
     async with tenant_transaction(sessionmaker, district_id) as session:
         school = await create_school(
-            session=session, district_id=district_id,
+            session=session,
+            district_id=district_id,
             data=SchoolCreate(name, SchoolLevel.ELEMENTARY, first_bell),
             today=datetime.now(UTC).date(),
         )
@@ -33,28 +36,32 @@ async def add_school(sessionmaker: Any, district_id: uuid.UUID, name: str, first
         return school.id
 
 
-async def add_route(sessionmaker: Any, district_id: uuid.UUID, code: str, school_id: uuid.UUID,
-                    riders: int) -> uuid.UUID:
+async def add_route(
+    sessionmaker: Any, district_id: uuid.UUID, code: str, school_id: uuid.UUID, riders: int
+) -> uuid.UUID:
     async with tenant_transaction(sessionmaker, district_id) as session:
         route = await service.create_bus_route(
-            session=session, district_id=district_id,
+            session=session,
+            district_id=district_id,
             data=service.BusRouteCreate(code=code, school_id=school_id, riders=riders),
         )
         await session.commit()
         return route.id
 
 
-def run(route_id: uuid.UUID, day: str, scheduled: str, actual: str, riders: int | None = None
-        ) -> service.BusRunWrite:
+def run(
+    route_id: uuid.UUID, day: str, scheduled: str, actual: str, riders: int | None = None
+) -> service.BusRunWrite:
     return service.BusRunWrite(
-        route_id=route_id, service_date=date.fromisoformat(day),
-        scheduled_arrival=time.fromisoformat(scheduled), actual_arrival=time.fromisoformat(actual),
+        route_id=route_id,
+        service_date=date.fromisoformat(day),
+        scheduled_arrival=time.fromisoformat(scheduled),
+        actual_arrival=time.fromisoformat(actual),
         riders=riders,
     )
 
 
-async def record(sessionmaker: Any, district_id: uuid.UUID, runs: list[service.BusRunWrite]
-                 ) -> int:
+async def record(sessionmaker: Any, district_id: uuid.UUID, runs: list[service.BusRunWrite]) -> int:
     async with tenant_transaction(sessionmaker, district_id) as session:
         written = await service.record_bus_runs(
             session=session, district_id=district_id, principal=admin(district_id), runs=runs
@@ -63,8 +70,9 @@ async def record(sessionmaker: Any, district_id: uuid.UUID, runs: list[service.B
         return written
 
 
-async def recompute(sessionmaker: Any, district_id: uuid.UUID, *, full: bool = False
-                    ) -> timeloss.RecomputeResult:
+async def recompute(
+    sessionmaker: Any, district_id: uuid.UUID, *, full: bool = False
+) -> timeloss.RecomputeResult:
     """What the worker does, awaited directly: lock, recompute, commit."""
     async with tenant_transaction(sessionmaker, district_id) as session:
         await lock_district(session, district_id, RECOMPUTE_ACTOR)
@@ -75,8 +83,9 @@ async def recompute(sessionmaker: Any, district_id: uuid.UUID, *, full: bool = F
         return result
 
 
-async def report(sessionmaker: Any, district_id: uuid.UUID, school_year: int, grouping: str
-                 ) -> timeloss.TimeLossReport:
+async def report(
+    sessionmaker: Any, district_id: uuid.UUID, school_year: int, grouping: str
+) -> timeloss.TimeLossReport:
     async with tenant_transaction(sessionmaker, district_id) as session:
         return await timeloss.time_loss_report(
             session=session, district_id=district_id, school_year=school_year, grouping=grouping
@@ -85,5 +94,10 @@ async def report(sessionmaker: Any, district_id: uuid.UUID, school_year: int, gr
 
 def figures(row: timeloss.TimeLossFigures) -> tuple[Any, ...]:
     """A row as (late instances, late minutes, average, hours lost, student hours lost)."""
-    return (row.late_instances, row.late_minutes, row.average_late_minutes,
-            str(row.instructional_hours_lost), str(row.student_instructional_hours_lost))
+    return (
+        row.late_instances,
+        row.late_minutes,
+        row.average_late_minutes,
+        str(row.instructional_hours_lost),
+        str(row.student_instructional_hours_lost),
+    )

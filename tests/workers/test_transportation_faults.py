@@ -50,8 +50,13 @@ def september(route: Any, days: range) -> list[Any]:
 
 def expected(late_runs: int) -> tuple[Any, ...]:
     # n runs: 25n late minutes, 5n lost minutes, 150n student minutes
-    return (late_runs, 25 * late_runs, 25.0 if late_runs else 0.0,
-            f"{5 * late_runs / 60:.2f}", f"{150 * late_runs / 60:.2f}")
+    return (
+        late_runs,
+        25 * late_runs,
+        25.0 if late_runs else 0.0,
+        f"{5 * late_runs / 60:.2f}",
+        f"{150 * late_runs / 60:.2f}",
+    )
 
 
 async def computed_total(app_sessionmaker: Any, district_id: Any) -> tuple[Any, ...]:
@@ -66,9 +71,14 @@ async def computed_at(app_sessionmaker: Any, district_id: Any) -> Any:
 
 async def pending_outbox(app_sessionmaker: Any, district_id: Any) -> list[OutboxMessage]:
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        return list(await session.scalars(select(OutboxMessage).where(
-            OutboxMessage.actor_name == "recompute_time_loss",
-            OutboxMessage.dispatched_at.is_(None))))
+        return list(
+            await session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.actor_name == "recompute_time_loss",
+                    OutboxMessage.dispatched_at.is_(None),
+                )
+            )
+        )
 
 
 async def relay_all(app_sessionmaker: Any, broker: Any, district_id: Any) -> None:
@@ -95,8 +105,9 @@ async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
     await eventually(done)
     assert await computed_total(app_sessionmaker, district_id) == expected(5)
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        runs = list(await session.scalars(
-            select(JobRun).where(JobRun.actor_name == "recompute_time_loss")))
+        runs = list(
+            await session.scalars(select(JobRun).where(JobRun.actor_name == "recompute_time_loss"))
+        )
     assert [(r.status, r.message_id) for r in runs] == [("succeeded", str(pending[0].id))]
 
 
@@ -137,8 +148,14 @@ async def test_the_same_message_delivered_twice_counts_once(
 
     async def both_ran() -> Any:
         async with tenant_transaction(app_sessionmaker, district_id) as session:
-            return await session.scalar(select(func.count()).select_from(JobRun).where(
-                JobRun.message_id == "the-same-message", JobRun.status == "succeeded")) == 2
+            return (
+                await session.scalar(
+                    select(func.count())
+                    .select_from(JobRun)
+                    .where(JobRun.message_id == "the-same-message", JobRun.status == "succeeded")
+                )
+                == 2
+            )
 
     await eventually(both_ran)
     assert await computed_total(app_sessionmaker, district_id) == expected(2)
@@ -153,8 +170,12 @@ def _start_worker_process() -> subprocess.Popen[bytes]:
         "DISTRICT_PPM_WORKER_THREADS": "1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "district_ppm.cli", "worker"], cwd=PROJECT_ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [sys.executable, "-m", "district_ppm.cli", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -172,15 +193,22 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_the_redelivery_fi
     # done but not committed.
     async with admin_sessionmaker() as blocker:
         await blocker.begin()
-        await blocker.execute(text("SELECT 1 FROM time_loss_state WHERE district_id = :d "
-                                   "FOR UPDATE"), {"d": district_id})
+        await blocker.execute(
+            text("SELECT 1 FROM time_loss_state WHERE district_id = :d FOR UPDATE"),
+            {"d": district_id},
+        )
         process = _start_worker_process()
         try:
+
             async def worker_is_blocked() -> Any:
                 async with admin_sessionmaker() as session:
-                    return await session.scalar(text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                        " AND wait_event_type = 'Lock' AND query LIKE '%time_loss_state%'"))
+                    return await session.scalar(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE datname = current_database()"
+                            " AND wait_event_type = 'Lock' AND query LIKE '%time_loss_state%'"
+                        )
+                    )
 
             await eventually(worker_is_blocked, seconds=30)
         finally:
@@ -199,10 +227,14 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_the_redelivery_fi
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=100)
     worker.start()
     try:
+
         async def redelivered() -> Any:
             async with tenant_transaction(app_sessionmaker, district_id) as session:
-                return await session.scalar(select(JobRun.id).where(
-                    JobRun.message_id == outbox_id, JobRun.status == "succeeded"))
+                return await session.scalar(
+                    select(JobRun.id).where(
+                        JobRun.message_id == outbox_id, JobRun.status == "succeeded"
+                    )
+                )
 
         await eventually(redelivered, seconds=60)
     finally:

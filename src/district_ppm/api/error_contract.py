@@ -88,5 +88,5 @@ class ErrorContract(SchemaExtension):
         errors = list(context.pre_execution_errors or [])
         if context.result is not None and context.result.errors:
             errors += context.result.errors
-        for error in errors:
-            apply_contract(error, context.graphql_document)
+        for each in errors:
+            apply_contract(each, context.graphql_document)

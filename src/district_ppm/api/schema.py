@@ -22,11 +22,20 @@ from district_ppm.tenancy.token_schema import TokenMutations, TokenQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
 
 QUERY_TYPES: tuple[type, ...] = (
-    TenancyQueries, TokenQueries, SchoolQueries, TransportationQueries, ProcessQueries, MeasureQueries,
+    TenancyQueries,
+    TokenQueries,
+    SchoolQueries,
+    TransportationQueries,
+    ProcessQueries,
+    MeasureQueries,
     JobQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
-    TokenMutations, SchoolMutations, TransportationMutations, ProcessMutations, MeasureMutations
+    TokenMutations,
+    SchoolMutations,
+    TransportationMutations,
+    ProcessMutations,
+    MeasureMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

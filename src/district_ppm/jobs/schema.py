@@ -47,21 +47,30 @@ class JobQueries:
         district_id = principal_of(info).district_id
         async with read_session(info) as session:
             waiting = (await pending_jobs(session=session, district_id=district_id))[:SHOWN]
-            failed = list(await session.scalars(
-                select(JobRun)
-                .where(JobRun.district_id == district_id, JobRun.status == "failed")
-                .order_by(JobRun.finished_at.desc())
-                .limit(SHOWN)
-            ))
+            failed = list(
+                await session.scalars(
+                    select(JobRun)
+                    .where(JobRun.district_id == district_id, JobRun.status == "failed")
+                    .order_by(JobRun.finished_at.desc())
+                    .limit(SHOWN)
+                )
+            )
         return JobsOverview(
             pending=[
-                PendingJob(id=strawberry.ID(str(job.id)), actor_name=job.actor_name,
-                           queued_at=job.created_at)
+                PendingJob(
+                    id=strawberry.ID(str(job.id)),
+                    actor_name=job.actor_name,
+                    queued_at=job.created_at,
+                )
                 for job in waiting
             ],
             recent_failures=[
-                FailedJobRun(message_id=run.message_id, actor_name=run.actor_name,
-                             finished_at=run.finished_at, error=run.error)
+                FailedJobRun(
+                    message_id=run.message_id,
+                    actor_name=run.actor_name,
+                    finished_at=run.finished_at,
+                    error=run.error,
+                )
                 for run in failed
             ],
         )

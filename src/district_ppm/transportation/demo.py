@@ -39,7 +39,7 @@ def _minutes_before(moment: time, minutes: int) -> time:
 
 def _service_days(school_year: int) -> list[date]:
     """Weekdays from the third week of August, skipping the winter break."""
-    day, days = date(school_year - 1, 8, 18), []
+    day, days = date(school_year - 1, 8, 18), list[date]()
     while len(days) < SERVICE_DAYS:
         winter_break = (day.month == 12 and day.day >= 20) or (day.month == 1 and day.day < 5)
         if day.weekday() < 5 and not winter_break:
@@ -77,20 +77,29 @@ async def seed_transportation_demo(
     for school_number, school in enumerate(schools, start=1):
         for route_number in range(1, ROUTES_PER_SCHOOL + 1):
             route = await create_bus_route(
-                session=session, district_id=district_id,
-                data=BusRouteCreate(code=f"{school_number:02d}-{route_number}",
-                                    school_id=school.id, riders=rng.randint(25, 60)),
+                session=session,
+                district_id=district_id,
+                data=BusRouteCreate(
+                    code=f"{school_number:02d}-{route_number}",
+                    school_id=school.id,
+                    riders=rng.randint(25, 60),
+                ),
             )
             scheduled = _minutes_before(school.first_bell, 10 + 5 * route_number)
             runs += [
-                BusRunWrite(route_id=route.id, service_date=day, scheduled_arrival=scheduled,
-                            actual_arrival=_actual(scheduled, day, routing_change, rng))
+                BusRunWrite(
+                    route_id=route.id,
+                    service_date=day,
+                    scheduled_arrival=scheduled,
+                    actual_arrival=_actual(scheduled, day, routing_change, rng),
+                )
                 for day in _service_days(school_year)
             ]
     if not runs:
         return 0
-    seeder = Principal(district_id=district_id, role=Role.DISTRICT_ADMIN,
-                       token_id=uuid.uuid4(), actor="demo seed")
+    seeder = Principal(
+        district_id=district_id, role=Role.DISTRICT_ADMIN, token_id=uuid.uuid4(), actor="demo seed"
+    )
     written = await record_bus_runs(
         session=session, district_id=district_id, principal=seeder, runs=runs
     )

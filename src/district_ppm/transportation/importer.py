@@ -221,7 +221,10 @@ async def _copy_csv(driver: AsyncpgConnection, table: str, text_: str, header: l
     try:
         async with driver.transaction():  # a savepoint: a refused COPY leaves nothing behind
             await driver.copy_to_table(
-                table, source=io.BytesIO(text_.encode()), columns=header, format="csv",
+                table,
+                source=io.BytesIO(text_.encode()),
+                columns=header,
+                format="csv",
                 header=True,
             )
     except (DataError, PostgresError):
@@ -268,11 +271,16 @@ async def _reject_bad_cells(session: AsyncSession, uow: UnitOfWork) -> None:
 
 async def _reject_duplicates(session: AsyncSession) -> None:
     rows = (await session.execute(text(_DUPLICATES_SQL))).all()
-    raise ImportRejected([
-        RowError(line, "service_date",
-                 f"route {code} on {day} repeats line {first}: a run is one arrival a day")
-        for line, first, code, day in rows
-    ])
+    raise ImportRejected(
+        [
+            RowError(
+                line,
+                "service_date",
+                f"route {code} on {day} repeats line {first}: a run is one arrival a day",
+            )
+            for line, first, code, day in rows
+        ]
+    )
 
 
 @register_import("bus-runs", Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.SCHOOL_LEADER)

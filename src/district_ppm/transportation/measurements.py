@@ -80,7 +80,9 @@ AND (t.school_id, t.month) IN (
 
 
 async def write_time_loss_measurements(
-    *, session: AsyncSession, district_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
     route_months: Sequence[tuple[uuid.UUID, date]] | None,
 ) -> int:
     """Rewrite the KPI values of the school-months holding ``route_months`` (all when None).
@@ -101,10 +103,15 @@ async def write_time_loss_measurements(
     values: dict[str, list[ComputedValue]] = {kpi.code: [] for kpi in KPIS}
     for school_id, month, late_instances, late_minutes, lost, student_lost in rows:
         values["TRN-LATE-INSTANCES"].append(ComputedValue(school_id, month, late_instances))
-        values["TRN-AVG-LATE-MIN"].append(ComputedValue(
-            school_id, month, average_late_minutes(late_minutes, late_instances),
-            numerator=late_minutes, denominator=late_instances,
-        ))
+        values["TRN-AVG-LATE-MIN"].append(
+            ComputedValue(
+                school_id,
+                month,
+                average_late_minutes(late_minutes, late_instances),
+                numerator=late_minutes,
+                denominator=late_instances,
+            )
+        )
         values["TRN-INSTR-HOURS-LOST"].append(
             ComputedValue(school_id, month, float(hours_from_minutes(lost)))
         )
@@ -115,8 +122,9 @@ async def write_time_loss_measurements(
     for kpi in KPIS:
         measure_id = await ensure_measure(session=session, district_id=district_id, spec=kpi.spec)
         written += await record_computed_measurements(
-            session=session, district_id=district_id, measure_id=measure_id,
+            session=session,
+            district_id=district_id,
+            measure_id=measure_id,
             values=values[kpi.code],
         )
     return written
-

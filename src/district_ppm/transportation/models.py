@@ -34,7 +34,8 @@ class BusRoute(TenantMixin, Base):
     __table_args__ = (
         UniqueConstraint("district_id", "code"),
         ForeignKeyConstraint(
-            ["district_id", "school_id"], ["schools.district_id", "schools.id"],
+            ["district_id", "school_id"],
+            ["schools.district_id", "schools.id"],
             ondelete="CASCADE",
         ),
     )
@@ -75,7 +76,8 @@ class BusRunDirtyMonth(Base):
 
     __table_args__ = (
         ForeignKeyConstraint(
-            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
+            ["district_id", "route_id"],
+            ["bus_routes.district_id", "bus_routes.id"],
             ondelete="CASCADE",
         ),
     )
@@ -94,7 +96,8 @@ class TimeLossRouteMonth(Base):
 
     __table_args__ = (
         ForeignKeyConstraint(
-            ["district_id", "route_id"], ["bus_routes.district_id", "bus_routes.id"],
+            ["district_id", "route_id"],
+            ["bus_routes.district_id", "bus_routes.id"],
             ondelete="CASCADE",
         ),
         # Roll-ups of one school year are read and rebuilt together.

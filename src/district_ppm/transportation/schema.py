@@ -33,8 +33,10 @@ class BusRoute:
     @classmethod
     def from_model(cls, route: models.BusRoute) -> BusRoute:
         return cls(
-            id=strawberry.ID(str(route.id)), code=route.code,
-            school_id=strawberry.ID(str(route.school_id)), riders=route.riders,
+            id=strawberry.ID(str(route.id)),
+            code=route.code,
+            school_id=strawberry.ID(str(route.school_id)),
+            riders=route.riders,
         )
 
 
@@ -102,15 +104,18 @@ class TimeLossReport:
             late_bus_grace_minutes=report.grace_minutes,
             rows=[
                 TimeLossRow(
-                    key=row.key, late_instances=row.late_instances,
-                    late_minutes=row.late_minutes, average_late_minutes=row.average_late_minutes,
+                    key=row.key,
+                    late_instances=row.late_instances,
+                    late_minutes=row.late_minutes,
+                    average_late_minutes=row.average_late_minutes,
                     instructional_hours_lost=row.instructional_hours_lost,
                     student_instructional_hours_lost=row.student_instructional_hours_lost,
                 )
                 for row in report.rows
             ],
             total=TimeLossTotals(
-                late_instances=total.late_instances, late_minutes=total.late_minutes,
+                late_instances=total.late_instances,
+                late_minutes=total.late_minutes,
                 instructional_hours_lost=total.instructional_hours_lost,
                 student_instructional_hours_lost=total.student_instructional_hours_lost,
             ),
@@ -132,8 +137,10 @@ class TransportationQueries:
             raise BadInput("schoolYear", "is not a school year (named by the year it ends)")
         async with read_session(info) as session:
             report = await timeloss.time_loss_report(
-                session=session, district_id=principal_of(info).district_id,
-                school_year=school_year, grouping=group_by.value,
+                session=session,
+                district_id=principal_of(info).district_id,
+                school_year=school_year,
+                grouping=group_by.value,
             )
         return TimeLossReport.from_report(report)
 
@@ -143,7 +150,9 @@ class TransportationQueries:
     ) -> Connection[BusRoute]:
         async with read_session(info) as session:
             page = await service.list_bus_routes(
-                session=session, district_id=principal_of(info).district_id, first=first,
+                session=session,
+                district_id=principal_of(info).district_id,
+                first=first,
                 after=after,
             )
         return to_connection(page, BusRoute.from_model)
@@ -159,7 +168,8 @@ class TransportationMutations:
     )
     async def create_bus_route(self, info: Info, input: CreateBusRouteInput) -> BusRoutePayload:
         data = service.BusRouteCreate(
-            code=input.code, school_id=parse_id(input.school_id, "input.schoolId"),
+            code=input.code,
+            school_id=parse_id(input.school_id, "input.schoolId"),
             riders=input.riders,
         )
         async with unit_of_work(info, "createBusRoute") as uow:
@@ -187,7 +197,9 @@ class TransportationMutations:
         ]
         async with unit_of_work(info, "recordBusRuns") as uow:
             written = await service.record_bus_runs(
-                session=uow.session, district_id=uow.district_id, principal=uow.principal,
+                session=uow.session,
+                district_id=uow.district_id,
+                principal=uow.principal,
                 runs=runs,
             )
             uow.audit("bus_run", None, written=written)

@@ -64,7 +64,10 @@ async def create_bus_route(
     ):
         raise Conflict("code", f"a route with code {code!r} exists in this district")
     route = BusRoute(
-        id=uuid.uuid4(), district_id=district_id, code=code, school_id=data.school_id,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        code=code,
+        school_id=data.school_id,
         riders=data.riders,
     )
     session.add(route)
@@ -95,17 +98,22 @@ def _validate_runs(runs: Sequence[BusRunWrite]) -> None:
             problems.append(BadInput(f"runs.{index}.riders", f"must be between 0 and {MAX_RIDERS}"))
         key = (run.route_id, run.service_date)
         if key in seen:
-            problems.append(BadInput(
-                f"runs.{index}.serviceDate",
-                f"route and service date repeat runs.{seen[key]}: a run is one arrival a day",
-            ))
+            problems.append(
+                BadInput(
+                    f"runs.{index}.serviceDate",
+                    f"route and service date repeat runs.{seen[key]}: a run is one arrival a day",
+                )
+            )
         seen.setdefault(key, index)
     if problems:
         raise BatchErrors(problems)
 
 
 async def record_bus_runs(
-    *, session: AsyncSession, district_id: uuid.UUID, principal: Principal,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    principal: Principal,
     runs: Sequence[BusRunWrite],
 ) -> int:
     """Write ``runs`` all or nothing; a run already on file for its route and day is replaced.
@@ -150,21 +158,27 @@ async def record_bus_runs(
             # An identical re-send is not a change: nothing to recompute.
             where=func.row(
                 BusRun.scheduled_arrival, BusRun.actual_arrival, BusRun.riders
-            ).is_distinct_from(func.row(
-                stmt.excluded.scheduled_arrival, stmt.excluded.actual_arrival,
-                stmt.excluded.riders,
-            )),
+            ).is_distinct_from(
+                func.row(
+                    stmt.excluded.scheduled_arrival,
+                    stmt.excluded.actual_arrival,
+                    stmt.excluded.riders,
+                )
+            ),
         ).returning(BusRun.route_id, BusRun.service_date)
     )
     await mark_changed(
-        session=session, district_id=district_id,
+        session=session,
+        district_id=district_id,
         route_months={(route_id, day.replace(day=1)) for route_id, day in changed.all()},
     )
     return len(runs)
 
 
 async def mark_changed(
-    *, session: AsyncSession, district_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
     route_months: Iterable[tuple[uuid.UUID, date]],
 ) -> None:
     """Record which (route, month) roll-ups are stale and queue their recompute."""
@@ -187,9 +201,7 @@ async def get_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID) -
     return grace
 
 
-async def set_late_bus_grace(
-    *, session: AsyncSession, district_id: uuid.UUID, minutes: int
-) -> int:
+async def set_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID, minutes: int) -> int:
     """Set the grace (a run is late when more than this many minutes late) and queue a full
     recompute, since every run's lateness may change."""
     if not 0 <= minutes <= MAX_GRACE_MINUTES:
@@ -198,8 +210,10 @@ async def set_late_bus_grace(
         update(District).where(District.id == district_id).values(late_bus_grace_minutes=minutes)
     )
     await enqueue_job(
-        session=session, district_id=district_id, actor_name=RECOMPUTE_ACTOR,
-        payload={"full": True}, dedupe_key="full",
+        session=session,
+        district_id=district_id,
+        actor_name=RECOMPUTE_ACTOR,
+        payload={"full": True},
+        dedupe_key="full",
     )
     return minutes
-

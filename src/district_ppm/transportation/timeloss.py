@@ -119,20 +119,33 @@ async def recompute_time_loss(
     # A grace other than the one the stored numbers used changes every run's lateness.
     full = full or (state is not None and state.grace_minutes != grace)
     params = {"district_id": district_id, "grace": grace}
-    dirty = (await session.execute(
-        text("DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
-             "RETURNING route_id, month"), params,
-    )).all()
+    dirty = (
+        await session.execute(
+            text(
+                "DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
+                "RETURNING route_id, month"
+            ),
+            params,
+        )
+    ).all()
     if full:
         await session.execute(
             text("DELETE FROM time_loss_route_months WHERE district_id = :district_id"), params
         )
         await session.execute(text(_ALL_ROUTE_MONTHS_SQL), params)
-        years = list((await session.scalars(text(
-            "SELECT DISTINCT school_year FROM time_loss_route_months "
-            "WHERE district_id = :district_id UNION "
-            "SELECT DISTINCT school_year FROM time_loss_rollups WHERE district_id = :district_id"
-        ), params)).all())
+        years = list(
+            (
+                await session.scalars(
+                    text(
+                        "SELECT DISTINCT school_year FROM time_loss_route_months "
+                        "WHERE district_id = :district_id UNION "
+                        "SELECT DISTINCT school_year FROM time_loss_rollups "
+                        "WHERE district_id = :district_id"
+                    ),
+                    params,
+                )
+            ).all()
+        )
         touched: list[tuple[uuid.UUID, date]] | None = None
     else:
         if not dirty and state is not None:
@@ -143,11 +156,14 @@ async def recompute_time_loss(
             "route_ids": [route_id for route_id, _ in touched],
             "months": [month for _, month in touched],
         }
-        await session.execute(text(
-            "DELETE FROM time_loss_route_months t USING unnest(CAST(:route_ids AS uuid[]), "
-            "CAST(:months AS date[])) AS d(route_id, month) WHERE t.district_id = :district_id "
-            "AND t.route_id = d.route_id AND t.month = d.month"
-        ), pairs)
+        await session.execute(
+            text(
+                "DELETE FROM time_loss_route_months t USING unnest(CAST(:route_ids AS uuid[]), "
+                "CAST(:months AS date[])) AS d(route_id, month) WHERE t.district_id = :district_id "
+                "AND t.route_id = d.route_id AND t.month = d.month"
+            ),
+            pairs,
+        )
         await session.execute(text(_DIRTY_ROUTE_MONTHS_SQL), pairs)
         years = sorted({month.year + 1 if month.month >= 7 else month.year for _, month in touched})
     await _rebuild_rollups(session, district_id, years)
@@ -164,20 +180,26 @@ async def _rebuild_rollups(session: AsyncSession, district_id: uuid.UUID, years:
     if not years:
         return
     params = {"district_id": district_id, "years": years}
-    await session.execute(text(
-        "DELETE FROM time_loss_rollups WHERE district_id = :district_id "
-        "AND school_year = ANY(CAST(:years AS int[]))"
-    ), params)
+    await session.execute(
+        text(
+            "DELETE FROM time_loss_rollups WHERE district_id = :district_id "
+            "AND school_year = ANY(CAST(:years AS int[]))"
+        ),
+        params,
+    )
     await session.execute(text(_ROLLUPS_SQL), params)
 
 
 async def _mark_computed(session: AsyncSession, district_id: uuid.UUID, grace: int) -> None:
-    await session.execute(text(
-        "INSERT INTO time_loss_state (district_id, computed_at, grace_minutes) "
-        "VALUES (:district_id, clock_timestamp(), :grace) "
-        "ON CONFLICT (district_id) DO UPDATE "
-        "SET computed_at = excluded.computed_at, grace_minutes = excluded.grace_minutes"
-    ), {"district_id": district_id, "grace": grace})
+    await session.execute(
+        text(
+            "INSERT INTO time_loss_state (district_id, computed_at, grace_minutes) "
+            "VALUES (:district_id, clock_timestamp(), :grace) "
+            "ON CONFLICT (district_id) DO UPDATE "
+            "SET computed_at = excluded.computed_at, grace_minutes = excluded.grace_minutes"
+        ),
+        {"district_id": district_id, "grace": grace},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,15 +243,17 @@ async def time_loss_report(
     totals. ``computed_at`` is null until the worker has run once."""
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}")
-    stored = list(await session.scalars(
-        select(TimeLossRollup)
-        .where(
-            TimeLossRollup.district_id == district_id,
-            TimeLossRollup.school_year == school_year,
-            TimeLossRollup.grouping.in_([grouping, "DISTRICT"]),
+    stored = list(
+        await session.scalars(
+            select(TimeLossRollup)
+            .where(
+                TimeLossRollup.district_id == district_id,
+                TimeLossRollup.school_year == school_year,
+                TimeLossRollup.grouping.in_([grouping, "DISTRICT"]),
+            )
+            .order_by(TimeLossRollup.group_key)
         )
-        .order_by(TimeLossRollup.group_key)
-    ))
+    )
     state = await session.get(TimeLossState, district_id)
     total = next((row for row in stored if row.grouping == "DISTRICT"), None)
     return TimeLossReport(
