@@ -11,6 +11,7 @@ from district_ppm.api.context import unit_of_work
 from district_ppm.api.permissions import MEASURE_EDITORS, MEASUREMENT_WRITERS
 from district_ppm.api.types import WritePayload, parse_id, parse_optional_id
 from district_ppm.measures import charts, service
+from district_ppm.measures.schema.logic import LogicModelMutations
 from district_ppm.measures.schema.types import (
     Aggregation,
     Annotation,
@@ -102,14 +103,21 @@ class AnnotationPayload:
 
 
 @strawberry.type
-class MeasureMutations:
+class MeasureMutations(LogicModelMutations):
     @strawberry.mutation(permission_classes=[MEASURE_EDITORS])
     async def create_measure(self, info: Info, input: CreateMeasureInput) -> MeasurePayload:
         data = service.MeasureCreate(
-            code=input.code, name=input.name, unit=input.unit, direction=input.direction,
-            stage=input.stage, frequency=input.frequency, level=input.level,
+            code=input.code,
+            name=input.name,
+            unit=input.unit,
+            direction=input.direction,
+            stage=input.stage,
+            frequency=input.frequency,
+            level=input.level,
             process_id=parse_optional_id(input.process_id, "input.processId"),
-            definition=input.definition, aggregation=input.aggregation, owner=input.owner,
+            definition=input.definition,
+            aggregation=input.aggregation,
+            owner=input.owner,
             data_source=input.data_source,
         )
         async with unit_of_work(info, "createMeasure") as uow:
@@ -124,38 +132,48 @@ class MeasureMutations:
         data = service.TargetSet(
             measure_id=parse_id(input.measure_id, "input.measureId"),
             school_id=parse_optional_id(input.school_id, "input.schoolId"),
-            school_year=input.school_year, value=input.value,
-            red_threshold=input.red_threshold, baseline=input.baseline,
+            school_year=input.school_year,
+            value=input.value,
+            red_threshold=input.red_threshold,
+            baseline=input.baseline,
         )
         async with unit_of_work(info, "setTarget") as uow:
             target = await service.set_target(
                 session=uow.session, district_id=uow.district_id, data=data
             )
-            uow.audit("target", target.id, measureId=str(target.measure_id),
-                      schoolYear=target.school_year, value=target.value)
+            uow.audit(
+                "target",
+                target.id,
+                measureId=str(target.measure_id),
+                schoolYear=target.school_year,
+                value=target.value,
+            )
         return TargetPayload(target=Target.from_model(target))
 
     @strawberry.mutation(
         permission_classes=[MEASUREMENT_WRITERS],
         description="All or nothing; rewriting a key replaces its value and keeps the old one.",
     )
-    async def record_measurements(
-        self, info: Info, input: RecordMeasurementsInput
-    ) -> WritePayload:
+    async def record_measurements(self, info: Info, input: RecordMeasurementsInput) -> WritePayload:
         measure_id = parse_id(input.measure_id, "input.measureId")
         values = [
             service.MeasurementValue(
-                period_start=v.period_start, value=v.value,
+                period_start=v.period_start,
+                value=v.value,
                 school_id=parse_optional_id(v.school_id, f"input.values.{i}.schoolId"),
-                numerator=v.numerator, denominator=v.denominator,
+                numerator=v.numerator,
+                denominator=v.denominator,
             )
             for i, v in enumerate(input.values)
         ]
         async with unit_of_work(info, "recordMeasurements") as uow:
             principal = uow.principal
             written = await service.record_measurements(
-                session=uow.session, district_id=uow.district_id, measure_id=measure_id,
-                values=values, recorded_by=principal.actor,
+                session=uow.session,
+                district_id=uow.district_id,
+                measure_id=measure_id,
+                values=values,
+                recorded_by=principal.actor,
                 allowed_school_ids=(
                     principal.school_ids if principal.role is Role.SCHOOL_LEADER else None
                 ),
@@ -172,14 +190,20 @@ class MeasureMutations:
         school_id = parse_optional_id(input.school_id, "input.schoolId")
         async with unit_of_work(info, "rebaseControlChart") as uow:
             rebase = await charts.rebase_chart(
-                session=uow.session, district_id=uow.district_id, measure_id=measure_id,
-                school_id=school_id, start_period=input.period_start, reason=input.text,
+                session=uow.session,
+                district_id=uow.district_id,
+                measure_id=measure_id,
+                school_id=school_id,
+                start_period=input.period_start,
+                reason=input.text,
                 created_by=uow.principal.actor,
             )
-            uow.audit("measure", measure_id, startPeriod=str(rebase.start_period),
-                      reason=rebase.reason)
-        return ChartNotePayload(measure_id=input.measure_id, period_start=rebase.start_period,
-                                text=rebase.reason)
+            uow.audit(
+                "measure", measure_id, startPeriod=str(rebase.start_period), reason=rebase.reason
+            )
+        return ChartNotePayload(
+            measure_id=input.measure_id, period_start=rebase.start_period, text=rebase.reason
+        )
 
     @strawberry.mutation(
         permission_classes=[MEASURE_EDITORS],
@@ -190,14 +214,23 @@ class MeasureMutations:
         school_id = parse_optional_id(input.school_id, "input.schoolId")
         async with unit_of_work(info, "excludeChartPoint") as uow:
             exclusion = await charts.exclude_point(
-                session=uow.session, district_id=uow.district_id, measure_id=measure_id,
-                school_id=school_id, period_start=input.period_start, reason=input.text,
+                session=uow.session,
+                district_id=uow.district_id,
+                measure_id=measure_id,
+                school_id=school_id,
+                period_start=input.period_start,
+                reason=input.text,
                 created_by=uow.principal.actor,
             )
-            uow.audit("measure", measure_id, periodStart=str(exclusion.period_start),
-                      reason=exclusion.reason)
-        return ChartNotePayload(measure_id=input.measure_id,
-                                period_start=exclusion.period_start, text=exclusion.reason)
+            uow.audit(
+                "measure",
+                measure_id,
+                periodStart=str(exclusion.period_start),
+                reason=exclusion.reason,
+            )
+        return ChartNotePayload(
+            measure_id=input.measure_id, period_start=exclusion.period_start, text=exclusion.reason
+        )
 
     @strawberry.mutation(
         permission_classes=[MEASURE_EDITORS],
@@ -208,12 +241,21 @@ class MeasureMutations:
         school_id = parse_optional_id(input.school_id, "input.schoolId")
         async with unit_of_work(info, "annotateMeasure") as uow:
             note = await charts.annotate(
-                session=uow.session, district_id=uow.district_id, measure_id=measure_id,
-                school_id=school_id, occurred_on=input.period_start, note=input.text,
+                session=uow.session,
+                district_id=uow.district_id,
+                measure_id=measure_id,
+                school_id=school_id,
+                occurred_on=input.period_start,
+                note=input.text,
                 created_by=uow.principal.actor,
             )
             uow.audit("measure", measure_id, annotation=str(note.id))
-        return AnnotationPayload(annotation=Annotation(
-            id=strawberry.ID(str(note.id)), occurred_on=note.occurred_on, text=note.text,
-            school_id=input.school_id, created_by=note.created_by,
-        ))
+        return AnnotationPayload(
+            annotation=Annotation(
+                id=strawberry.ID(str(note.id)),
+                occurred_on=note.occurred_on,
+                text=note.text,
+                school_id=input.school_id,
+                created_by=note.created_by,
+            )
+        )

@@ -11,6 +11,7 @@ from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.measures import charts, comparison, scorecard, service
+from district_ppm.measures.schema.logic import LogicModelQueries
 from district_ppm.measures.schema.types import (
     ComparisonRow,
     ControlChart,
@@ -23,15 +24,17 @@ from district_ppm.measures.schema.types import (
 
 
 @strawberry.type
-class MeasureQueries:
+class MeasureQueries(LogicModelQueries):
     @strawberry.field(permission_classes=[ANY_ROLE])
     async def measures(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Measure]:
         async with read_session(info) as session:
             page = await service.list_measures(
-                session=session, district_id=principal_of(info).district_id,
-                first=first, after=after,
+                session=session,
+                district_id=principal_of(info).district_id,
+                first=first,
+                after=after,
             )
         return to_connection(page, Measure.from_model)
 
@@ -40,7 +43,8 @@ class MeasureQueries:
         measure_id = parse_id(id, "id")
         async with read_session(info) as session:
             found = await service.get_measure(
-                session=session, district_id=principal_of(info).district_id,
+                session=session,
+                district_id=principal_of(info).district_id,
                 measure_id=measure_id,
             )
         return Measure.from_model(found) if found else None
@@ -50,14 +54,20 @@ class MeasureQueries:
         description="Status and trend per measure of the view, as the workers last computed.",
     )
     async def scorecard(
-        self, info: Info, view: ScorecardView, school_year: int,  # type: ignore[valid-type]
+        self,
+        info: Info,
+        view: ScorecardView,
+        school_year: int,  # type: ignore[valid-type]
         school_id: strawberry.ID | None = None,
     ) -> Scorecard:
         school = parse_optional_id(school_id, "schoolId")
         async with read_session(info) as session:
             lines = await scorecard.get_scorecard(
-                session=session, district_id=principal_of(info).district_id, view=view,
-                school_year=school_year, school_id=school,
+                session=session,
+                district_id=principal_of(info).district_id,
+                view=view,
+                school_year=school_year,
+                school_id=school,
             )
         return Scorecard(
             view=view, school_year=school_year, rows=[ScorecardRow.from_line(x) for x in lines]
@@ -71,8 +81,10 @@ class MeasureQueries:
         school = parse_optional_id(school_id, "schoolId")
         async with read_session(info) as session:
             result = await charts.get_control_chart(
-                session=session, district_id=principal_of(info).district_id,
-                measure_id=measure, school_id=school,
+                session=session,
+                district_id=principal_of(info).district_id,
+                measure_id=measure,
+                school_id=school,
             )
         return ControlChart.from_result(result)
 
@@ -83,7 +95,9 @@ class MeasureQueries:
         measure = parse_id(measure_id, "measureId")
         async with read_session(info) as session:
             lines = await comparison.get_school_comparison(
-                session=session, district_id=principal_of(info).district_id,
-                measure_id=measure, period_start=period_start,
+                session=session,
+                district_id=principal_of(info).district_id,
+                measure_id=measure,
+                period_start=period_start,
             )
         return SchoolComparison(rows=[ComparisonRow.from_line(x) for x in lines])
