@@ -11,6 +11,7 @@ from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.measures import charts, comparison, scorecard, service
+from district_ppm.measures.schema.hygiene import HygieneQueries
 from district_ppm.measures.schema.logic import LogicModelQueries
 from district_ppm.measures.schema.types import (
     ComparisonRow,
@@ -24,7 +25,7 @@ from district_ppm.measures.schema.types import (
 
 
 @strawberry.type
-class MeasureQueries(LogicModelQueries):
+class MeasureQueries(LogicModelQueries, HygieneQueries):
     @strawberry.field(permission_classes=[ANY_ROLE])
     async def measures(
         self, info: Info, first: int | None = None, after: str | None = None
@@ -56,8 +57,8 @@ class MeasureQueries(LogicModelQueries):
     async def scorecard(
         self,
         info: Info,
-        view: ScorecardView,
-        school_year: int,  # type: ignore[valid-type]
+        view: ScorecardView,  # type: ignore[valid-type]
+        school_year: int,
         school_id: strawberry.ID | None = None,
     ) -> Scorecard:
         school = parse_optional_id(school_id, "schoolId")

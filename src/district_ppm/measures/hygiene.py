@@ -1,0 +1,115 @@
+"""Metrics hygiene: the district's measures that nobody owns, nothing uses, or nobody feeds.
+
+DOMAIN.md "Metrics hygiene". Each flagged measure carries every reason that applies:
+
+- NO_OWNER: no owner named.
+- NO_PROCESS_OR_LOGIC_MODEL: no process, and not placed in (or linked within) any logic model.
+- NO_RECENT_DATA: no value, for the district or any school, in either of the two most recent
+  complete periods of its frequency as of the given day (two missed periods).
+- NO_TARGET: no target, district-wide or for any school, for the school year of that day.
+
+"Not on any forum's scope" is not checked: management forums do not exist yet
+(``NOT_CHECKED`` says so to callers). One statement for the whole district.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.measures.models import Frequency, Measure
+from district_ppm.measures.periods import last_complete_periods, school_year_of
+from district_ppm.tenancy.models import District
+
+RECENT_PERIODS = 2
+NOT_CHECKED = ["FORUM_SCOPE: management forums do not exist yet"]
+
+
+class HygieneReason(enum.StrEnum):
+    NO_OWNER = "NO_OWNER"
+    NO_PROCESS_OR_LOGIC_MODEL = "NO_PROCESS_OR_LOGIC_MODEL"
+    NO_RECENT_DATA = "NO_RECENT_DATA"
+    NO_TARGET = "NO_TARGET"
+
+
+@dataclass(frozen=True, slots=True)
+class HygieneLine:
+    measure: Measure
+    reasons: list[HygieneReason]
+
+
+_CHECKS = """
+SELECT m.id,
+       coalesce(btrim(m.owner), '') = '' AS no_owner,
+       m.process_id IS NULL
+         AND NOT EXISTS (SELECT 1 FROM logic_model_measures p
+                         WHERE p.district_id = m.district_id AND p.measure_id = m.id)
+         AND NOT EXISTS (SELECT 1 FROM measure_links l
+                         WHERE l.district_id = m.district_id
+                           AND (l.driver_id = m.id OR l.driven_id = m.id))
+         AS unused,
+       NOT EXISTS (SELECT 1 FROM measurements x
+                   JOIN unnest(CAST(:frequencies AS text[]), CAST(:periods AS date[]))
+                        AS r(frequency, period_start)
+                     ON r.frequency = m.frequency AND r.period_start = x.period_start
+                   WHERE x.district_id = m.district_id AND x.measure_id = m.id) AS no_data,
+       NOT EXISTS (SELECT 1 FROM measure_targets t
+                   WHERE t.district_id = m.district_id AND t.measure_id = m.id
+                     AND t.school_year = :school_year) AS no_target
+FROM measures m
+WHERE m.district_id = :district_id
+"""
+
+
+async def get_metrics_hygiene(
+    *, session: AsyncSession, district_id: uuid.UUID, as_of: date
+) -> list[HygieneLine]:
+    """Every measure with at least one hygiene problem, by code, with all its reasons."""
+    fiscal_month = (
+        await session.scalar(
+            select(District.fiscal_year_start_month).where(District.id == district_id)
+        )
+        or 7
+    )
+    frequencies: list[str] = []
+    periods: list[date] = []
+    for frequency in Frequency:
+        for start in last_complete_periods(frequency, as_of, fiscal_month, RECENT_PERIODS):
+            frequencies.append(frequency.value)
+            periods.append(start)
+    rows = await session.execute(
+        text(_CHECKS),
+        {
+            "district_id": district_id,
+            "frequencies": frequencies,
+            "periods": periods,
+            "school_year": school_year_of(as_of),
+        },
+    )
+    flagged: dict[uuid.UUID, list[HygieneReason]] = {}
+    for measure_id, no_owner, unused, no_data, no_target in rows.all():
+        reasons = [
+            reason
+            for reason, failed in (
+                (HygieneReason.NO_OWNER, no_owner),
+                (HygieneReason.NO_PROCESS_OR_LOGIC_MODEL, unused),
+                (HygieneReason.NO_RECENT_DATA, no_data),
+                (HygieneReason.NO_TARGET, no_target),
+            )
+            if failed
+        ]
+        if reasons:
+            flagged[measure_id] = reasons
+    if not flagged:
+        return []
+    measures = await session.scalars(
+        select(Measure)
+        .where(Measure.district_id == district_id, Measure.id.in_(flagged))
+        .order_by(Measure.code)
+    )
+    return [HygieneLine(measure=m, reasons=flagged[m.id]) for m in measures]
