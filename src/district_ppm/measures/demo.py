@@ -61,7 +61,8 @@ def _periods(measure: Measure, today: date) -> list[date]:
     first = date(last_year - YEARS, 7, 1)
     if measure.frequency is Frequency.SCHOOL_YEAR:
         return [date(y, 7, 1) for y in range(last_year - YEARS, last_year)]
-    periods, month = [], first.year * 12 + first.month - 1
+    periods: list[date] = []
+    month = first.year * 12 + first.month - 1
     while True:
         period = date(month // 12, month % 12 + 1, 1)
         if period >= today.replace(day=1):

@@ -109,7 +109,7 @@ async def refresh_measure_status(
         stmt = stmt.where(Measure.id.in_(measure_ids))
     # clock_timestamp, not now(): computedAt must move past writes committed while this
     # transaction was already open.
-    now = await session.scalar(select(func.clock_timestamp()))
+    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
     written = 0
     for measure in list(await session.scalars(stmt)):
         written += await refresh_measure(

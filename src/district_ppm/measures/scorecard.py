@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
@@ -52,6 +52,7 @@ async def get_scorecard(
     """
     if school_id is not None and await session.get(School, (district_id, school_id)) is None:
         raise NotFound("schoolId", "no such school")
+    scope: ColumnElement[bool]
     if school_id is None:
         scope = MeasureStatus.school_id.is_(None)
     else:

@@ -75,7 +75,8 @@ async def load_series(
     for row_school, period, value in rows:
         if per_school:
             schools[row_school].append((period, value))
-        by_period[period].append((row_school, value))
+        if row_school is not None:  # always, for a SCHOOL-level measure's rows
+            by_period[period].append((row_school, value))
     enrollments = await load_enrollments(session=session, district_id=district_id)
     district: Series = []
     for period, values in by_period.items():

@@ -239,17 +239,17 @@ async def set_target(
         raise BadInput("redThreshold", "must not exceed the target when higher is better")
     if measure.direction is Direction.LOWER_IS_BETTER and data.red_threshold < data.value:
         raise BadInput("redThreshold", "must not be below the target when lower is better")
-    stmt = insert(Target).values(
+    values = insert(Target).values(
         id=uuid.uuid4(), district_id=district_id, measure_id=measure.id,
         school_id=data.school_id, school_year=data.school_year, value=data.value,
         red_threshold=data.red_threshold, baseline=data.baseline,
     )
-    stmt = stmt.on_conflict_do_update(
+    stmt = values.on_conflict_do_update(
         index_elements=["district_id", "measure_id", "school_id", "school_year"],
         set_={
-            "value": stmt.excluded.value,
-            "red_threshold": stmt.excluded.red_threshold,
-            "baseline": stmt.excluded.baseline,
+            "value": values.excluded.value,
+            "red_threshold": values.excluded.red_threshold,
+            "baseline": values.excluded.baseline,
         },
     ).returning(Target)
     target = (await session.scalars(stmt)).one()
