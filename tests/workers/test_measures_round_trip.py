@@ -1,0 +1,77 @@
+"""recordMeasurements → outbox → relay → Redis → worker → the scorecard's status, for real."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.models import OutboxMessage
+from district_ppm.measures.jobs import REFRESH_ACTOR
+from tests.api.measures_support import SET_TARGET, create_measure, monthly, record
+from tests.workers.conftest import eventually
+from workers.relay import relay_once
+
+SCORECARD = """
+query { scorecard(view: DASHBOARD, schoolYear: 2026) {
+  rows { measure { code } schoolId latestPeriod latestValue target status trend computedAt }
+} }
+"""
+
+
+async def pending_jobs(app_sessionmaker, district_id) -> list[tuple[str, dict]]:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None))
+        )
+        return [(m.actor_name, m.payload) for m in rows]
+
+
+async def test_a_write_reaches_the_scorecard_through_the_worker(
+    gql, factory, app_sessionmaker, broker, running_worker
+):
+    district_id, token = await factory.district()
+    measure_id = await create_measure(
+        gql, token, code="ADA", level="DISTRICT", stage="OUTPUT", unit="PERCENT"
+    )
+    target = {"measureId": measure_id, "schoolYear": 2026, "value": 90, "redThreshold": 80}
+    assert "errors" not in await gql(SET_TARGET, {"input": target}, token=token)
+    written = await record(gql, token, measure_id, monthly(None, 2025, 7, [91, 92, 93, 94, 95, 96]))
+    assert written["data"]["recordMeasurements"]["written"] == 6
+
+    # Two writes to one measure, one pending refresh: the outbox coalesces them.
+    assert await pending_jobs(app_sessionmaker, district_id) == [
+        (REFRESH_ACTOR, {"measure_id": measure_id})
+    ]
+    before = await gql(SCORECARD, token=token)
+    assert [r["status"] for r in before["data"]["scorecard"]["rows"]] == ["NO_DATA"]
+    assert await relay_once(app_sessionmaker, broker) >= 1
+
+    async def row_with(status):
+        async def check():
+            rows = (await gql(SCORECARD, token=token))["data"]["scorecard"]["rows"]
+            return rows and rows[0]["status"] == status and rows[0]
+
+        return check
+
+    green = await eventually(await row_with("GREEN"))
+    assert green | {"computedAt": None} == {
+        "measure": {"code": "ADA"},
+        "schoolId": None,
+        "latestPeriod": "2025-12-01",
+        "latestValue": 96.0,
+        "target": 90.0,
+        "status": "GREEN",
+        "trend": "IMPROVING",
+        "computedAt": None,
+    }
+
+    # A later, bad month: the worker recomputes on its own and computedAt moves on.
+    await record(gql, token, measure_id, monthly(None, 2026, 1, [70]))
+    assert await relay_once(app_sessionmaker, broker) >= 1
+    red = await eventually(await row_with("RED"))
+
+    assert (red["latestPeriod"], red["latestValue"]) == ("2026-01-01", 70.0)
+    assert datetime.fromisoformat(red["computedAt"]) > datetime.fromisoformat(green["computedAt"])
+    assert await pending_jobs(app_sessionmaker, district_id) == []
