@@ -33,16 +33,39 @@ mutation($input: SetTargetInput!) {
 
 
 def measure_input(**overrides: Any) -> dict[str, Any]:
-    return {"code": "SS-ADA", "name": "Average daily attendance", "unit": "PERCENT",
-            "direction": "HIGHER_IS_BETTER", "stage": "OUTPUT", "frequency": "MONTHLY",
-            "level": "SCHOOL", **overrides}
+    return {
+        "code": "SS-ADA",
+        "name": "Average daily attendance",
+        "unit": "PERCENT",
+        "direction": "HIGHER_IS_BETTER",
+        "stage": "OUTPUT",
+        "frequency": "MONTHLY",
+        "level": "SCHOOL",
+        **overrides,
+    }
 
 
-async def create_school(gql: Any, token: str, name: str, level: str = "ELEMENTARY",
-                        enrollment: int | None = None, nces_id: str | None = None) -> str:
-    result = await gql(CREATE_SCHOOL, {"input": {
-        "name": name, "level": level, "firstBell": "08:00", "enrollment": enrollment,
-        "ncesId": nces_id}}, token=token)
+async def create_school(
+    gql: Any,
+    token: str,
+    name: str,
+    level: str = "ELEMENTARY",
+    enrollment: int | None = None,
+    nces_id: str | None = None,
+) -> str:
+    result = await gql(
+        CREATE_SCHOOL,
+        {
+            "input": {
+                "name": name,
+                "level": level,
+                "firstBell": "08:00",
+                "enrollment": enrollment,
+                "ncesId": nces_id,
+            }
+        },
+        token=token,
+    )
     return result["data"]["createSchool"]["school"]["id"]  # type: ignore[no-any-return]
 
 
@@ -56,8 +79,9 @@ async def record(gql: Any, token: str, measure_id: str, values: list[dict[str, A
     return await gql(RECORD, {"input": {"measureId": measure_id, "values": values}}, token=token)
 
 
-def monthly(school_id: str | None, start_year: int, start_month: int,
-            values: list[float]) -> list[dict[str, Any]]:
+def monthly(
+    school_id: str | None, start_year: int, start_month: int, values: list[float]
+) -> list[dict[str, Any]]:
     rows = []
     for offset, value in enumerate(values):
         index = start_year * 12 + start_month - 1 + offset
@@ -91,5 +115,4 @@ def count_statements(app: Any) -> Iterator[list[str]]:
 
 def queries(statements: list[str]) -> list[str]:
     """Statements other than the per-transaction tenant setting and token lookup."""
-    return [s for s in statements
-            if "set_config" not in s and "ppm_authenticate" not in s]
+    return [s for s in statements if "set_config" not in s and "ppm_authenticate" not in s]

@@ -48,9 +48,19 @@ mutation($input: ChartNoteInput!) { %s(input: $input) { __typename } }
 
 
 async def target(gql, token, measure_id, year, value, red, school_id=None):
-    result = await gql(SET_TARGET, {"input": {"measureId": measure_id, "schoolId": school_id,
-                                              "schoolYear": year, "value": value,
-                                              "redThreshold": red}}, token=token)
+    result = await gql(
+        SET_TARGET,
+        {
+            "input": {
+                "measureId": measure_id,
+                "schoolId": school_id,
+                "schoolYear": year,
+                "value": value,
+                "redThreshold": red,
+            }
+        },
+        token=token,
+    )
     assert "errors" not in result, result
 
 
@@ -59,10 +69,12 @@ async def test_scorecard_district_wide_and_per_school(gql, factory, app, app_ses
     a = await create_school(gql, token, "A", enrollment=100)
     b = await create_school(gql, token, "B", enrollment=300)
     ada = await create_measure(gql, token)
-    weighted = await create_measure(gql, token, code="SS-ADA-W",
-                                    aggregation="ENROLLMENT_WEIGHTED_MEAN")
-    await create_measure(gql, token, code="SS-CHRONIC", stage="SHORT_TERM_OUTCOME",
-                         direction="LOWER_IS_BETTER")
+    weighted = await create_measure(
+        gql, token, code="SS-ADA-W", aggregation="ENROLLMENT_WEIGHTED_MEAN"
+    )
+    await create_measure(
+        gql, token, code="SS-CHRONIC", stage="SHORT_TERM_OUTCOME", direction="LOWER_IS_BETTER"
+    )
     for measure in (ada, weighted):
         await record(gql, token, measure, monthly(a, 2025, 9, [90, 91, 92, 93]))
         await record(gql, token, measure, monthly(b, 2025, 9, [80, 80, 80, 80]))
@@ -71,18 +83,25 @@ async def test_scorecard_district_wide_and_per_school(gql, factory, app, app_ses
     await run_refresh(app_sessionmaker, district_id)
 
     with count_statements(app) as statements:
-        district = (await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026},
-                              token=token))["data"]["scorecard"]
-    per_school = (await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026, "school": b},
-                            token=token))["data"]["scorecard"]
-    scoreboard = (await gql(SCORECARD, {"view": "SCOREBOARD", "year": 2026},
-                            token=token))["data"]["scorecard"]
+        district = (await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026}, token=token))["data"][
+            "scorecard"
+        ]
+    per_school = (
+        await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026, "school": b}, token=token)
+    )["data"]["scorecard"]
+    scoreboard = (await gql(SCORECARD, {"view": "SCOREBOARD", "year": 2026}, token=token))["data"][
+        "scorecard"
+    ]
 
     rows = {r["measure"]["code"]: r for r in district["rows"]}
     # District-wide means by period: 85, 85.5, 86, 86.5; slope 0.5 -> change 1.5 > 1% of mean
     assert {k: v for k, v in rows["SS-ADA"].items() if k not in ("computedAt", "measure")} == {
-        "schoolId": None, "latestPeriod": "2025-12-01", "latestValue": 86.5, "target": 86.0,
-        "status": "GREEN", "trend": "IMPROVING",
+        "schoolId": None,
+        "latestPeriod": "2025-12-01",
+        "latestValue": 86.5,
+        "target": 86.0,
+        "status": "GREEN",
+        "trend": "IMPROVING",
     }
     assert rows["SS-ADA"]["computedAt"] is not None
     # Weighted by enrollment: (93 * 100 + 80 * 300) / 400
@@ -91,11 +110,18 @@ async def test_scorecard_district_wide_and_per_school(gql, factory, app, app_ses
     assert [r["measure"]["code"] for r in district["rows"]] == ["SS-ADA", "SS-ADA-W"]
     # B's own target overrides the district's: 80 < red 82
     b_row = next(r for r in per_school["rows"] if r["measure"]["code"] == "SS-ADA")
-    assert (b_row["schoolId"], b_row["latestValue"], b_row["target"], b_row["status"],
-            b_row["trend"]) == (b, 80.0, 85.0, "RED", "FLAT")
+    assert (
+        b_row["schoolId"],
+        b_row["latestValue"],
+        b_row["target"],
+        b_row["status"],
+        b_row["trend"],
+    ) == (b, 80.0, 85.0, "RED", "FLAT")
     assert scoreboard["rows"][0]["measure"]["code"] == "SS-CHRONIC"
     assert (scoreboard["rows"][0]["status"], scoreboard["rows"][0]["trend"]) == (
-        "NO_DATA", "NOT_ENOUGH_DATA")
+        "NO_DATA",
+        "NOT_ENOUGH_DATA",
+    )
     assert len(queries(statements)) == 1
 
 
@@ -104,8 +130,9 @@ async def test_scorecard_unknown_school_is_not_found(gql, factory):
     _, other = await factory.district()
     foreign = await create_school(gql, other, "Elsewhere")
 
-    result = await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026, "school": foreign},
-                       token=token)
+    result = await gql(
+        SCORECARD, {"view": "DASHBOARD", "year": 2026, "school": foreign}, token=token
+    )
 
     assert result["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": "schoolId"}
 
@@ -132,33 +159,58 @@ async def test_control_chart_limits_signals_exclusion_rebase_and_assurance(gql, 
     assert len(queries(statements)) == 6
 
     viewer = await factory.token(district_id, Role.VIEWER)
-    refused = await gql(NOTE % "excludeChartPoint", {"input": {
-        "measureId": measure, "periodStart": "2025-08-01", "text": "storm"}}, token=viewer)
+    refused = await gql(
+        NOTE % "excludeChartPoint",
+        {"input": {"measureId": measure, "periodStart": "2025-08-01", "text": "storm"}},
+        token=viewer,
+    )
     assert error_codes(refused) == ["FORBIDDEN"]
-    for mutation, period, text in [("excludeChartPoint", "2025-08-01", "snow days"),
-                                   ("annotateMeasure", "2025-07-15", "new routing software")]:
-        done = await gql(NOTE % mutation, {"input": {"measureId": measure, "periodStart": period,
-                                                     "text": text}}, token=token)
+    for mutation, period, text in [
+        ("excludeChartPoint", "2025-08-01", "snow days"),
+        ("annotateMeasure", "2025-07-15", "new routing software"),
+    ]:
+        done = await gql(
+            NOTE % mutation,
+            {"input": {"measureId": measure, "periodStart": period, "text": text}},
+            token=token,
+        )
         assert "errors" not in done, done
     chart = (await gql(CHART, {"m": measure}, token=token))["data"]["controlChart"]
-    assert chart["points"][-1] == {"periodStart": "2025-08-01", "value": 12.5, "signals": [],
-                                   "unfavorable": False, "excluded": True,
-                                   "exclusionReason": "snow days"}
-    assert chart["annotations"] == [{"occurredOn": "2025-07-15",
-                                     "text": "new routing software"}]
+    assert chart["points"][-1] == {
+        "periodStart": "2025-08-01",
+        "value": 12.5,
+        "signals": [],
+        "unfavorable": False,
+        "excluded": True,
+        "exclusionReason": "snow days",
+    }
+    assert chart["annotations"] == [{"occurredOn": "2025-07-15", "text": "new routing software"}]
 
-    bad = await gql(NOTE % "rebaseControlChart", {"input": {
-        "measureId": measure, "periodStart": "2025-03-02", "text": "x"}}, token=token)
+    bad = await gql(
+        NOTE % "rebaseControlChart",
+        {"input": {"measureId": measure, "periodStart": "2025-03-02", "text": "x"}},
+        token=token,
+    )
     assert bad["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.periodStart"}
-    await gql(NOTE % "rebaseControlChart", {"input": {
-        "measureId": measure, "periodStart": "2025-03-01", "text": "new bell schedule"}},
-        token=token)
+    await gql(
+        NOTE % "rebaseControlChart",
+        {"input": {"measureId": measure, "periodStart": "2025-03-01", "text": "new bell schedule"}},
+        token=token,
+    )
     chart = (await gql(CHART, {"m": measure}, token=token))["data"]["controlChart"]
     assert (chart["status"], chart["startsAt"], chart["rebaseReason"]) == (
-        "NOT_ENOUGH_DATA", "2025-03-01", "new bell schedule")
-    assert [p["periodStart"] for p in chart["points"]] == ["2025-03-01", "2025-04-01",
-                                                         "2025-05-01", "2025-06-01",
-                                                         "2025-07-01", "2025-08-01"]
+        "NOT_ENOUGH_DATA",
+        "2025-03-01",
+        "new bell schedule",
+    )
+    assert [p["periodStart"] for p in chart["points"]] == [
+        "2025-03-01",
+        "2025-04-01",
+        "2025-05-01",
+        "2025-06-01",
+        "2025-07-01",
+        "2025-08-01",
+    ]
     assert chart["centerLine"] is None
 
 
@@ -174,8 +226,9 @@ async def test_control_chart_school_scope_rules(gql, factory):
 
 async def test_school_comparison_by_hand(gql, factory, app):
     district_id, token = await factory.district()
-    measure = await create_measure(gql, token, code="SUSP", unit="COUNT",
-                                   direction="LOWER_IS_BETTER")
+    measure = await create_measure(
+        gql, token, code="SUSP", unit="COUNT", direction="LOWER_IS_BETTER"
+    )
     schools = {
         "A": (await create_school(gql, token, "A", "ELEMENTARY", 200), 4.0),
         "B": (await create_school(gql, token, "B", "ELEMENTARY", 400), 4.0),
@@ -183,17 +236,29 @@ async def test_school_comparison_by_hand(gql, factory, app):
         "D": (await create_school(gql, token, "D", "MIDDLE", 500), 6.0),
         "E": (await create_school(gql, token, "E", "MIDDLE", 100), 2.0),
     }
-    await record(gql, token, measure, [
-        {"schoolId": sid, "periodStart": "2025-09-01", "value": v} for sid, v in schools.values()
-    ])
+    await record(
+        gql,
+        token,
+        measure,
+        [{"schoolId": sid, "periodStart": "2025-09-01", "value": v} for sid, v in schools.values()],
+    )
     viewer = await factory.token(district_id, Role.VIEWER)
 
     with count_statements(app) as statements:
         result = await gql(COMPARE, {"m": measure, "p": "2025-09-01"}, token=viewer)
 
-    rows = [(r["school"]["name"], r["value"], r["valuePer100Students"], r["rank"],
-             r["percentile"], r["peerMedian"], r["gapToBest"])
-            for r in result["data"]["schoolComparison"]["rows"]]
+    rows = [
+        (
+            r["school"]["name"],
+            r["value"],
+            r["valuePer100Students"],
+            r["rank"],
+            r["percentile"],
+            r["peerMedian"],
+            r["gapToBest"],
+        )
+        for r in result["data"]["schoolComparison"]["rows"]
+    ]
     assert rows == [
         ("E", 2.0, 2.0, 1, 100.0, 4.0, 0.0),
         ("A", 4.0, 2.0, 2, 75.0, 4.0, 0.0),

@@ -22,8 +22,12 @@ async def test_demo_seeds_kpis_data_targets_and_annotations_once(factory, app_se
     district_id, _ = await factory.district()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         for index, level in enumerate([SchoolLevel.ELEMENTARY, SchoolLevel.MIDDLE]):
-            await create_school(session=session, district_id=district_id, today=TODAY,
-                                data=SchoolCreate(f"S{index}", level, time(8), None, 400))
+            await create_school(
+                session=session,
+                district_id=district_id,
+                today=TODAY,
+                data=SchoolCreate(f"S{index}", level, time(8), None, 400),
+            )
         await seed_measures_demo(session=session, district_id=district_id, today=TODAY)
         await session.commit()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -31,9 +35,13 @@ async def test_demo_seeds_kpis_data_targets_and_annotations_once(factory, app_se
         measures = await session.scalar(select(func.count()).select_from(Measure))
         rows = await session.scalar(select(func.count()).select_from(Measurement))
         notes = await session.scalar(select(func.count()).select_from(Annotation))
-        card = await get_scorecard(session=session, district_id=district_id,
-                                   view=ScorecardView.DASHBOARD, school_year=2026,
-                                   school_id=None)
+        card = await get_scorecard(
+            session=session,
+            district_id=district_id,
+            view=ScorecardView.DASHBOARD,
+            school_year=2026,
+            school_id=None,
+        )
         await session.commit()
 
     assert measures == 40

@@ -33,16 +33,22 @@ from district_ppm.schools.models import SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 
 LATE = MeasureSpec(
-    code="TRN-LATE-INSTANCES", name="Late bus arrivals", unit=Unit.COUNT,
-    direction=Direction.LOWER_IS_BETTER, stage=Stage.OUTPUT, frequency=Frequency.MONTHLY,
+    code="TRN-LATE-INSTANCES",
+    name="Late bus arrivals",
+    unit=Unit.COUNT,
+    direction=Direction.LOWER_IS_BETTER,
+    stage=Stage.OUTPUT,
+    frequency=Frequency.MONTHLY,
     level=MeasureLevel.SCHOOL,
 )
 
 
 async def _school(session, district_id, name="Lincoln"):
     school = await create_school(
-        session=session, district_id=district_id,
-        data=SchoolCreate(name, SchoolLevel.ELEMENTARY, time(8, 0)), today=date(2025, 9, 1),
+        session=session,
+        district_id=district_id,
+        data=SchoolCreate(name, SchoolLevel.ELEMENTARY, time(8, 0)),
+        today=date(2025, 9, 1),
     )
     return school.id
 
@@ -56,15 +62,15 @@ async def test_ensure_measure_creates_once_and_returns_the_same_id(factory, app_
     assert first == again
 
 
-async def test_computed_values_upsert_keep_history_and_queue_one_refresh(
-    factory, app_sessionmaker
-):
+async def test_computed_values_upsert_keep_history_and_queue_one_refresh(factory, app_sessionmaker):
     district_id, _ = await factory.district()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         school_id = await _school(session, district_id)
         measure_id = await ensure_measure(session=session, district_id=district_id, spec=LATE)
-        values = [ComputedValue(school_id, date(2025, 9, 1), 3.0),
-                  ComputedValue(school_id, date(2025, 10, 1), 5.0)]
+        values = [
+            ComputedValue(school_id, date(2025, 9, 1), 3.0),
+            ComputedValue(school_id, date(2025, 10, 1), 5.0),
+        ]
         written = await record_computed_measurements(
             session=session, district_id=district_id, measure_id=measure_id, values=values
         )
@@ -73,18 +79,24 @@ async def test_computed_values_upsert_keep_history_and_queue_one_refresh(
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         await record_computed_measurements(
-            session=session, district_id=district_id, measure_id=measure_id,
-            values=[ComputedValue(school_id, date(2025, 10, 1), 6.0),
-                    ComputedValue(school_id, date(2025, 9, 1), 3.0)],
+            session=session,
+            district_id=district_id,
+            measure_id=measure_id,
+            values=[
+                ComputedValue(school_id, date(2025, 10, 1), 6.0),
+                ComputedValue(school_id, date(2025, 9, 1), 3.0),
+            ],
         )
         await session.commit()
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         rows = {m.period_start: m for m in await session.scalars(select(Measurement))}
         revisions = list(await session.scalars(select(MeasurementRevision)))
-        jobs = list(await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.actor_name == "refresh_measure_status")
-        ))
+        jobs = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.actor_name == "refresh_measure_status")
+            )
+        )
     assert {d: m.value for d, m in rows.items()} == {date(2025, 9, 1): 3.0, date(2025, 10, 1): 6.0}
     assert rows[date(2025, 10, 1)].source is Source.COMPUTED
     assert [(r.period_start, r.value) for r in revisions] == [(date(2025, 10, 1), 5.0)]
@@ -100,8 +112,13 @@ async def test_same_values_again_change_nothing(factory, app_sessionmaker):
     batch = [MeasurementValue(date(2025, 9, 1), 4.0, school_id)]
     for _ in range(2):
         async with tenant_transaction(app_sessionmaker, district_id) as session:
-            await record_measurements(session=session, district_id=district_id,
-                                      measure_id=measure_id, values=batch, recorded_by="t")
+            await record_measurements(
+                session=session,
+                district_id=district_id,
+                measure_id=measure_id,
+                values=batch,
+                recorded_by="t",
+            )
             await session.commit()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         revisions = await session.scalar(select(func.count()).select_from(MeasurementRevision))
@@ -122,10 +139,17 @@ async def test_a_batch_with_bad_rows_names_each_and_writes_nothing(factory, app_
     ]
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         with pytest.raises(BatchErrors) as caught:
-            await record_measurements(session=session, district_id=district_id,
-                                      measure_id=measure_id, values=batch, recorded_by="t")
+            await record_measurements(
+                session=session,
+                district_id=district_id,
+                measure_id=measure_id,
+                values=batch,
+                recorded_by="t",
+            )
     assert [e.field for e in caught.value.errors] == [
-        "values.1.periodStart", "values.2.schoolId", "values.3.periodStart"
+        "values.1.periodStart",
+        "values.2.schoolId",
+        "values.3.periodStart",
     ]
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         assert await session.scalar(select(func.count()).select_from(Measurement)) == 0
@@ -140,13 +164,19 @@ async def test_unknown_school_is_not_found_and_foreign_school_is_forbidden(
         measure_id = await ensure_measure(session=session, district_id=district_id, spec=LATE)
         with pytest.raises(NotFound) as missing:
             await record_measurements(
-                session=session, district_id=district_id, measure_id=measure_id,
-                values=[MeasurementValue(date(2025, 9, 1), 1.0, uuid.uuid4())], recorded_by="t",
+                session=session,
+                district_id=district_id,
+                measure_id=measure_id,
+                values=[MeasurementValue(date(2025, 9, 1), 1.0, uuid.uuid4())],
+                recorded_by="t",
             )
         with pytest.raises(Forbidden):
             await record_measurements(
-                session=session, district_id=district_id, measure_id=measure_id,
-                values=[MeasurementValue(date(2025, 9, 1), 1.0, school_id)], recorded_by="t",
+                session=session,
+                district_id=district_id,
+                measure_id=measure_id,
+                values=[MeasurementValue(date(2025, 9, 1), 1.0, school_id)],
+                recorded_by="t",
                 allowed_school_ids=frozenset({uuid.uuid4()}),
             )
     assert missing.value.field == "values.0.schoolId"
@@ -159,7 +189,9 @@ async def test_single_bad_row_raises_plain_bad_input(factory, app_sessionmaker):
         measure_id = await ensure_measure(session=session, district_id=district_id, spec=LATE)
         with pytest.raises(BadInput) as caught:
             await record_measurements(
-                session=session, district_id=district_id, measure_id=measure_id,
+                session=session,
+                district_id=district_id,
+                measure_id=measure_id,
                 values=[MeasurementValue(date(2025, 9, 1), 1.0, school_id, denominator=0.0)],
                 recorded_by="t",
             )

@@ -10,8 +10,11 @@ from district_ppm.analytics.aggregation import Aggregation, aggregate
 from district_ppm.analytics.comparison import Entry, compare, competition_ranks, per_100
 
 ENTRIES = [
-    Entry("A", "E", 90.0), Entry("B", "E", 80.0), Entry("C", "E", 80.0),
-    Entry("D", "M", 70.0), Entry("E", "M", 60.0),
+    Entry("A", "E", 90.0),
+    Entry("B", "E", 80.0),
+    Entry("C", "E", 80.0),
+    Entry("D", "M", 70.0),
+    Entry("E", "M", 60.0),
 ]
 
 
@@ -19,13 +22,25 @@ def test_higher_is_better_by_hand():
     rows = {r.key: r for r in compare(ENTRIES, higher_is_better=True)}
     assert {k: r.rank for k, r in rows.items()} == {"A": 1, "B": 2, "C": 2, "D": 4, "E": 5}
     assert {k: r.percentile for k, r in rows.items()} == {
-        "A": 100.0, "B": 75.0, "C": 75.0, "D": 25.0, "E": 0.0
+        "A": 100.0,
+        "B": 75.0,
+        "C": 75.0,
+        "D": 25.0,
+        "E": 0.0,
     }
     assert {k: r.peer_median for k, r in rows.items()} == {
-        "A": 80.0, "B": 80.0, "C": 80.0, "D": 65.0, "E": 65.0
+        "A": 80.0,
+        "B": 80.0,
+        "C": 80.0,
+        "D": 65.0,
+        "E": 65.0,
     }
     assert {k: r.gap_to_best for k, r in rows.items()} == {
-        "A": 0.0, "B": 10.0, "C": 10.0, "D": 0.0, "E": 10.0
+        "A": 0.0,
+        "B": 10.0,
+        "C": 10.0,
+        "D": 0.0,
+        "E": 10.0,
     }
 
 
@@ -33,7 +48,11 @@ def test_lower_is_better_by_hand():
     rows = {r.key: r for r in compare(ENTRIES, higher_is_better=False)}
     assert {k: r.rank for k, r in rows.items()} == {"E": 1, "D": 2, "B": 3, "C": 3, "A": 5}
     assert {k: r.gap_to_best for k, r in rows.items()} == {
-        "A": 10.0, "B": 0.0, "C": 0.0, "D": 10.0, "E": 0.0
+        "A": 10.0,
+        "B": 0.0,
+        "C": 0.0,
+        "D": 10.0,
+        "E": 0.0,
     }
 
 
@@ -65,8 +84,11 @@ def test_ranks_are_a_permutation_with_ties_sharing_the_best_rank(values, higher)
 
 @pytest.mark.parametrize(
     ("how", "expected"),
-    [(Aggregation.SUM, 30.0), (Aggregation.MEAN, 15.0),
-     (Aggregation.ENROLLMENT_WEIGHTED_MEAN, (10 * 100 + 20 * 300) / 400)],
+    [
+        (Aggregation.SUM, 30.0),
+        (Aggregation.MEAN, 15.0),
+        (Aggregation.ENROLLMENT_WEIGHTED_MEAN, (10 * 100 + 20 * 300) / 400),
+    ],
 )
 def test_aggregate(how, expected):
     assert aggregate([(10.0, 100), (20.0, 300)], how) == pytest.approx(expected)

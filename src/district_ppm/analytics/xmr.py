@@ -17,8 +17,12 @@ BASELINE_MAX = 12
 BASELINE_MIN = 6
 
 # rule: (window length, points needed beyond the zone, zone in sigmas; 0 = the centre line)
-RULES: dict[int, tuple[int, int, float]] = {1: (1, 1, 3.0), 2: (3, 2, 2.0), 3: (5, 4, 1.0),
-                                            4: (8, 8, 0.0)}
+RULES: dict[int, tuple[int, int, float]] = {
+    1: (1, 1, 3.0),
+    2: (3, 2, 2.0),
+    3: (5, 4, 1.0),
+    4: (8, 8, 0.0),
+}
 
 
 class ChartStatus(enum.StrEnum):
@@ -102,8 +106,9 @@ def xmr_chart(values: Sequence[float], *, higher_is_better: bool) -> XmrChart:
     """The chart of ``values`` (ordered, exclusions already removed)."""
     limits = baseline_limits(values)
     if limits is None:
-        return XmrChart(ChartStatus.NOT_ENOUGH_DATA, None,
-                        tuple(PointSignals((), False) for _ in values))
+        return XmrChart(
+            ChartStatus.NOT_ENOUGH_DATA, None, tuple(PointSignals((), False) for _ in values)
+        )
     points = []
     for index, value in enumerate(values):
         signals = signals_at(values, index, limits)

@@ -46,7 +46,10 @@ def _same_scope(column, school_id: uuid.UUID | None):  # type: ignore[no-untyped
 
 
 async def resolve_scope(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
     school_id: uuid.UUID | None,
 ) -> Measure:
     """The measure, checked against the scope: a school only for SCHOOL-level measures."""
@@ -62,7 +65,10 @@ async def resolve_scope(
 
 
 async def get_control_chart(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
     school_id: uuid.UUID | None,
 ) -> ControlChartResult:
     """The XmR chart of a school's series, or the district-wide one without ``school_id``.
@@ -74,14 +80,22 @@ async def get_control_chart(
     measure = await resolve_scope(
         session=session, district_id=district_id, measure_id=measure_id, school_id=school_id
     )
-    series = (await load_series(
-        session=session, district_id=district_id, measure=measure, school_id=school_id,
-        per_school=False,
-    )).get(school_id if measure.level is MeasureLevel.SCHOOL else None, [])
+    series = (
+        await load_series(
+            session=session,
+            district_id=district_id,
+            measure=measure,
+            school_id=school_id,
+            per_school=False,
+        )
+    ).get(school_id if measure.level is MeasureLevel.SCHOOL else None, [])
     rebase = await session.scalar(
         select(ChartRebase)
-        .where(ChartRebase.district_id == district_id, ChartRebase.measure_id == measure.id,
-               _same_scope(ChartRebase.school_id, school_id))
+        .where(
+            ChartRebase.district_id == district_id,
+            ChartRebase.measure_id == measure.id,
+            _same_scope(ChartRebase.school_id, school_id),
+        )
         .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
         .limit(1)
     )
@@ -103,19 +117,25 @@ async def get_control_chart(
     signals = {p: s for (p, _), s in zip(kept, chart.points, strict=True)}
     points = [
         ChartPointLine(
-            period_start=p, value=v,
+            period_start=p,
+            value=v,
             signals=signals[p].signals if p in signals else (),
             unfavorable=signals[p].unfavorable if p in signals else False,
             excluded_reason=exclusions.get(p),
         )
         for p, v in series
     ]
-    annotations = list(await session.scalars(
-        select(Annotation)
-        .where(Annotation.district_id == district_id, Annotation.measure_id == measure.id,
-               or_(Annotation.school_id.is_(None), _same_scope(Annotation.school_id, school_id)))
-        .order_by(Annotation.occurred_on, Annotation.id)
-    ))
+    annotations = list(
+        await session.scalars(
+            select(Annotation)
+            .where(
+                Annotation.district_id == district_id,
+                Annotation.measure_id == measure.id,
+                or_(Annotation.school_id.is_(None), _same_scope(Annotation.school_id, school_id)),
+            )
+            .order_by(Annotation.occurred_on, Annotation.id)
+        )
+    )
     target = None
     if series:
         year = school_year_of(series[-1][0])
@@ -123,7 +143,8 @@ async def get_control_chart(
             t.school_id: t.value
             for t in await session.scalars(
                 select(Target).where(
-                    Target.district_id == district_id, Target.measure_id == measure.id,
+                    Target.district_id == district_id,
+                    Target.measure_id == measure.id,
                     Target.school_year == year,
                     or_(Target.school_id.is_(None), _same_scope(Target.school_id, school_id)),
                 )
@@ -132,21 +153,31 @@ async def get_control_chart(
         target = found.get(school_id, found.get(None))
     reading = (
         assurance(target, chart.limits, higher_is_better=higher)
-        if target is not None and chart.limits is not None else None
+        if target is not None and chart.limits is not None
+        else None
     )
     return ControlChartResult(
-        measure=measure, status=chart.status, limits=chart.limits, points=points,
+        measure=measure,
+        status=chart.status,
+        limits=chart.limits,
+        points=points,
         start_period=rebase.start_period if rebase else None,
         rebase_reason=rebase.reason if rebase else None,
-        annotations=annotations, target=target, assurance=reading,
+        annotations=annotations,
+        target=target,
+        assurance=reading,
     )
 
 
-async def _check_period(session: AsyncSession, district_id: uuid.UUID, measure: Measure,
-                        period: date, field: str) -> None:
-    fy_month = await session.scalar(
-        select(District.fiscal_year_start_month).where(District.id == district_id)
-    ) or 7
+async def _check_period(
+    session: AsyncSession, district_id: uuid.UUID, measure: Measure, period: date, field: str
+) -> None:
+    fy_month = (
+        await session.scalar(
+            select(District.fiscal_year_start_month).where(District.id == district_id)
+        )
+        or 7
+    )
     why = period_problem(measure.frequency, period, fy_month)
     if why:
         raise BadInput(field, why)
@@ -159,8 +190,14 @@ def _reason(reason: str, field: str = "reason") -> str:
 
 
 async def rebase_chart(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID,
-    school_id: uuid.UUID | None, start_period: date, reason: str, created_by: str,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    school_id: uuid.UUID | None,
+    start_period: date,
+    reason: str,
+    created_by: str,
 ) -> ChartRebase:
     """Restart a chart (and its baseline) from ``start_period``; the reason is kept."""
     measure = await resolve_scope(
@@ -168,8 +205,13 @@ async def rebase_chart(
     )
     await _check_period(session, district_id, measure, start_period, "periodStart")
     rebase = ChartRebase(
-        id=uuid.uuid4(), district_id=district_id, measure_id=measure.id, school_id=school_id,
-        start_period=start_period, reason=_reason(reason), created_by=created_by,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        measure_id=measure.id,
+        school_id=school_id,
+        start_period=start_period,
+        reason=_reason(reason),
+        created_by=created_by,
     )
     session.add(rebase)
     await session.flush()
@@ -177,8 +219,14 @@ async def rebase_chart(
 
 
 async def exclude_point(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID,
-    school_id: uuid.UUID | None, period_start: date, reason: str, created_by: str,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    school_id: uuid.UUID | None,
+    period_start: date,
+    reason: str,
+    created_by: str,
 ) -> ChartExclusion:
     """Leave one point out of the limits and rules; excluding it again updates the reason."""
     measure = await resolve_scope(
@@ -187,7 +235,8 @@ async def exclude_point(
     await _check_period(session, district_id, measure, period_start, "periodStart")
     existing = await session.scalar(
         select(ChartExclusion).where(
-            ChartExclusion.district_id == district_id, ChartExclusion.measure_id == measure.id,
+            ChartExclusion.district_id == district_id,
+            ChartExclusion.measure_id == measure.id,
             _same_scope(ChartExclusion.school_id, school_id),
             ChartExclusion.period_start == period_start,
         )
@@ -197,8 +246,13 @@ async def exclude_point(
         await session.flush()
         return existing
     exclusion = ChartExclusion(
-        id=uuid.uuid4(), district_id=district_id, measure_id=measure.id, school_id=school_id,
-        period_start=period_start, reason=_reason(reason), created_by=created_by,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        measure_id=measure.id,
+        school_id=school_id,
+        period_start=period_start,
+        reason=_reason(reason),
+        created_by=created_by,
     )
     session.add(exclusion)
     await session.flush()
@@ -206,16 +260,27 @@ async def exclude_point(
 
 
 async def annotate(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID,
-    school_id: uuid.UUID | None, occurred_on: date, note: str, created_by: str,
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    school_id: uuid.UUID | None,
+    occurred_on: date,
+    note: str,
+    created_by: str,
 ) -> Annotation:
     """A dated note on a measure's series (district-wide, or one school's)."""
     measure = await resolve_scope(
         session=session, district_id=district_id, measure_id=measure_id, school_id=school_id
     )
     annotation = Annotation(
-        id=uuid.uuid4(), district_id=district_id, measure_id=measure.id, school_id=school_id,
-        occurred_on=occurred_on, text=_reason(note, "text"), created_by=created_by,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        measure_id=measure.id,
+        school_id=school_id,
+        occurred_on=occurred_on,
+        text=_reason(note, "text"),
+        created_by=created_by,
     )
     session.add(annotation)
     await session.flush()

@@ -49,7 +49,10 @@ class ChartExclusion(TenantMixin, Base):
     __tablename__ = "control_chart_exclusions"
     __table_args__ = (
         UniqueConstraint(
-            "district_id", "measure_id", "school_id", "period_start",
+            "district_id",
+            "measure_id",
+            "school_id",
+            "period_start",
             postgresql_nulls_not_distinct=True,
         ),
         fk_measure(),

@@ -41,13 +41,21 @@ async def get_school_comparison(
         raise NotFound("measureId", "no such measure")
     if measure.level is not MeasureLevel.SCHOOL:
         raise BadInput("measureId", "only SCHOOL-level measures compare schools")
-    rows = (await session.execute(
-        select(School, Measurement.value)
-        .join(Measurement, (Measurement.district_id == School.district_id)
-              & (Measurement.school_id == School.id))
-        .where(Measurement.district_id == district_id, Measurement.measure_id == measure.id,
-               Measurement.period_start == period_start)
-    )).all()
+    rows = (
+        await session.execute(
+            select(School, Measurement.value)
+            .join(
+                Measurement,
+                (Measurement.district_id == School.district_id)
+                & (Measurement.school_id == School.id),
+            )
+            .where(
+                Measurement.district_id == district_id,
+                Measurement.measure_id == measure.id,
+                Measurement.period_start == period_start,
+            )
+        )
+    ).all()
     if not rows:
         return []
     enrollments = None
@@ -62,11 +70,14 @@ async def get_school_comparison(
     year = school_year_of(period_start)
     lines = [
         ComparisonLine(
-            school=school, value=r.value,
+            school=school,
+            value=r.value,
             value_per_100_students=(
                 per_100(r.value, enrollments.of(school.id, year)) if enrollments else None
             ),
-            rank=r.rank, percentile=r.percentile, peer_median=r.peer_median,
+            rank=r.rank,
+            percentile=r.percentile,
+            peer_median=r.peer_median,
             gap_to_best=r.gap_to_best,
         )
         for (school, _), r in zip(rows, ranked, strict=True)

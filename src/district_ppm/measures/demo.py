@@ -34,22 +34,52 @@ from district_ppm.schools.models import School
 DEMO_BY = "demo"
 YEARS = 3
 EXTRA_MEASURES = [
-    MeasureSpec("OUT-KINDER-READY", "Kindergartners ready to learn", Unit.PERCENT,
-                Direction.HIGHER_IS_BETTER, Stage.SHORT_TERM_OUTCOME, Frequency.SCHOOL_YEAR,
-                MeasureLevel.SCHOOL, "1.3"),
-    MeasureSpec("OUT-COLLEGE-ENROLL", "Graduates enrolled in college in the fall",
-                Unit.PERCENT, Direction.HIGHER_IS_BETTER, Stage.LONG_TERM_OUTCOME,
-                Frequency.SCHOOL_YEAR, MeasureLevel.DISTRICT),
-    MeasureSpec("OUT-CAREER-CERT", "Graduates with an industry certificate", Unit.PERCENT,
-                Direction.HIGHER_IS_BETTER, Stage.LONG_TERM_OUTCOME, Frequency.SCHOOL_YEAR,
-                MeasureLevel.DISTRICT),
-    MeasureSpec("SS-MENTOR-HOURS", "Mentoring hours for students at risk", Unit.HOURS,
-                Direction.HIGHER_IS_BETTER, Stage.ACTIVITY, Frequency.MONTHLY,
-                MeasureLevel.SCHOOL, "2.2"),
+    MeasureSpec(
+        "OUT-KINDER-READY",
+        "Kindergartners ready to learn",
+        Unit.PERCENT,
+        Direction.HIGHER_IS_BETTER,
+        Stage.SHORT_TERM_OUTCOME,
+        Frequency.SCHOOL_YEAR,
+        MeasureLevel.SCHOOL,
+        "1.3",
+    ),
+    MeasureSpec(
+        "OUT-COLLEGE-ENROLL",
+        "Graduates enrolled in college in the fall",
+        Unit.PERCENT,
+        Direction.HIGHER_IS_BETTER,
+        Stage.LONG_TERM_OUTCOME,
+        Frequency.SCHOOL_YEAR,
+        MeasureLevel.DISTRICT,
+    ),
+    MeasureSpec(
+        "OUT-CAREER-CERT",
+        "Graduates with an industry certificate",
+        Unit.PERCENT,
+        Direction.HIGHER_IS_BETTER,
+        Stage.LONG_TERM_OUTCOME,
+        Frequency.SCHOOL_YEAR,
+        MeasureLevel.DISTRICT,
+    ),
+    MeasureSpec(
+        "SS-MENTOR-HOURS",
+        "Mentoring hours for students at risk",
+        Unit.HOURS,
+        Direction.HIGHER_IS_BETTER,
+        Stage.ACTIVITY,
+        Frequency.MONTHLY,
+        MeasureLevel.SCHOOL,
+        "2.2",
+    ),
 ]
 # Codes a worker computes from bus runs: the transportation demo feeds those.
-COMPUTED_ELSEWHERE = ("TRN-LATE-INSTANCES", "TRN-AVG-LATE-MIN", "TRN-INSTR-HOURS-LOST",
-                      "TRN-STUDENT-INSTR-HOURS-LOST")
+COMPUTED_ELSEWHERE = (
+    "TRN-LATE-INSTANCES",
+    "TRN-AVG-LATE-MIN",
+    "TRN-INSTR-HOURS-LOST",
+    "TRN-STUDENT-INSTR-HOURS-LOST",
+)
 SHIFTS = {  # code: (first period of the new level, change, annotation)
     "SS-CHRONIC-ABS": (-1, -3.5, "Attendance outreach teams start at every school"),
     "NUT-ADP-LUNCH": (-2, 6.0, "New scratch-cooked lunch menu"),
@@ -72,12 +102,24 @@ def _periods(measure: Measure, today: date) -> list[date]:
 
 
 def _level(measure: Measure) -> float:
-    return {Unit.PERCENT: 82.0, Unit.COUNT: 20.0, Unit.HOURS: 40.0, Unit.DOLLARS: 3.5,
-            Unit.MINUTES: 6.0, Unit.RATIO: 14.0}[measure.unit]
+    return {
+        Unit.PERCENT: 82.0,
+        Unit.COUNT: 20.0,
+        Unit.HOURS: 40.0,
+        Unit.DOLLARS: 3.5,
+        Unit.MINUTES: 6.0,
+        Unit.RATIO: 14.0,
+    }[measure.unit]
 
 
-def _series(measure: Measure, periods: list[date], offset: float, rng: random.Random,
-            shift_from: date | None, shift: float) -> list[float]:
+def _series(
+    measure: Measure,
+    periods: list[date],
+    offset: float,
+    rng: random.Random,
+    shift_from: date | None,
+    shift: float,
+) -> list[float]:
     level = _level(measure) + offset
     values = []
     for period in periods:
@@ -98,9 +140,11 @@ async def seed_measures_demo(*, session: AsyncSession, district_id: uuid.UUID, t
         select(Measurement.id).where(Measurement.district_id == district_id).limit(1)
     ):
         return
-    schools = list(await session.scalars(
-        select(School).where(School.district_id == district_id).order_by(School.name)
-    ))
+    schools = list(
+        await session.scalars(
+            select(School).where(School.district_id == district_id).order_by(School.name)
+        )
+    )
     measures = await session.scalars(
         select(Measure).where(Measure.district_id == district_id).order_by(Measure.code)
     )
@@ -114,23 +158,37 @@ async def seed_measures_demo(*, session: AsyncSession, district_id: uuid.UUID, t
         if measure.code in SHIFTS and len(periods) > 12:
             back, shift, note = SHIFTS[measure.code]
             shift_from = date(school_year_of(today) + back - 1, 1, 1)
-            await annotate(session=session, district_id=district_id, measure_id=measure.id,
-                           school_id=None, occurred_on=shift_from, note=note,
-                           created_by=DEMO_BY)
+            await annotate(
+                session=session,
+                district_id=district_id,
+                measure_id=measure.id,
+                school_id=None,
+                occurred_on=shift_from,
+                note=note,
+                created_by=DEMO_BY,
+            )
         scopes = schools if measure.level is MeasureLevel.SCHOOL else [None]
         values: list[MeasurementValue] = []
         for index, school in enumerate(scopes):
             offset = (index - len(scopes) / 2) * 0.01 * _level(measure)
             series = _series(measure, periods, offset, rng, shift_from, shift)
-            values += [MeasurementValue(p, v, school.id if school else None)
-                       for p, v in zip(periods, series, strict=True)]
-        await record_measurements(session=session, district_id=district_id,
-                                  measure_id=measure.id, values=values, recorded_by=DEMO_BY)
+            values += [
+                MeasurementValue(p, v, school.id if school else None)
+                for p, v in zip(periods, series, strict=True)
+            ]
+        await record_measurements(
+            session=session,
+            district_id=district_id,
+            measure_id=measure.id,
+            values=values,
+            recorded_by=DEMO_BY,
+        )
         level = _level(measure)
         better = 1 if measure.direction is Direction.HIGHER_IS_BETTER else -1
         for year in (current_year - 1, current_year):
             target = TargetSet(
-                measure_id=measure.id, school_year=year,
+                measure_id=measure.id,
+                school_year=year,
                 value=round(level * (1 + 0.02 * better), 2),
                 red_threshold=round(level * (1 - 0.03 * better), 2),
                 baseline=round(level, 2),

@@ -50,11 +50,13 @@ class MeasureLink(TenantMixin, Base):
         UniqueConstraint("district_id", "logic_model_id", "driver_id", "driven_id"),
         _fk_model(),
         ForeignKeyConstraint(
-            ["district_id", "driver_id"], ["measures.district_id", "measures.id"],
+            ["district_id", "driver_id"],
+            ["measures.district_id", "measures.id"],
             ondelete="CASCADE",
         ),
         ForeignKeyConstraint(
-            ["district_id", "driven_id"], ["measures.district_id", "measures.id"],
+            ["district_id", "driven_id"],
+            ["measures.district_id", "measures.id"],
             ondelete="CASCADE",
         ),
     )

@@ -145,7 +145,10 @@ class Target(TenantMixin, Base):
     __tablename__ = "measure_targets"
     __table_args__ = (
         UniqueConstraint(
-            "district_id", "measure_id", "school_id", "school_year",
+            "district_id",
+            "measure_id",
+            "school_id",
+            "school_year",
             postgresql_nulls_not_distinct=True,
         ),
         fk_measure(),
@@ -166,7 +169,10 @@ class Measurement(TenantMixin, Base):
     __tablename__ = "measurements"
     __table_args__ = (
         UniqueConstraint(
-            "district_id", "measure_id", "school_id", "period_start",
+            "district_id",
+            "measure_id",
+            "school_id",
+            "period_start",
             postgresql_nulls_not_distinct=True,
         ),
         # School comparisons read one period across every school.
@@ -217,7 +223,10 @@ class MeasureStatus(TenantMixin, Base):
     __tablename__ = "measure_statuses"
     __table_args__ = (
         UniqueConstraint(
-            "district_id", "measure_id", "school_id", "school_year",
+            "district_id",
+            "measure_id",
+            "school_id",
+            "school_year",
             postgresql_nulls_not_distinct=True,
         ),
         Index("ix_measure_statuses_year", "district_id", "school_year"),

@@ -42,20 +42,20 @@ def status_rows(
             latest_period, latest_value = in_year[-1] if in_year else (None, None)
             target = targets.get((scope, year)) or targets.get((None, year))
             value, red = target if target else (None, None)
-            rows.append({
-                "school_id": scope,
-                "school_year": year,
-                "latest_period": latest_period,
-                "latest_value": latest_value,
-                "target": value,
-                "red_threshold": red,
-                "status": kpi_status(
-                    latest_value, value, red, higher_is_better=higher_is_better
-                ).value,
-                "trend": trend(
-                    [v for _, v in upto], higher_is_better=higher_is_better
-                ).value,
-            })
+            rows.append(
+                {
+                    "school_id": scope,
+                    "school_year": year,
+                    "latest_period": latest_period,
+                    "latest_value": latest_value,
+                    "target": value,
+                    "red_threshold": red,
+                    "status": kpi_status(
+                        latest_value, value, red, higher_is_better=higher_is_better
+                    ).value,
+                    "trend": trend([v for _, v in upto], higher_is_better=higher_is_better).value,
+                }
+            )
     return rows
 
 
@@ -86,8 +86,13 @@ async def refresh_measure(
         await session.execute(
             insert(MeasureStatus),
             [
-                {**row, "id": uuid.uuid4(), "district_id": district_id,
-                 "measure_id": measure.id, "computed_at": now}
+                {
+                    **row,
+                    "id": uuid.uuid4(),
+                    "district_id": district_id,
+                    "measure_id": measure.id,
+                    "computed_at": now,
+                }
                 for row in rows
             ],
         )

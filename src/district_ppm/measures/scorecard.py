@@ -77,7 +77,8 @@ async def get_scorecard(
         ScorecardLine(
             measure=measure,
             school_id=(
-                school_id if school_id is not None and measure.level is MeasureLevel.SCHOOL
+                school_id
+                if school_id is not None and measure.level is MeasureLevel.SCHOOL
                 else None
             ),
             latest_period=status.latest_period if status else None,
@@ -89,5 +90,6 @@ async def get_scorecard(
         )
         for measure, status in rows.all()
     ]
-    return sorted(lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage),
-                                            line.measure.code))
+    return sorted(
+        lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
+    )

@@ -116,9 +116,10 @@ async def create_measure(
         select(Measure.id).where(Measure.district_id == district_id, Measure.code == code)
     ):
         raise Conflict("code", f"a measure with code {code} exists in this district")
-    if data.process_id is not None and await session.get(
-        Process, (district_id, data.process_id)
-    ) is None:
+    if (
+        data.process_id is not None
+        and await session.get(Process, (district_id, data.process_id)) is None
+    ):
         raise NotFound("processId", "no such process")
     measure = Measure(
         id=uuid.uuid4(),
@@ -165,9 +166,16 @@ async def ensure_measure(
         session=session,
         district_id=district_id,
         data=MeasureCreate(
-            code=spec.code, name=spec.name, unit=spec.unit, direction=spec.direction,
-            stage=spec.stage, frequency=spec.frequency, level=spec.level,
-            process_id=process_id, definition=spec.definition, aggregation=spec.aggregation,
+            code=spec.code,
+            name=spec.name,
+            unit=spec.unit,
+            direction=spec.direction,
+            stage=spec.stage,
+            frequency=spec.frequency,
+            level=spec.level,
+            process_id=process_id,
+            definition=spec.definition,
+            aggregation=spec.aggregation,
         ),
     )
     return measure.id
@@ -218,9 +226,7 @@ class TargetSet:
     baseline: float | None = None
 
 
-async def set_target(
-    *, session: AsyncSession, district_id: uuid.UUID, data: TargetSet
-) -> Target:
+async def set_target(*, session: AsyncSession, district_id: uuid.UUID, data: TargetSet) -> Target:
     """Set (or replace) the target of a measure for one school year, district-wide or per school.
 
     The red threshold lies on the bad side of the target for the measure's direction.
@@ -240,9 +246,14 @@ async def set_target(
     if measure.direction is Direction.LOWER_IS_BETTER and data.red_threshold < data.value:
         raise BadInput("redThreshold", "must not be below the target when lower is better")
     values = insert(Target).values(
-        id=uuid.uuid4(), district_id=district_id, measure_id=measure.id,
-        school_id=data.school_id, school_year=data.school_year, value=data.value,
-        red_threshold=data.red_threshold, baseline=data.baseline,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        measure_id=measure.id,
+        school_id=data.school_id,
+        school_year=data.school_year,
+        value=data.value,
+        red_threshold=data.red_threshold,
+        baseline=data.baseline,
     )
     stmt = values.on_conflict_do_update(
         index_elements=["district_id", "measure_id", "school_id", "school_year"],

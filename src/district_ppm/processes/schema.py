@@ -58,9 +58,14 @@ class Process:
     @classmethod
     def from_model(cls, process: models.Process) -> Process:
         return cls(
-            id=strawberry.ID(str(process.id)), code=process.code, name=process.name,
-            kind=process.kind, is_key=process.is_key, owner=process.owner,
-            customers=process.customers, parent_id=process.parent_id,
+            id=strawberry.ID(str(process.id)),
+            code=process.code,
+            name=process.name,
+            kind=process.kind,
+            is_key=process.is_key,
+            owner=process.owner,
+            customers=process.customers,
+            parent_id=process.parent_id,
         )
 
 
@@ -113,9 +118,13 @@ class ProcessMutations:
     @strawberry.mutation(permission_classes=[ADMIN])
     async def create_process(self, info: Info, input: CreateProcessInput) -> ProcessPayload:
         data = service.ProcessCreate(
-            code=input.code, name=input.name, kind=input.kind, is_key=bool(input.is_key),
+            code=input.code,
+            name=input.name,
+            kind=input.kind,
+            is_key=bool(input.is_key),
             parent_id=parse_optional_id(input.parent_id, "input.parentId"),
-            owner=input.owner, customers=input.customers,
+            owner=input.owner,
+            customers=input.customers,
         )
         async with unit_of_work(info, "createProcess") as uow:
             process = await service.create_process(
@@ -130,11 +139,13 @@ class ProcessMutations:
     )
     async def apply_process_template(self, info: Info) -> ProcessTemplatePayload:
         async with unit_of_work(info, "applyProcessTemplate") as uow:
-            result = await template.apply_template(
-                session=uow.session, district_id=uow.district_id
+            result = await template.apply_template(session=uow.session, district_id=uow.district_id)
+            uow.audit(
+                "process",
+                None,
+                processesCreated=result.processes_created,
+                measuresCreated=result.measures_created,
             )
-            uow.audit("process", None, processesCreated=result.processes_created,
-                      measuresCreated=result.measures_created)
         return ProcessTemplatePayload(
             processes_created=result.processes_created,
             measures_created=result.measures_created,

@@ -28,7 +28,7 @@ class ProcessCreate:
 
 
 def code_sort_key(code: str) -> tuple[tuple[int, int | str], ...]:
-    """"4.10" after "4.9": numeric parts compare as numbers."""
+    """ "4.10" after "4.9": numeric parts compare as numbers."""
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in code.split("."))
 
 
@@ -41,17 +41,24 @@ async def create_process(
         raise BadInput("code", "a process code is dotted parts such as 4.2.1 (at most 32)")
     if not data.name.strip() or len(data.name) > 200:
         raise BadInput("name", "must be 1 to 200 characters")
-    if data.parent_id is not None and await session.get(
-        Process, (district_id, data.parent_id)
-    ) is None:
+    if (
+        data.parent_id is not None
+        and await session.get(Process, (district_id, data.parent_id)) is None
+    ):
         raise NotFound("parentId", "no such process")
     if await session.scalar(
         select(Process.id).where(Process.district_id == district_id, Process.code == code)
     ):
         raise Conflict("code", f"a process with code {code} exists in this district")
     process = Process(
-        id=uuid.uuid4(), district_id=district_id, code=code, name=data.name.strip(),
-        kind=data.kind, is_key=data.is_key, parent_id=data.parent_id, owner=data.owner,
+        id=uuid.uuid4(),
+        district_id=district_id,
+        code=code,
+        name=data.name.strip(),
+        kind=data.kind,
+        is_key=data.is_key,
+        parent_id=data.parent_id,
+        owner=data.owner,
         customers=data.customers,
     )
     session.add(process)
@@ -79,8 +86,7 @@ async def children_of(
 ) -> dict[uuid.UUID, list[Process]]:
     found: dict[uuid.UUID, list[Process]] = {pid: [] for pid in parent_ids}
     rows = await session.scalars(
-        select(Process).where(Process.district_id == district_id,
-                              Process.parent_id.in_(parent_ids))
+        select(Process).where(Process.district_id == district_id, Process.parent_id.in_(parent_ids))
     )
     for child in rows:
         found[child.parent_id].append(child)  # type: ignore[index]

@@ -53,10 +53,20 @@ class Measure:
     @classmethod
     def from_model(cls, m: models.Measure) -> Measure:
         return cls(
-            id=_id(m.id), code=m.code, name=m.name, unit=m.unit, direction=m.direction,
-            stage=m.stage, view=m.view, frequency=m.frequency, level=m.level,
-            process_id=_optional_id(m.process_id), definition=m.definition,
-            aggregation=m.aggregation, owner=m.owner, data_source=m.data_source,
+            id=_id(m.id),
+            code=m.code,
+            name=m.name,
+            unit=m.unit,
+            direction=m.direction,
+            stage=m.stage,
+            view=m.view,
+            frequency=m.frequency,
+            level=m.level,
+            process_id=_optional_id(m.process_id),
+            definition=m.definition,
+            aggregation=m.aggregation,
+            owner=m.owner,
+            data_source=m.data_source,
         )
 
 
@@ -72,8 +82,11 @@ class Target:
     @classmethod
     def from_model(cls, t: models.Target) -> Target:
         return cls(
-            measure_id=_id(t.measure_id), school_id=_optional_id(t.school_id),
-            school_year=t.school_year, value=t.value, red_threshold=t.red_threshold,
+            measure_id=_id(t.measure_id),
+            school_id=_optional_id(t.school_id),
+            school_year=t.school_year,
+            value=t.value,
+            red_threshold=t.red_threshold,
             baseline=t.baseline,
         )
 
@@ -94,9 +107,13 @@ class ScorecardRow:
     @classmethod
     def from_line(cls, line: scorecard.ScorecardLine) -> ScorecardRow:
         return cls(
-            measure=Measure.from_model(line.measure), school_id=_optional_id(line.school_id),
-            latest_period=line.latest_period, latest_value=line.latest_value,
-            target=line.target, status=line.status, trend=line.trend,
+            measure=Measure.from_model(line.measure),
+            school_id=_optional_id(line.school_id),
+            latest_period=line.latest_period,
+            latest_value=line.latest_value,
+            target=line.target,
+            status=line.status,
+            trend=line.trend,
             computed_at=line.computed_at,
         )
 
@@ -149,19 +166,29 @@ class ControlChart:
             lower_limit=r.limits.lower if r.limits else None,
             points=[
                 ChartPoint(
-                    period_start=p.period_start, value=p.value, signals=list(p.signals),
-                    unfavorable=p.unfavorable, excluded=p.excluded_reason is not None,
+                    period_start=p.period_start,
+                    value=p.value,
+                    signals=list(p.signals),
+                    unfavorable=p.unfavorable,
+                    excluded=p.excluded_reason is not None,
                     exclusion_reason=p.excluded_reason,
                 )
                 for p in r.points
             ],
-            starts_at=r.start_period, rebase_reason=r.rebase_reason,
+            starts_at=r.start_period,
+            rebase_reason=r.rebase_reason,
             annotations=[
-                Annotation(id=_id(a.id), occurred_on=a.occurred_on, text=a.text,
-                           school_id=_optional_id(a.school_id), created_by=a.created_by)
+                Annotation(
+                    id=_id(a.id),
+                    occurred_on=a.occurred_on,
+                    text=a.text,
+                    school_id=_optional_id(a.school_id),
+                    created_by=a.created_by,
+                )
                 for a in r.annotations
             ],
-            target=r.target, assurance=r.assurance,
+            target=r.target,
+            assurance=r.assurance,
         )
 
 
@@ -178,9 +205,12 @@ class ComparisonRow:
     @classmethod
     def from_line(cls, line: comparison.ComparisonLine) -> ComparisonRow:
         return cls(
-            school=School.from_model(line.school), value=line.value,
-            value_per_100_students=line.value_per_100_students, rank=line.rank,
-            percentile=line.percentile, peer_median=line.peer_median,
+            school=School.from_model(line.school),
+            value=line.value,
+            value_per_100_students=line.value_per_100_students,
+            rank=line.rank,
+            percentile=line.percentile,
+            peer_median=line.peer_median,
             gap_to_best=line.gap_to_best,
         )
 
