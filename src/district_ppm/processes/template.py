@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - the template is a table; one row per line reads best
 """The K-12 starter template: key processes and a few standard KPIs each, in our own words.
 
 Applying it is idempotent: processes and measures whose codes exist are left as they are.
