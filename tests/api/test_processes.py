@@ -103,7 +103,7 @@ async def test_template_applies_once_with_the_transportation_kpis(gql, factory):
     measures = (
         await gql(
             "{ measures(first: 100) { edges { node { code frequency level stage "
-            "direction processId } } } }",
+            "direction processId aggregation } } } }",
             token=token,
         )
     )["data"]["measures"]
@@ -124,3 +124,24 @@ async def test_template_applies_once_with_the_transportation_kpis(gql, factory):
             "LOWER_IS_BETTER",
         )
         assert node["processId"] == run_daily_service
+    # District-wide: counts and hours add up; an average pools its late minutes and late
+    # runs, and a school rate its two counts (when the values carry them).
+    assert {
+        code: by_code[code]["aggregation"]
+        for code in (
+            "TRN-LATE-INSTANCES",
+            "TRN-AVG-LATE-MIN",
+            "TRN-INSTR-HOURS-LOST",
+            "SS-ADA",
+            "NUT-MPLH",
+            "TEC-TICKET-RESOLVE",
+        )
+    } == {
+        "TRN-LATE-INSTANCES": "SUM",
+        "TRN-AVG-LATE-MIN": "RATIO",
+        "TRN-INSTR-HOURS-LOST": "SUM",
+        "SS-ADA": "RATIO",
+        "NUT-MPLH": "RATIO",
+        # a DISTRICT-level measure has nothing to aggregate; it keeps the unit's default
+        "TEC-TICKET-RESOLVE": "MEAN",
+    }

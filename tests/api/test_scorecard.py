@@ -125,6 +125,48 @@ async def test_scorecard_district_wide_and_per_school(gql, factory, app, app_ses
     assert len(queries(statements)) == 1
 
 
+async def test_a_ratio_measure_pools_counts_in_scorecard_and_chart(gql, factory, app_sessionmaker):
+    district_id, token = await factory.district()
+    a = await create_school(gql, token, "A", enrollment=100)
+    b = await create_school(gql, token, "B", enrollment=300)
+    ada = await create_measure(gql, token, aggregation="RATIO")
+
+    def days(school, period, attended, enrolled):
+        value = 100 * attended / enrolled
+        return {
+            "schoolId": school,
+            "periodStart": period,
+            "value": value,
+            "numerator": attended,
+            "denominator": enrolled,
+        }
+
+    # September: 183 of 200 days (91.5%) and 270 of 300 (90%) -> 453 of 500 = 90.6%, where
+    # the mean of the two rates is 90.75. October: B gives only its rate, 88: the mean, 89.75.
+    await record(
+        gql,
+        token,
+        ada,
+        [
+            days(a, "2025-09-01", 183, 200),
+            days(b, "2025-09-01", 270, 300),
+            days(a, "2025-10-01", 183, 200),
+        ],
+    )
+    await record(gql, token, ada, [{"schoolId": b, "periodStart": "2025-10-01", "value": 88}])
+    await run_refresh(app_sessionmaker, district_id)
+
+    chart = (await gql(CHART, {"m": ada}, token=token))["data"]["controlChart"]
+    card = (await gql(SCORECARD, {"view": "DASHBOARD", "year": 2026}, token=token))["data"]
+
+    assert [(p["periodStart"], p["value"]) for p in chart["points"]] == [
+        ("2025-09-01", pytest.approx(90.6)),
+        ("2025-10-01", 89.75),
+    ]
+    row = card["scorecard"]["rows"][0]
+    assert (row["latestPeriod"], row["latestValue"]) == ("2025-10-01", 89.75)
+
+
 async def test_scorecard_unknown_school_is_not_found(gql, factory):
     _, token = await factory.district()
     _, other = await factory.district()

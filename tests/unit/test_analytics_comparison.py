@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from district_ppm.analytics.aggregation import Aggregation, aggregate
+from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
 from district_ppm.analytics.comparison import Entry, compare, competition_ranks, per_100
 
 ENTRIES = [
@@ -88,12 +88,38 @@ def test_ranks_are_a_permutation_with_ties_sharing_the_best_rank(values, higher)
         (Aggregation.SUM, 30.0),
         (Aggregation.MEAN, 15.0),
         (Aggregation.ENROLLMENT_WEIGHTED_MEAN, (10 * 100 + 20 * 300) / 400),
+        # values without numerators and denominators: their mean
+        (Aggregation.RATIO, 15.0),
     ],
 )
 def test_aggregate(how, expected):
-    assert aggregate([(10.0, 100), (20.0, 300)], how) == pytest.approx(expected)
+    values = [SchoolValue(10.0, 100), SchoolValue(20.0, 300)]
+    assert aggregate(values, how) == pytest.approx(expected)
 
 
 def test_weighted_mean_without_any_enrollment_falls_back_to_the_mean():
-    assert aggregate([(10.0, None), (20.0, None)], Aggregation.ENROLLMENT_WEIGHTED_MEAN) == 15.0
+    values = [SchoolValue(10.0), SchoolValue(20.0)]
+    assert aggregate(values, Aggregation.ENROLLMENT_WEIGHTED_MEAN) == 15.0
     assert aggregate([], Aggregation.SUM) is None
+    assert aggregate([], Aggregation.RATIO) is None
+
+
+def test_ratio_pools_numerators_and_denominators():
+    # Late minutes over late runs: 25 over 3 (8.33) and 12 over 1: 37 / 4, not 10.17.
+    averages = [SchoolValue(25 / 3, None, 25, 3), SchoolValue(12.0, None, 12, 1)]
+    # A school with runs but no late one (0 over 0) adds nothing to either sum.
+    none_late = [SchoolValue(20.0, None, 20, 1), SchoolValue(0.0, None, 0, 0)]
+
+    assert aggregate(averages, Aggregation.RATIO) == 9.25
+    assert aggregate(none_late, Aggregation.RATIO) == 20.0
+    assert aggregate([SchoolValue(0.0, None, 0, 0)], Aggregation.RATIO) == 0.0
+
+
+def test_a_percent_ratio_is_scaled_and_needs_every_schools_counts():
+    # 183 of 200 days (91.5%) and 270 of 300 (90%): 453 of 500 = 90.6%, not 90.75%.
+    both = [SchoolValue(91.5, 400, 183, 200), SchoolValue(90.0, 100, 270, 300)]
+    one_without = [SchoolValue(91.5, 400, 183, 200), SchoolValue(88.0, 100)]
+
+    assert aggregate(both, Aggregation.RATIO, ratio_scale=100) == pytest.approx(90.6)
+    # Roosevelt gave only its 88%: no pooled figure can include it, so the plain mean.
+    assert aggregate(one_without, Aggregation.RATIO, ratio_scale=100) == 89.75

@@ -4,28 +4,56 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 class Aggregation(enum.StrEnum):
     SUM = "SUM"
     MEAN = "MEAN"
     ENROLLMENT_WEIGHTED_MEAN = "ENROLLMENT_WEIGHTED_MEAN"
+    # For rates and averages whose values carry the numerator and denominator they were made
+    # of: the district's figure is the pooled Σnumerator / Σdenominator (a mean of the
+    # schools' rates would give a school with 2 late runs the weight of one with 200).
+    RATIO = "RATIO"
 
 
-def aggregate(values: Sequence[tuple[float, int | None]], how: Aggregation | str) -> float | None:
-    """Aggregate ``(value, enrollment)`` pairs of the schools that reported the period.
+@dataclass(frozen=True, slots=True)
+class SchoolValue:
+    """One school's value for the period, with what the aggregations may weigh it by."""
+
+    value: float
+    enrollment: int | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+def aggregate(
+    values: Sequence[SchoolValue], how: Aggregation | str, *, ratio_scale: float = 1.0
+) -> float | None:
+    """Aggregate the values of the schools that reported the period (None when none did).
 
     The weighted mean uses the schools whose enrollment is known and positive; when none is, it
     falls back to the plain mean (a weight of nothing is no reason to show no value).
+
+    RATIO is ``ratio_scale * Σnumerator / Σdenominator`` (the scale is 100 for a percent made
+    of counts), and 0 when the denominators sum to 0, as an average over no late runs is 0.
+    It needs every school's numerator and denominator: when some school gave only a value, the
+    pooled figure cannot be formed, and the plain mean of the values is shown instead.
     """
     if not values:
         return None
     how = Aggregation(how)
     if how is Aggregation.SUM:
-        return sum(v for v, _ in values)
+        return sum(v.value for v in values)
+    if how is Aggregation.RATIO:
+        parts = [(v.numerator, v.denominator) for v in values]
+        if all(n is not None and d is not None for n, d in parts):
+            numerator = sum(n for n, _ in parts if n is not None)
+            denominator = sum(d for _, d in parts if d is not None)
+            return ratio_scale * numerator / denominator if denominator else 0.0
     if how is Aggregation.ENROLLMENT_WEIGHTED_MEAN:
-        weighted = [(v, w) for v, w in values if w]
+        weighted = [(v.value, v.enrollment) for v in values if v.enrollment]
         total = sum(w for _, w in weighted)
         if total > 0:
             return sum(v * w for v, w in weighted) / total
-    return sum(v for v, _ in values) / len(values)
+    return sum(v.value for v in values) / len(values)

@@ -89,6 +89,12 @@ def default_aggregation(unit: Unit) -> Aggregation:
     return Aggregation.MEAN
 
 
+def ratio_scale(unit: Unit) -> float:
+    """What a RATIO aggregation multiplies Σnumerator / Σdenominator by: a percent is 100 times
+    its quotient (183 of 200 days attended is 91.5); every other unit is the quotient itself."""
+    return 100.0 if unit is Unit.PERCENT else 1.0
+
+
 class Source(enum.StrEnum):
     MANUAL = "MANUAL"
     IMPORT = "IMPORT"

@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.aggregation import aggregate
-from district_ppm.measures.models import Measure, MeasureLevel, Measurement
+from district_ppm.analytics.aggregation import SchoolValue, aggregate
+from district_ppm.measures.models import Measure, MeasureLevel, Measurement, ratio_scale
 from district_ppm.measures.periods import school_year_of
 from district_ppm.schools.models import SchoolEnrollment
 
@@ -57,10 +57,17 @@ async def load_series(
     """Series keyed by school (None = district-wide).
 
     For a SCHOOL-level measure the district-wide series aggregates, period by period, the
-    schools that reported that period. With ``school_id`` only that school's series is read.
+    schools that reported that period, by the measure's aggregation (RATIO pools the values'
+    numerators and denominators). With ``school_id`` only that school's series is read.
     """
     stmt = (
-        select(Measurement.school_id, Measurement.period_start, Measurement.value)
+        select(
+            Measurement.school_id,
+            Measurement.period_start,
+            Measurement.value,
+            Measurement.numerator,
+            Measurement.denominator,
+        )
         .where(Measurement.district_id == district_id, Measurement.measure_id == measure.id)
         .order_by(Measurement.period_start)
     )
@@ -69,20 +76,28 @@ async def load_series(
     rows = (await session.execute(stmt)).all()
     if measure.level is MeasureLevel.DISTRICT or school_id is not None:
         key = None if measure.level is MeasureLevel.DISTRICT else school_id
-        return {key: [(period, value) for _, period, value in rows]}
+        return {key: [(row.period_start, row.value) for row in rows]}
     schools: dict[uuid.UUID | None, Series] = defaultdict(list)
-    by_period: dict[date, list[tuple[uuid.UUID, float]]] = defaultdict(list)
-    for row_school, period, value in rows:
+    # (school, value, numerator, denominator) of each period's reporting schools
+    by_period: dict[date, list[tuple[uuid.UUID, float, float | None, float | None]]]
+    by_period = defaultdict(list)
+    for row_school, period, value, numerator, denominator in rows:
         if per_school:
             schools[row_school].append((period, value))
         if row_school is not None:  # always, for a SCHOOL-level measure's rows
-            by_period[period].append((row_school, value))
+            by_period[period].append((row_school, value, numerator, denominator))
     enrollments = await load_enrollments(session=session, district_id=district_id)
+    scale = ratio_scale(measure.unit)
     district: Series = []
     for period, values in by_period.items():
         year = school_year_of(period)
         total = aggregate(
-            [(value, enrollments.of(sid, year)) for sid, value in values], measure.aggregation
+            [
+                SchoolValue(value, enrollments.of(sid, year), numerator, denominator)
+                for sid, value, numerator, denominator in values
+            ],
+            measure.aggregation,
+            ratio_scale=scale,
         )
         if total is not None:
             district.append((period, total))

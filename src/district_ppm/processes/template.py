@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.measures.models import Aggregation, Measure
 from district_ppm.measures.models import Direction as D
 from district_ppm.measures.models import Frequency as F
-from district_ppm.measures.models import Measure
 from district_ppm.measures.models import MeasureLevel as L
 from district_ppm.measures.models import Stage as S
 from district_ppm.measures.models import Unit as U
@@ -69,7 +69,13 @@ def _m(
     process: str | None,
     frequency: F = F.MONTHLY,
     definition: str | None = None,
+    aggregation: Aggregation | None = None,
 ) -> MeasureSpec:
+    # Every school-level percent or ratio below is a quotient of two amounts a school can
+    # report (days attended of days enrolled, meals served of labour hours): given both, the
+    # district's figure pools them (RATIO), and given only the value it is still their mean.
+    if aggregation is None and level is L.SCHOOL and unit in (U.PERCENT, U.RATIO):
+        aggregation = Aggregation.RATIO
     return MeasureSpec(
         code=code,
         name=name,
@@ -80,6 +86,7 @@ def _m(
         level=level,
         process_code=process,
         definition=definition,
+        aggregation=aggregation,
     )
 
 
@@ -205,6 +212,9 @@ MEASURES = [
         S.OUTPUT,
         L.SCHOOL,
         "4.2",
+        # Its values carry late minutes over late runs: the district's average is the sum of
+        # the one over the sum of the other, as instructionalTimeLost reports it.
+        aggregation=Aggregation.RATIO,
     ),
     _m(
         "TRN-INSTR-HOURS-LOST",

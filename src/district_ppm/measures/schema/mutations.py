@@ -39,7 +39,10 @@ class CreateMeasureInput:
     definition: str | None = None
     aggregation: Aggregation | None = strawberry.field(  # type: ignore[valid-type]
         default=None,
-        description="SCHOOL-level only; default SUM for COUNT/HOURS/DOLLARS, else MEAN.",
+        description=(
+            "SCHOOL-level only; default SUM for COUNT/HOURS/DOLLARS, else MEAN. RATIO shows "
+            "the district's sum of numerators over its sum of denominators (x100 for PERCENT)."
+        ),
     )
     owner: str | None = None
     data_source: str | None = None
