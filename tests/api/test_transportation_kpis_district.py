@@ -29,8 +29,20 @@ query($m: ID!) { controlChart(measureId: $m) { points { periodStart value } } }
 """
 BY_MONTH = """
 query { instructionalTimeLost(schoolYear: 2026, groupBy: MONTH) {
-  rows { key lateInstances lateMinutes averageLateMinutes } } }
+  rows { key lateInstances lateMinutes averageLateMinutes instructionalHoursLost
+         studentInstructionalHoursLost } } }
 """
+COMPARE = """
+query($m: ID!, $p: Date!) { schoolComparison(measureId: $m, periodStart: $p) {
+  rows { school { name } value rank } } }
+"""
+# Each KPI beside the instructionalTimeLost figure it restates.
+FIGURE = {
+    "TRN-LATE-INSTANCES": "lateInstances",
+    "TRN-AVG-LATE-MIN": "averageLateMinutes",
+    "TRN-INSTR-HOURS-LOST": "instructionalHoursLost",
+    "TRN-STUDENT-INSTR-HOURS-LOST": "studentInstructionalHoursLost",
+}
 
 
 @pytest.fixture
@@ -87,3 +99,38 @@ async def test_the_district_average_late_minutes_pools_the_schools_late_runs(dis
         ("2025-10", 20.0),
     ]
     assert rows["TRN-LATE-INSTANCES"]["latestValue"] == by_month[-1]["lateInstances"] == 1
+
+
+async def test_district_hours_are_rounded_after_summing_the_schools(district, gql):
+    _, token = district
+
+    scorecard = (await gql(SCORECARD, token=token))["data"]["scorecard"]
+    ids = {row["measure"]["code"]: row["measure"]["id"] for row in scorecard["rows"]}
+    by_month = (await gql(BY_MONTH, token=token))["data"]["instructionalTimeLost"]["rows"]
+    charts = {
+        code: (await gql(CHART, {"m": ids[code]}, token=token))["data"]["controlChart"]["points"]
+        for code in FIGURE
+    }
+    september = (
+        await gql(COMPARE, {"m": ids["TRN-INSTR-HOURS-LOST"], "p": "2025-09-01"}, token=token)
+    )["data"]["schoolComparison"]["rows"]
+
+    # September: 7 + 7 = 14 minutes lost = 0.2333 h -> 0.23 (each school's 0.1167 rounds to
+    # 0.12, and those sum to 0.24). Students: 217 + 133 = 350 minutes = 5.8333 h -> 5.83
+    # (3.62 + 2.22 = 5.84). October: Lincoln alone, 10 minutes -> 0.17, 310 -> 5.17.
+    assert [
+        (r["key"], r["instructionalHoursLost"], r["studentInstructionalHoursLost"])
+        for r in by_month
+    ] == [("2025-09", "0.23", "5.83"), ("2025-10", "0.17", "5.17")]
+    assert [p["value"] for p in charts["TRN-INSTR-HOURS-LOST"]] == [0.23, 0.17]
+    assert [p["value"] for p in charts["TRN-STUDENT-INSTR-HOURS-LOST"]] == [5.83, 5.17]
+    # Every KPI's district-wide point for a month is that month's figure, exactly.
+    for code, figure in FIGURE.items():
+        assert [(p["periodStart"][:7], p["value"]) for p in charts[code]] == [
+            (r["key"], float(r[figure])) for r in by_month
+        ], code
+    # Each school's own month is shown to two decimals too (7 minutes: 0.12).
+    assert [(r["school"]["name"], r["value"], r["rank"]) for r in september] == [
+        ("Adams", 0.12, 1),
+        ("Lincoln", 0.12, 1),
+    ]

@@ -190,11 +190,12 @@ async def test_the_same_numbers_become_monthly_school_kpis(district, app_session
             )
         ).all()
 
-    # Lincoln in October 2025: the one run 17 late, 7 lost (0.12 h), x 30 riders (3.50 h)
+    # Lincoln in October 2025: the one run 17 late, 7 lost, x 30 riders = 210. Hours are
+    # stored unrounded (7 / 60 h, shown as 0.12), so that sums over schools round once.
     assert {row.code: (row.value, row.numerator, row.denominator) for row in rows} == {
         "TRN-LATE-INSTANCES": (1, None, None),
         "TRN-AVG-LATE-MIN": (17.0, 17, 1),
-        "TRN-INSTR-HOURS-LOST": (0.12, None, None),
+        "TRN-INSTR-HOURS-LOST": (7 / 60, None, None),
         "TRN-STUDENT-INSTR-HOURS-LOST": (3.5, None, None),
     }
     assert {row.source for row in rows} == {Source.COMPUTED}

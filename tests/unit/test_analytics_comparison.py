@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
+from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate, round_half_up
 from district_ppm.analytics.comparison import Entry, compare, competition_ranks, per_100
 
 ENTRIES = [
@@ -123,3 +123,10 @@ def test_a_percent_ratio_is_scaled_and_needs_every_schools_counts():
     assert aggregate(both, Aggregation.RATIO, ratio_scale=100) == pytest.approx(90.6)
     # Roosevelt gave only its 88%: no pooled figure can include it, so the plain mean.
     assert aggregate(one_without, Aggregation.RATIO, ratio_scale=100) == 89.75
+
+
+def test_round_half_up_reads_the_decimal_digits():
+    assert round_half_up(2.675, 2) == 2.68  # binary round() gives 2.67
+    assert round_half_up(7 / 60 + 7 / 60, 2) == 0.23
+    assert round_half_up(-0.125, 2) == -0.13
+    assert round_half_up(3.5, 2) == 3.5

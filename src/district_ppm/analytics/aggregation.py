@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 
 class Aggregation(enum.StrEnum):
@@ -57,3 +58,10 @@ def aggregate(
         if total > 0:
             return sum(v * w for v, w in weighted) / total
     return sum(v.value for v in values) / len(values)
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    """``value`` to ``decimals`` places, halves away from zero as its decimal digits read
+    (2.675 gives 2.68, where binary ``round`` gives 2.67)."""
+    step = Decimal(1).scaleb(-decimals)
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))

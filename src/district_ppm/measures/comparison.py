@@ -11,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
 from district_ppm.api.errors import BadInput, NotFound
-from district_ppm.measures.models import Direction, Measure, MeasureLevel, Measurement, Unit
+from district_ppm.measures.models import (
+    Direction,
+    Measure,
+    MeasureLevel,
+    Measurement,
+    Unit,
+    served,
+)
 from district_ppm.measures.periods import school_year_of
 from district_ppm.measures.series import load_enrollments
 from district_ppm.schools.models import School
@@ -64,7 +71,7 @@ async def get_school_comparison(
             session=session, district_id=district_id, school_ids=[s.id for s, _ in rows]
         )
     ranked = compare(
-        [Entry(school.id, school.level, value) for school, value in rows],
+        [Entry(school.id, school.level, served(measure.unit, value)) for school, value in rows],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
     year = school_year_of(period_start)

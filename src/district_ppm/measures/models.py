@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Date
 
-from district_ppm.analytics.aggregation import Aggregation
+from district_ppm.analytics.aggregation import Aggregation, round_half_up
 from district_ppm.db.base import Base, TenantMixin
 
 __all__ = ["Aggregation"]  # re-exported: the enum lives with its math
@@ -93,6 +93,19 @@ def ratio_scale(unit: Unit) -> float:
     """What a RATIO aggregation multiplies Σnumerator / Σdenominator by: a percent is 100 times
     its quotient (183 of 200 days attended is 91.5); every other unit is the quotient itself."""
     return 100.0 if unit is Unit.PERCENT else 1.0
+
+
+# DOMAIN.md: hours are rounded to two decimals after summing. Values are stored as written
+# (the transportation worker's hours unrounded) and rounded where they are served: a
+# district-wide value only after the schools' values are aggregated, so that the district's
+# hours are the rounded sum, not a sum of rounded parts (0.12 + 0.12 for 7 + 7 minutes).
+SERVED_DECIMALS = {Unit.HOURS: 2}
+
+
+def served(unit: Unit, value: float) -> float:
+    """A stored or aggregated value as the API shows it (HOURS to two decimals)."""
+    decimals = SERVED_DECIMALS.get(unit)
+    return value if decimals is None else round_half_up(value, decimals)
 
 
 class Source(enum.StrEnum):

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import SchoolValue, aggregate
-from district_ppm.measures.models import Measure, MeasureLevel, Measurement, ratio_scale
+from district_ppm.measures.models import Measure, MeasureLevel, Measurement, ratio_scale, served
 from district_ppm.measures.periods import school_year_of
 from district_ppm.schools.models import SchoolEnrollment
 
@@ -59,6 +59,7 @@ async def load_series(
     For a SCHOOL-level measure the district-wide series aggregates, period by period, the
     schools that reported that period, by the measure's aggregation (RATIO pools the values'
     numerators and denominators). With ``school_id`` only that school's series is read.
+    Values are as served: HOURS rounded to two decimals, district-wide after aggregating.
     """
     stmt = (
         select(
@@ -76,14 +77,14 @@ async def load_series(
     rows = (await session.execute(stmt)).all()
     if measure.level is MeasureLevel.DISTRICT or school_id is not None:
         key = None if measure.level is MeasureLevel.DISTRICT else school_id
-        return {key: [(row.period_start, row.value) for row in rows]}
+        return {key: [(row.period_start, served(measure.unit, row.value)) for row in rows]}
     schools: dict[uuid.UUID | None, Series] = defaultdict(list)
     # (school, value, numerator, denominator) of each period's reporting schools
     by_period: dict[date, list[tuple[uuid.UUID, float, float | None, float | None]]]
     by_period = defaultdict(list)
     for row_school, period, value, numerator, denominator in rows:
         if per_school:
-            schools[row_school].append((period, value))
+            schools[row_school].append((period, served(measure.unit, value)))
         if row_school is not None:  # always, for a SCHOOL-level measure's rows
             by_period[period].append((row_school, value, numerator, denominator))
     enrollments = await load_enrollments(session=session, district_id=district_id)
@@ -100,6 +101,6 @@ async def load_series(
             ratio_scale=scale,
         )
         if total is not None:
-            district.append((period, total))
+            district.append((period, served(measure.unit, total)))
     schools[None] = district
     return dict(schools)

@@ -23,7 +23,7 @@ from district_ppm.measures.service import (
     record_computed_measurements,
 )
 from district_ppm.processes.template import MEASURES as TEMPLATE_MEASURES
-from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
+from district_ppm.transportation.minutes import average_late_minutes
 
 # The template's definition of each KPI, so that the KPI is the same whichever creates it
 # first, the template or this worker: the same logic-model stage (dashboard or scoreboard)
@@ -112,11 +112,11 @@ async def write_time_loss_measurements(
                 denominator=late_instances,
             )
         )
-        values["TRN-INSTR-HOURS-LOST"].append(
-            ComputedValue(school_id, month, float(hours_from_minutes(lost)))
-        )
+        # Hours unrounded: the measures area rounds HOURS to two decimals where it serves them,
+        # a district's after summing its schools, exactly as instructionalTimeLost does.
+        values["TRN-INSTR-HOURS-LOST"].append(ComputedValue(school_id, month, lost / 60))
         values["TRN-STUDENT-INSTR-HOURS-LOST"].append(
-            ComputedValue(school_id, month, float(hours_from_minutes(student_lost)))
+            ComputedValue(school_id, month, student_lost / 60)
         )
     written = 0
     for kpi in KPIS:
