@@ -103,7 +103,7 @@ async def test_template_applies_once_with_the_transportation_kpis(gql, factory):
     measures = (
         await gql(
             "{ measures(first: 100) { edges { node { code frequency level stage "
-            "direction processId aggregation } } } }",
+            "direction processId aggregation definition } } } }",
             token=token,
         )
     )["data"]["measures"]
@@ -124,6 +124,7 @@ async def test_template_applies_once_with_the_transportation_kpis(gql, factory):
             "LOWER_IS_BETTER",
         )
         assert node["processId"] == run_daily_service
+        assert node["definition"], f"{code} is created without a definition"
     # District-wide: counts and hours add up; an average pools its late minutes and late
     # runs, and a school rate its two counts (when the values carry them).
     assert {

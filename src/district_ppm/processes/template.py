@@ -212,6 +212,13 @@ MEASURES = [
         S.OUTPUT,
         L.SCHOOL,
         "4.2",
+        definition=(
+            "The minutes late of the period's late runs, summed, divided by the number of late "
+            "runs; 0 when no run was late. A run's minutes late are the whole minutes from its "
+            "scheduled to its actual arrival (none when early; seconds ignored), and it is a "
+            "late run when they exceed the district's grace minutes. District-wide: all "
+            "schools' late minutes over all their late runs."
+        ),
         # Its values carry late minutes over late runs: the district's average is the sum of
         # the one over the sum of the other, as instructionalTimeLost reports it.
         aggregation=Aggregation.RATIO,
@@ -224,6 +231,12 @@ MEASURES = [
         S.OUTPUT,
         L.SCHOOL,
         "4.2",
+        definition=(
+            "Whole minutes each run arrived after the first bell of the school it serves (0 when "
+            "it arrived by the bell; seconds ignored), summed over all the period's runs, late "
+            "or not, and divided by 60. Rounded to two decimals only after summing; "
+            "district-wide, after summing the schools."
+        ),
     ),
     _m(
         "TRN-STUDENT-INSTR-HOURS-LOST",

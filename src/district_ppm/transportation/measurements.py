@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,40 +26,30 @@ from district_ppm.processes.template import MEASURES as TEMPLATE_MEASURES
 from district_ppm.transportation.minutes import average_late_minutes
 
 # The template's definition of each KPI, so that the KPI is the same whichever creates it
-# first, the template or this worker: the same logic-model stage (dashboard or scoreboard)
-# and the same process (4.2, "Run daily bus service", linked when the district has it).
+# first, the template or this worker: the same logic-model stage (dashboard or scoreboard),
+# the same process (4.2, "Run daily bus service", linked when the district has it), the same
+# district-wide aggregation and the same written definition.
 _TEMPLATE = {spec.code: spec for spec in TEMPLATE_MEASURES}
 
 
 @dataclass(frozen=True, slots=True)
 class TransportationKpi:
     code: str
-    definition: str  # used where the template gives none
 
     @property
     def spec(self) -> MeasureSpec:
-        template = _TEMPLATE[self.code]
-        return replace(template, definition=template.definition or self.definition)
+        return _TEMPLATE[self.code]
 
 
 # Lower is better for all four; monthly, per school.
-KPIS = (
-    TransportationKpi(
+KPIS = tuple(
+    TransportationKpi(code)
+    for code in (
         "TRN-LATE-INSTANCES",
-        "Bus runs arriving more than the district's grace minutes after their scheduled time.",
-    ),
-    TransportationKpi(
         "TRN-AVG-LATE-MIN",
-        "Minutes late summed over late runs, divided by the number of late runs (0 if none).",
-    ),
-    TransportationKpi(
         "TRN-INSTR-HOURS-LOST",
-        "Sum over runs of the minutes a bus arrived after the school's first bell, / 60.",
-    ),
-    TransportationKpi(
         "TRN-STUDENT-INSTR-HOURS-LOST",
-        "Sum over runs of the minutes after first bell times riders on board, / 60.",
-    ),
+    )
 )
 
 _SCHOOL_MONTHS_SQL = """
