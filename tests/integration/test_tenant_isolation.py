@@ -134,3 +134,76 @@ async def test_district_b_cannot_see_or_detect_district_a_objects(gql, factory):
     assert fetched == {"data": {"school": None}}
     assert listed["data"]["schools"]["totalCount"] == 0
     assert "errors" not in created
+
+
+TENANT_KEYS = """
+SELECT c.conrelid::regclass::text, c.confrelid::regclass::text, c.confdeltype::text,
+       (SELECT array_agg(a.attname ORDER BY k.ord)
+          FROM unnest(c.conkey) WITH ORDINALITY k(attnum, ord)
+          JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum)
+FROM pg_constraint c
+WHERE c.connamespace = 'public'::regnamespace AND c.contype = 'f'
+"""
+
+
+async def test_every_tenant_row_belongs_to_a_district_and_goes_with_it(admin_sessionmaker):
+    # Given each foreign key of the schema
+    async with admin_sessionmaker() as session:
+        names = await tables(session)
+        keys = (await session.execute(text(TENANT_KEYS))).all()
+
+    # Then every tenant table references its district, either directly or through a parent
+    # of the same district ((district_id, parent_id), so the parent is the row's district's)
+    # that does; and each link cascades, so deleting a district leaves none of its rows.
+    tied = {"districts"}
+    links = [
+        (table, parent)
+        for table, parent, on_delete, columns in keys
+        if on_delete == "c" and "district_id" in columns and parent not in {"users"}
+    ]
+    for _ in names:
+        tied |= {table for table, parent in links if parent in tied}
+    # bus_runs has no foreign key at all, on purpose (see BusRun): removing a district
+    # deletes its runs explicitly.
+    assert sorted(set(names) - PLATFORM_TABLES - tied) == ["bus_runs"]
+
+
+async def test_a_measurement_write_checks_its_measure_and_school_only(admin_sessionmaker):
+    # The measure's key (district_id, measure_id) already proves the district: a third
+    # foreign-key check on every imported measurement would prove nothing more.
+    async with admin_sessionmaker() as session:
+        keys = (await session.execute(text(TENANT_KEYS))).all()
+
+    parents = sorted(parent for table, parent, _, _ in keys if table == "measurements")
+    assert parents == ["measures", "schools"]
+
+
+async def test_a_measurement_cannot_leave_its_measures_district(gql, factory, admin_sessionmaker):
+    from tests.api.measures_support import create_measure, record
+
+    a_id, a_token = await factory.district()
+    b_id, _ = await factory.district()
+    measure = await create_measure(gql, a_token, code="FIN", level="DISTRICT")
+    written = await record(gql, a_token, measure, [{"periodStart": "2025-09-01", "value": 1.0}])
+    assert "errors" not in written
+
+    # Even the owner, whom no policy stops, cannot file a measurement of A's measure under B:
+    # no measure of B has that id.
+    async with admin_sessionmaker() as session:
+        with pytest.raises(Exception, match="foreign key"):
+            await session.execute(
+                text(
+                    "INSERT INTO measurements (district_id, id, measure_id, period_start, value,"
+                    " source, recorded_by, recorded_at) VALUES (:b, gen_random_uuid(), :m,"
+                    " '2025-10-01', 2.0, 'MANUAL', 'x', now())"
+                ),
+                {"b": b_id, "m": measure},
+            )
+    # And deleting A takes its measurements with its measures.
+    async with admin_sessionmaker() as session, session.begin():
+        await session.execute(text("DELETE FROM districts WHERE id = :a"), {"a": a_id})
+    async with admin_sessionmaker() as session:
+        left = await session.scalar(
+            text("SELECT count(*) FROM measurements WHERE district_id = :a"), {"a": a_id}
+        )
+    assert left == 0
