@@ -34,7 +34,12 @@ def run_worker(settings: Settings) -> None:
         try:
             await asyncio.gather(
                 run_relay(sessionmaker, broker, stop, settings.outbox_poll_seconds),
-                run_scheduler(sessionmaker, stop, settings.nightly_recompute_hour_utc),
+                run_scheduler(
+                    sessionmaker,
+                    stop,
+                    settings.nightly_recompute_hour_utc,
+                    settings.job_history_days,
+                ),
             )
         finally:
             await engine.dispose()

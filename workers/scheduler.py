@@ -44,10 +44,21 @@ async def schedule_nightly(sessionmaker: async_sessionmaker, day: date) -> int:
     return queued
 
 
+async def purge_job_history(sessionmaker: async_sessionmaker, keep_days: int) -> int:
+    """Delete dispatched outbox rows and job runs older than ``keep_days``; returns how many."""
+    async with sessionmaker() as session, session.begin():
+        purged = await session.scalar(
+            text("SELECT ppm_purge_job_history(make_interval(days => :days))"),
+            {"days": keep_days},
+        )
+    return int(purged or 0)
+
+
 async def run_scheduler(
     sessionmaker: async_sessionmaker,
     stop: asyncio.Event,
     hour_utc: int,
+    keep_job_history_days: int = 30,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> None:
     last_day: date | None = None
@@ -58,6 +69,8 @@ async def run_scheduler(
                 count = await schedule_nightly(sessionmaker, current.date())
                 log.info("scheduled %d nightly jobs for %s", count, current.date())
                 last_day = current.date()
+                purged = await purge_job_history(sessionmaker, keep_job_history_days)
+                log.info("purged %d rows of job history", purged)
             except Exception:
                 log.warning("nightly scheduling failed", exc_info=True)
         with contextlib.suppress(TimeoutError):

@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     worker_heartbeat_ms: int = 60_000
     # Hour (UTC) of the nightly full recompute of every district.
     nightly_recompute_hour_utc: int = 7
+    # Dispatched outbox rows and job runs older than this are purged nightly.
+    job_history_days: int = 30
 
     @property
     def admin_url(self) -> URL:

@@ -27,3 +27,55 @@ async def test_nightly_jobs_are_queued_once_per_district_per_day(factory, app_se
             )
         )
     assert sorted(queued) == sorted(NIGHTLY_ACTORS)
+
+
+async def test_old_job_history_is_purged_and_recent_history_kept(
+    factory, app_sessionmaker, admin_sessionmaker
+):
+    from datetime import UTC, datetime, timedelta
+
+    from district_ppm.jobs.models import JobRun
+    from workers.scheduler import purge_job_history
+
+    district_id, _ = await factory.district()
+    now = datetime.now(UTC)
+    async with admin_sessionmaker() as session, session.begin():
+        for age_days, label in ((45, "old"), (1, "recent")):
+            finished = now - timedelta(days=age_days)
+            session.add(
+                JobRun(
+                    district_id=district_id,
+                    actor_name="recount_schools",
+                    message_id=label,
+                    status="succeeded",
+                    started_at=finished,
+                    finished_at=finished,
+                )
+            )
+            session.add(
+                OutboxMessage(
+                    district_id=district_id,
+                    actor_name="recount_schools",
+                    payload={},
+                    dedupe_key=label,
+                    attempts=1,
+                    dispatched_at=finished,
+                )
+            )
+        session.add(
+            OutboxMessage(
+                district_id=district_id,
+                actor_name="recount_schools",
+                payload={},
+                dedupe_key="waiting",
+                attempts=0,
+            )
+        )
+
+    purged = await purge_job_history(app_sessionmaker, keep_days=30)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        runs = list(await session.scalars(select(JobRun.message_id)))
+        outbox = sorted(await session.scalars(select(OutboxMessage.dedupe_key)))
+    assert purged >= 2
+    assert runs == ["recent"] and outbox == ["recent", "waiting"]
