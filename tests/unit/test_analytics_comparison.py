@@ -130,3 +130,10 @@ def test_round_half_up_reads_the_decimal_digits():
     assert round_half_up(7 / 60 + 7 / 60, 2) == 0.23
     assert round_half_up(-0.125, 2) == -0.13
     assert round_half_up(3.5, 2) == 3.5
+
+
+@pytest.mark.parametrize("value", [1e26, -3.5e40, 1.7976931348623157e308])
+def test_round_half_up_takes_any_finite_float(value):
+    # recordMeasurements and the import accept any finite number; the default decimal context
+    # (28 digits) refused to quantize these, and every read of an HOURS series failed with it.
+    assert round_half_up(value, 2) == value

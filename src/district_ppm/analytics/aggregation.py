@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 
 class Aggregation(enum.StrEnum):
@@ -60,8 +60,13 @@ def aggregate(
     return sum(v.value for v in values) / len(values)
 
 
+# Enough digits for any finite float (up to 309 before the point) and its decimals: the default
+# context's 28 would refuse to quantize anything from about 1e26 up.
+_EXACT = Context(prec=400)
+
+
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` to ``decimals`` places, halves away from zero as its decimal digits read
     (2.675 gives 2.68, where binary ``round`` gives 2.67)."""
     step = Decimal(1).scaleb(-decimals)
-    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP, context=_EXACT))
