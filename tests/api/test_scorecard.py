@@ -312,3 +312,49 @@ async def test_school_comparison_by_hand(gql, factory, app):
     assert len(queries(statements)) == 4
     empty = await gql(COMPARE, {"m": measure, "p": "2025-10-01"}, token=token)
     assert empty["data"]["schoolComparison"]["rows"] == []
+
+
+async def test_a_year_without_data_shows_the_trend_of_the_periods_before_it(
+    gql, factory, app_sessionmaker
+):
+    # Given five yearly graduation rates (school years 2021-2025, rising) and a second such
+    # measure that also has a target for 2026, and no value for 2026 in either.
+    district_id, token = await factory.district()
+    codes = {}
+    for code in ("GRAD", "GRAD-T"):
+        codes[code] = await create_measure(
+            gql,
+            token,
+            code=code,
+            level="DISTRICT",
+            stage="LONG_TERM_OUTCOME",
+            frequency="SCHOOL_YEAR",
+        )
+        rates = [80, 81, 83, 84, 86]
+        values = [
+            {"periodStart": f"{2020 + i}-07-01", "value": rate} for i, rate in enumerate(rates)
+        ]
+        assert "errors" not in await record(gql, token, codes[code], values)
+    await target(gql, token, codes["GRAD-T"], 2026, 88, 85)
+    await run_refresh(app_sessionmaker, district_id)
+
+    # When the 2026 scoreboard is read.
+    card = await gql(SCORECARD, {"view": "SCOREBOARD", "year": 2026}, token=token)
+
+    # Then both show no 2026 value and the same trend of the last periods with data: whether
+    # a target exists decides the status, not the trend.
+    rows = {r["measure"]["code"]: r for r in card["data"]["scorecard"]["rows"]}
+    assert {k: rows["GRAD"][k] for k in ("latestPeriod", "latestValue", "target")} == {
+        "latestPeriod": None,
+        "latestValue": None,
+        "target": None,
+    }
+    assert (rows["GRAD"]["status"], rows["GRAD"]["trend"]) == ("NO_DATA", "IMPROVING")
+    assert (rows["GRAD-T"]["status"], rows["GRAD-T"]["trend"]) == ("NO_DATA", "IMPROVING")
+    assert rows["GRAD"]["computedAt"] is not None
+    # Before the first period with data there is still nothing to show.
+    early = await gql(SCORECARD, {"view": "SCOREBOARD", "year": 2020}, token=token)
+    assert [(r["status"], r["trend"]) for r in early["data"]["scorecard"]["rows"]] == [
+        ("NO_DATA", "NOT_ENOUGH_DATA"),
+        ("NO_DATA", "NOT_ENOUGH_DATA"),
+    ]

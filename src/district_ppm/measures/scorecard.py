@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
@@ -49,6 +50,11 @@ async def get_scorecard(
     aggregation). With it, SCHOOL-level measures show that school's own row and DISTRICT-level
     ones their district row (``schoolId`` null), for context. A measure the worker has not yet
     computed shows NO_DATA and NOT_ENOUGH_DATA.
+
+    The worker writes a row for each school year with data or a target. A year without either
+    (such as the current year of a yearly outcome) has no value and no target, so it is
+    NO_DATA; its trend is still that of the last periods with data up to the year's end,
+    which is the trend of the scope's latest earlier row, since no data came after it.
     """
     if school_id is not None and await session.get(School, (district_id, school_id)) is None:
         raise NotFound("schoolId", "no such school")
@@ -60,36 +66,61 @@ async def get_scorecard(
             and_(Measure.level == MeasureLevel.SCHOOL, MeasureStatus.school_id == school_id),
             and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
         )
-    rows = await session.execute(
-        select(Measure, MeasureStatus)
-        .outerjoin(
-            MeasureStatus,
-            and_(
-                MeasureStatus.district_id == Measure.district_id,
-                MeasureStatus.measure_id == Measure.id,
-                MeasureStatus.school_year == school_year,
-                scope,
-            ),
+    # The scope's row of the year, else its latest row before it (one index probe each).
+    latest = (
+        select(MeasureStatus)
+        .where(
+            MeasureStatus.district_id == Measure.district_id,
+            MeasureStatus.measure_id == Measure.id,
+            MeasureStatus.school_year <= school_year,
+            scope,
         )
+        .order_by(MeasureStatus.school_year.desc())
+        .limit(1)
+        .correlate(Measure)
+        .lateral()
+    )
+    status_row = aliased(MeasureStatus, latest)
+    rows = await session.execute(
+        select(Measure, status_row)
+        .outerjoin(latest, true())
         .where(Measure.district_id == district_id, Measure.stage.in_(stages_of(view)))
     )
-    lines = [
-        ScorecardLine(
+    lines = [_line(measure, status, school_id, school_year) for measure, status in rows.all()]
+    return sorted(
+        lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
+    )
+
+
+def _line(
+    measure: Measure,
+    status: MeasureStatus | None,
+    school_id: uuid.UUID | None,
+    school_year: int,
+) -> ScorecardLine:
+    shown_school = (
+        school_id if school_id is not None and measure.level is MeasureLevel.SCHOOL else None
+    )
+    if status is None or status.school_year != school_year:
+        # No row: nothing computed yet, or no data up to the year's end. An earlier year's
+        # row: its trend carries on, the year itself has no value and no target.
+        return ScorecardLine(
             measure=measure,
-            school_id=(
-                school_id
-                if school_id is not None and measure.level is MeasureLevel.SCHOOL
-                else None
-            ),
-            latest_period=status.latest_period if status else None,
-            latest_value=status.latest_value if status else None,
-            target=status.target if status else None,
-            status=Status(status.status) if status else Status.NO_DATA,
+            school_id=shown_school,
+            latest_period=None,
+            latest_value=None,
+            target=None,
+            status=Status.NO_DATA,
             trend=Trend(status.trend) if status else Trend.NOT_ENOUGH_DATA,
             computed_at=status.computed_at if status else None,
         )
-        for measure, status in rows.all()
-    ]
-    return sorted(
-        lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
+    return ScorecardLine(
+        measure=measure,
+        school_id=shown_school,
+        latest_period=status.latest_period,
+        latest_value=status.latest_value,
+        target=status.target,
+        status=Status(status.status),
+        trend=Trend(status.trend),
+        computed_at=status.computed_at,
     )
