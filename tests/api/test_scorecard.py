@@ -358,3 +358,18 @@ async def test_a_year_without_data_shows_the_trend_of_the_periods_before_it(
         ("NO_DATA", "NOT_ENOUGH_DATA"),
         ("NO_DATA", "NOT_ENOUGH_DATA"),
     ]
+
+
+@pytest.mark.parametrize("mutation", ["rebaseControlChart", "excludeChartPoint", "annotateMeasure"])
+async def test_a_blank_chart_note_names_its_text_field(gql, factory, mutation):
+    _, token = await factory.district()
+    measure = await create_measure(gql, token, code="FIN", level="DISTRICT")
+
+    result = await gql(
+        NOTE % mutation,
+        {"input": {"measureId": measure, "periodStart": "2025-09-01", "text": "  "}},
+        token=token,
+    )
+
+    # ChartNoteInput's field is `text`: the path names it, as the contract's errors do.
+    assert result["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.text"}

@@ -183,9 +183,10 @@ async def _check_period(
         raise BadInput(field, why)
 
 
-def _reason(reason: str, field: str = "reason") -> str:
+def _reason(reason: str) -> str:
+    """A note's text, trimmed; blank is BAD_INPUT naming ``text``, ChartNoteInput's field."""
     if not reason.strip():
-        raise BadInput(field, "must not be empty")
+        raise BadInput("text", "must not be empty")
     return reason.strip()
 
 
@@ -279,7 +280,7 @@ async def annotate(
         measure_id=measure.id,
         school_id=school_id,
         occurred_on=occurred_on,
-        text=_reason(note, "text"),
+        text=_reason(note),
         created_by=created_by,
     )
     session.add(annotation)
