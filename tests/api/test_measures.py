@@ -284,3 +284,18 @@ async def test_school_leader_records_only_for_own_schools(gql, factory):
     assert error_codes(district) == ["FORBIDDEN"]
     assert error_codes(by_viewer) == ["FORBIDDEN"]
     assert by_owner["data"]["recordMeasurements"] == {"written": 1}
+
+
+async def test_too_long_owner_or_data_source_is_bad_input(gql, factory):
+    _, token = await factory.district()
+
+    owner = await gql(CREATE_MEASURE, {"input": measure_input(owner="x" * 201)}, token=token)
+    source = await gql(CREATE_MEASURE, {"input": measure_input(dataSource="x" * 201)}, token=token)
+    fits = await gql(
+        CREATE_MEASURE, {"input": measure_input(owner="x" * 200, dataSource="y" * 200)}, token=token
+    )
+
+    # Both are stored in 200 characters: longer was a database error, answered INTERNAL.
+    assert owner["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.owner"}
+    assert source["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.dataSource"}
+    assert "errors" not in fits, fits

@@ -146,3 +146,14 @@ async def test_template_applies_once_with_the_transportation_kpis(gql, factory):
         # a DISTRICT-level measure has nothing to aggregate; it keeps the unit's default
         "TEC-TICKET-RESOLVE": "MEAN",
     }
+
+
+async def test_too_long_owner_is_bad_input(gql, factory):
+    _, token = await factory.district()
+    process = {"code": "4", "name": "Transportation", "kind": "OPERATIONAL"}
+
+    refused = await gql(CREATE, {"input": {**process, "owner": "x" * 201}}, token=token)
+    fits = await gql(CREATE, {"input": {**process, "owner": "x" * 200}}, token=token)
+
+    assert refused["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.owner"}
+    assert "errors" not in fits, fits

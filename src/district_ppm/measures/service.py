@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 MAX_CODE_LENGTH = 40
+MAX_TEXT_LENGTH = 200  # name, owner, data source: String(200) columns
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,11 @@ def validate_measure(data: MeasureCreate) -> list[BadInput]:
         problems.append(BadInput("code", f"must be at most {MAX_CODE_LENGTH} characters"))
     if not data.name.strip():
         problems.append(BadInput("name", "must not be empty"))
-    elif len(data.name) > 200:
-        problems.append(BadInput("name", "must be at most 200 characters"))
+    elif len(data.name) > MAX_TEXT_LENGTH:
+        problems.append(BadInput("name", f"must be at most {MAX_TEXT_LENGTH} characters"))
+    for field, value in (("owner", data.owner), ("dataSource", data.data_source)):
+        if value is not None and len(value) > MAX_TEXT_LENGTH:
+            problems.append(BadInput(field, f"must be at most {MAX_TEXT_LENGTH} characters"))
     if data.aggregation is not None and data.level is MeasureLevel.DISTRICT:
         problems.append(BadInput("aggregation", "only SCHOOL-level measures aggregate"))
     return problems

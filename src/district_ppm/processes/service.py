@@ -41,6 +41,8 @@ async def create_process(
         raise BadInput("code", "a process code is dotted parts such as 4.2.1 (at most 32)")
     if not data.name.strip() or len(data.name) > 200:
         raise BadInput("name", "must be 1 to 200 characters")
+    if data.owner is not None and len(data.owner) > 200:  # a String(200) column
+        raise BadInput("owner", "must be at most 200 characters")
     if (
         data.parent_id is not None
         and await session.get(Process, (district_id, data.parent_id)) is None
