@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.status import kpi_status
 from district_ppm.analytics.trend import trend
 from district_ppm.measures.models import Direction, Measure, MeasureStatus, Target
-from district_ppm.measures.periods import school_year_bounds, school_year_of
+from district_ppm.measures.periods import school_year_of
 from district_ppm.measures.series import Series, load_series
 
 TargetKey = tuple[uuid.UUID | None, int]  # (school or None, school year)
@@ -36,8 +36,9 @@ def status_rows(
         years = {school_year_of(period) for period, _ in points} | district_target_years
         years |= {year for school, year in targets if school is not None and school == scope}
         for year in sorted(years):
-            _, last_day = school_year_bounds(year)
-            upto = [(p, v) for p, v in points if p <= last_day]
+            # By school year, not by the year's last day: that day does not exist for school
+            # year 10000 (a DAILY value of 9999-12-31), nor the first day of year 1.
+            upto = [(p, v) for p, v in points if school_year_of(p) <= year]
             in_year = [(p, v) for p, v in upto if school_year_of(p) == year]
             latest_period, latest_value = in_year[-1] if in_year else (None, None)
             target = targets.get((scope, year)) or targets.get((None, year))
