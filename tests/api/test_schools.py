@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, time
 from typing import Any
 
 from sqlalchemy import func, select
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.schools.models import School
+from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.tenancy.models import Role
 from tests.conftest import error_codes
 
@@ -143,3 +144,29 @@ async def test_page_size_over_500_and_garbage_cursor_are_bad_input(gql, factory)
 
     assert too_big["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "first"}
     assert garbage["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "after"}
+
+
+async def test_a_concurrent_duplicate_is_a_conflict_not_an_internal_error(
+    gql, factory, app_sessionmaker
+):
+    import asyncio
+
+    from district_ppm.schools.service import SchoolCreate, create_school
+
+    district_id, token = await factory.district()
+    # Another writer holds an uncommitted school with the same NCES id: the API's own
+    # duplicate check cannot see it, and its insert waits on the unique index.
+    async with tenant_transaction(app_sessionmaker, district_id) as other:
+        await create_school(
+            session=other,
+            district_id=district_id,
+            data=SchoolCreate("Rival", SchoolLevel.OTHER, time(8), "480000100001"),
+            today=date(2026, 9, 1),
+        )
+        request = asyncio.create_task(gql(CREATE, {"input": school_input()}, token=token))
+        await asyncio.sleep(0.5)
+        await other.commit()
+    result = await request
+
+    assert result["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert await count_schools(app_sessionmaker, district_id) == 1

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import Decimal
 
+from district_ppm.school_calendar import school_year_bounds, school_year_of
 from district_ppm.transportation.minutes import (
     average_late_minutes,
     hours_from_minutes,
     month_key,
     run_minutes,
-    school_year_bounds,
-    school_year_of,
 )
 
 

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import msgspec
 from litestar.connection import ASGIConnection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.litestar import BaseContext
 from strawberry.types import Info
 
-from district_ppm.api.errors import DomainError, Unauthenticated
+from district_ppm.api.errors import Conflict, DomainError, Unauthenticated
 from district_ppm.audit.service import record_event
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.service import authenticate
 
 L = TypeVar("L")
+UNIQUE_VIOLATION = "23505"
 
 
 class Context(BaseContext, kw_only=True):
@@ -101,23 +103,43 @@ async def open_unit_of_work(
     request_id: str | None,
     client_ip: str | None,
 ) -> AsyncIterator[UnitOfWork]:
-    """One transaction of the principal's district; on success, its audit event and commit."""
+    """One transaction of the principal's district; on success, its audit event and commit.
+
+    A unique violation that the services' own checks could not see coming (a concurrent
+    writer committed the same key first) is a CONFLICT, not an internal error.
+    """
     async with tenant_transaction(sessionmaker, principal.district_id) as session:
         uow = UnitOfWork(session, principal, action)
-        yield uow
-        await record_event(
-            session=session,
-            district_id=principal.district_id,
-            actor=principal.actor,
-            token_id=principal.token_id,
-            action=action,
-            entity_type=uow.entity_type,
-            entity_id=uow.entity_id,
-            details=uow.details,
-            request_id=request_id,
-            client_ip=client_ip,
-        )
-        await session.commit()
+        with _unique_violation_is_conflict():
+            yield uow
+            await _finish(uow, request_id=request_id, client_ip=client_ip)
+
+
+@contextmanager
+def _unique_violation_is_conflict() -> Iterator[None]:
+    try:
+        yield
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) == UNIQUE_VIOLATION:
+            raise Conflict(None, "another request wrote the same record first; retry") from None
+        raise
+
+
+async def _finish(uow: UnitOfWork, *, request_id: str | None, client_ip: str | None) -> None:
+    session, principal = uow.session, uow.principal
+    await record_event(
+        session=session,
+        district_id=principal.district_id,
+        actor=principal.actor,
+        token_id=principal.token_id,
+        action=uow.action,
+        entity_type=uow.entity_type,
+        entity_id=uow.entity_id,
+        details=uow.details,
+        request_id=request_id,
+        client_ip=client_ip,
+    )
+    await session.commit()
 
 
 @asynccontextmanager

@@ -13,8 +13,9 @@ from district_ppm.analytics.xmr import Assurance, ChartStatus, Limits, assurance
 from district_ppm.api.errors import BadInput, NotFound
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
 from district_ppm.measures.models import Direction, Measure, MeasureLevel, Target
-from district_ppm.measures.periods import period_problem, school_year_of
+from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import load_series
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 from district_ppm.tenancy.models import District
 

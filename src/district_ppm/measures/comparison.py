@@ -19,8 +19,8 @@ from district_ppm.measures.models import (
     Unit,
     served,
 )
-from district_ppm.measures.periods import school_year_of
 from district_ppm.measures.series import load_enrollments
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 
 

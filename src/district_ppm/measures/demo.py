@@ -24,11 +24,11 @@ from district_ppm.measures.models import (
     Stage,
     Unit,
 )
-from district_ppm.measures.periods import school_year_of
 from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.measures.refresh import refresh_measure_status
 from district_ppm.measures.service import MeasureSpec, TargetSet, ensure_measure, set_target
 from district_ppm.processes.template import apply_template
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 
 DEMO_BY = "demo"

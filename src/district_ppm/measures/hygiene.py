@@ -23,7 +23,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.measures.models import Frequency, Measure
-from district_ppm.measures.periods import last_complete_periods, school_year_of
+from district_ppm.measures.periods import last_complete_periods
+from district_ppm.school_calendar import school_year_of
 from district_ppm.tenancy.models import District
 
 RECENT_PERIODS = 2

@@ -5,19 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from district_ppm.measures.models import Frequency
+from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH
 
 QUARTER_MONTHS = (1, 4, 7, 10)
-SCHOOL_YEAR_START_MONTH = 7
-
-
-def school_year_of(day: date) -> int:
-    """School years run July-June and are named by the calendar year in which they end."""
-    return day.year + 1 if day.month >= SCHOOL_YEAR_START_MONTH else day.year
-
-
-def school_year_bounds(school_year: int) -> tuple[date, date]:
-    """First and last day of a school year."""
-    return date(school_year - 1, 7, 1), date(school_year, 6, 30)
 
 
 def period_problem(frequency: Frequency, start: date, fiscal_year_start_month: int) -> str | None:

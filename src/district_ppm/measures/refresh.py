@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.status import kpi_status
 from district_ppm.analytics.trend import trend
 from district_ppm.measures.models import Direction, Measure, MeasureStatus, Target
-from district_ppm.measures.periods import school_year_of
 from district_ppm.measures.series import Series, load_series
+from district_ppm.school_calendar import school_year_of
 
 TargetKey = tuple[uuid.UUID | None, int]  # (school or None, school year)
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import SchoolValue, aggregate
 from district_ppm.measures.models import Measure, MeasureLevel, Measurement, ratio_scale, served
-from district_ppm.measures.periods import school_year_of
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import SchoolEnrollment
 
 Series = list[tuple[date, float]]  # ordered by period

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.api.errors import BadInput, Conflict
 from district_ppm.db.pagination import Page, keyset_page
 from district_ppm.jobs.service import enqueue_job
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
 
 NCES_SCHOOL_ID = re.compile(r"^\d{12}$")
@@ -27,11 +28,6 @@ class SchoolCreate:
     first_bell: time
     nces_id: str | None = None
     enrollment: int | None = None
-
-
-def school_year_of(day: date) -> int:
-    """School years run July-June and are named by the calendar year in which they end."""
-    return day.year + 1 if day.month >= 7 else day.year
 
 
 def validate_school(data: SchoolCreate) -> list[BadInput]:

@@ -15,10 +15,10 @@ from datetime import date, time, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 from district_ppm.tenancy.models import Role
 from district_ppm.tenancy.principal import Principal
-from district_ppm.transportation.minutes import school_year_of
 from district_ppm.transportation.models import BusRoute
 from district_ppm.transportation.service import (
     BusRouteCreate,

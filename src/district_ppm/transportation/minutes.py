@@ -48,15 +48,5 @@ def average_late_minutes(late_minutes: int, late_instances: int) -> float:
     return late_minutes / late_instances if late_instances else 0.0
 
 
-def school_year_of(day: date) -> int:
-    """School years run July 1 - June 30 and are named by the calendar year they end in."""
-    return day.year + 1 if day.month >= 7 else day.year
-
-
-def school_year_bounds(school_year: int) -> tuple[date, date]:
-    """First and last service date of ``school_year`` (both inclusive)."""
-    return date(school_year - 1, 7, 1), date(school_year, 6, 30)
-
-
 def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
