@@ -71,4 +71,9 @@ def stop() -> None:
         _process = None
 
 
-atexit.register(stop)
+def _stop_and_clean() -> None:
+    stop()
+    shutil.rmtree(_DIR, ignore_errors=True)
+
+
+atexit.register(_stop_and_clean)
