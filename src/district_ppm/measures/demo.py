@@ -14,6 +14,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.measures.charts import annotate
 from district_ppm.measures.models import (
     Direction,
@@ -183,7 +184,10 @@ async def seed_measures_demo(*, session: AsyncSession, district_id: uuid.UUID, t
             values=values,
             recorded_by=DEMO_BY,
         )
-        level = _level(measure)
+        # A district-wide target is on the district-wide scale: a summed measure's target is
+        # the schools' level times the number of schools.
+        summed = measure.level is MeasureLevel.SCHOOL and measure.aggregation is Aggregation.SUM
+        level = _level(measure) * (len(schools) if summed else 1)
         better = 1 if measure.direction is Direction.HIGHER_IS_BETTER else -1
         for year in (current_year - 1, current_year):
             target = TargetSet(

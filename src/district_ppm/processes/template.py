@@ -267,7 +267,17 @@ MEASURES = [
         "5.1",
     ),
     _m("FAC-WO-BACKLOG", "Open work orders", U.COUNT, DOWN, S.ACTIVITY, L.SCHOOL, "5.1"),
-    _m("FAC-ENERGY-SQFT", "Energy cost per square foot", U.DOLLARS, DOWN, S.INPUT, L.SCHOOL, "5.1"),
+    _m(
+        "FAC-ENERGY-SQFT",
+        "Energy cost per square foot",
+        U.DOLLARS,
+        DOWN,
+        S.INPUT,
+        L.SCHOOL,
+        "5.1",
+        # Dollars, but a rate: the district's figure is total cost over total floor area.
+        aggregation=Aggregation.RATIO,
+    ),
     _m(
         "TEC-TICKET-RESOLVE",
         "Help-desk tickets resolved within a day",
