@@ -44,3 +44,31 @@ async def test_schools_page_with_enrollment_runs_six_statements_for_any_size(gql
 
     # token lookup; set tenant + count + page; set tenant + one batched enrollment query
     assert counts == [6, 6]
+
+
+ROUTE = (
+    "mutation($input: CreateBusRouteInput!) { createBusRoute(input: $input) { busRoute { id } } }"
+)
+ROUTES = "{ busRoutes(first: 100) { totalCount edges { node { id code schoolId riders } } } }"
+
+
+async def test_bus_routes_page_runs_a_fixed_number_of_statements(gql, factory, app):
+    counts = []
+    for size in (2, 9):
+        _, token = await factory.district()
+        school = await gql(CREATE, {"input": school_input()}, token=token)
+        school_id = school["data"]["createSchool"]["school"]["id"]
+        for index in range(size):
+            await gql(
+                ROUTE,
+                {"input": {"code": f"R{index}", "schoolId": school_id, "riders": 40}},
+                token=token,
+            )
+
+        with counting_statements(app) as statements:
+            result = await gql(ROUTES, token=token)
+        assert result["data"]["busRoutes"]["totalCount"] == size
+        counts.append(len(statements))
+
+    # token lookup; set tenant + count + page
+    assert counts == [4, 4]
