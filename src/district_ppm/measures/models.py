@@ -213,11 +213,23 @@ class Measurement(TenantMixin, Base):
 
 
 class MeasurementRevision(TenantMixin, Base):
-    """A value that a later write replaced: what it was, who wrote it, when it was replaced."""
+    """A value that a later write replaced: what it was, who wrote it, when it was replaced.
+
+    Written only by the ``measurements_keep_history`` trigger (migration 0010), from the row
+    an UPDATE of ``measurements`` actually replaces.
+    """
 
     __tablename__ = "measurement_revisions"
     __table_args__ = (
         Index("ix_measurement_revisions_measurement", "district_id", "measurement_id"),
+        Index(
+            "ix_measurement_revisions_key",
+            "district_id",
+            "measure_id",
+            "period_start",
+            "school_id",
+            "replaced_at",
+        ),
     )
 
     measurement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))

@@ -1,7 +1,8 @@
 """Writing measurements: validation of a batch, and the one merge every writer uses.
 
-A write to an existing (measure, school, period) key replaces the value and moves the old one
-to ``measurement_revisions``; writing the same value again changes nothing at all.
+A write to an existing (measure, school, period) key replaces the value and the database moves
+the old one to ``measurement_revisions`` (a trigger on the replaced row itself, so racing
+writers lose nothing); writing the same value again changes nothing at all.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ COMPUTED_BY = "system:computed"
 
 # ``{incoming}`` is a relation of (measure_id, school_id, period_start, value, numerator,
 # denominator) without duplicate keys. ``changes`` keeps only the rows that are new or carry a
-# different value (a re-sent file finds none, so it writes nothing and queues nothing), with
-# the values they replace, which ``revised`` copies to the history. The join's school key is
-# coalesced so that a hash join can use it (district-wide rows have no school).
+# different value (a re-sent file finds none, so it writes nothing and queues nothing). The
+# join's school key is coalesced so that a hash join can use it (district-wide rows have no
+# school).
+#
+# The history is not written here: the ``measurements_keep_history`` trigger (migration 0010)
+# copies the row each UPDATE really replaces. This statement's snapshot may be older than the
+# row that ON CONFLICT ends up updating (a concurrent writer committed in between); copying
+# from the snapshot lost such values.
 #
 # New rows get time-ordered ids (the UUID version 7 layout: milliseconds, random bits, then
 # the row's number in key order), so they land at the right edge of the primary-key index
@@ -41,9 +47,6 @@ MERGE_SQL = """
 WITH incoming AS ({incoming}),
 changes AS MATERIALIZED (
     SELECT i.measure_id, i.school_id, i.period_start, i.value, i.numerator, i.denominator,
-           m.id AS old_id, m.value AS old_value, m.numerator AS old_numerator,
-           m.denominator AS old_denominator, m.source AS old_source,
-           m.recorded_by AS old_recorded_by, m.recorded_at AS old_recorded_at,
            row_number() OVER (ORDER BY i.measure_id, i.period_start, i.school_id) AS n
     FROM incoming i
     LEFT JOIN measurements m
@@ -55,17 +58,6 @@ changes AS MATERIALIZED (
     WHERE m.id IS NULL
        OR (m.value, m.numerator, m.denominator)
           IS DISTINCT FROM (i.value, i.numerator, i.denominator)
-),
-revised AS (
-    INSERT INTO measurement_revisions (
-        district_id, id, measurement_id, measure_id, school_id, period_start, value,
-        numerator, denominator, source, recorded_by, recorded_at, replaced_at, replaced_by,
-        created_at)
-    SELECT :district_id, gen_random_uuid(), old_id, measure_id, school_id, period_start,
-           old_value, old_numerator, old_denominator, old_source, old_recorded_by,
-           old_recorded_at, now(), :recorded_by, now()
-    FROM changes
-    WHERE old_id IS NOT NULL
 ),
 ids AS (
     SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
@@ -79,7 +71,8 @@ written AS (
     SELECT :district_id, CAST(ids.prefix || lpad(to_hex(c.n), 8, '0') AS uuid), c.measure_id,
            c.school_id, c.period_start, c.value, c.numerator, c.denominator, :source,
            :recorded_by, now(), now()
-    FROM changes c CROSS JOIN ids  -- in the order of n, as ``changes`` made them
+    FROM changes c CROSS JOIN ids
+    ORDER BY c.n  -- key order: racing batches lock shared keys in one order, never deadlock
     ON CONFLICT (district_id, measure_id, school_id, period_start) DO UPDATE
     SET value = excluded.value, numerator = excluded.numerator,
         denominator = excluded.denominator, source = excluded.source,
