@@ -97,7 +97,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[graphql, HealthController, ImportController, PrometheusController],
         lifespan=[lifespan],
-        middleware=[RequestIdMiddleware, PrometheusConfig(app_name="district_ppm").middleware],
+        middleware=[
+            RequestIdMiddleware,
+            # Label by route template: a label per raw path lets anyone grow every scrape.
+            PrometheusConfig(app_name="district_ppm", group_path=True).middleware,
+        ],
         plugins=[StructlogPlugin(config=logging)],
         state=State({"settings": settings}),
         debug=False,
