@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     # The restricted role the API and workers use: no superuser, no owner, no BYPASSRLS.
     app_db_role: str = "district_ppm_app"
     app_db_password: str = "district_ppm_app"
+    # The outbox relay and nightly scheduler's own role: it alone may claim and mark every
+    # district's jobs, list the districts and purge job history; it reads no tenant table.
+    jobs_db_role: str = "district_ppm_jobs"
+    jobs_db_password: str = "district_ppm_jobs"
     db_pool_size: int = 10
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Dramatiq keys live under this namespace; tests use their own so parallel runs never mix.
@@ -52,6 +56,10 @@ class Settings(BaseSettings):
     @property
     def app_url(self) -> URL:
         return self.admin_url.set(username=self.app_db_role, password=self.app_db_password)
+
+    @property
+    def jobs_url(self) -> URL:
+        return self.admin_url.set(username=self.jobs_db_role, password=self.jobs_db_password)
 
     @property
     def database_name(self) -> str:
