@@ -1,4 +1,4 @@
-"""Queries: measures, measure, scorecard, controlChart, schoolComparison."""
+"""Queries: measures, measure, scorecard, controlChart, schoolComparison, measurementHistory."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from strawberry.types import Info
 from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
-from district_ppm.measures import charts, comparison, scorecard, service
+from district_ppm.measures import charts, comparison, history, scorecard, service
 from district_ppm.measures.schema.hygiene import HygieneQueries
 from district_ppm.measures.schema.logic import LogicModelQueries
 from district_ppm.measures.schema.types import (
     ComparisonRow,
     ControlChart,
     Measure,
+    MeasurementRevision,
     SchoolComparison,
     Scorecard,
     ScorecardRow,
@@ -102,3 +103,29 @@ class MeasureQueries(LogicModelQueries, HygieneQueries):
                 period_start=period_start,
             )
         return SchoolComparison(rows=[ComparisonRow.from_line(x) for x in lines])
+
+    @strawberry.field(
+        permission_classes=[ANY_ROLE],
+        description=(
+            "Every value ever accepted for one measurement key, oldest first; the current "
+            "value is last and has no replacedAt. schoolId null is the district-wide key."
+        ),
+    )
+    async def measurement_history(
+        self,
+        info: Info,
+        measure_id: strawberry.ID,
+        period_start: date,
+        school_id: strawberry.ID | None = None,
+    ) -> list[MeasurementRevision]:
+        measure = parse_id(measure_id, "measureId")
+        school = parse_optional_id(school_id, "schoolId")
+        async with read_session(info) as session:
+            entries = await history.get_measurement_history(
+                session=session,
+                district_id=principal_of(info).district_id,
+                measure_id=measure,
+                school_id=school,
+                period_start=period_start,
+            )
+        return [MeasurementRevision.from_entry(e) for e in entries]

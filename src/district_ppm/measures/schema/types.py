@@ -9,7 +9,7 @@ import strawberry
 from district_ppm.analytics import status as status_math
 from district_ppm.analytics import trend as trend_math
 from district_ppm.analytics import xmr
-from district_ppm.measures import charts, comparison, models, scorecard
+from district_ppm.measures import charts, comparison, history, models, scorecard
 from district_ppm.schools.schema import School
 
 Unit = strawberry.enum(models.Unit)
@@ -123,6 +123,31 @@ class Scorecard:
     view: ScorecardView  # type: ignore[valid-type]
     school_year: int
     rows: list[ScorecardRow]
+
+
+@strawberry.type(
+    description="One value accepted for a measurement key; the current one has no replacedAt."
+)
+class MeasurementRevision:
+    value: float
+    numerator: float | None
+    denominator: float | None
+    source: str
+    recorded_by: str
+    recorded_at: datetime
+    replaced_at: datetime | None
+
+    @classmethod
+    def from_entry(cls, entry: history.HistoryEntry) -> MeasurementRevision:
+        return cls(
+            value=entry.value,
+            numerator=entry.numerator,
+            denominator=entry.denominator,
+            source=entry.source,
+            recorded_by=entry.recorded_by,
+            recorded_at=entry.recorded_at,
+            replaced_at=entry.replaced_at,
+        )
 
 
 @strawberry.type
