@@ -36,6 +36,18 @@ class Settings(BaseSettings):
     max_query_aliases: int = 20
     max_query_tokens: int = 5000
     max_query_cost: int = 50_000
+    # Request budgets, enforced in Redis with GCRA (api/rate_limit.py): a sustained rate per
+    # minute and a burst admitted at once. Each token has one budget for GraphQL and a tighter
+    # one for CSV imports (each can hold hundreds of thousands of rows); requests without a
+    # valid token share one budget per client IP.
+    rate_limit_per_minute: int = Field(default=1200, ge=1)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    import_rate_limit_per_minute: int = Field(default=30, ge=1)
+    import_rate_limit_burst: int = Field(default=10, ge=1)
+    anonymous_rate_limit_per_minute: int = Field(default=120, ge=1)
+    anonymous_rate_limit_burst: int = Field(default=30, ge=1)
+    # Largest GraphQL request body: a full 10,000-value recordMeasurements batch is ~1.2 MB.
+    graphql_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"
     token_ttl_days: int = 365
     # Where `make run` keeps a PostgreSQL or Redis it had to start itself.
