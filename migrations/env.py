@@ -16,6 +16,9 @@ config = context.config
 if config.config_file_name and not config.attributes.get("settings"):
     fileConfig(config.config_file_name)
 settings: Settings = config.attributes.get("settings") or get_settings()
+# Every migration's upgrade/downgrade takes exactly one keyword, app_role; a role added later
+# is read from here instead (``context.config.attributes``), so no signature has to change.
+config.attributes["jobs_role"] = settings.jobs_db_role
 
 
 def run_sync(connection: Connection) -> None:

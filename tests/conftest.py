@@ -39,6 +39,7 @@ from district_ppm.db.bootstrap import migrate  # noqa: E402
 from district_ppm.db.engine import (  # noqa: E402
     create_admin_engine,
     create_app_engine,
+    create_jobs_engine,
     make_sessionmaker,
 )
 from district_ppm.tenancy import service as tenancy  # noqa: E402
@@ -68,6 +69,14 @@ def _drop_database(settings: Settings) -> None:
 @pytest.fixture(scope="session")
 async def app_sessionmaker(settings: Settings) -> AsyncIterator[Any]:
     engine = create_app_engine(settings, pool_size=5)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def jobs_sessionmaker(settings: Settings) -> AsyncIterator[Any]:
+    """The outbox relay and scheduler's role (claims, marks, lists districts, purges)."""
+    engine = create_jobs_engine(settings)
     yield make_sessionmaker(engine)
     await engine.dispose()
 

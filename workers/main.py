@@ -9,7 +9,7 @@ import signal
 import dramatiq
 
 from district_ppm.config import Settings
-from district_ppm.db.engine import create_app_engine, make_sessionmaker
+from district_ppm.db.engine import create_app_engine, create_jobs_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,25 @@ def run_worker(settings: Settings) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        engine = create_app_engine(settings, pool_size=2)
-        sessionmaker = make_sessionmaker(engine)
+        # The relay and the scheduler's cross-district calls run as the job runner's role;
+        # the scheduler queues each district's jobs as the app role with that district set.
+        jobs_engine = create_jobs_engine(settings)
+        app_engine = create_app_engine(settings, pool_size=2)
+        jobs, tenants = make_sessionmaker(jobs_engine), make_sessionmaker(app_engine)
         try:
             await asyncio.gather(
-                run_relay(sessionmaker, broker, stop, settings.outbox_poll_seconds),
+                run_relay(jobs, broker, stop, settings.outbox_poll_seconds),
                 run_scheduler(
-                    sessionmaker,
+                    jobs,
+                    tenants,
                     stop,
                     settings.nightly_recompute_hour_utc,
                     settings.job_history_days,
                 ),
             )
         finally:
-            await engine.dispose()
+            await jobs_engine.dispose()
+            await app_engine.dispose()
 
     try:
         asyncio.run(background())

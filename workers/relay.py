@@ -24,6 +24,9 @@ BATCH = 200
 async def relay_once(sessionmaker: async_sessionmaker, broker: Broker) -> int:
     """Publish one batch of pending jobs; returns how many were published.
 
+    ``sessionmaker`` connects as the job runner's role (``create_jobs_engine``): the claim and
+    the mark work across districts, and only that role, never the API's, may call them.
+
     Jobs for actors this build lacks stay pending (and claimed, so another relay that has them
     takes them next time), but they must not hold the batch: when a whole batch is such jobs,
     the claim is widened past them, or one rolled-back deploy's jobs would stall all the work

@@ -1,4 +1,9 @@
-"""The scheduler: once a day, one full-recompute job per district, through the outbox."""
+"""The scheduler: once a day, one full-recompute job per district, through the outbox.
+
+It works with two sessionmakers: ``jobs`` connects as the job runner's role, the only one that
+may list every district and purge job history; ``tenants`` is the application role's, on
+which each district's jobs are queued with that district set, under its row-level security.
+"""
 
 from __future__ import annotations
 
@@ -21,16 +26,16 @@ log = logging.getLogger(__name__)
 NIGHTLY_ACTORS: list[str] = ["recount_schools", "recompute_time_loss", "refresh_measure_status"]
 
 
-async def district_ids(sessionmaker: async_sessionmaker) -> list[uuid.UUID]:
-    async with sessionmaker() as session:
+async def district_ids(jobs: async_sessionmaker) -> list[uuid.UUID]:
+    async with jobs() as session:
         return list((await session.scalars(text("SELECT ppm_district_ids()"))).all())
 
 
-async def schedule_nightly(sessionmaker: async_sessionmaker, day: date) -> int:
+async def schedule_nightly(jobs: async_sessionmaker, tenants: async_sessionmaker, day: date) -> int:
     """Queue the nightly jobs of ``day`` for every district; idempotent for the same day."""
     queued = 0
-    for district_id in await district_ids(sessionmaker):
-        async with tenant_transaction(sessionmaker, district_id) as session:
+    for district_id in await district_ids(jobs):
+        async with tenant_transaction(tenants, district_id) as session:
             for actor_name in NIGHTLY_ACTORS:
                 await enqueue_job(
                     session=session,
@@ -44,9 +49,12 @@ async def schedule_nightly(sessionmaker: async_sessionmaker, day: date) -> int:
     return queued
 
 
-async def purge_job_history(sessionmaker: async_sessionmaker, keep_days: int) -> int:
-    """Delete dispatched outbox rows and job runs older than ``keep_days``; returns how many."""
-    async with sessionmaker() as session, session.begin():
+async def purge_job_history(jobs: async_sessionmaker, keep_days: int) -> int:
+    """Delete dispatched outbox rows and job runs older than ``keep_days``; returns how many.
+
+    The database refuses a retention under one day.
+    """
+    async with jobs() as session, session.begin():
         purged = await session.scalar(
             text("SELECT ppm_purge_job_history(make_interval(days => :days))"),
             {"days": keep_days},
@@ -55,7 +63,8 @@ async def purge_job_history(sessionmaker: async_sessionmaker, keep_days: int) ->
 
 
 async def run_scheduler(
-    sessionmaker: async_sessionmaker,
+    jobs: async_sessionmaker,
+    tenants: async_sessionmaker,
     stop: asyncio.Event,
     hour_utc: int,
     keep_job_history_days: int = 30,
@@ -66,10 +75,10 @@ async def run_scheduler(
         current = now()
         if current.hour >= hour_utc and current.date() != last_day:
             try:
-                count = await schedule_nightly(sessionmaker, current.date())
+                count = await schedule_nightly(jobs, tenants, current.date())
                 log.info("scheduled %d nightly jobs for %s", count, current.date())
                 last_day = current.date()
-                purged = await purge_job_history(sessionmaker, keep_job_history_days)
+                purged = await purge_job_history(jobs, keep_job_history_days)
                 log.info("purged %d rows of job history", purged)
             except Exception:
                 log.warning("nightly scheduling failed", exc_info=True)

@@ -10,7 +10,7 @@ import asyncpg
 from alembic import command
 
 from district_ppm.config import Settings
-from district_ppm.db.bootstrap import alembic_config, ensure_app_role, ensure_database
+from district_ppm.db.bootstrap import alembic_config, ensure_database, ensure_roles
 from district_ppm.processes.template import MEASURES
 
 MEASURE = """
@@ -42,7 +42,7 @@ def test_old_districts_get_the_pooled_average_and_the_definitions(settings: Sett
     )
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     asyncio.run(ensure_database(scratch))
-    asyncio.run(ensure_app_role(scratch))
+    asyncio.run(ensure_roles(scratch))
     try:
         command.upgrade(alembic_config(scratch), "0007")
         old, chosen = uuid.uuid4(), uuid.uuid4()

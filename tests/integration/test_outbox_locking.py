@@ -112,7 +112,7 @@ async def test_a_job_queued_in_a_rolled_back_savepoint_is_not_queued(factory, ap
 
 
 async def test_a_job_dispatched_while_a_writer_is_open_is_queued_again_by_its_commit(
-    factory, app_sessionmaker
+    factory, app_sessionmaker, jobs_sessionmaker
 ):
     district_id, _ = await factory.district()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -124,15 +124,19 @@ async def test_a_job_dispatched_while_a_writer_is_open_is_queued_again_by_its_co
         await writer.flush()
         # The relay hands the waiting job to the broker before the writer commits: that run
         # cannot see the writer's rows, so the writer's commit must leave a job waiting.
-        async with tenant_transaction(app_sessionmaker, district_id) as relay:
+        async with jobs_sessionmaker() as relay, relay.begin():
+            # The relay's own claim (its role's), limited to this district's jobs; a limit
+            # past every job that earlier tests left waiting.
             waiting = list(
-                await relay.scalars(select(OutboxMessage.id).with_for_update(skip_locked=True))
+                await relay.scalars(
+                    text("SELECT id FROM ppm_outbox_claim(100000) WHERE district_id = :d"),
+                    {"d": district_id},
+                )
             )
             await relay.execute(
                 text("SELECT ppm_outbox_mark_dispatched(CAST(:ids AS uuid[]))"),
                 {"ids": [str(job_id) for job_id in waiting]},
             )
-            await relay.commit()
         await writer.commit()
 
     assert await _pending(app_sessionmaker, district_id) == [("recount_schools", "district")]

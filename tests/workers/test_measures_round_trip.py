@@ -28,18 +28,18 @@ async def pending_jobs(app_sessionmaker, district_id) -> list[tuple[str, dict]]:
         return [(m.actor_name, m.payload) for m in rows]
 
 
-async def relay_until_sent(app_sessionmaker, broker, district_id) -> None:
+async def relay_until_sent(app_sessionmaker, jobs_sessionmaker, broker, district_id) -> None:
     """Relay batch after batch until this district's jobs are out: earlier tests leave
     hundreds of jobs pending, and the relay sends the oldest first."""
     for _ in range(50):
         if not await pending_jobs(app_sessionmaker, district_id):
             return
-        await relay_once(app_sessionmaker, broker)
+        await relay_once(jobs_sessionmaker, broker)
     raise AssertionError("this district's jobs were never relayed")
 
 
 async def test_a_write_reaches_the_scorecard_through_the_worker(
-    gql, factory, app_sessionmaker, broker, running_worker
+    gql, factory, app_sessionmaker, jobs_sessionmaker, broker, running_worker
 ):
     district_id, token = await factory.district()
     measure_id = await create_measure(
@@ -56,7 +56,7 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
     ]
     before = await gql(SCORECARD, token=token)
     assert [r["status"] for r in before["data"]["scorecard"]["rows"]] == ["NO_DATA"]
-    await relay_until_sent(app_sessionmaker, broker, district_id)
+    await relay_until_sent(app_sessionmaker, jobs_sessionmaker, broker, district_id)
 
     async def row_with(status):
         async def check():
@@ -81,7 +81,7 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
 
     # A later, bad month: the worker recomputes on its own and computedAt moves on.
     await record(gql, token, measure_id, monthly(None, 2026, 1, [70]))
-    await relay_until_sent(app_sessionmaker, broker, district_id)
+    await relay_until_sent(app_sessionmaker, jobs_sessionmaker, broker, district_id)
     red = await eventually(await row_with("RED"), seconds=120)
 
     assert (red["latestPeriod"], red["latestValue"]) == ("2026-01-01", 70.0)

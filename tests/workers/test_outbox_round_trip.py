@@ -20,18 +20,18 @@ async def outbox_of(app_sessionmaker, district_id) -> list[OutboxMessage]:
         return list(await session.scalars(select(OutboxMessage)))
 
 
-async def relay_until_dispatched(app_sessionmaker, broker, district_id) -> None:
+async def relay_until_dispatched(app_sessionmaker, jobs_sessionmaker, broker, district_id) -> None:
     """Relay batches until this district's jobs are out: the relay serves every district of
     the test database, oldest first, and earlier tests leave their jobs waiting."""
     for _ in range(50):
-        await relay_once(app_sessionmaker, broker)
+        await relay_once(jobs_sessionmaker, broker)
         if all(m.dispatched_at for m in await outbox_of(app_sessionmaker, district_id)):
             return
     raise AssertionError("the district's jobs were never relayed")
 
 
 async def test_a_committed_write_is_counted_by_the_worker(
-    gql, factory, app_sessionmaker, broker, running_worker
+    gql, factory, app_sessionmaker, jobs_sessionmaker, broker, running_worker
 ):
     district_id, token = await factory.district()
     for index in range(3):
@@ -40,7 +40,7 @@ async def test_a_committed_write_is_counted_by_the_worker(
     # Three writes, one pending job: the outbox coalesces a burst.
     pending = await outbox_of(app_sessionmaker, district_id)
     assert [(m.actor_name, m.dispatched_at) for m in pending] == [("recount_schools", None)]
-    await relay_until_dispatched(app_sessionmaker, broker, district_id)
+    await relay_until_dispatched(app_sessionmaker, jobs_sessionmaker, broker, district_id)
 
     async def counted():
         result = await gql(STATS, token=token)
@@ -57,7 +57,7 @@ async def test_a_committed_write_is_counted_by_the_worker(
 
 
 async def test_with_redis_down_the_mutation_commits_and_the_job_runs_once_redis_returns(
-    gql, factory, app_sessionmaker, broker, running_worker
+    gql, factory, app_sessionmaker, jobs_sessionmaker, broker, running_worker
 ):
     district_id, token = await factory.district()
     redis_server.stop()
@@ -66,13 +66,13 @@ async def test_with_redis_down_the_mutation_commits_and_the_job_runs_once_redis_
         assert "errors" not in created
 
         with pytest.raises(Exception):  # noqa: B017 - any broker connection error
-            await relay_once(app_sessionmaker, broker)
+            await relay_once(jobs_sessionmaker, broker)
         pending = await outbox_of(app_sessionmaker, district_id)
         assert [m.dispatched_at for m in pending] == [None]
     finally:
         redis_server.start()
 
-    await relay_until_dispatched(app_sessionmaker, broker, district_id)
+    await relay_until_dispatched(app_sessionmaker, jobs_sessionmaker, broker, district_id)
 
     async def counted():
         async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -104,7 +104,7 @@ async def test_running_the_job_twice_gives_the_same_result(factory, app_sessionm
 
 
 async def test_jobs_no_actor_here_can_run_do_not_hold_up_the_others(
-    factory, app_sessionmaker, broker
+    factory, app_sessionmaker, jobs_sessionmaker, broker
 ):
     from sqlalchemy import text
 
@@ -130,11 +130,11 @@ async def test_jobs_no_actor_here_can_run_do_not_hold_up_the_others(
 
     try:
         # When the relay runs, then the runnable job is published all the same
-        await relay_until_dispatched(app_sessionmaker, broker, other_id)
+        await relay_until_dispatched(app_sessionmaker, jobs_sessionmaker, broker, other_id)
         unknown = await outbox_of(app_sessionmaker, district_id)
         assert len(unknown) == BATCH + 5 and not any(m.dispatched_at for m in unknown)
     finally:
-        async with app_sessionmaker() as session, session.begin():
+        async with jobs_sessionmaker() as session, session.begin():
             await session.execute(
                 text("SELECT ppm_outbox_mark_dispatched(CAST(:ids AS uuid[]))"),
                 {"ids": [str(m.id) for m in await outbox_of(app_sessionmaker, district_id)]},

@@ -11,12 +11,14 @@ from district_ppm.jobs.models import OutboxMessage
 from workers.scheduler import NIGHTLY_ACTORS, schedule_nightly
 
 
-async def test_nightly_jobs_are_queued_once_per_district_per_day(factory, app_sessionmaker):
+async def test_nightly_jobs_are_queued_once_per_district_per_day(
+    factory, app_sessionmaker, jobs_sessionmaker
+):
     district_id, _ = await factory.district()
     day = date(2031, 1, 15)
 
-    await schedule_nightly(app_sessionmaker, day)
-    await schedule_nightly(app_sessionmaker, day)
+    await schedule_nightly(jobs_sessionmaker, app_sessionmaker, day)
+    await schedule_nightly(jobs_sessionmaker, app_sessionmaker, day)
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         queued = list(
@@ -30,7 +32,7 @@ async def test_nightly_jobs_are_queued_once_per_district_per_day(factory, app_se
 
 
 async def test_old_job_history_is_purged_and_recent_history_kept(
-    factory, app_sessionmaker, admin_sessionmaker
+    factory, app_sessionmaker, jobs_sessionmaker, admin_sessionmaker
 ):
     from datetime import UTC, datetime, timedelta
 
@@ -72,7 +74,7 @@ async def test_old_job_history_is_purged_and_recent_history_kept(
             )
         )
 
-    purged = await purge_job_history(app_sessionmaker, keep_days=30)
+    purged = await purge_job_history(jobs_sessionmaker, keep_days=30)
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         runs = list(await session.scalars(select(JobRun.message_id)))

@@ -81,15 +81,17 @@ async def pending_outbox(app_sessionmaker: Any, district_id: Any) -> list[Outbox
         )
 
 
-async def relay_all(app_sessionmaker: Any, broker: Any, district_id: Any) -> None:
+async def relay_all(
+    app_sessionmaker: Any, jobs_sessionmaker: Any, broker: Any, district_id: Any
+) -> None:
     """Relay until this district's job is published (earlier tests leave other jobs queued,
     and one pass publishes only the oldest batch)."""
     while await pending_outbox(app_sessionmaker, district_id):
-        await relay_once(app_sessionmaker, broker)
+        await relay_once(jobs_sessionmaker, broker)
 
 
 async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
-    factory, app_sessionmaker, broker, running_worker
+    factory, app_sessionmaker, jobs_sessionmaker, broker, running_worker
 ):
     district_id, route = await district_with_route(factory, app_sessionmaker)
     for day in range(1, 6):
@@ -97,7 +99,7 @@ async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
 
     pending = await pending_outbox(app_sessionmaker, district_id)
     assert len(pending) == 1
-    await relay_all(app_sessionmaker, broker, district_id)
+    await relay_all(app_sessionmaker, jobs_sessionmaker, broker, district_id)
 
     async def done() -> Any:
         return await computed_at(app_sessionmaker, district_id)
@@ -112,19 +114,19 @@ async def test_a_burst_of_writes_is_one_job_computed_by_the_worker(
 
 
 async def test_with_redis_down_recorded_runs_are_kept_and_computed_when_it_returns(
-    factory, app_sessionmaker, broker, running_worker
+    factory, app_sessionmaker, jobs_sessionmaker, broker, running_worker
 ):
     district_id, route = await district_with_route(factory, app_sessionmaker)
     redis_server.stop()
     try:
         assert await record(app_sessionmaker, district_id, september(route, range(1, 4))) == 3
         with pytest.raises(Exception):  # noqa: B017 - whichever connection error the client raises
-            await relay_once(app_sessionmaker, broker)
+            await relay_once(jobs_sessionmaker, broker)
         assert len(await pending_outbox(app_sessionmaker, district_id)) == 1
     finally:
         redis_server.start()
 
-    await relay_all(app_sessionmaker, broker, district_id)
+    await relay_all(app_sessionmaker, jobs_sessionmaker, broker, district_id)
 
     async def done() -> Any:
         return await computed_at(app_sessionmaker, district_id)

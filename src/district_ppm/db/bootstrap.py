@@ -1,4 +1,4 @@
-"""Create the database and the application role, then migrate. Idempotent."""
+"""Create the database, the API's and the job runner's roles, then migrate. Idempotent."""
 
 from __future__ import annotations
 
@@ -39,22 +39,40 @@ async def ensure_database(settings: Settings) -> None:
         await conn.close()
 
 
-async def ensure_app_role(settings: Settings) -> None:
-    role = _identifier(settings.app_db_role)
-    conn = await asyncpg.connect(_dsn(settings, settings.database_name))
+async def ensure_roles(settings: Settings) -> None:
+    """Create (or reset the password of) the API's role and the job runner's role.
+
+    Two roles, not one: the relay and scheduler's functions work across districts (claim any
+    district's jobs, list every district, purge history), so the role the API uses must not
+    be able to call them.
+    """
+    app_role = _identifier(settings.app_db_role)
+    jobs_role = _identifier(settings.jobs_db_role)
+    if app_role == jobs_role:
+        raise ValueError(
+            "DISTRICT_PPM_JOBS_DB_ROLE must differ from DISTRICT_PPM_APP_DB_ROLE: "
+            "the API's role must not reach the job runner's cross-district functions"
+        )
+    # Roles are cluster-wide: lock in one database every bootstrap shares, so that parallel
+    # runs on different databases (parallel test runs) also wait for each other.
+    conn = await asyncpg.connect(_dsn(settings, "postgres"))
     try:
-        # Roles are cluster-wide; concurrent bootstraps (parallel test runs) race here.
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext('district_ppm_bootstrap'))")
-            exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-            password = settings.app_db_password.replace("'", "''")
-            verb = "ALTER" if exists else "CREATE"
-            await conn.execute(
-                f"{verb} ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
-                f"PASSWORD '{password}'"
-            )
+            await _ensure_role(conn, app_role, settings.app_db_password)
+            await _ensure_role(conn, jobs_role, settings.jobs_db_password)
     finally:
         await conn.close()
+
+
+async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
+    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
+    verb = "ALTER" if exists else "CREATE"
+    quoted = password.replace("'", "''")
+    await conn.execute(
+        f"{verb} ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+        f"PASSWORD '{quoted}'"
+    )
 
 
 def alembic_config(settings: Settings) -> Config:
@@ -67,5 +85,5 @@ def alembic_config(settings: Settings) -> Config:
 def migrate(settings: Settings) -> None:
     """Create what is missing and bring the schema to the newest revision."""
     asyncio.run(ensure_database(settings))
-    asyncio.run(ensure_app_role(settings))
+    asyncio.run(ensure_roles(settings))
     command.upgrade(alembic_config(settings), "heads")

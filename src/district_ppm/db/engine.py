@@ -17,6 +17,18 @@ def create_app_engine(settings: Settings, *, pool_size: int | None = None) -> As
     )
 
 
+def create_jobs_engine(settings: Settings, *, pool_size: int = 2) -> AsyncEngine:
+    """Engine for the job runner's role: the outbox relay and the scheduler only.
+
+    That role may call the cross-district job functions (claim and mark any district's jobs,
+    list the districts, purge job history) and nothing else; what runs for one district runs
+    on the application engine with the tenant set.
+    """
+    return create_async_engine(
+        asyncpg_url(settings.jobs_url), pool_size=pool_size, max_overflow=0, pool_pre_ping=True
+    )
+
+
 def create_admin_engine(settings: Settings) -> AsyncEngine:
     """Engine for the owner role: migrations and platform-operator commands only."""
     return create_async_engine(asyncpg_url(settings.admin_url), pool_size=2, max_overflow=0)
