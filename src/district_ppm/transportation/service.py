@@ -144,7 +144,8 @@ async def record_bus_runs(
             "actual_arrival": run.actual_arrival,
             "riders": routes[run.route_id].riders if run.riders is None else run.riders,
         }
-        for run in runs
+        # Key order: batches racing on shared keys then lock them in one order (no deadlock).
+        for run in sorted(runs, key=lambda run: (run.route_id, run.service_date))
     ]
     stmt = insert(BusRun).values(rows)
     changed = await session.execute(
@@ -184,7 +185,7 @@ async def mark_changed(
     """Record which (route, month) roll-ups are stale and queue their recompute."""
     values = [
         {"district_id": district_id, "route_id": route_id, "month": month}
-        for route_id, month in route_months
+        for route_id, month in sorted(route_months)
     ]
     if not values:
         return
