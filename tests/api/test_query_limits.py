@@ -42,7 +42,7 @@ async def test_too_many_aliases_refuse_a_mutation_and_nothing_is_written(
 
 async def test_an_over_costly_query_is_refused(gql, factory, app):
     _, token = await factory.district()
-    # Each 500-school page costs about 4,000; fifteen of them exceed the 50,000 budget.
+    # Each 500-school page costs about 3,500; fifteen of them exceed the 50,000 budget.
     pages = " ".join(f"p{i}: {SCHOOL_PAGE}" for i in range(15))
     one_page = await gql(f"{{ {SCHOOL_PAGE} }}", token=token)
 

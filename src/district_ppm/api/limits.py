@@ -1,9 +1,8 @@
 """Query limits (depth, aliases, cost) and input paths on literal-value errors.
 
 Strawberry's own limiters report plain errors; ours carry ``LIMIT_EXCEEDED`` so that clients
-can tell "too big" from "wrong". Cost: each field costs 1, multiplied by the page size of every
-enclosing field that takes ``first`` (the literal value, the maximum page for a variable, the
-default page when absent).
+can tell "too big" from "wrong". The cost model (every list multiplies what is under it) is
+in ``query_cost``.
 """
 
 from __future__ import annotations
@@ -16,96 +15,29 @@ from graphql.validation import ValuesOfCorrectTypeRule
 from graphql.validation.rules.values_of_correct_type import SKIP
 from strawberry.extensions import SchemaExtension
 
-from district_ppm.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from district_ppm.api.query_cost import QueryCost
 from graphql import (
     ArgumentNode,
     FieldNode,
     FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLObjectType,
-    InlineFragmentNode,
-    IntValueNode,
     ObjectFieldNode,
     OperationDefinitionNode,
-    SelectionSetNode,
-    ValidationContext,
     ValidationRule,
-    get_named_type,
 )
-
-
-def _page_multiplier(node: FieldNode, takes_first: bool) -> int:
-    if not takes_first:
-        return 1
-    for argument in node.arguments or ():
-        if argument.name.value == "first":
-            if isinstance(argument.value, IntValueNode):
-                return max(1, int(argument.value.value))
-            return MAX_PAGE_SIZE
-    return DEFAULT_PAGE_SIZE
-
-
-class _Measure:
-    def __init__(self, context: ValidationContext) -> None:
-        self.schema = context.schema
-        self.fragments = {
-            d.name.value: d
-            for d in context.document.definitions
-            if isinstance(d, FragmentDefinitionNode)
-        }
-
-    def walk(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: Any,
-        depth: int,
-        multiplier: int,
-        seen: frozenset[str],
-    ) -> tuple[int, int]:
-        """(max depth, cost) of a selection set."""
-        if selection_set is None:
-            return depth, 0
-        max_depth, cost = depth, 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                name = selection.name.value
-                if name.startswith("__"):
-                    continue  # introspection has its own depth rule in graphql-core
-                field = (
-                    parent.fields.get(name)
-                    if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType))
-                    else None
-                )
-                child_type = get_named_type(field.type) if field else None
-                child_multiplier = multiplier * _page_multiplier(
-                    selection, bool(field and "first" in field.args)
-                )
-                d, c = self.walk(
-                    selection.selection_set, child_type, depth + 1, child_multiplier, seen
-                )
-                max_depth, cost = max(max_depth, d), cost + multiplier + c
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self.schema.get_type(condition.name.value) if condition else parent
-                d, c = self.walk(selection.selection_set, target, depth, multiplier, seen)
-                max_depth, cost = max(max_depth, d), cost + c
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                target = self.schema.get_type(fragment.type_condition.name.value)
-                d, c = self.walk(fragment.selection_set, target, depth, multiplier, seen | {name})
-                max_depth, cost = max(max_depth, d), cost + c
-        return max_depth, cost
 
 
 def query_limits_rule(max_depth: int, max_aliases: int, max_cost: int) -> type[ValidationRule]:
     class QueryLimitsRule(ValidationRule):
         def enter_document(self, node: Any, *_args: Any) -> None:
-            measure = _Measure(self.context)
+            cost_of = QueryCost(
+                self.context.schema,
+                {
+                    d.name.value: d
+                    for d in node.definitions
+                    if isinstance(d, FragmentDefinitionNode)
+                },
+            )
             aliases = sum(1 for _ in _aliased_fields(node))
             if aliases > max_aliases:
                 self._limit(f"{aliases} aliases exceed the limit of {max_aliases}", None)
@@ -113,7 +45,8 @@ def query_limits_rule(max_depth: int, max_aliases: int, max_cost: int) -> type[V
                 if not isinstance(definition, OperationDefinitionNode):
                     continue
                 root = self.context.schema.get_root_type(definition.operation)
-                depth, cost = measure.walk(definition.selection_set, root, 0, 1, frozenset())
+                measured = cost_of.measure(definition.selection_set, root)
+                depth, cost = measured.depth, measured.cost
                 if depth > max_depth:
                     self._limit(f"query depth {depth} exceeds the limit of {max_depth}", definition)
                 if cost > max_cost:
