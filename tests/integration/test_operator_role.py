@@ -44,6 +44,7 @@ def _superuser(settings: Settings, sql: list[str]) -> None:
 def operator_env(settings: Settings) -> Iterator[dict[str, str]]:
     suffix = uuid.uuid4().hex[:10]
     owner, app, database = f"dppm_op_{suffix}", f"dppm_op_app_{suffix}", f"dppm_op_{suffix}"
+    jobs = f"dppm_op_jobs_{suffix}"
     _superuser(
         settings,
         [
@@ -57,6 +58,8 @@ def operator_env(settings: Settings) -> Iterator[dict[str, str]]:
         "DISTRICT_PPM_DATABASE_URL": url.render_as_string(hide_password=False),
         "DISTRICT_PPM_APP_DB_ROLE": app,
         "DISTRICT_PPM_APP_DB_PASSWORD": "app",
+        "DISTRICT_PPM_JOBS_DB_ROLE": jobs,
+        "DISTRICT_PPM_JOBS_DB_PASSWORD": "jobs",
     }
     try:
         yield env
@@ -66,6 +69,7 @@ def operator_env(settings: Settings) -> Iterator[dict[str, str]]:
             [
                 f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
                 f"DROP ROLE IF EXISTS {app}",
+                f"DROP ROLE IF EXISTS {jobs}",
                 f"DROP ROLE IF EXISTS {owner}",
             ],
         )
@@ -80,6 +84,9 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_non_superuser_operator_migrates_creates_districts_tokens_and_members(operator_env):
     migrated = cli(operator_env, "migrate")
     assert migrated.returncode == 0, migrated.stderr
+    # Again, as every deploy does: the roles exist now and are only brought up to date.
+    again = cli(operator_env, "migrate")
+    assert again.returncode == 0, again.stderr[-2000:]
 
     created = cli(operator_env, "create-district", "--slug", "op", "--name", "Operator USD")
     token = cli(operator_env, "token", "create", "--district", "op", "--role", "VIEWER")

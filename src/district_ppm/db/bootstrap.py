@@ -66,12 +66,22 @@ async def ensure_roles(settings: Settings) -> None:
 
 
 async def _ensure_role(conn: asyncpg.Connection, role: str, password: str) -> None:
-    exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role)
-    verb = "ALTER" if exists else "CREATE"
     quoted = password.replace("'", "''")
+    existing = await conn.fetchrow(
+        "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = $1", role
+    )
+    if existing is None:
+        await conn.execute(
+            f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+            f"PASSWORD '{quoted}'"
+        )
+        return
+    # Only a superuser may write SUPERUSER or BYPASSRLS in ALTER ROLE, even to take them
+    # away: name them only when the role has them, so that an operator without superuser
+    # (CREATEROLE is enough) can run `migrate` again.
+    lifted = "NOSUPERUSER NOBYPASSRLS " if existing["rolsuper"] or existing["rolbypassrls"] else ""
     await conn.execute(
-        f"{verb} ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
-        f"PASSWORD '{quoted}'"
+        f"ALTER ROLE {role} LOGIN {lifted}NOCREATEDB NOCREATEROLE PASSWORD '{quoted}'"
     )
 
 
