@@ -11,8 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from district_ppm.api.errors import DomainError
 from district_ppm.config import Settings, get_settings
+from district_ppm.errors import DomainError
 
 
 def _emit(payload: dict[str, Any]) -> None:

@@ -36,7 +36,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import asyncpg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from district_ppm.api.context import open_unit_of_work  # noqa: E402
 from district_ppm.config import PROJECT_ROOT, get_settings  # noqa: E402
 from district_ppm.db.bootstrap import migrate  # noqa: E402
 from district_ppm.db.engine import (  # noqa: E402
@@ -45,6 +44,7 @@ from district_ppm.db.engine import (  # noqa: E402
     make_sessionmaker,
 )
 from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
+from district_ppm.db.unit_of_work import open_unit_of_work  # noqa: E402
 from district_ppm.jobs.service import enqueue_job, lock_district  # noqa: E402
 from district_ppm.tenancy import service as tenancy  # noqa: E402
 from district_ppm.tenancy.models import Role  # noqa: E402

@@ -8,8 +8,8 @@ from datetime import date, time
 import pytest
 from sqlalchemy import func, select
 
-from district_ppm.api.errors import BadInput, BatchErrors, Forbidden, NotFound
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.errors import BadInput, BatchErrors, Forbidden, NotFound
 from district_ppm.jobs.models import OutboxMessage
 from district_ppm.measures.models import (
     Direction,

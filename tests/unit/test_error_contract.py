@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from district_ppm.api.error_contract import INTERNAL_MESSAGE, apply_contract
-from district_ppm.api.errors import BadInput, BatchErrors, NotFound
+from district_ppm.errors import BadInput, BatchErrors, NotFound
 from graphql import GraphQLError, parse
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import structlog
 from strawberry.extensions import SchemaExtension
 
-from district_ppm.api.errors import DomainError
+from district_ppm.errors import DomainError
 from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
 
 log = structlog.get_logger(__name__)

@@ -7,7 +7,7 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from district_ppm.api.errors import Forbidden, Unauthenticated
+from district_ppm.errors import Forbidden, Unauthenticated
 from district_ppm.tenancy.models import Role
 
 

@@ -8,8 +8,8 @@ from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from district_ppm.api.errors import BadInput
 from district_ppm.db.pagination import Page
+from district_ppm.errors import BadInput
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.xmr import Assurance, ChartStatus, Limits, assurance, xmr_chart
-from district_ppm.api.errors import BadInput, NotFound
+from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
 from district_ppm.measures.models import Direction, Measure, MeasureLevel, Target
 from district_ppm.measures.periods import period_problem

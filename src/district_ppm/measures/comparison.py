@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
-from district_ppm.api.errors import BadInput, NotFound
+from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     Direction,
     Measure,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, BatchErrors, DomainError, Forbidden, NotFound
+from district_ppm.errors import BadInput, BatchErrors, DomainError, Forbidden, NotFound
 from district_ppm.measures.jobs import enqueue_refresh
 from district_ppm.measures.models import Measure, MeasureLevel, Source
 from district_ppm.measures.periods import period_problem

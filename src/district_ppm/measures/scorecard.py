@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
-from district_ppm.api.errors import NotFound
+from district_ppm.errors import NotFound
 from district_ppm.measures.models import (
     STAGE_ORDER,
     Measure,

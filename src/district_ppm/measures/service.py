@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, Conflict, NotFound
 from district_ppm.db.pagination import Page, keyset_page
+from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.measures.jobs import enqueue_refresh
 from district_ppm.measures.models import (
     Aggregation,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, Conflict, NotFound
+from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.processes.models import Process, ProcessKind
 
 PROCESS_CODE = re.compile(r"^[0-9A-Za-z]+(\.[0-9A-Za-z]+)*$")

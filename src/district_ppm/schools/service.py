@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, Conflict
 from district_ppm.db.pagination import Page, keyset_page
+from district_ppm.errors import BadInput, Conflict
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel

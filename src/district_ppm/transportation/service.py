@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, BatchErrors, Conflict, Forbidden, NotFound
 from district_ppm.db.pagination import Page, keyset_page
+from district_ppm.errors import BadInput, BatchErrors, Conflict, Forbidden, NotFound
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.schools.models import School
 from district_ppm.tenancy.models import District
