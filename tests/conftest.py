@@ -28,6 +28,10 @@ os.environ["DISTRICT_PPM_ENVIRONMENT"] = "test"
 os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + TEST_DB
 os.environ["DISTRICT_PPM_QUEUE_NAMESPACE"] = f"dppm-test-{RUN_ID}"
 os.environ["DISTRICT_PPM_WORKER_HEARTBEAT_MS"] = "3000"
+# Every test calls from one address at full speed: request budgets out of the way (the rate
+# limit tests build apps with budgets of their own).
+for budget in ("RATE_LIMIT", "IMPORT_RATE_LIMIT", "ANONYMOUS_RATE_LIMIT"):
+    os.environ[f"DISTRICT_PPM_{budget}_BURST"] = "1000000"
 
 from tests import redis_server  # noqa: E402
 

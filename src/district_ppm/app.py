@@ -19,7 +19,9 @@ from litestar.types import Receive, Scope, Send
 from redis.asyncio import Redis
 from strawberry.litestar import make_graphql_controller
 
-from district_ppm.api.context import Context, bearer_token, load_principal
+from district_ppm.api.context import Context, request_principal
+from district_ppm.api.rate_limit import RateLimiter
+from district_ppm.api.request_limits import guarded_graphql
 from district_ppm.api.schema import build_schema
 from district_ppm.config import Settings, get_settings
 from district_ppm.db.engine import create_app_engine, make_sessionmaker
@@ -62,9 +64,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = redis
+        app.state.rate_limiter = RateLimiter.from_settings(settings)
         try:
             yield
         finally:
+            await app.state.rate_limiter.aclose()
             await redis.aclose()
             await engine.dispose()
 
@@ -72,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state: State = request.app.state
         return Context(
             sessionmaker=state.sessionmaker,
-            principal=await load_principal(state.sessionmaker, bearer_token(request)),
+            principal=await request_principal(request),
             request_id=request.scope.get("state", {}).get("request_id"),
             client_ip=request.client.host if request.client else None,
         )
@@ -95,7 +99,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
     )
     return Litestar(
-        route_handlers=[graphql, HealthController, ImportController, PrometheusController],
+        route_handlers=[
+            guarded_graphql(graphql, settings),
+            HealthController,
+            ImportController,
+            PrometheusController,
+        ],
         lifespan=[lifespan],
         middleware=[
             RequestIdMiddleware,

@@ -17,6 +17,7 @@ from litestar.status_codes import (
 )
 
 from district_ppm.api.context import bearer_token, load_principal, open_unit_of_work
+from district_ppm.api.request_limits import refuse_import_over_budget
 from district_ppm.imports import importers  # noqa: F401 - registers every kind
 from district_ppm.imports.csvfile import MAX_REPORTED_ERRORS, ImportRejected, RowError, decode
 from district_ppm.imports.registry import IMPORT_KINDS
@@ -72,6 +73,8 @@ class ImportController(Controller):
     async def import_csv(self, request: Request, kind: str) -> Response[dict[str, Any]]:
         sessionmaker = request.app.state.sessionmaker
         principal = await load_principal(sessionmaker, bearer_token(request))
+        if (over_budget := await refuse_import_over_budget(request, principal)) is not None:
+            return over_budget
         if principal is None:
             return _error(
                 HTTP_401_UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required"
