@@ -347,3 +347,20 @@ async def test_the_default_graphql_body_limit_is_four_mebibytes(client):
 
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
+
+
+async def test_ipv6_callers_without_a_token_share_the_budget_of_their_64_network(settings):
+    tight = budgets(settings, anonymous_rate_limit_per_minute=1, anonymous_rate_limit_burst=1)
+    async with (
+        serving(tight) as app,
+        client_of(app, "2001:db8:0:1::a") as first,
+        client_of(app, "2001:db8:0:1:ffff::b") as same_network,
+        client_of(app, "2001:db8:0:2::a") as other_network,
+    ):
+        spent = await graphql(first, ME, token=None)
+        neighbour = await graphql(same_network, ME, token=None)
+        elsewhere = await graphql(other_network, ME, token=None)
+
+    assert error_codes(spent.json()) == ["UNAUTHENTICATED"]
+    assert limit_error(neighbour)["retryAfter"] > 0
+    assert error_codes(elsewhere.json()) == ["UNAUTHENTICATED"]
