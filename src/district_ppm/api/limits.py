@@ -15,6 +15,7 @@ from graphql.validation import ValuesOfCorrectTypeRule
 from graphql.validation.rules.values_of_correct_type import SKIP
 from strawberry.extensions import SchemaExtension
 
+from district_ppm.api.input_guards import first_problems, input_problems, variable_paths
 from district_ppm.api.query_cost import QueryCost
 from graphql import (
     ArgumentNode,
@@ -24,6 +25,8 @@ from graphql import (
     ObjectFieldNode,
     OperationDefinitionNode,
     ValidationRule,
+    VariableDefinitionNode,
+    value_from_ast_untyped,
 )
 
 
@@ -116,11 +119,7 @@ class FieldPathValuesRule(ValuesOfCorrectTypeRule):
 
     def is_valid_value_node(self, node: Any, input_type: Any) -> Any:
         if input_type:
-            prefix = [
-                a.name.value
-                for a in self._ancestors
-                if isinstance(a, ArgumentNode | ObjectFieldNode)
-            ]
+            prefix = self._input_path()
 
             def on_error(error: GraphQLError, path: list[str | int]) -> None:
                 field = ".".join(str(p) for p in [*prefix, *path])
@@ -135,7 +134,27 @@ class FieldPathValuesRule(ValuesOfCorrectTypeRule):
             validate_input_literal(
                 node, input_type, on_error, None, None, self.context.hide_suggestions
             )
+            literal = value_from_ast_untyped(node)
+            for problem in first_problems(input_problems(literal, input_type, tuple(prefix))):
+                self.report_error(problem.error(node))
         return SKIP
+
+    def _input_path(self) -> list[str]:
+        """Argument and input-field names down to the literal; a variable's default value is
+        named where the operation uses the variable."""
+        names = [
+            a.name.value for a in self._ancestors if isinstance(a, ArgumentNode | ObjectFieldNode)
+        ]
+        definition = next(
+            (a for a in self._ancestors if isinstance(a, VariableDefinitionNode)), None
+        )
+        operation = next(
+            (a for a in self._ancestors if isinstance(a, OperationDefinitionNode)), None
+        )
+        if definition is None or operation is None:
+            return names
+        name = definition.variable.name.value
+        return [*variable_paths(operation).get(name, (f"${name}",)), *names]
 
 
 class ApiValidationRules(SchemaExtension):

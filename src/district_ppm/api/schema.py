@@ -11,6 +11,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
 from district_ppm.api.error_contract import ErrorContract
+from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
 from district_ppm.jobs.schema import JobQueries
@@ -57,6 +58,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         api_validation_rules(
             settings.max_query_depth, settings.max_query_aliases, settings.max_query_cost
         ),
+        InputGuards,
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)

@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from district_ppm.api.errors import BadInput
+from district_ppm.errors import BadInput
 
 T = TypeVar("T")
 
@@ -41,10 +41,16 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != len(columns):
+        # encode_cursor writes strings only; anything else (or a NUL, which PostgreSQL
+        # refuses in text) was not made here.
+        if (
+            not isinstance(values, list)
+            or len(values) != len(columns)
+            or not all(isinstance(v, str) and "\x00" not in v for v in values)
+        ):
             raise ValueError
         return [col.type.python_type(v) for col, v in zip(columns, values, strict=True)]
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, TypeError, binascii.Error):
         raise BadInput("after", "is not a cursor from this list") from None
 
 

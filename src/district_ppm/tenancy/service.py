@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.api.errors import BadInput, Conflict, NotFound
 from district_ppm.db.pagination import Page, keyset_page
+from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.schools.models import School
 from district_ppm.tenancy.models import ApiToken, District, Membership, Role, User
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.tokens import hash_token, new_token
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+MAX_TOKEN_NAME = 200  # api_tokens.name is String(200)
 
 
 async def create_district(
@@ -136,8 +137,11 @@ async def issue_district_token(
 
     A SCHOOL_LEADER token needs its schools; other roles act district-wide and take none.
     """
-    if not name.strip():
+    name = name.strip()
+    if not name:
         raise BadInput("name", "must not be empty")
+    if len(name) > MAX_TOKEN_NAME:
+        raise BadInput("name", f"must be at most {MAX_TOKEN_NAME} characters")
     if role is Role.SCHOOL_LEADER and not school_ids:
         raise BadInput("schoolIds", "a SCHOOL_LEADER token needs at least one school")
     if role is not Role.SCHOOL_LEADER and school_ids:
@@ -154,7 +158,7 @@ async def issue_district_token(
         session=session,
         district_id=district_id,
         role=role,
-        name=name.strip(),
+        name=name,
         ttl=ttl,
         school_ids=school_ids,
     )
