@@ -1,20 +1,28 @@
-"""Actors: each takes the district id (and the outbox id it came from) and runs one job."""
+"""One Dramatiq actor per declared job (``district_ppm.jobs.registry``), all of one shape.
+
+A message carries the district id and the job's payload as keyword arguments; the actor runs
+the job's handler inside ``run_job`` (one tenant transaction under the district's lock, the run
+logged in ``job_runs``). Nothing here names a job: adding one is a declaration in its area.
+"""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
-from district_ppm.jobs import service as jobs
+from district_ppm.jobs import registry
+from district_ppm.jobs.service import run_job
 from workers.broker import broker
 from workers.db import worker_sessionmaker
 
 broker.add_middleware(CurrentMessage())
 
 RETRY: dict[str, Any] = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
+QUEUE = "rollups"
 
 
 def _message_id() -> str:
@@ -22,15 +30,30 @@ def _message_id() -> str:
     return message.message_id if message else "direct"
 
 
-@dramatiq.actor(queue_name="rollups", **RETRY)
-async def recount_schools(district_id: str, **_: object) -> None:
-    await jobs.run_job(
-        sessionmaker=worker_sessionmaker(),
-        district_id=uuid.UUID(district_id),
-        actor_name="recount_schools",
-        message_id=_message_id(),
-        body=jobs.recount_schools,
-    )
+def _declare(job: registry.Job) -> dramatiq.Actor:  # type: ignore[type-arg]
+    async def perform(district_id: str, **payload: Any) -> None:
+        await run_job(
+            sessionmaker=worker_sessionmaker(),
+            district_id=uuid.UUID(district_id),
+            actor_name=job.name,
+            message_id=_message_id(),
+            body=functools.partial(job.handler, **payload),
+        )
+
+    perform.__name__ = job.name
+    perform.__doc__ = job.handler.__doc__
+    return dramatiq.actor(perform, actor_name=job.name, queue_name=QUEUE, **RETRY)
 
 
-from workers import measures, transportation  # noqa: E402, F401 - declare their actors too
+ACTORS = {job.name: _declare(job) for job in registry.all_jobs()}
+
+
+def check_actors() -> None:
+    """At start-up: every declared job has its actor on the broker, and nothing else does."""
+    declared = {job.name for job in registry.all_jobs()}
+    on_broker = set(broker.actors)
+    if declared != on_broker:
+        raise RuntimeError(
+            f"jobs without an actor: {sorted(declared - on_broker)}; "
+            f"actors without a job: {sorted(on_broker - declared)}"
+        )

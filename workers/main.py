@@ -15,11 +15,12 @@ log = logging.getLogger(__name__)
 
 
 def run_worker(settings: Settings) -> None:
-    from workers import actors  # noqa: F401 - declares the actors on the broker
+    from workers.actors import check_actors
     from workers.broker import broker
     from workers.relay import run_relay
     from workers.scheduler import run_scheduler
 
+    check_actors()
     worker = dramatiq.Worker(broker, worker_threads=settings.worker_threads)
     worker.start()
     log.info("worker started: queues %s", sorted(broker.get_declared_queues()))

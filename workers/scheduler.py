@@ -1,4 +1,5 @@
-"""The scheduler: once a day, one full-recompute job per district, through the outbox.
+"""The scheduler: once a day, every nightly job (``@job(..., nightly=True)``) for every district,
+through the outbox, each with ``full=True``.
 
 It works with two sessionmakers: ``jobs`` connects as the job runner's role, the only one that
 may list every district and purge job history; ``tenants`` is the application role's, on
@@ -18,12 +19,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.registry import nightly_jobs
 from district_ppm.jobs.service import enqueue_job
 
 log = logging.getLogger(__name__)
-
-# Every actor that a nightly full recompute runs, one message per district each.
-NIGHTLY_ACTORS: list[str] = ["recount_schools", "recompute_time_loss", "refresh_measure_status"]
 
 
 async def district_ids(jobs: async_sessionmaker) -> list[uuid.UUID]:
@@ -35,18 +34,24 @@ async def schedule_nightly(jobs: async_sessionmaker, tenants: async_sessionmaker
     """Queue the nightly jobs of ``day`` for every district; idempotent for the same day."""
     queued = 0
     for district_id in await district_ids(jobs):
-        async with tenant_transaction(tenants, district_id) as session:
-            for actor_name in NIGHTLY_ACTORS:
-                await enqueue_job(
-                    session=session,
-                    district_id=district_id,
-                    actor_name=actor_name,
-                    payload={"full": True},
-                    dedupe_key=f"nightly:{day.isoformat()}",
-                )
-                queued += 1
-            await session.commit()
+        queued += await queue_nightly(tenants, district_id, day)
     return queued
+
+
+async def queue_nightly(tenants: async_sessionmaker, district_id: uuid.UUID, day: date) -> int:
+    """Queue every nightly job for one district (``full=True``); a second call the same day
+    adds nothing while the first day's jobs wait."""
+    async with tenant_transaction(tenants, district_id) as session:
+        for job in nightly_jobs():
+            await enqueue_job(
+                session=session,
+                district_id=district_id,
+                actor_name=job.name,
+                payload={"full": True},
+                dedupe_key=f"nightly:{day.isoformat()}",
+            )
+        await session.commit()
+    return len(nightly_jobs())
 
 
 async def purge_job_history(jobs: async_sessionmaker, keep_days: int) -> int:

@@ -50,7 +50,9 @@ from district_ppm.tenancy import service as tenancy  # noqa: E402
 from district_ppm.tenancy.models import Role  # noqa: E402
 from district_ppm.tenancy.principal import Principal  # noqa: E402
 from district_ppm.transportation.importer import import_bus_runs  # noqa: E402
-from district_ppm.transportation.service import RECOMPUTE_ACTOR  # noqa: E402
+from district_ppm.transportation.jobs import recompute_time_loss_job  # noqa: E402
+
+RECOMPUTE_ACTOR = recompute_time_loss_job.name
 from district_ppm.transportation.timeloss import recompute_time_loss  # noqa: E402
 
 HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"

@@ -13,7 +13,7 @@ from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.tenancy.models import Role
 from district_ppm.tenancy.principal import Principal
 from district_ppm.transportation import service, timeloss
-from district_ppm.transportation.service import RECOMPUTE_ACTOR
+from district_ppm.transportation.jobs import recompute_time_loss_job
 
 
 def admin(district_id: uuid.UUID) -> Principal:
@@ -75,7 +75,7 @@ async def recompute(
 ) -> timeloss.RecomputeResult:
     """What the worker does, awaited directly: lock, recompute, commit."""
     async with tenant_transaction(sessionmaker, district_id) as session:
-        await lock_district(session, district_id, RECOMPUTE_ACTOR)
+        await lock_district(session, district_id, recompute_time_loss_job.name)
         result = await timeloss.recompute_time_loss(
             session=session, district_id=district_id, full=full
         )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
-from district_ppm.measures.jobs import REFRESH_ACTOR
+from district_ppm.measures.jobs import refresh_measure_status_job
 from tests.api.measures_support import SET_TARGET, create_measure, monthly, record
 from tests.workers.conftest import eventually
 from workers.relay import relay_once
@@ -52,7 +52,7 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
 
     # Two writes to one measure, one pending refresh: the outbox coalesces them.
     assert await pending_jobs(app_sessionmaker, district_id) == [
-        (REFRESH_ACTOR, {"measure_id": measure_id})
+        (refresh_measure_status_job.name, {"measure_id": measure_id})
     ]
     before = await gql(SCORECARD, token=token)
     assert [r["status"] for r in before["data"]["scorecard"]["rows"]] == ["NO_DATA"]

@@ -84,7 +84,8 @@ async def test_with_redis_down_the_mutation_commits_and_the_job_runs_once_redis_
 
 
 async def test_running_the_job_twice_gives_the_same_result(factory, app_sessionmaker, gql):
-    from district_ppm.jobs.service import recount_schools, run_job
+    from district_ppm.jobs.service import run_job
+    from district_ppm.schools.jobs import recount_schools_job
 
     district_id, token = await factory.district()
     await gql(CREATE, {"input": school_input()}, token=token)
@@ -95,7 +96,7 @@ async def test_running_the_job_twice_gives_the_same_result(factory, app_sessionm
             district_id=district_id,
             actor_name="recount_schools",
             message_id=attempt,
-            body=recount_schools,
+            body=recount_schools_job.handler,
         )
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -115,12 +116,16 @@ async def test_jobs_no_actor_here_can_run_do_not_hold_up_the_others(
     # than one relay batch holds, all older than a job this build can run
     district_id, _ = await factory.district()
     async with tenant_transaction(app_sessionmaker, district_id) as session:
+        # Written as rows: this build's enqueue_job refuses a job it does not declare.
         for index in range(BATCH + 5):
-            await enqueue_job(
-                session=session,
-                district_id=district_id,
-                actor_name="actor_of_a_newer_build",
-                dedupe_key=f"k{index}",
+            session.add(
+                OutboxMessage(
+                    district_id=district_id,
+                    actor_name="actor_of_a_newer_build",
+                    payload={},
+                    dedupe_key=f"k{index}",
+                    attempts=0,
+                )
             )
         await session.commit()
     other_id, _ = await factory.district()

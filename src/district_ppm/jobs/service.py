@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
-from district_ppm.schools.models import School
+from district_ppm.jobs.models import JobRun, OutboxMessage
+from district_ppm.jobs.registry import get_job
 
 _PENDING = "district_ppm.outbox.pending"
 
@@ -31,7 +31,10 @@ async def enqueue_job(
     payload: dict[str, Any] | None = None,
     dedupe_key: str = "district",
 ) -> None:
-    """Queue ``actor_name`` for ``district_id`` when the caller's transaction commits.
+    """Queue the job ``actor_name`` for ``district_id`` when the caller's transaction commits.
+
+    ``actor_name`` is the name of a job declared in the registry (``some_job.name``); any
+    other name is refused here, where it is written, not left in the outbox for nobody.
 
     While an equal job (same actor and dedupe key) is still waiting, this adds nothing: a burst
     of writes coalesces into one job. A job asked for inside a savepoint that rolls back, or a
@@ -44,6 +47,7 @@ async def enqueue_job(
     those locks at one point, last, in key order, is what keeps two transactions that queue
     the same jobs in opposite orders from deadlocking.
     """
+    get_job(actor_name)
     sync = session.sync_session
     owner = sync.get_nested_transaction() or sync.get_transaction()
     pending: dict[_JobKey, tuple[dict[str, Any], Any]] = sync.info.setdefault(_PENDING, {})
@@ -151,22 +155,6 @@ def _run(
         started_at=started,
         finished_at=datetime.now(UTC),
         error=error,
-    )
-
-
-async def recount_schools(session: AsyncSession, district_id: uuid.UUID) -> None:
-    """The foundation's roll-up: the district's school count, stored with when it was taken."""
-    count = await session.scalar(
-        select(func.count()).select_from(School).where(School.district_id == district_id)
-    )
-    stmt = insert(DistrictStats).values(
-        district_id=district_id, school_count=count or 0, computed_at=func.now()
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["district_id"],
-            set_={"school_count": stmt.excluded.school_count, "computed_at": func.now()},
-        )
     )
 
 

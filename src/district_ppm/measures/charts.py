@@ -17,7 +17,7 @@ from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import load_series
 from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
-from district_ppm.tenancy.models import District
+from district_ppm.tenancy.calendar import get_district_calendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +174,8 @@ async def _check_period(
     session: AsyncSession, district_id: uuid.UUID, measure: Measure, period: date, field: str
 ) -> None:
     fy_month = (
-        await session.scalar(
-            select(District.fiscal_year_start_month).where(District.id == district_id)
-        )
-        or 7
-    )
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
     why = period_problem(measure.frequency, period, fy_month)
     if why:
         raise BadInput(field, why)

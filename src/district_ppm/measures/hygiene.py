@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.measures.models import Frequency, Measure
 from district_ppm.measures.periods import last_complete_periods
 from district_ppm.school_calendar import school_year_of
-from district_ppm.tenancy.models import District
+from district_ppm.tenancy.calendar import get_district_calendar
 
 RECENT_PERIODS = 2
 NOT_CHECKED = ["FORUM_SCOPE: management forums do not exist yet"]
@@ -72,11 +72,8 @@ async def get_metrics_hygiene(
 ) -> list[HygieneLine]:
     """Every measure with at least one hygiene problem, by code, with all its reasons."""
     fiscal_month = (
-        await session.scalar(
-            select(District.fiscal_year_start_month).where(District.id == district_id)
-        )
-        or 7
-    )
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
     frequencies: list[str] = []
     periods: list[date] = []
     for frequency in Frequency:

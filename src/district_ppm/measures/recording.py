@@ -22,7 +22,7 @@ from district_ppm.measures.jobs import enqueue_refresh
 from district_ppm.measures.models import Measure, MeasureLevel, Source
 from district_ppm.measures.periods import period_problem
 from district_ppm.schools.models import School
-from district_ppm.tenancy.models import District
+from district_ppm.tenancy.calendar import get_district_calendar
 
 MAX_BATCH = 10_000
 COMPUTED_BY = "system:computed"
@@ -179,11 +179,8 @@ async def record_measurements(
     if not values:
         return 0
     fy_month = (
-        await session.scalar(
-            select(District.fiscal_year_start_month).where(District.id == district_id)
-        )
-        or 7
-    )
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
     problems: list[DomainError] = []
     seen: dict[tuple[uuid.UUID | None, date], int] = {}
     for index, row in enumerate(values):

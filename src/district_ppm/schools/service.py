@@ -16,6 +16,7 @@ from district_ppm.db.pagination import Page, keyset_page
 from district_ppm.errors import BadInput, Conflict
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.school_calendar import school_year_of
+from district_ppm.schools.jobs import recount_schools_job
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
 
 NCES_SCHOOL_ID = re.compile(r"^\d{12}$")
@@ -73,7 +74,7 @@ async def create_school(
             school_year=school_year_of(today),
             enrollment=data.enrollment,
         )
-    await enqueue_job(session=session, district_id=district_id, actor_name="recount_schools")
+    await enqueue_job(session=session, district_id=district_id, actor_name=recount_schools_job.name)
     return school
 
 

@@ -16,8 +16,15 @@ class Principal:
     actor: str
     school_ids: frozenset[uuid.UUID] = field(default_factory=frozenset)
 
+    def school_scope(self) -> frozenset[uuid.UUID] | None:
+        """The schools this caller may write for; None means every school and the district.
+
+        The one definition of the rule: a SCHOOL_LEADER writes only for its own schools (never
+        district-wide rows); every other writing role for any. Every writer (GraphQL, CSV, CLI)
+        asks here.
+        """
+        return self.school_ids if self.role is Role.SCHOOL_LEADER else None
+
     def may_act_for_school(self, school_id: uuid.UUID | None) -> bool:
-        """SCHOOL_LEADER records only for its own schools; other writers for any."""
-        if self.role is not Role.SCHOOL_LEADER:
-            return True
-        return school_id is not None and school_id in self.school_ids
+        scope = self.school_scope()
+        return scope is None or (school_id is not None and school_id in scope)

@@ -20,11 +20,15 @@ from district_ppm.db.pagination import Page, keyset_page
 from district_ppm.errors import BadInput, BatchErrors, Conflict, Forbidden, NotFound
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.schools.models import School
+from district_ppm.tenancy.calendar import get_district_calendar
 from district_ppm.tenancy.models import District
 from district_ppm.tenancy.principal import Principal
+from district_ppm.transportation.jobs import recompute_time_loss_job
 from district_ppm.transportation.models import BusRoute, BusRun, BusRunDirtyMonth
 
-RECOMPUTE_ACTOR = "recompute_time_loss"
+# Transitional, for the bus-runs importer until it names the job itself.
+RECOMPUTE_ACTOR = recompute_time_loss_job.name
+
 MAX_RUNS_PER_MUTATION = 5_000  # bigger batches go through the bulk import
 MAX_GRACE_MINUTES = 120
 MAX_RIDERS = 1_000
@@ -190,16 +194,14 @@ async def mark_changed(
     if not values:
         return
     await session.execute(insert(BusRunDirtyMonth).values(values).on_conflict_do_nothing())
-    await enqueue_job(session=session, district_id=district_id, actor_name=RECOMPUTE_ACTOR)
+    await enqueue_job(
+        session=session, district_id=district_id, actor_name=recompute_time_loss_job.name
+    )
 
 
 async def get_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID) -> int:
-    grace = await session.scalar(
-        select(District.late_bus_grace_minutes).where(District.id == district_id)
-    )
-    if grace is None:
-        raise NotFound("district", "no such district")
-    return grace
+    calendar = await get_district_calendar(session=session, district_id=district_id)
+    return calendar.late_bus_grace_minutes
 
 
 async def set_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID, minutes: int) -> int:
@@ -213,7 +215,7 @@ async def set_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID, m
     await enqueue_job(
         session=session,
         district_id=district_id,
-        actor_name=RECOMPUTE_ACTOR,
+        actor_name=recompute_time_loss_job.name,
         payload={"full": True},
         dedupe_key="full",
     )

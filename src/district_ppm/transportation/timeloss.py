@@ -18,10 +18,10 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.tenancy.calendar import get_district_calendar
 from district_ppm.transportation import measurements
 from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
 from district_ppm.transportation.models import TimeLossRollup, TimeLossState
-from district_ppm.transportation.service import get_late_bus_grace
 
 GROUPINGS = ("SCHOOL", "ROUTE", "MONTH")
 
@@ -114,7 +114,8 @@ async def recompute_time_loss(
     school years they belong to are re-aggregated. ``full`` (nightly, or after the grace
     changed) rebuilds everything. The caller holds the district's lock and commits.
     """
-    grace = await get_late_bus_grace(session=session, district_id=district_id)
+    calendar = await get_district_calendar(session=session, district_id=district_id)
+    grace = calendar.late_bus_grace_minutes
     state = await session.get(TimeLossState, district_id)
     # A grace other than the one the stored numbers used changes every run's lateness.
     full = full or (state is not None and state.grace_minutes != grace)

@@ -23,7 +23,6 @@ from district_ppm.measures.schema.types import (
     Target,
     Unit,
 )
-from district_ppm.tenancy.models import Role
 
 
 @strawberry.input
@@ -177,9 +176,7 @@ class MeasureMutations(LogicModelMutations):
                 measure_id=measure_id,
                 values=values,
                 recorded_by=principal.actor,
-                allowed_school_ids=(
-                    principal.school_ids if principal.role is Role.SCHOOL_LEADER else None
-                ),
+                allowed_school_ids=principal.school_scope(),
             )
             uow.audit("measure", measure_id, written=written)
         return WritePayload(written=written)

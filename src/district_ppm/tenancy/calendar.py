@@ -1,0 +1,54 @@
+"""A district's calendar facts, read in one place: time zone, fiscal year, late-bus grace."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.errors import NotFound
+from district_ppm.tenancy.models import District
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictCalendar:
+    timezone: str
+    fiscal_year_start_month: int  # 7 = July; fiscal years are named by the year they end in
+    late_bus_grace_minutes: int  # a run is late when more than this many minutes late
+
+    def fiscal_year_of(self, day: date) -> int:
+        """The fiscal year containing ``day`` (FY2026 = July 2025 - June 2026 from July)."""
+        if self.fiscal_year_start_month == 1:
+            return day.year
+        return day.year + 1 if day.month >= self.fiscal_year_start_month else day.year
+
+    def fiscal_year_bounds(self, fiscal_year: int) -> tuple[date, date]:
+        """First day of ``fiscal_year`` and first day of the next (half-open)."""
+        month = self.fiscal_year_start_month
+        start_year = fiscal_year if month == 1 else fiscal_year - 1
+        return date(start_year, month, 1), date(start_year + 1, month, 1)
+
+
+async def get_district_calendar(
+    *, session: AsyncSession, district_id: uuid.UUID
+) -> DistrictCalendar:
+    """The calendar of the session's district (NOT_FOUND if it is not visible)."""
+    row = (
+        await session.execute(
+            select(
+                District.timezone,
+                District.fiscal_year_start_month,
+                District.late_bus_grace_minutes,
+            ).where(District.id == district_id)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("district", "no such district")
+    return DistrictCalendar(
+        timezone=row.timezone,
+        fiscal_year_start_month=row.fiscal_year_start_month,
+        late_bus_grace_minutes=row.late_bus_grace_minutes,
+    )
