@@ -2,6 +2,7 @@
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.base import Base
+from district_ppm.improvement.models import Opportunity, Project, ProjectSchool, ProjectTollgate
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
 from district_ppm.measures.logic_models import (
@@ -17,6 +18,7 @@ from district_ppm.measures.models import (
     MeasureStatus,
     Target,
 )
+from district_ppm.practices.models import Adoption, Practice, PracticeMeasure
 from district_ppm.processes.models import Process
 from district_ppm.schools.models import School, SchoolEnrollment
 from district_ppm.tenancy.models import ApiToken, District, Membership, User
@@ -32,6 +34,7 @@ from district_ppm.transportation.models import (
 metadata = Base.metadata
 
 __all__ = [
+    "Adoption",
     "Annotation",
     "ApiToken",
     "AuditEvent",
@@ -52,8 +55,14 @@ __all__ = [
     "Measurement",
     "MeasurementRevision",
     "Membership",
+    "Opportunity",
     "OutboxMessage",
+    "Practice",
+    "PracticeMeasure",
     "Process",
+    "Project",
+    "ProjectSchool",
+    "ProjectTollgate",
     "School",
     "SchoolEnrollment",
     "Target",

@@ -1,0 +1,1 @@
+"""Improvement: opportunities and DMAIC projects with their tollgates."""

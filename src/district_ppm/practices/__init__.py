@@ -1,0 +1,1 @@
+"""Practices proven by a project and their adoptions at other schools (gains translated)."""
