@@ -76,3 +76,39 @@ def test_workers_modules_import_no_sibling_that_imports_them_back():
     for module in graph:
         visit(module, [])
     assert "workers.actors" in graph
+
+
+async def test_a_job_declared_after_another_is_queued_when_that_one_succeeds(
+    factory, app_sessionmaker
+):
+    from sqlalchemy import select
+
+    from district_ppm.jobs import registry
+    from district_ppm.jobs.models import OutboxMessage
+    from district_ppm.jobs.service import run_job
+
+    async def follow(session, district_id):  # pragma: no cover - queued, not run here
+        return None
+
+    follower = job("test_follows_recount", after="recount_schools")(follow)
+    try:
+        district_id, _ = await factory.district()
+        await run_job(
+            sessionmaker=app_sessionmaker,
+            district_id=district_id,
+            actor_name="recount_schools",
+            message_id="m1",
+            body=get_job("recount_schools").handler,
+        )
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            queued = list(
+                await session.scalars(
+                    select(OutboxMessage.actor_name).where(
+                        OutboxMessage.dispatched_at.is_(None),
+                        OutboxMessage.dedupe_key == "after:recount_schools",
+                    )
+                )
+            )
+        assert queued == [follower.name]
+    finally:
+        registry._jobs.pop(follower.name)

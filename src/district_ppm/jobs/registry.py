@@ -9,6 +9,10 @@ The worker turns every declared job into a Dramatiq actor, the nightly scheduler
 ``nightly`` ones (with ``full=True``) for every district, and ``enqueue_job`` refuses a name that
 no area declared, so a typo fails where it is written instead of leaving a job nobody runs.
 
+A job declared ``after="other_job"`` is queued (no payload) each time ``other_job`` succeeds, in
+the same transaction: an area whose figures depend on another's (sustainability compliance on
+the measures' status rows) follows it without the other area knowing.
+
 A handler takes the tenant session, the district id and its payload as keyword arguments; it
 runs inside ``run_job`` (one transaction, under the district's lock for that job), so it never
 commits and must be idempotent: messages are delivered at least once.
@@ -37,6 +41,7 @@ class Job:
     name: str
     handler: JobHandler
     nightly: bool  # queued for every district each night with ``full=True``
+    after: str | None = None  # queued whenever this job succeeds
 
     async def run(self, session: AsyncSession, district_id: uuid.UUID, **payload: Any) -> None:
         await self.handler(session, district_id, **payload)
@@ -46,13 +51,15 @@ _jobs: dict[str, Job] = {}
 _discovered = False
 
 
-def job(name: str, *, nightly: bool = False) -> Callable[[JobHandler], Job]:
+def job(
+    name: str, *, nightly: bool = False, after: str | None = None
+) -> Callable[[JobHandler], Job]:
     """Declare the decorated handler as the job ``name``."""
 
     def declare(handler: JobHandler) -> Job:
         if name in _jobs and _jobs[name].handler is not handler:
             raise ValueError(f"job {name!r} is declared twice")
-        _jobs[name] = Job(name=name, handler=handler, nightly=nightly)
+        _jobs[name] = Job(name=name, handler=handler, nightly=nightly, after=after)
         return _jobs[name]
 
     return declare
@@ -87,3 +94,12 @@ def all_jobs() -> list[Job]:
 
 def nightly_jobs() -> list[Job]:
     return [j for j in all_jobs() if j.nightly]
+
+
+def followers_of(name: str) -> list[Job]:
+    """The jobs declared ``after=name``; an ``after`` naming no job is refused here."""
+    jobs = all_jobs()
+    for each in jobs:
+        if each.after is not None and each.after not in _jobs:
+            raise UnknownJob(f"job {each.name!r} follows {each.after!r}, which is not declared")
+    return [j for j in jobs if j.after == name]

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import JobRun, OutboxMessage
-from district_ppm.jobs.registry import get_job
+from district_ppm.jobs.registry import followers_of, get_job
 
 _PENDING = "district_ppm.outbox.pending"
 
@@ -122,6 +122,8 @@ async def run_job(
 ) -> None:
     """Run ``body`` in one tenant transaction under the district's lock, and log the outcome.
 
+    The jobs declared to follow ``actor_name`` are queued in the same transaction.
+
     A failure is recorded in its own transaction and re-raised so the broker retries.
     """
     started = datetime.now(UTC)
@@ -129,6 +131,13 @@ async def run_job(
         async with tenant_transaction(sessionmaker, district_id) as session:
             await lock_district(session, district_id, actor_name)
             await body(session, district_id)
+            for follower in followers_of(actor_name):
+                await enqueue_job(
+                    session=session,
+                    district_id=district_id,
+                    actor_name=follower.name,
+                    dedupe_key=f"after:{actor_name}",
+                )
             session.add(_run(district_id, actor_name, message_id, started, "succeeded", None))
             await session.commit()
     except Exception as error:
