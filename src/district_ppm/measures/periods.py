@@ -51,6 +51,11 @@ def last_complete_periods(
     return list(reversed(starts))
 
 
+def period_containing(frequency: Frequency, day: date, fiscal_year_start_month: int) -> date:
+    """The start of the period of ``frequency`` that contains ``day``."""
+    return _period_containing(frequency, day, fiscal_year_start_month)
+
+
 def _period_containing(frequency: Frequency, day: date, fy_month: int) -> date:
     if frequency is Frequency.DAILY:
         return day
