@@ -148,7 +148,7 @@ async def test_a_new_grace_recomputes_every_run(district, app_sessionmaker):
     total = (await report(app_sessionmaker, district_id, 2026, "SCHOOL")).total
     # grace 5: the 5- and 3-minute runs are no longer late; 17 + 12 = 29 over 2
     assert figures(total) == (2, 29, 14.5, "0.23", "6.42")
-    assert result.full
+    assert result.full is True
 
 
 async def test_computing_twice_changes_nothing(district, app_sessionmaker):
