@@ -18,9 +18,15 @@ from district_ppm.measures.models import (
     MeasureStatus,
     Target,
 )
-from district_ppm.practices.models import Adoption, Practice, PracticeMeasure
+from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.processes.models import Process
 from district_ppm.schools.models import School, SchoolEnrollment
+from district_ppm.sustainability.models import (
+    PlanCompliance,
+    PlanMeasure,
+    SustainabilityPlan,
+    SustainabilityReview,
+)
 from district_ppm.tenancy.models import ApiToken, District, Membership, User
 from district_ppm.transportation.models import (
     BusRoute,
@@ -35,6 +41,7 @@ metadata = Base.metadata
 
 __all__ = [
     "Adoption",
+    "AdoptionGain",
     "Annotation",
     "ApiToken",
     "AuditEvent",
@@ -57,6 +64,8 @@ __all__ = [
     "Membership",
     "Opportunity",
     "OutboxMessage",
+    "PlanCompliance",
+    "PlanMeasure",
     "Practice",
     "PracticeMeasure",
     "Process",
@@ -65,6 +74,8 @@ __all__ = [
     "ProjectTollgate",
     "School",
     "SchoolEnrollment",
+    "SustainabilityPlan",
+    "SustainabilityReview",
     "Target",
     "TimeLossRollup",
     "TimeLossRouteMonth",

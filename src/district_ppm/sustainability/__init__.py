@@ -1,0 +1,1 @@
+"""Sustainability plans: control measures, reviews, and whether the gains are being held."""
