@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Float,
+    ForeignKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -70,3 +78,34 @@ class Adoption(TenantMixin, Base):
     school_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     adopted_on: Mapped[date] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class AdoptionGain(TenantMixin, Base):
+    """Worker-computed: one adoption's gain on one SCHOOL-level measure of its practice.
+
+    Rewritten as a whole by ``compute_adoption_gains``; figures are rounded as
+    ``analytics.adoption`` documents (None where a side has fewer than three values).
+    """
+
+    __tablename__ = "adoption_gains"
+    district_implied_by = "adoptions"
+    __table_args__ = (
+        UniqueConstraint("district_id", "adoption_id", "measure_id"),
+        ForeignKeyConstraint(
+            ["district_id", "adoption_id"],
+            ["adoptions.district_id", "adoptions.id"],
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["district_id", "measure_id"],
+            ["measures.district_id", "measures.id"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    adoption_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    before: Mapped[float | None] = mapped_column(Float)
+    after: Mapped[float | None] = mapped_column(Float)
+    gain: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
