@@ -14,6 +14,7 @@ from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
+from district_ppm.improvement.schema import ProjectMutations, ProjectQueries
 from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
@@ -30,6 +31,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ProcessQueries,
     MeasureQueries,
     JobQueries,
+    ProjectQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -37,6 +39,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     TransportationMutations,
     ProcessMutations,
     MeasureMutations,
+    ProjectMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)
