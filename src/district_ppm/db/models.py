@@ -20,6 +20,13 @@ from district_ppm.measures.models import (
 )
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.processes.models import Process
+from district_ppm.savings.models import (
+    SavingsAllocation,
+    SavingsCategoryRollup,
+    SavingsEntry,
+    SavingsRollup,
+    SavingsRollupState,
+)
 from district_ppm.schools.models import School, SchoolEnrollment
 from district_ppm.sustainability.models import (
     PlanCompliance,
@@ -72,6 +79,11 @@ __all__ = [
     "Project",
     "ProjectSchool",
     "ProjectTollgate",
+    "SavingsAllocation",
+    "SavingsCategoryRollup",
+    "SavingsEntry",
+    "SavingsRollup",
+    "SavingsRollupState",
     "School",
     "SchoolEnrollment",
     "SustainabilityPlan",

@@ -1,0 +1,1 @@
+"""The savings ledger: entries, validation, reversals, roll-ups, claim checks, reinvestment."""
