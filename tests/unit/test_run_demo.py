@@ -35,8 +35,23 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split(") ")[1].startswith("Z"))
 
 
-@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_stopping_make_run_stops_the_server_and_worker(tmp_path: Path, stop: signal.Signals):
+@pytest.mark.parametrize(
+    ("stop", "started_in_background"),
+    [
+        (signal.SIGINT, False),
+        (signal.SIGTERM, False),
+        (signal.SIGHUP, False),
+        # A non-interactive shell starts `cmd &` with SIGINT ignored, and the ignored
+        # disposition survives exec: Ctrl-C or `kill -INT` must still stop it.
+        (signal.SIGINT, True),
+        (signal.SIGTERM, True),
+        (signal.SIGHUP, True),
+    ],
+    ids=lambda value: value.name if isinstance(value, signal.Signals) else str(value),
+)
+def test_stopping_make_run_stops_the_server_and_worker(
+    tmp_path: Path, stop: signal.Signals, started_in_background: bool
+):
     # Given a fake `district-ppm` beside the interpreter that runs the script
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -47,8 +62,11 @@ def test_stopping_make_run_stops_the_server_and_worker(tmp_path: Path, stop: sig
     cli.chmod(0o755)
     pids = tmp_path / "pids"
     pids.mkdir()
+    command = [str(python), str(SCRIPT)]
+    if started_in_background:
+        command = ["/bin/sh", "-c", 'trap "" INT; exec "$0" "$1"', *command]
     demo = subprocess.Popen(
-        [str(python), str(SCRIPT)],
+        command,
         env={**os.environ, "PIDS": str(pids)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -61,9 +79,12 @@ def test_stopping_make_run_stops_the_server_and_worker(tmp_path: Path, stop: sig
         time.sleep(0.2)
         children = {path.name: int(path.read_text()) for path in pids.iterdir()}
 
-        # When `make run` itself is told to stop (a supervisor's SIGTERM, or Ctrl-C)
+        # When `make run` itself is told to stop (Ctrl-C, a supervisor, a closed terminal)
         demo.send_signal(stop)
-        demo.wait(timeout=30)
+        returncode = demo.wait(timeout=30)
+
+        # Then it ends of its own accord, not killed by the signal
+        assert returncode == 0
 
         # Then neither child outlives it
         deadline = time.monotonic() + 10
@@ -76,6 +97,7 @@ def test_stopping_make_run_stops_the_server_and_worker(tmp_path: Path, stop: sig
     finally:
         if demo.poll() is None:
             demo.kill()
+            demo.wait()
         for path in pids.iterdir():
             pid = int(path.read_text())
             if _alive(pid):
