@@ -19,6 +19,7 @@ from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
+from district_ppm.sustainability.schema import SustainabilityMutations, SustainabilityQueries
 from district_ppm.tenancy.schema import TenancyQueries
 from district_ppm.tenancy.token_schema import TokenMutations, TokenQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
@@ -32,6 +33,7 @@ QUERY_TYPES: tuple[type, ...] = (
     MeasureQueries,
     JobQueries,
     ProjectQueries,
+    SustainabilityQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -40,6 +42,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     ProcessMutations,
     MeasureMutations,
     ProjectMutations,
+    SustainabilityMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

@@ -23,14 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.db.base import Base, TenantMixin
 from district_ppm.measures.models import Frequency
-
-
-class ComplianceStatus(enum.StrEnum):
-    COMPLIANT = "COMPLIANT"
-    AT_RISK = "AT_RISK"
-    NON_COMPLIANT = "NON_COMPLIANT"
 
 
 def _enum(cls: type[enum.StrEnum], name: str) -> Enum:

@@ -1,0 +1,155 @@
+"""Sustainability compliance of a plan as of a date (DOMAIN.md "Sustainability compliance").
+
+Each control series checks:
+- ``data_current:<code>``: a value for every due period (every complete period since the plan
+  started); each period without one is a *missing period*;
+- ``in_control:<code>``: no unfavorable signal among the last six points of its XmR chart
+  (the chart as of the date: only points up to the last complete period);
+- ``meets_target:<code>``: the latest value is GREEN against the target of its school year
+  (a fixed per-plan target when one is set; no value or no target fails).
+The plan checks ``review_cadence``: at least one review in every complete cadence window.
+
+NON_COMPLIANT when a series is out of control, a review is missing, or more than one period is
+missing across the plan's series; AT_RISK when any other check fails (one missing period, a
+missed target); COMPLIANT otherwise.
+
+Plain values in, a verdict out: the caller decides which periods are due and which are complete.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from district_ppm.analytics.status import Status, kpi_status
+from district_ppm.analytics.xmr import xmr_chart
+from district_ppm.school_calendar import school_year_of
+
+IN_CONTROL_POINTS = 6  # DOMAIN.md: no unfavorable signal in the last six points
+SERIES_CHECKS = ("data_current", "in_control", "meets_target")  # the order they are reported in
+
+
+class ComplianceStatus(enum.StrEnum):
+    COMPLIANT = "COMPLIANT"
+    AT_RISK = "AT_RISK"
+    NON_COMPLIANT = "NON_COMPLIANT"
+
+
+@dataclass(frozen=True, slots=True)
+class ControlSeries:
+    """One control measure's series (district-wide, or one school's) and what it is held to.
+
+    ``values`` and ``chart_points`` may run past ``through``; points after it (an incomplete
+    period, or data after the verdict's date) are ignored. ``chart_points`` are the chart's own
+    points: from its rebase on, without excluded points.
+    """
+
+    code: str
+    higher_is_better: bool
+    through: date  # start of the last complete period as of the verdict's date
+    due_periods: Sequence[date]  # starts of the complete periods since the plan started
+    values: Sequence[tuple[date, float]]  # (period start, value), oldest first
+    chart_points: Sequence[tuple[date, float]]  # (period start, value), oldest first
+    targets: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # year -> (t, red)
+    fixed_target: float | None = None  # the plan's own target, for every school year
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesChecks:
+    missing_periods: tuple[date, ...]
+    out_of_control: bool
+    meets_target: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: ComplianceStatus
+    failed_checks: tuple[str, ...]
+    missing_periods: int
+
+
+def check_series(series: ControlSeries) -> SeriesChecks:
+    """The three checks of one control series."""
+    reported = {period for period, _ in series.values if period <= series.through}
+    missing = tuple(p for p in series.due_periods if p <= series.through and p not in reported)
+    chart = xmr_chart(
+        [value for period, value in series.chart_points if period <= series.through],
+        higher_is_better=series.higher_is_better,
+    )
+    out_of_control = any(point.unfavorable for point in chart.points[-IN_CONTROL_POINTS:])
+    latest = [(p, v) for p, v in series.values if p <= series.through]
+    return SeriesChecks(
+        missing_periods=missing,
+        out_of_control=out_of_control,
+        meets_target=_meets_target(series, latest[-1] if latest else None),
+    )
+
+
+def _meets_target(series: ControlSeries, latest: tuple[date, float] | None) -> bool:
+    if latest is None:
+        return False
+    period, value = latest
+    if series.fixed_target is not None:
+        # A plain target, no red threshold: it is met (GREEN) or it is not.
+        target = red = series.fixed_target
+    else:
+        found = series.targets.get(school_year_of(period))
+        if found is None:
+            return False
+        target, red = found
+    status = kpi_status(value, target, red, higher_is_better=series.higher_is_better)
+    return status is Status.GREEN
+
+
+def reviews_missing(
+    review_windows: Sequence[tuple[date, date]], review_dates: Sequence[date]
+) -> list[tuple[date, date]]:
+    """The cadence windows ``[start, end)`` without a review in them."""
+    return [
+        (start, end)
+        for start, end in review_windows
+        if not any(start <= day < end for day in review_dates)
+    ]
+
+
+def plan_verdict(
+    *,
+    series: Sequence[ControlSeries],
+    review_windows: Sequence[tuple[date, date]],
+    review_dates: Sequence[date],
+) -> Verdict:
+    """The plan's status and its failed checks: measure by measure in the order their series
+    come (each measure's checks in ``SERIES_CHECKS`` order, named once however many of its
+    series fail), then ``review_cadence``."""
+    failed_by_code: dict[str, set[str]] = {}
+    missing = 0
+    out_of_control = False
+    for each in series:
+        checks = check_series(each)
+        missing += len(checks.missing_periods)
+        out_of_control |= checks.out_of_control
+        failed_here = failed_by_code.setdefault(each.code, set())
+        if checks.missing_periods:
+            failed_here.add("data_current")
+        if checks.out_of_control:
+            failed_here.add("in_control")
+        if not checks.meets_target:
+            failed_here.add("meets_target")
+    failed = [
+        f"{check}:{code}"
+        for code, failed_here in failed_by_code.items()
+        for check in SERIES_CHECKS
+        if check in failed_here
+    ]
+    review_missed = bool(reviews_missing(review_windows, review_dates))
+    if review_missed:
+        failed.append("review_cadence")
+    if out_of_control or review_missed or missing > 1:
+        status = ComplianceStatus.NON_COMPLIANT
+    elif failed:
+        status = ComplianceStatus.AT_RISK
+    else:
+        status = ComplianceStatus.COMPLIANT
+    return Verdict(status, tuple(failed), missing)

@@ -1,0 +1,308 @@
+"""Sustainability compliance: the facts of each plan, the verdict, and the stored verdicts.
+
+The verdict itself is ``analytics.compliance.plan_verdict`` (pure); this module reads what it
+needs, as of a date:
+
+- each control measure's series: district-wide (a SCHOOL-level measure aggregated over the
+  schools that reported, as on the scorecard) unless the plan's project names schools, in
+  which case a SCHOOL-level measure is checked at each of those schools and a check fails
+  when it fails at any of them (each school's missing periods count);
+- its control chart as ``measures.charts.get_control_chart`` defines it (rebase and excluded
+  points as they stand), cut at the last complete period as of the date;
+- its targets (a school's own target first) or the plan's own target;
+- the plan's reviews, against its cadence windows.
+
+The ``check_sustainability`` job stores the verdict of every plan checked today (the
+district's date) in ``plan_compliance``; ``sustainabilityCompliance(asOf)`` serves those rows,
+and computes the verdicts of another date on the fly with the same function.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
+from district_ppm.improvement.projects import school_ids_of
+from district_ppm.measures.charts import ControlChartResult, get_control_chart
+from district_ppm.measures.models import Direction, Measure, MeasureLevel, Target
+from district_ppm.measures.series import Series, load_series
+from district_ppm.measures.service import measures_by_ids
+from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, SustainabilityPlan
+from district_ppm.sustainability.periods import due_windows, last_complete_start
+from district_ppm.sustainability.service import is_checked_on, plan_measures_of, reviews_of
+from district_ppm.tenancy.calendar import get_district_calendar
+
+Scope = uuid.UUID | None  # a school, or None for the district-wide series
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVerdict:
+    plan: SustainabilityPlan
+    as_of: date
+    status: ComplianceStatus
+    failed_checks: tuple[str, ...]
+    computed_at: datetime
+
+
+class _MeasureFacts:
+    """Charts, series and targets of the plans' measures, each read once per evaluation."""
+
+    def __init__(self, session: AsyncSession, district_id: uuid.UUID) -> None:
+        self.session = session
+        self.district_id = district_id
+        self.charts: dict[tuple[uuid.UUID, Scope], ControlChartResult] = {}
+        self.series: dict[uuid.UUID, dict[Scope, Series]] = {}
+        self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
+
+    async def load_targets(self, measure_ids: Sequence[uuid.UUID]) -> None:
+        rows = await self.session.execute(
+            select(
+                Target.measure_id,
+                Target.school_id,
+                Target.school_year,
+                Target.value,
+                Target.red_threshold,
+            ).where(Target.district_id == self.district_id, Target.measure_id.in_(measure_ids))
+        )
+        found: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = defaultdict(dict)
+        for measure_id, school_id, year, value, red in rows.all():
+            found[measure_id][(school_id, year)] = (value, red)
+        self.targets = dict(found)
+
+    def targets_of(self, measure: Measure, scope: Scope) -> dict[int, tuple[float, float]]:
+        """School year -> (target, red threshold) for the scope: a school's own first."""
+        rows = self.targets.get(measure.id, {})
+        years = {year: t for (school, year), t in rows.items() if school is None}
+        if scope is not None:
+            years |= {year: t for (school, year), t in rows.items() if school == scope}
+        return years
+
+    async def chart(self, measure: Measure, scope: Scope) -> ControlChartResult:
+        key = (measure.id, scope)
+        if key not in self.charts:
+            self.charts[key] = await get_control_chart(
+                session=self.session,
+                district_id=self.district_id,
+                measure_id=measure.id,
+                school_id=scope,
+            )
+        return self.charts[key]
+
+    async def values(self, measure: Measure, scope: Scope) -> Series:
+        """The scope's whole series: the chart's points, unless a rebase cut its start."""
+        chart = await self.chart(measure, scope)
+        if chart.start_period is None:
+            return [(point.period_start, point.value) for point in chart.points]
+        if measure.id not in self.series:
+            self.series[measure.id] = await load_series(
+                session=self.session, district_id=self.district_id, measure=measure
+            )
+        return self.series[measure.id].get(scope, [])
+
+
+async def evaluate_plans(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    plans: Sequence[SustainabilityPlan],
+    as_of: date,
+) -> list[PlanVerdict]:
+    """The verdict of each plan as of ``as_of``, in the order given (whether or not the plan
+    is checked on that date: callers choose the plans)."""
+    if not plans:
+        return []
+    fy_month = (
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
+    plan_ids = [plan.id for plan in plans]
+    controls = await plan_measures_of(session=session, district_id=district_id, plan_ids=plan_ids)
+    measure_ids = sorted({pm.measure_id for pms in controls.values() for pm in pms})
+    measures = await measures_by_ids(
+        session=session, district_id=district_id, measure_ids=measure_ids
+    )
+    schools = await school_ids_of(
+        session=session, district_id=district_id, project_ids=[p.project_id for p in plans]
+    )
+    reviews = await reviews_of(session=session, district_id=district_id, plan_ids=plan_ids)
+    facts = _MeasureFacts(session, district_id)
+    await facts.load_targets(measure_ids)
+    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
+
+    verdicts = []
+    for plan in plans:
+        series = []
+        for control in controls[plan.id]:
+            measure = measures[control.measure_id]
+            series.extend(
+                await _control_series(
+                    facts, plan, control, measure, schools[plan.project_id], as_of, fy_month
+                )
+            )
+        verdict = plan_verdict(
+            series=series,
+            review_windows=due_windows(plan.review_cadence, plan.start_date, as_of, fy_month),
+            review_dates=[review.reviewed_on for review in reviews[plan.id]],
+        )
+        verdicts.append(PlanVerdict(plan, as_of, verdict.status, verdict.failed_checks, now))
+    return verdicts
+
+
+async def _control_series(
+    facts: _MeasureFacts,
+    plan: SustainabilityPlan,
+    control: PlanMeasure,
+    measure: Measure,
+    project_schools: list[uuid.UUID],
+    as_of: date,
+    fy_month: int,
+) -> list[ControlSeries]:
+    scopes: list[Scope] = (
+        list(project_schools)
+        if measure.level is MeasureLevel.SCHOOL and project_schools
+        else [None]
+    )
+    due = [start for start, _ in due_windows(measure.frequency, plan.start_date, as_of, fy_month)]
+    through = last_complete_start(measure.frequency, as_of, fy_month)
+    found = []
+    for scope in scopes:
+        chart = await facts.chart(measure, scope)
+        found.append(
+            ControlSeries(
+                code=measure.code,
+                higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+                through=through,
+                due_periods=due,
+                values=await facts.values(measure, scope),
+                chart_points=[
+                    (point.period_start, point.value)
+                    for point in chart.points
+                    if point.excluded_reason is None
+                ],
+                targets=facts.targets_of(measure, scope),
+                fixed_target=control.target,
+            )
+        )
+    return found
+
+
+async def _plans(
+    session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID] | None
+) -> list[SustainabilityPlan]:
+    stmt = (
+        select(SustainabilityPlan)
+        .where(SustainabilityPlan.district_id == district_id)
+        .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
+    )
+    if plan_ids is not None:
+        stmt = stmt.where(SustainabilityPlan.id.in_(plan_ids))
+    return list(await session.scalars(stmt))
+
+
+async def store_verdicts(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    as_of: date,
+    plan_ids: Sequence[uuid.UUID] | None = None,
+) -> list[PlanVerdict]:
+    """Compute and store the verdict as of ``as_of`` of the given plans (all when None).
+
+    One row per plan, replaced: a retried or duplicated job leaves the same rows. A plan not
+    checked on ``as_of`` (not started, or past its duration) loses its row.
+    """
+    plans = await _plans(session, district_id, plan_ids)
+    checked = [plan for plan in plans if is_checked_on(plan, as_of)]
+    unchecked = delete(PlanCompliance).where(PlanCompliance.district_id == district_id)
+    if plan_ids is not None:
+        unchecked = unchecked.where(PlanCompliance.plan_id.in_(plan_ids))
+    if checked:
+        unchecked = unchecked.where(PlanCompliance.plan_id.not_in([p.id for p in checked]))
+    await session.execute(unchecked)
+    verdicts = await evaluate_plans(
+        session=session, district_id=district_id, plans=checked, as_of=as_of
+    )
+    if verdicts:
+        stmt = insert(PlanCompliance).values(
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "district_id": district_id,
+                    "plan_id": verdict.plan.id,
+                    "as_of": verdict.as_of,
+                    "status": verdict.status,
+                    "failed_checks": list(verdict.failed_checks),
+                    "computed_at": verdict.computed_at,
+                }
+                for verdict in verdicts
+            ]
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["district_id", "plan_id"],
+                set_={
+                    "as_of": stmt.excluded.as_of,
+                    "status": stmt.excluded.status,
+                    "failed_checks": stmt.excluded.failed_checks,
+                    "computed_at": stmt.excluded.computed_at,
+                },
+            )
+        )
+    return verdicts
+
+
+async def compliance_report(
+    *, session: AsyncSession, district_id: uuid.UUID, as_of: date | None
+) -> list[PlanVerdict]:
+    """``sustainabilityCompliance(asOf)``: plans in creation order.
+
+    Without ``as_of``: the stored verdicts (each with the date it is as of and when it was
+    computed). With ``as_of``: every plan checked on that date; a stored verdict of exactly
+    that date is served as stored, any other is computed now, by the same function.
+    """
+    if as_of is None:
+        rows = await session.execute(
+            select(SustainabilityPlan, PlanCompliance)
+            .join(
+                PlanCompliance,
+                (PlanCompliance.district_id == SustainabilityPlan.district_id)
+                & (PlanCompliance.plan_id == SustainabilityPlan.id),
+            )
+            .where(SustainabilityPlan.district_id == district_id)
+            .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
+        )
+        return [_stored(plan, row) for plan, row in rows.tuples()]
+    plans = [
+        plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
+    ]
+    stored = {
+        row.plan_id: row
+        for row in await session.scalars(
+            select(PlanCompliance).where(
+                PlanCompliance.district_id == district_id, PlanCompliance.as_of == as_of
+            )
+        )
+    }
+    computed = {
+        verdict.plan.id: verdict
+        for verdict in await evaluate_plans(
+            session=session,
+            district_id=district_id,
+            plans=[plan for plan in plans if plan.id not in stored],
+            as_of=as_of,
+        )
+    }
+    return [
+        _stored(plan, stored[plan.id]) if plan.id in stored else computed[plan.id] for plan in plans
+    ]
+
+
+def _stored(plan: SustainabilityPlan, row: PlanCompliance) -> PlanVerdict:
+    return PlanVerdict(plan, row.as_of, row.status, tuple(row.failed_checks), row.computed_at)

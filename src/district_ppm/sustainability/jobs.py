@@ -1,0 +1,30 @@
+"""The sustainability area's job: store each plan's compliance verdict as of today."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.jobs.registry import job
+from district_ppm.sustainability.compliance import store_verdicts
+from district_ppm.tenancy.service import district_today
+
+
+@job("check_sustainability", nightly=True, after="refresh_measure_status")
+async def check_sustainability(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    *,
+    plan_id: str | None = None,
+    full: bool = False,
+) -> None:
+    """One plan after its creation or a review; every plan nightly (the date moves on, so
+    periods fall due and reviews fall late with no write at all) and after every status
+    refresh (a measurement or a target of a control measure changed).
+
+    As of today in the district's time zone.
+    """
+    plan_ids = None if full or plan_id is None else [uuid.UUID(plan_id)]
+    today = await district_today(session=session, district_id=district_id)
+    await store_verdicts(session=session, district_id=district_id, as_of=today, plan_ids=plan_ids)
