@@ -37,3 +37,8 @@ MEASUREMENT_WRITERS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Rol
 MEASURE_EDITORS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER)
 IMPROVEMENT = requires_role(Role.DISTRICT_ADMIN, Role.IMPROVEMENT_LEAD)
 SAVINGS_VALIDATORS = requires_role(Role.FINANCE_VALIDATOR)
+# An IMPROVEMENT_LEAD reverses only entries not yet validated: a rule on data, in the service.
+SAVINGS_REVERSERS = requires_role(
+    Role.DISTRICT_ADMIN, Role.FINANCE_VALIDATOR, Role.IMPROVEMENT_LEAD
+)
+SAVINGS_ALLOCATORS = requires_role(Role.DISTRICT_ADMIN, Role.FINANCE_VALIDATOR)
