@@ -22,6 +22,7 @@ from district_ppm.analytics.xmr import RULES
 from district_ppm.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from district_ppm.jobs.schema import SHOWN as JOBS_SHOWN
 from district_ppm.measures.hygiene import NOT_CHECKED, HygieneReason
+from district_ppm.practices.service import MAX_MEASURES as PRACTICE_MEASURES
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -61,6 +62,15 @@ LIST_SIZES: dict[str, int] = {
     "JobsOverview.recentFailures": JOBS_SHOWN,
     "TimeLossReport.rows": 500,  # one row per school, route or month
     "ApiToken.schoolIds": 20,  # a school leader's schools
+    # A district documents a few practices a year, each adopted at up to ~100 schools and shown
+    # by at most MAX_MEASURES measures (practices/service.py). Every adoption's gains are read
+    # one practice at a time (Query.practice) or as medians (Query.gainsAcrossDistrict).
+    "Query.practices": 50,
+    "Query.gainsAcrossDistrict": 50,
+    "Practice.adoptions": 100,
+    "Practice.measureIds": PRACTICE_MEASURES,
+    "Adoption.gains": PRACTICE_MEASURES,
+    "PracticeSpread.measures": PRACTICE_MEASURES,
 }
 DEFAULT_LIST_SIZE = 100
 

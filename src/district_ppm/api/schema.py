@@ -17,6 +17,7 @@ from district_ppm.config import Settings
 from district_ppm.improvement.schema import ProjectMutations, ProjectQueries
 from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
+from district_ppm.practices.schema import PracticeMutations, PracticeQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
 from district_ppm.sustainability.schema import SustainabilityMutations, SustainabilityQueries
@@ -34,6 +35,7 @@ QUERY_TYPES: tuple[type, ...] = (
     JobQueries,
     ProjectQueries,
     SustainabilityQueries,
+    PracticeQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -43,6 +45,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     MeasureMutations,
     ProjectMutations,
     SustainabilityMutations,
+    PracticeMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

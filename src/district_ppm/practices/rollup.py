@@ -1,0 +1,92 @@
+"""Gains translated across the district: per practice, where it was adopted and the median
+gain on each of its measures, from the gains the worker stored."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.adoption import median_gain
+from district_ppm.practices.models import Adoption, AdoptionGain
+from district_ppm.practices.service import list_practices, measure_ids_of
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureSpread:
+    measure_id: uuid.UUID
+    median_gain: float | None  # None when no adoption has a known gain on it
+    adoptions_with_gain: int
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeSpread:
+    practice_id: uuid.UUID
+    title: str
+    schools_adopted: int
+    measures: list[MeasureSpread]  # in the practice's measure order (by code)
+    computed_at: datetime | None  # the oldest stored gain used; None when none is stored
+
+
+async def gains_across_district(
+    *, session: AsyncSession, district_id: uuid.UUID
+) -> list[PracticeSpread]:
+    """Every practice (by title), with its adoptions counted and its gains' medians."""
+    practices = await list_practices(session=session, district_id=district_id)
+    if not practices:
+        return []
+    measures = await measure_ids_of(
+        session=session, district_id=district_id, practice_ids=[p.id for p in practices]
+    )
+    adopted = dict(
+        (
+            await session.execute(
+                select(Adoption.practice_id, func.count())
+                .where(Adoption.district_id == district_id)
+                .group_by(Adoption.practice_id)
+            )
+        ).all()
+    )
+    gains: dict[tuple[uuid.UUID, uuid.UUID], list[float | None]] = defaultdict(list)
+    computed: dict[uuid.UUID, datetime] = {}
+    rows = await session.execute(
+        select(
+            Adoption.practice_id,
+            AdoptionGain.measure_id,
+            AdoptionGain.gain,
+            AdoptionGain.computed_at,
+        )
+        .join(
+            Adoption,
+            (Adoption.district_id == AdoptionGain.district_id)
+            & (Adoption.id == AdoptionGain.adoption_id),
+        )
+        .where(AdoptionGain.district_id == district_id)
+    )
+    for practice_id, measure_id, gain, computed_at in rows.all():
+        gains[(practice_id, measure_id)].append(gain)
+        if practice_id not in computed or computed_at < computed[practice_id]:
+            computed[practice_id] = computed_at
+    return [
+        PracticeSpread(
+            practice_id=practice.id,
+            title=practice.title,
+            schools_adopted=adopted.get(practice.id, 0),
+            measures=[
+                MeasureSpread(
+                    measure_id=measure_id,
+                    median_gain=median_gain(gains.get((practice.id, measure_id), [])),
+                    adoptions_with_gain=sum(
+                        1 for g in gains.get((practice.id, measure_id), []) if g is not None
+                    ),
+                )
+                for measure_id in measures.get(practice.id, [])
+            ],
+            computed_at=computed.get(practice.id),
+        )
+        for practice in practices
+    ]

@@ -1,0 +1,157 @@
+"""GraphQL object types of the practices area: practices, adoptions, their gains, the spread."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import strawberry
+from strawberry.types import Info
+
+from district_ppm.analytics.adoption import DECIMALS
+from district_ppm.api.context import loader
+from district_ppm.practices import models, rollup
+from district_ppm.practices.schema.loaders import (
+    AdoptionsByPracticeLoader,
+    GainsByAdoptionLoader,
+    MeasureIdsByPracticeLoader,
+)
+from district_ppm.schools import models as school_models
+from district_ppm.schools.schema import School
+
+ROUNDING = f"rounded half-up to {DECIMALS} decimals"
+
+
+def _id(value: object) -> strawberry.ID:
+    return strawberry.ID(str(value))
+
+
+def _optional_id(value: object | None) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type(
+    description="An adoption's gain on one SCHOOL-level measure of its practice: the means of "
+    "the school's up-to-6 latest values in the periods before and after the period that "
+    "contains the adoption date (that period counts for neither; each side needs 3 values, "
+    f"else null), {ROUNDING}. gain = after - before when higher is better, before - after "
+    "when lower is better (positive is better), computed from the two rounded means."
+)
+class AdoptionGain:
+    measure_id: strawberry.ID
+    before: float | None
+    after: float | None
+    gain: float | None
+
+    @classmethod
+    def from_model(cls, row: models.AdoptionGain) -> AdoptionGain:
+        return cls(
+            measure_id=_id(row.measure_id),
+            before=row.before,
+            after=row.after,
+            gain=row.gain,
+        )
+
+
+@strawberry.type(description="A school that took up a practice, from a date.")
+class Adoption:
+    id: strawberry.ID
+    practice_id: strawberry.ID
+    school: School
+    adopted_on: date
+
+    @strawberry.field(
+        description="One gain per SCHOOL-level measure of the practice, by measure code, as "
+        "the worker last computed them; empty until it first has (see computedAt)."
+    )
+    async def gains(self, info: Info) -> list[AdoptionGain]:
+        rows = await loader(info, GainsByAdoptionLoader).load(uuid.UUID(self.id))
+        return [AdoptionGain.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="When the worker computed these gains; null until it has. The worker "
+        "recomputes them after every measurement write and nightly."
+    )
+    async def computed_at(self, info: Info) -> datetime | None:
+        rows = await loader(info, GainsByAdoptionLoader).load(uuid.UUID(self.id))
+        return max((row.computed_at for row in rows), default=None)
+
+    @classmethod
+    def from_model(cls, adoption: models.Adoption, school: school_models.School) -> Adoption:
+        return cls(
+            id=_id(adoption.id),
+            practice_id=_id(adoption.practice_id),
+            school=School.from_model(school),
+            adopted_on=adoption.adopted_on,
+        )
+
+
+@strawberry.type(description="A practice a project proved, to be adopted at other schools.")
+class Practice:
+    id: strawberry.ID
+    title: str
+    description: str
+    project_id: strawberry.ID | None
+
+    @strawberry.field(description="The SCHOOL-level measures that show its effect, by code.")
+    async def measure_ids(self, info: Info) -> list[strawberry.ID]:
+        ids = await loader(info, MeasureIdsByPracticeLoader).load(uuid.UUID(self.id))
+        return [_id(measure_id) for measure_id in ids]
+
+    @strawberry.field(description="Its adoptions, earliest first (then by school name).")
+    async def adoptions(self, info: Info) -> list[Adoption]:
+        rows = await loader(info, AdoptionsByPracticeLoader).load(uuid.UUID(self.id))
+        return [Adoption.from_model(adoption, school) for adoption, school in rows]
+
+    @classmethod
+    def from_model(cls, practice: models.Practice) -> Practice:
+        return cls(
+            id=_id(practice.id),
+            title=practice.title,
+            description=practice.description,
+            project_id=_optional_id(practice.project_id),
+        )
+
+
+@strawberry.type(description="How one measure moved across a practice's adoptions.")
+class MeasureSpread:
+    measure_id: strawberry.ID
+    median_gain: float | None = strawberry.field(
+        description="The median of the adoptions' known gains on this measure (an even count "
+        "takes the mean of the middle two, exactly); null when no adoption has a gain yet."
+    )
+    adoptions_with_gain: int = strawberry.field(
+        description="How many adoptions have a known gain on this measure."
+    )
+
+
+@strawberry.type(
+    description="One practice's gains translated across the district: where it was adopted, "
+    "what its adoptions saved, and the median gain on each of its measures."
+)
+class PracticeSpread:
+    practice_id: strawberry.ID
+    title: str
+    schools_adopted: int
+    measures: list[MeasureSpread]
+    computed_at: datetime | None = strawberry.field(
+        description="When the worker computed the oldest of the gains these medians use; "
+        "null when none is computed yet."
+    )
+
+    @classmethod
+    def from_spread(cls, spread: rollup.PracticeSpread) -> PracticeSpread:
+        return cls(
+            practice_id=_id(spread.practice_id),
+            title=spread.title,
+            schools_adopted=spread.schools_adopted,
+            measures=[
+                MeasureSpread(
+                    measure_id=_id(m.measure_id),
+                    median_gain=m.median_gain,
+                    adoptions_with_gain=m.adoptions_with_gain,
+                )
+                for m in spread.measures
+            ],
+            computed_at=spread.computed_at,
+        )

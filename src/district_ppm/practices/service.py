@@ -1,0 +1,240 @@
+"""Practices and their adoptions: writing them and reading them. Callers own the transaction.
+
+Who may write (DOMAIN.md "Opportunities and practices"): IMPROVEMENT_LEAD and DISTRICT_ADMIN,
+declared on the GraphQL fields. Gains are computed by the worker (``gains.py``); writing an
+adoption queues that computation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.errors import BadInput, Conflict, NotFound
+from district_ppm.improvement.models import Project
+from district_ppm.jobs.service import enqueue_job
+from district_ppm.measures.models import Measure, MeasureLevel
+from district_ppm.practices.jobs import compute_adoption_gains_job
+from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
+from district_ppm.schools.models import School
+
+MAX_TITLE_LENGTH = 200  # String(200) column
+# A practice shows its effect on a few measures; the bound also keeps what one practice
+# answers (adoptions x gains) within a query's cost budget.
+MAX_MEASURES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeCreate:
+    """A practice to document. Field names in errors are the input's camelCase ones."""
+
+    title: str
+    description: str
+    measure_ids: Sequence[uuid.UUID]
+    project_id: uuid.UUID | None = None
+
+
+def validate_practice(data: PracticeCreate) -> list[BadInput]:
+    """Every problem with the practice's own values (references are checked on the data)."""
+    problems = []
+    if not data.title.strip():
+        problems.append(BadInput("title", "must not be empty"))
+    elif len(data.title) > MAX_TITLE_LENGTH:
+        problems.append(BadInput("title", f"must be at most {MAX_TITLE_LENGTH} characters"))
+    if not data.description.strip():
+        problems.append(BadInput("description", "must not be empty: say what the practice is"))
+    if not data.measure_ids:
+        problems.append(
+            BadInput("measureIds", "must name at least one measure that shows the effect")
+        )
+    elif len(data.measure_ids) > MAX_MEASURES:
+        problems.append(BadInput("measureIds", f"holds at most {MAX_MEASURES} measures"))
+    seen: set[uuid.UUID] = set()
+    for index, measure_id in enumerate(data.measure_ids):
+        if measure_id in seen:
+            problems.append(BadInput(f"measureIds.{index}", "names a measure twice"))
+        seen.add(measure_id)
+    return problems
+
+
+async def create_practice(
+    *, session: AsyncSession, district_id: uuid.UUID, data: PracticeCreate, created_by: str
+) -> Practice:
+    """Document a practice and the SCHOOL-level measures that show its effect.
+
+    A DISTRICT-level measure is BAD_INPUT: gains compare one school's own values before and
+    after it adopted the practice, which a district-wide figure does not have.
+    """
+    problems = validate_practice(data)
+    if problems:
+        raise problems[0]
+    if (
+        data.project_id is not None
+        and await session.get(Project, (district_id, data.project_id)) is None
+    ):
+        raise NotFound("projectId", "no such project")
+    measures = {
+        measure.id: measure
+        for measure in await session.scalars(
+            select(Measure).where(
+                Measure.district_id == district_id, Measure.id.in_(data.measure_ids)
+            )
+        )
+    }
+    for index, measure_id in enumerate(data.measure_ids):
+        measure = measures.get(measure_id)
+        if measure is None:
+            raise NotFound(f"measureIds.{index}", "no such measure")
+        if measure.level is not MeasureLevel.SCHOOL:
+            raise BadInput(
+                f"measureIds.{index}",
+                f"{measure.code} is a DISTRICT-level measure; a practice's gains are measured "
+                "on each adopting school's own values, so name SCHOOL-level measures",
+            )
+    practice = Practice(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        title=data.title.strip(),
+        description=data.description,
+        project_id=data.project_id,
+        created_by=created_by,
+    )
+    session.add(practice)
+    await session.flush()
+    session.add_all(
+        PracticeMeasure(district_id=district_id, practice_id=practice.id, measure_id=measure_id)
+        for measure_id in data.measure_ids
+    )
+    await session.flush()
+    return practice
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionCreate:
+    practice_id: uuid.UUID
+    school_id: uuid.UUID
+    adopted_on: date
+
+
+async def adopt_practice(
+    *, session: AsyncSession, district_id: uuid.UUID, data: AdoptionCreate, created_by: str
+) -> tuple[Adoption, School]:
+    """Record that a school took up a practice on a date, and queue its gains' computation.
+
+    A school adopts a practice once (CONFLICT otherwise). Returns the adoption and its school.
+    """
+    if await session.get(Practice, (district_id, data.practice_id)) is None:
+        raise NotFound("practiceId", "no such practice")
+    school = await session.get(School, (district_id, data.school_id))
+    if school is None:
+        raise NotFound("schoolId", "no such school")
+    if await session.scalar(
+        select(Adoption.id).where(
+            Adoption.district_id == district_id,
+            Adoption.practice_id == data.practice_id,
+            Adoption.school_id == data.school_id,
+        )
+    ):
+        raise Conflict("schoolId", "this school has already adopted the practice")
+    adoption = Adoption(
+        id=uuid.uuid4(),
+        district_id=district_id,
+        practice_id=data.practice_id,
+        school_id=data.school_id,
+        adopted_on=data.adopted_on,
+        created_by=created_by,
+    )
+    session.add(adoption)
+    await session.flush()
+    await enqueue_job(
+        session=session,
+        district_id=district_id,
+        actor_name=compute_adoption_gains_job.name,
+        payload={"adoption_id": str(adoption.id)},
+        dedupe_key=f"adoption:{adoption.id}",
+    )
+    return adoption, school
+
+
+async def get_practice(
+    *, session: AsyncSession, district_id: uuid.UUID, practice_id: uuid.UUID
+) -> Practice | None:
+    return await session.get(Practice, (district_id, practice_id))
+
+
+async def list_practices(*, session: AsyncSession, district_id: uuid.UUID) -> list[Practice]:
+    """Every practice of the district, by title (then id)."""
+    return list(
+        await session.scalars(
+            select(Practice)
+            .where(Practice.district_id == district_id)
+            .order_by(Practice.title, Practice.id)
+        )
+    )
+
+
+async def measure_ids_of(
+    *, session: AsyncSession, district_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Each practice's measures, by measure code."""
+    rows = await session.execute(
+        select(PracticeMeasure.practice_id, PracticeMeasure.measure_id)
+        .join(
+            Measure,
+            (Measure.district_id == PracticeMeasure.district_id)
+            & (Measure.id == PracticeMeasure.measure_id),
+        )
+        .where(
+            PracticeMeasure.district_id == district_id,
+            PracticeMeasure.practice_id.in_(practice_ids),
+        )
+        .order_by(Measure.code, Measure.id)
+    )
+    found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for practice_id, measure_id in rows.all():
+        found[practice_id].append(measure_id)
+    return found
+
+
+async def adoptions_of(
+    *, session: AsyncSession, district_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[Adoption, School]]]:
+    """Each practice's adoptions with their schools, earliest adoption first."""
+    rows = await session.execute(
+        select(Adoption, School)
+        .join(
+            School, (School.district_id == Adoption.district_id) & (School.id == Adoption.school_id)
+        )
+        .where(Adoption.district_id == district_id, Adoption.practice_id.in_(practice_ids))
+        .order_by(Adoption.adopted_on, School.name, Adoption.id)
+    )
+    found: dict[uuid.UUID, list[tuple[Adoption, School]]] = defaultdict(list)
+    for adoption, school in rows.all():
+        found[adoption.practice_id].append((adoption, school))
+    return found
+
+
+async def gains_of(
+    *, session: AsyncSession, district_id: uuid.UUID, adoption_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[AdoptionGain]]:
+    """Each adoption's stored gains, by measure code (none before the worker has run)."""
+    rows = await session.scalars(
+        select(AdoptionGain)
+        .join(
+            Measure,
+            (Measure.district_id == AdoptionGain.district_id)
+            & (Measure.id == AdoptionGain.measure_id),
+        )
+        .where(AdoptionGain.district_id == district_id, AdoptionGain.adoption_id.in_(adoption_ids))
+        .order_by(Measure.code, Measure.id)
+    )
+    found: dict[uuid.UUID, list[AdoptionGain]] = defaultdict(list)
+    for gain in rows:
+        found[gain.adoption_id].append(gain)
+    return found
