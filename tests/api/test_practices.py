@@ -282,6 +282,24 @@ async def test_the_same_school_twice_is_a_conflict_and_writes_nothing(
     assert (await counts(app_sessionmaker, district_id))["adoptions"] == 1
 
 
+async def test_an_adoption_date_outside_any_school_year_on_record_is_bad_input(
+    gql, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    measure = await create_measure(gql, token)
+    school = await create_school(gql, token, "Adams")
+    practice = await create_practice(gql, token, measureIds=[measure])
+
+    for day in ("0001-01-01", "1899-12-31", "2200-01-01"):
+        answer = await adopt(gql, token, practice["id"], school, day)
+        assert answer["errors"][0]["extensions"] == {
+            "code": "BAD_INPUT",
+            "field": "input.adoptedOn",
+        }, day
+    assert (await counts(app_sessionmaker, district_id))["adoptions"] == 0
+    assert "errors" not in await adopt(gql, token, practice["id"], school, "1900-01-01")
+
+
 async def test_adopting_queues_the_gains_job_which_follows_every_status_refresh(
     gql, factory, app_sessionmaker
 ):
@@ -305,6 +323,18 @@ async def test_adopting_queues_the_gains_job_which_follows_every_status_refresh(
     assert [tuple(row) for row in queued] == [
         ({"adoption_id": adoption_id}, f"adoption:{adoption_id}")
     ]
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        event = await session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.district_id == district_id, AuditEvent.action == "adoptPractice"
+            )
+        )
+    assert event is not None and event.entity_id == adoption_id
+    assert event.details == {
+        "practiceId": practice["id"],
+        "schoolId": school,
+        "adoptedOn": "2024-09-01",
+    }
     job = get_job("compute_adoption_gains")
     assert job.nightly and job.after == "refresh_measure_status"
     assert job in followers_of("refresh_measure_status")

@@ -28,6 +28,8 @@ MAX_TITLE_LENGTH = 200  # String(200) column
 # A practice shows its effect on a few measures; the bound also keeps what one practice
 # answers (adoptions x gains) within a query's cost budget.
 MAX_MEASURES = 10
+# Adoption dates a district's data can be about; anything else is a typing slip.
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,8 @@ async def adopt_practice(
 
     A school adopts a practice once (CONFLICT otherwise). Returns the adoption and its school.
     """
+    if not MIN_YEAR <= data.adopted_on.year <= MAX_YEAR:
+        raise BadInput("adoptedOn", f"must lie in the years {MIN_YEAR} to {MAX_YEAR}")
     if await session.get(Practice, (district_id, data.practice_id)) is None:
         raise NotFound("practiceId", "no such practice")
     school = await session.get(School, (district_id, data.school_id))
