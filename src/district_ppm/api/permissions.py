@@ -36,6 +36,7 @@ ADMIN = requires_role(Role.DISTRICT_ADMIN)
 MEASUREMENT_WRITERS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.SCHOOL_LEADER)
 MEASURE_EDITORS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER)
 IMPROVEMENT = requires_role(Role.DISTRICT_ADMIN, Role.IMPROVEMENT_LEAD)
+OPPORTUNITY_WRITERS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.IMPROVEMENT_LEAD)
 SAVINGS_VALIDATORS = requires_role(Role.FINANCE_VALIDATOR)
 # An IMPROVEMENT_LEAD reverses only entries not yet validated: a rule on data, in the service.
 SAVINGS_REVERSERS = requires_role(

@@ -14,7 +14,7 @@ from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
-from district_ppm.improvement.schema import ProjectMutations, ProjectQueries
+from district_ppm.improvement.schema import ImprovementMutations, ImprovementQueries
 from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.practices.schema import PracticeMutations, PracticeQueries
@@ -33,7 +33,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ProcessQueries,
     MeasureQueries,
     JobQueries,
-    ProjectQueries,
+    ImprovementQueries,
     SustainabilityQueries,
     PracticeQueries,
 )
@@ -43,7 +43,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     TransportationMutations,
     ProcessMutations,
     MeasureMutations,
-    ProjectMutations,
+    ImprovementMutations,
     SustainabilityMutations,
     PracticeMutations,
 )

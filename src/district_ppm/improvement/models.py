@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     ARRAY,
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     Float,
@@ -135,6 +136,9 @@ class ProjectTollgate(TenantMixin, Base):
     requested_by: Mapped[str | None] = mapped_column(String(200))
 
 
+PRIORITY_SQL = "round((impact * alignment)::numeric / effort, 4)"
+
+
 class Opportunity(TenantMixin, Base):
     """An improvement idea, scored 1-5 on impact, effort and alignment; may become a project."""
 
@@ -165,8 +169,23 @@ class Opportunity(TenantMixin, Base):
     effort: Mapped[int] = mapped_column(Integer)
     alignment: Mapped[int] = mapped_column(Integer)
     estimated_savings: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # impact * alignment / effort to 4 decimals (scoring.priority_score says why that is exact
+    # enough to rank by); stored so the list pages by it (migration 0016).
+    priority_score: Mapped[Decimal] = mapped_column(
+        Numeric(8, 4), Computed(PRIORITY_SQL, persisted=True)
+    )
     status: Mapped[OpportunityStatus] = mapped_column(
         _enum(OpportunityStatus, "opportunity_status")
     )
     project_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+# The list's order: highest priority first, ties by creation (then id, for a total order).
+Index(
+    "ix_opportunities_priority",
+    Opportunity.district_id,
+    Opportunity.priority_score.desc(),
+    Opportunity.created_at,
+    Opportunity.id,
+)

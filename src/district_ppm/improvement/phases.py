@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.errors import BadInput, Conflict
 from district_ppm.improvement.models import PHASE_ORDER, Phase, Project, ProjectTollgate
 from district_ppm.improvement.projects import get_project_or_raise
+from district_ppm.sustainability.service import get_plan_for_project
 
 MAX_NOTE_LENGTH = 4000
 
@@ -96,6 +97,14 @@ async def advance_phase(
         raise Conflict(
             "projectId",
             "leaving MEASURE needs a baseline: set the project's baseline (updateProject) first",
+        )
+    if target is Phase.CLOSED and (
+        await get_plan_for_project(session=session, district_id=district_id, project_id=project.id)
+        is None
+    ):
+        raise Conflict(
+            "projectId",
+            "entering CLOSED needs a sustainability plan: create the project's plan first",
         )
     tollgate = ProjectTollgate(
         id=uuid.uuid4(),

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import math
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.pagination import Page, keyset_page
-from district_ppm.errors import BadInput, NotFound
-from district_ppm.improvement.models import Opportunity, Phase, Project, ProjectSchool
+from district_ppm.db.pagination import Page
+from district_ppm.errors import BadInput, Conflict, NotFound
+from district_ppm.improvement.models import (
+    PHASE_ORDER,
+    Opportunity,
+    Phase,
+    Project,
+    ProjectSchool,
+)
+from district_ppm.improvement.paging import SortKey, aware_datetime, sorted_page
 from district_ppm.measures.models import Measure
 from district_ppm.processes.models import Process
 from district_ppm.schools.models import School
@@ -188,8 +196,12 @@ async def list_projects(
 ) -> Page[Project]:
     """Projects oldest first (creation, then id), one keyset page at a time."""
     stmt = select(Project).where(Project.district_id == district_id)
-    return await keyset_page(
-        session, stmt, order_by=[Project.created_at, Project.id], first=first, after=after
+    return await sorted_page(
+        session,
+        stmt,
+        keys=[SortKey(Project.created_at, aware_datetime), SortKey(Project.id, uuid.UUID)],
+        first=first,
+        after=after,
     )
 
 
@@ -227,3 +239,86 @@ async def opportunity_ids_of(
         )
     )
     return {project_id: opportunity_id for project_id, opportunity_id in rows.all() if project_id}
+
+
+def charter_of(project: Project, school_ids: Sequence[uuid.UUID]) -> ProjectCharter:
+    return ProjectCharter(
+        title=project.title,
+        problem_statement=project.problem_statement,
+        goal_statement=project.goal_statement,
+        process_id=project.process_id,
+        primary_measure_id=project.primary_measure_id,
+        baseline=project.baseline,
+        target=project.target,
+        baseline_school_year=project.baseline_school_year,
+        school_ids=school_ids,
+        scope=project.scope,
+        sponsor=project.sponsor,
+        lead=project.lead,
+        team=list(project.team or []),
+    )
+
+
+CHARTER_FIELDS = frozenset(ProjectCharter.__dataclass_fields__)
+
+
+async def update_project(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    project_id: uuid.UUID,
+    changes: Mapping[str, Any],
+) -> Project:
+    """Change the charter fields named in ``changes`` (``ProjectCharter`` field names); the
+    others stay. ``school_ids`` replaces the project's schools.
+
+    CONFLICT on a CLOSED project (its charter is final). Removing the baseline of a project
+    that has left MEASURE is BAD_INPUT: its MEASURE tollgate was passed on that baseline.
+    Who may call: IMPROVEMENT_LEAD and DISTRICT_ADMIN (declared on the field).
+    """
+    unknown = set(changes) - CHARTER_FIELDS
+    if unknown:
+        raise ValueError(f"not charter fields: {sorted(unknown)}")
+    project = await get_project_or_raise(
+        session=session, district_id=district_id, project_id=project_id, for_update=True
+    )
+    if project.phase is Phase.CLOSED:
+        raise Conflict("projectId", "the project is CLOSED: its charter is final")
+    current = (
+        await school_ids_of(session=session, district_id=district_id, project_ids=[project.id])
+    )[project.id]
+    charter = replace(charter_of(project, current), **changes)
+    problems = validate_charter(charter)
+    if problems:
+        raise problems[0]
+    if charter.baseline is None and PHASE_ORDER.index(project.phase) > PHASE_ORDER.index(
+        Phase.MEASURE
+    ):
+        raise BadInput("baseline", "cannot be removed once the project has left MEASURE")
+    await check_references(
+        session=session,
+        district_id=district_id,
+        process_id=charter.process_id if "process_id" in changes else None,
+        measure_id=charter.primary_measure_id if "primary_measure_id" in changes else None,
+        measure_field="primaryMeasureId",
+        school_ids=charter.school_ids if "school_ids" in changes else (),
+    )
+    for name in changes.keys() - {"school_ids"}:
+        value = getattr(charter, name)
+        if name == "title":
+            value = value.strip()
+        elif name == "team":
+            value = [member.strip() for member in value]
+        setattr(project, name, value)
+    if "school_ids" in changes:
+        await session.execute(
+            delete(ProjectSchool).where(
+                ProjectSchool.district_id == district_id, ProjectSchool.project_id == project.id
+            )
+        )
+        session.add_all(
+            ProjectSchool(district_id=district_id, project_id=project.id, school_id=school_id)
+            for school_id in charter.school_ids
+        )
+    await session.flush()
+    return project

@@ -1,13 +1,18 @@
-"""GraphQL: project, projects, createProject, requestTollgate, advanceProjectPhase."""
+"""GraphQL: project, projects, createProject, updateProject, requestTollgate,
+advanceProjectPhase."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from strawberry.types import Info
+from strawberry.utils.str_converters import to_camel_case
 
 from district_ppm.api.context import principal_of, read_session, unit_of_work
 from district_ppm.api.permissions import ANY_ROLE, IMPROVEMENT
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
+from district_ppm.errors import BadInput
 from district_ppm.improvement import phases, projects
 from district_ppm.improvement.schema.types import Project
 
@@ -29,6 +34,27 @@ class CreateProjectInput:
     baseline_school_year: int | None = strawberry.field(
         default=None, description="The school year (named by the year it ends) of the baseline."
     )
+
+
+@strawberry.input(
+    description="Charter changes: an omitted field stays as it is; null clears an optional one. "
+    "schoolIds replaces the project's schools."
+)
+class UpdateProjectInput:
+    project_id: strawberry.ID
+    title: str | None = strawberry.UNSET
+    problem_statement: str | None = strawberry.UNSET
+    goal_statement: str | None = strawberry.UNSET
+    process_id: strawberry.ID | None = strawberry.UNSET
+    primary_measure_id: strawberry.ID | None = strawberry.UNSET
+    baseline: float | None = strawberry.UNSET
+    target: float | None = strawberry.UNSET
+    baseline_school_year: int | None = strawberry.UNSET
+    school_ids: list[strawberry.ID] | None = strawberry.UNSET
+    scope: str | None = strawberry.UNSET
+    sponsor: str | None = strawberry.UNSET
+    lead: str | None = strawberry.UNSET
+    team: list[str] | None = strawberry.UNSET
 
 
 @strawberry.input
@@ -67,6 +93,28 @@ def charter_of(input: CreateProjectInput) -> projects.ProjectCharter:
         lead=input.lead,
         team=input.team or [],
     )
+
+
+REQUIRED_TEXT = {"title", "problemStatement", "goalStatement"}
+
+
+def changes_of(input: UpdateProjectInput) -> dict[str, Any]:
+    """The charter fields the input names (``ProjectCharter`` names), ids and lists parsed."""
+    changes: dict[str, Any] = {}
+    for name, value in vars(input).items():
+        if name == "project_id" or value is strawberry.UNSET:
+            continue
+        field = to_camel_case(name)
+        if value is None and field in REQUIRED_TEXT:
+            raise BadInput(f"input.{field}", "cannot be cleared")
+        if name in ("process_id", "primary_measure_id"):
+            value = parse_optional_id(value, f"input.{field}")
+        elif name == "school_ids":
+            value = [parse_id(v, f"input.schoolIds.{i}") for i, v in enumerate(value or [])]
+        elif name == "team":
+            value = value or []
+        changes[name] = value
+    return changes
 
 
 @strawberry.type
@@ -109,6 +157,26 @@ class ProjectMutations:
                 created_by=uow.principal.actor,
             )
             uow.audit("project", project.id, title=project.title)
+        return ProjectPayload(project=Project.from_model(project))
+
+    @strawberry.mutation(
+        permission_classes=[IMPROVEMENT],
+        description="Change the charter (e.g. set the baseline measured in MEASURE). CONFLICT "
+        "once CLOSED.",
+    )
+    async def update_project(self, info: Info, input: UpdateProjectInput) -> ProjectPayload:
+        project_id = parse_id(input.project_id, "input.projectId")
+        changes = changes_of(input)
+        async with unit_of_work(info, "updateProject") as uow:
+            project = await projects.update_project(
+                session=uow.session,
+                district_id=uow.district_id,
+                project_id=project_id,
+                changes=changes,
+            )
+            uow.audit(
+                "project", project.id, changed=sorted(to_camel_case(name) for name in changes)
+            )
         return ProjectPayload(project=Project.from_model(project))
 
     @strawberry.mutation(
