@@ -19,6 +19,8 @@ from district_ppm.improvement.schema.loaders import (
     SchoolIdsByProjectLoader,
     TollgatesByProjectLoader,
 )
+from district_ppm.sustainability.loaders import PlanByProjectLoader
+from district_ppm.sustainability.schema import SustainabilityPlan
 
 Phase = strawberry.enum(models.Phase)
 
@@ -101,6 +103,14 @@ class Project:
         return _optional_id(
             await loader(info, OpportunityIdByProjectLoader).load(uuid.UUID(self.id))
         )
+
+    @strawberry.field(
+        description="The project's sustainability plan (at most one); checked after the "
+        "project closes too."
+    )
+    async def sustainability_plan(self, info: Info) -> SustainabilityPlan | None:
+        view = await loader(info, PlanByProjectLoader).load(uuid.UUID(self.id))
+        return None if view is None else SustainabilityPlan.from_view(view)
 
     @classmethod
     def from_model(cls, project: models.Project) -> Project:
