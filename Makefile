@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench contract schema services install clean-local
+.PHONY: run test lint bench contract schema services browser install clean-local
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,11 +18,20 @@ install: $(STAMP)
 services: $(STAMP)
 	$(BIN)/python scripts/services.py ensure
 
+# Debian's Chromium for the explorer's browser test, installed only when missing (Playwright
+# drives it; it never downloads a browser of its own).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the explorer test" >&2; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 run: services
 	$(BIN)/district-ppm migrate
 	$(BIN)/python scripts/run_demo.py
 
-test: services
+test: services browser
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

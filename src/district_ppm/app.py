@@ -25,6 +25,7 @@ from district_ppm.api.request_limits import guarded_graphql
 from district_ppm.api.schema import build_schema
 from district_ppm.config import Settings, get_settings
 from district_ppm.db.engine import create_app_engine, make_sessionmaker
+from district_ppm.explorer import explorer_routes, with_own_explorer
 from district_ppm.health import HealthController
 from district_ppm.imports.routes import ImportController
 
@@ -81,11 +82,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             client_ip=request.client.host if request.client else None,
         )
 
-    graphql = make_graphql_controller(
-        build_schema(settings),
-        path="/graphql",
-        graphql_ide="graphiql" if settings.graphql_ide else None,
-        context_getter=graphql_context,
+    graphql = with_own_explorer(
+        make_graphql_controller(
+            build_schema(settings),
+            path="/graphql",
+            graphql_ide="graphiql" if settings.graphql_ide else None,
+            context_getter=graphql_context,
+        )
     )
     logging = StructlogConfig(
         structlog_logging_config=StructLoggingConfig(
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             ImportController,
             PrometheusController,
+            *explorer_routes(settings),
         ],
         lifespan=[lifespan],
         middleware=[
