@@ -19,6 +19,7 @@ from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
 from district_ppm.practices.schema import PracticeMutations, PracticeQueries
 from district_ppm.processes.schema import ProcessMutations, ProcessQueries
+from district_ppm.savings.schema import SavingsMutations, SavingsQueries
 from district_ppm.schools.schema import SchoolMutations, SchoolQueries
 from district_ppm.sustainability.schema import SustainabilityMutations, SustainabilityQueries
 from district_ppm.tenancy.schema import TenancyQueries
@@ -36,6 +37,7 @@ QUERY_TYPES: tuple[type, ...] = (
     ImprovementQueries,
     SustainabilityQueries,
     PracticeQueries,
+    SavingsQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -46,6 +48,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     ImprovementMutations,
     SustainabilityMutations,
     PracticeMutations,
+    SavingsMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

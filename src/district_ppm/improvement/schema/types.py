@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -21,6 +22,9 @@ from district_ppm.improvement.schema.loaders import (
 )
 from district_ppm.sustainability.loaders import PlanByProjectLoader
 from district_ppm.sustainability.schema import SustainabilityPlan
+
+if TYPE_CHECKING:
+    from district_ppm.savings.schema.types import SavingsEntry
 
 Phase = strawberry.enum(models.Phase)
 
@@ -103,6 +107,17 @@ class Project:
         return _optional_id(
             await loader(info, OpportunityIdByProjectLoader).load(uuid.UUID(self.id))
         )
+
+    @strawberry.field(description="The project's savings entries, by fiscal year, oldest first.")
+    async def savings(
+        self, info: Info
+    ) -> list[Annotated[SavingsEntry, strawberry.lazy("district_ppm.savings.schema.types")]]:
+        # Imported here: the savings types show projects, so they import this module.
+        from district_ppm.savings.schema.loaders import SavingsByProjectLoader
+        from district_ppm.savings.schema.types import SavingsEntry
+
+        rows = await loader(info, SavingsByProjectLoader).load(uuid.UUID(self.id))
+        return [SavingsEntry.from_model(row) for row in rows]
 
     @strawberry.field(
         description="The project's sustainability plan (at most one); checked after the "

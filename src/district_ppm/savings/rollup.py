@@ -1,0 +1,213 @@
+"""The savings roll-ups: recomputed whole by the worker, served as stored.
+
+Every figure nets reversals (a reversal is an entry with the negated amount), as DOMAIN.md
+"Savings" says. The recompute replaces the district's rows inside the caller's transaction:
+a crash or a failure leaves the previous figures and ``computed_at`` as they were, and a
+duplicate or redelivered message writes the same rows again.
+
+Per fiscal year:
+- ``savings_category_rollups``: the net amount by category x status x unit (``rows``);
+- ``savings_rollups``: for each project, process (the project's), school, practice (the
+  adoption's) and adoption, ``hard_validated`` (HARD, VALIDATED, USD), ``total_usd`` (USD,
+  REALIZED or VALIDATED), ``validated_usd``, ``total_hours`` and ``validated_hours``. Entries
+  without a school, an adoption or a project process are in no row of those groupings.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.savings.models import (
+    SavingsCategory,
+    SavingsCategoryRollup,
+    SavingsRollup,
+    SavingsRollupState,
+    SavingsStatus,
+    SavingsUnit,
+)
+
+GROUPINGS = ("PROJECT", "PROCESS", "SCHOOL", "PRACTICE", "ADOPTION")
+
+_CATEGORY_ROWS_SQL = """
+INSERT INTO savings_category_rollups (
+    district_id, fiscal_year, category, status, unit, amount, entries)
+SELECT district_id, fiscal_year, category, status, unit, sum(amount), count(*)
+FROM savings_entries
+WHERE district_id = :district_id
+GROUP BY district_id, fiscal_year, category, status, unit
+"""
+
+_REALIZED = "status IN ('REALIZED', 'VALIDATED')"
+_GROUP_ROWS_SQL = f"""
+INSERT INTO savings_rollups (
+    district_id, fiscal_year, grouping, group_key, hard_validated, total_usd, validated_usd,
+    total_hours, validated_hours, entries)
+SELECT :district_id, e.fiscal_year, g.grouping, g.group_key,
+       coalesce(sum(e.amount) FILTER (
+           WHERE e.category = 'HARD' AND e.status = 'VALIDATED' AND e.unit = 'USD'), 0),
+       coalesce(sum(e.amount) FILTER (WHERE e.unit = 'USD' AND e.{_REALIZED}), 0),
+       coalesce(sum(e.amount) FILTER (WHERE e.unit = 'USD' AND e.status = 'VALIDATED'), 0),
+       coalesce(sum(e.amount) FILTER (WHERE e.unit = 'HOURS' AND e.{_REALIZED}), 0),
+       coalesce(sum(e.amount) FILTER (WHERE e.unit = 'HOURS' AND e.status = 'VALIDATED'), 0),
+       count(*)
+FROM (
+    SELECT s.fiscal_year, s.category, s.status, s.unit, s.amount, s.project_id,
+           p.process_id, s.school_id, a.practice_id, s.adoption_id
+    FROM savings_entries s
+    JOIN projects p ON p.district_id = s.district_id AND p.id = s.project_id
+    LEFT JOIN adoptions a ON a.district_id = s.district_id AND a.id = s.adoption_id
+    WHERE s.district_id = :district_id
+) e
+CROSS JOIN LATERAL (VALUES
+    ('PROJECT', e.project_id), ('PROCESS', e.process_id), ('SCHOOL', e.school_id),
+    ('PRACTICE', e.practice_id), ('ADOPTION', e.adoption_id)
+) AS g(grouping, group_key)
+WHERE g.group_key IS NOT NULL
+GROUP BY e.fiscal_year, g.grouping, g.group_key
+"""  # noqa: S608 - fixed fragments, no input
+
+_MARK_COMPUTED_SQL = """
+INSERT INTO savings_rollup_state (district_id, computed_at, entries)
+SELECT :district_id, clock_timestamp(), count(*)
+FROM savings_entries WHERE district_id = :district_id
+ON CONFLICT (district_id) DO UPDATE
+SET computed_at = excluded.computed_at, entries = excluded.entries
+"""
+
+
+async def recompute_savings_rollups(*, session: AsyncSession, district_id: uuid.UUID) -> None:
+    """Replace the district's savings roll-ups with figures from its whole ledger.
+
+    The caller holds the district's lock for this job and commits; ``computed_at`` is the
+    clock when the figures were written, so it lies after every write they include.
+    """
+    params = {"district_id": district_id}
+    for table in ("savings_category_rollups", "savings_rollups"):
+        await session.execute(
+            text(f"DELETE FROM {table} WHERE district_id = :district_id"),  # noqa: S608
+            params,
+        )
+    await session.execute(text(_CATEGORY_ROWS_SQL), params)
+    await session.execute(text(_GROUP_ROWS_SQL), params)
+    await mark_computed(session, district_id)
+
+
+async def mark_computed(session: AsyncSession, district_id: uuid.UUID) -> None:
+    await session.execute(text(_MARK_COMPUTED_SQL), {"district_id": district_id})
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAmount:
+    category: SavingsCategory
+    status: SavingsStatus
+    unit: SavingsUnit
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GroupTotals:
+    key: uuid.UUID
+    hard_validated: Decimal
+    total_usd: Decimal
+    validated_usd: Decimal
+    total_hours: Decimal
+    validated_hours: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsSummary:
+    fiscal_year: int
+    computed_at: datetime | None
+    rows: list[CategoryAmount]
+    groups: dict[str, list[GroupTotals]]  # grouping -> its rows
+
+
+_ORDER: dict[str, int] = {
+    **{member: index for index, member in enumerate(SavingsCategory)},
+    **{member: index for index, member in enumerate(SavingsStatus)},
+    **{member: index for index, member in enumerate(SavingsUnit)},
+}
+
+
+async def savings_summary(
+    *, session: AsyncSession, district_id: uuid.UUID, fiscal_year: int
+) -> SavingsSummary:
+    """The stored figures of ``fiscal_year``; ``computed_at`` is null before the first run.
+
+    ``rows`` come in the order of the enums (category, then status, then unit); each
+    grouping's rows by ``total_usd``, then ``total_hours``, largest first, then by id.
+    """
+    stored_rows = await session.scalars(
+        select(SavingsCategoryRollup).where(
+            SavingsCategoryRollup.district_id == district_id,
+            SavingsCategoryRollup.fiscal_year == fiscal_year,
+        )
+    )
+    rows = sorted(
+        (
+            CategoryAmount(
+                category=SavingsCategory(row.category),
+                status=SavingsStatus(row.status),
+                unit=SavingsUnit(row.unit),
+                amount=row.amount,
+            )
+            for row in stored_rows
+        ),
+        key=lambda r: (_ORDER[r.category], _ORDER[r.status], _ORDER[r.unit]),
+    )
+    stored_groups = await session.scalars(
+        select(SavingsRollup)
+        .where(SavingsRollup.district_id == district_id, SavingsRollup.fiscal_year == fiscal_year)
+        .order_by(
+            SavingsRollup.grouping,
+            SavingsRollup.total_usd.desc(),
+            SavingsRollup.total_hours.desc(),
+            SavingsRollup.group_key,
+        )
+    )
+    groups: dict[str, list[GroupTotals]] = {grouping: [] for grouping in GROUPINGS}
+    for row in stored_groups:
+        groups[row.grouping].append(
+            GroupTotals(
+                key=row.group_key,
+                hard_validated=row.hard_validated,
+                total_usd=row.total_usd,
+                validated_usd=row.validated_usd,
+                total_hours=row.total_hours,
+                validated_hours=row.validated_hours,
+            )
+        )
+    state = await session.get(SavingsRollupState, district_id)
+    return SavingsSummary(
+        fiscal_year=fiscal_year,
+        computed_at=state.computed_at if state else None,
+        rows=rows,
+        groups=groups,
+    )
+
+
+async def adoption_savings_usd(
+    *, session: AsyncSession, district_id: uuid.UUID, adoption_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Decimal]:
+    """Each adoption's ``savingsUsd`` (DOMAIN.md "Practices and adoptions"): its USD entries
+    that are REALIZED or VALIDATED, reversals included, over every fiscal year, as last
+    computed by the worker (0.00 for an adoption without any)."""
+    found: dict[uuid.UUID, Decimal] = dict(
+        (
+            await session.execute(
+                text(
+                    "SELECT group_key, sum(total_usd) FROM savings_rollups "
+                    "WHERE district_id = :district_id AND grouping = 'ADOPTION' "
+                    "AND group_key = ANY(CAST(:ids AS uuid[])) GROUP BY group_key"
+                ),
+                {"district_id": district_id, "ids": adoption_ids},
+            )
+        ).all()
+    )
+    return {key: found.get(key, Decimal("0.00")) for key in adoption_ids}

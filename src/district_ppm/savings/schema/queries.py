@@ -1,0 +1,110 @@
+"""Queries: savingsSummary, savingsEntry, savingsEntries, savingsClaimChecks, savingsReinvested.
+
+Reads are open to every role (DOMAIN.md "Roles": VIEWER reads).
+"""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from district_ppm.api.context import principal_of, read_session
+from district_ppm.api.permissions import ANY_ROLE
+from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
+from district_ppm.improvement.projects import projects_by_ids
+from district_ppm.improvement.schema.types import Project
+from district_ppm.savings import claims, ledger, reinvestment, rollup, rules
+from district_ppm.savings.schema.types import (
+    SavingsClaim,
+    SavingsClaimCheck,
+    SavingsEntry,
+    SavingsReinvestment,
+    SavingsStatus,
+    SavingsSummary,
+)
+
+
+@strawberry.type
+class SavingsQueries:
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def savings_summary(self, info: Info, fiscal_year: int) -> SavingsSummary:
+        rules.check_fiscal_year(fiscal_year, "fiscalYear")
+        district_id = principal_of(info).district_id
+        async with read_session(info) as session:
+            summary = await rollup.savings_summary(
+                session=session, district_id=district_id, fiscal_year=fiscal_year
+            )
+            found = await projects_by_ids(
+                session=session,
+                district_id=district_id,
+                project_ids=[g.key for g in summary.groups["PROJECT"]],
+            )
+        projects = {key: Project.from_model(project) for key, project in found.items()}
+        return SavingsSummary.from_summary(summary, projects)
+
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def savings_entry(self, info: Info, id: strawberry.ID) -> SavingsEntry | None:
+        entry_id = parse_id(id, "id")
+        async with read_session(info) as session:
+            found = await ledger.get_entry(
+                session=session, district_id=principal_of(info).district_id, entry_id=entry_id
+            )
+        return None if found is None else SavingsEntry.from_model(found)
+
+    @strawberry.field(
+        permission_classes=[ANY_ROLE],
+        description="Entries by fiscal year, then id; each filter is optional.",
+    )
+    async def savings_entries(
+        self,
+        info: Info,
+        fiscal_year: int | None = None,
+        project_id: strawberry.ID | None = None,
+        status: SavingsStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[SavingsEntry]:
+        project = parse_optional_id(project_id, "projectId")
+        async with read_session(info) as session:
+            page = await ledger.list_entries(
+                session=session,
+                district_id=principal_of(info).district_id,
+                fiscal_year=fiscal_year,
+                project_id=project,
+                status=status,
+                first=first,
+                after=after,
+            )
+        return to_connection(page, SavingsEntry.from_model)
+
+    @strawberry.field(
+        permission_classes=[ANY_ROLE],
+        description="The fiscal year's INSTRUCTIONAL_TIME claims of transportation projects "
+        "that still count (not reversed), each beside the change the bus runs show; flagged "
+        "ones first. What finance reads before validating.",
+    )
+    async def savings_claim_checks(self, info: Info, fiscal_year: int) -> list[SavingsClaim]:
+        rules.check_fiscal_year(fiscal_year, "fiscalYear")
+        async with read_session(info) as session:
+            found = await claims.claims_of_fiscal_year(
+                session=session,
+                district_id=principal_of(info).district_id,
+                fiscal_year=fiscal_year,
+            )
+        return [
+            SavingsClaim(
+                entry=SavingsEntry.from_model(entry), check=SavingsClaimCheck.from_check(c)
+            )
+            for entry, c in found
+        ]
+
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def savings_reinvested(self, info: Info, fiscal_year: int) -> SavingsReinvestment:
+        rules.check_fiscal_year(fiscal_year, "fiscalYear")
+        async with read_session(info) as session:
+            found = await reinvestment.savings_reinvested(
+                session=session,
+                district_id=principal_of(info).district_id,
+                fiscal_year=fiscal_year,
+            )
+        return SavingsReinvestment.from_reinvestment(found)
