@@ -1,4 +1,8 @@
-"""The published SDL and its comparison with the public contract."""
+"""The published SDL and its comparison with the public contract.
+
+The contract is kept inside the repository (``graphql/contract.graphql``), so a clone checks
+the schema against it with nothing beside it; ``DISTRICT_PPM_CONTRACT`` points elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,7 @@ from graphql import (
 
 SCHEMA_FILE = PROJECT_ROOT / "graphql" / "schema.graphql"
 CONTRACT_FILE = Path(
-    os.environ.get(
-        "DISTRICT_PPM_CONTRACT",
-        PROJECT_ROOT.parent / "shared" / "contract" / "district-ppm.graphql",
-    )
+    os.environ.get("DISTRICT_PPM_CONTRACT", PROJECT_ROOT / "graphql" / "contract.graphql")
 )
 
 
