@@ -20,6 +20,8 @@ from typing import Any
 
 from district_ppm.analytics.xmr import RULES
 from district_ppm.db.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from district_ppm.improvement.models import PHASE_ORDER
+from district_ppm.improvement.projects import MAX_SCHOOLS, MAX_TEAM_SIZE
 from district_ppm.jobs.schema import SHOWN as JOBS_SHOWN
 from district_ppm.measures.hygiene import NOT_CHECKED, HygieneReason
 from district_ppm.practices.service import MAX_MEASURES as PRACTICE_MEASURES
@@ -71,6 +73,10 @@ LIST_SIZES: dict[str, int] = {
     "Practice.measureIds": PRACTICE_MEASURES,
     "Adoption.gains": PRACTICE_MEASURES,
     "PracticeSpread.measures": PRACTICE_MEASURES,
+    # A project passes each tollgate once (phases only move forward); its charter caps the rest.
+    "Project.tollgates": len(PHASE_ORDER) - 1,
+    "Project.team": MAX_TEAM_SIZE,
+    "Project.schoolIds": MAX_SCHOOLS,
 }
 DEFAULT_LIST_SIZE = 100
 

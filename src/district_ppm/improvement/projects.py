@@ -32,7 +32,7 @@ from district_ppm.schools.models import School
 
 MAX_NAME_LENGTH = 200  # titles, sponsor, lead, team members (String(200) columns)
 MAX_TEAM_SIZE = 50
-MAX_SCHOOLS = 500
+MAX_SCHOOLS = 300  # a project over more schools than this is district-wide: it names none
 
 
 @dataclass(frozen=True, slots=True)
