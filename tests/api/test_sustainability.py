@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -399,3 +400,27 @@ async def test_a_project_shows_its_plan(gql, factory):
 
     assert shown["sustainabilityPlan"] == plan
     assert none["sustainabilityPlan"] is None
+
+
+async def test_racing_plans_for_one_project_make_one_plan_and_one_conflict(
+    gql, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    project = await create_project(gql, token)
+    ada, wait = await two_measures(gql, token)
+
+    results = await asyncio.gather(
+        *(
+            gql(CREATE_PLAN, {"input": plan_input(project["id"], [measure])}, token=token)
+            for measure in (ada, wait, ada, wait)
+        )
+    )
+
+    assert sorted(error_codes(r)[0] if "errors" in r else "OK" for r in results) == [
+        "CONFLICT",
+        "CONFLICT",
+        "CONFLICT",
+        "OK",
+    ]
+    assert await count_rows(app_sessionmaker, district_id, "sustainability_plans") == 1
+    assert await count_rows(app_sessionmaker, district_id, "sustainability_plan_measures") == 1

@@ -278,7 +278,7 @@ async def compliance_report(
             .where(SustainabilityPlan.district_id == district_id)
             .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
         )
-        return [_stored(plan, row) for plan, row in rows.tuples()]
+        return [_stored(plan, row) for plan, row in rows.all()]
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
     ]
