@@ -53,7 +53,7 @@ async def test_a_recorded_entry_is_answered_audited_and_queues_the_roll_up(
         note="fewer charter buses",
     )
 
-    assert {k: entry[k] for k in entry if k not in ("id", "recordedBy")} == {
+    assert {k: entry[k] for k in entry if k not in ("id", "recordedBy", "recordedAt")} == {
         "projectId": project,
         "category": "COST_AVOIDANCE",
         "amount": "1250.50",
@@ -149,6 +149,7 @@ async def test_a_reversal_copies_the_entry_with_the_negated_amount(gql, factory,
         "reason": "counted twice",
         "note": None,
         "recordedBy": "test FINANCE_VALIDATOR",
+        "recordedAt": reversal["recordedAt"],
         "validatedBy": "test FINANCE_VALIDATOR",
     }
     assert reversal == expected
