@@ -14,6 +14,7 @@ from district_ppm.jobs.registry import followers_of, get_job
 from district_ppm.practices.jobs import compute_adoption_gains_job
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.tenancy.models import Role
+from tests.api import savings_support as savings
 from tests.api.improvement_support import create_project
 from tests.api.measures_support import (
     count_statements,
@@ -57,7 +58,7 @@ PRACTICES = "{ practices { id title projectId measureIds adoptions { id school {
 SPREAD = """
 {
   gainsAcrossDistrict {
-    practiceId title schoolsAdopted computedAt
+    practiceId title schoolsAdopted totalSavingsUsd computedAt
     measures { measureId medianGain adoptionsWithGain }
   }
 }
@@ -510,5 +511,70 @@ async def test_reading_practices_takes_one_statement_per_level(app, gql, factory
     # practices, their measures, their adoptions with schools, the adoptions' gains
     assert len(queries(statements)) == 4
     assert len(spread["data"]["gainsAcrossDistrict"]) == 3
-    # practices, their measures, adoptions counted, the stored gains
-    assert len(queries(spread_statements)) == 4
+    # practices, their measures, adoptions counted, the practices' savings, the stored gains
+    assert len(queries(spread_statements)) == 5
+
+
+SAVINGS = """
+query($id: ID!) {
+  practice(id: $id) { adoptions { school { name } savingsUsd } }
+  gainsAcrossDistrict { title totalSavingsUsd }
+}
+"""
+
+
+async def test_savings_sum_realized_and_validated_usd_with_reversals(
+    gql, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    finance = await factory.token(district_id, Role.FINANCE_VALIDATOR)
+    project = await create_project(gql, token)
+    measure = await create_measure(gql, token)
+    schools = {name: await create_school(gql, token, name) for name in ("Adams", "Baker")}
+    schools["Carver"] = await create_school(gql, token, "Carver")
+    practice = await create_practice(gql, token, projectId=project["id"], measureIds=[measure])
+    unadopted = await create_practice(gql, token, title="Untried", measureIds=[measure])
+    adoption = {}
+    for name, on in (("Adams", "2024-07-01"), ("Baker", "2024-08-01"), ("Carver", "2024-09-02")):
+        answer = await adopt(gql, token, practice["id"], schools[name], on)
+        adoption[name] = answer["data"]["adoptPractice"]["adoption"]["id"]
+
+    async def entry(name: str | None, amount: str, **fields: Any) -> str:
+        extra = {"adoptionId": adoption[name]} if name else {}
+        written = await savings.record(gql, token, project["id"], amount=amount, **extra, **fields)
+        return written["id"]  # type: ignore[no-any-return]
+
+    await entry("Adams", "1000.00")  # REALIZED USD: counts
+    await entry("Adams", "5000.00", status="PROJECTED")  # projected: not yet
+    await entry("Adams", "40.00", unit="HOURS", category="SOFT")  # hours: not USD
+    await savings.validate(gql, finance, await entry("Adams", "250.50"))  # VALIDATED: counts
+    validated_then_reversed = await entry("Adams", "300.00")
+    await savings.validate(gql, finance, validated_then_reversed)
+    await savings.reverse(gql, finance, validated_then_reversed)  # +300 and -300
+    await savings.reverse(gql, token, await entry("Adams", "99.99"))  # +99.99 and -99.99
+    await entry("Baker", "200.00", fiscalYear=2025)  # every fiscal year counts
+    await entry("Baker", "300.00", fiscalYear=2026)
+    await entry(None, "777.00")  # the project's, no adoption's
+    before_rollup = await gql(SAVINGS, {"id": practice["id"]}, token=token)
+
+    await savings.rollup(app_sessionmaker, district_id)
+    after_rollup = await gql(SAVINGS, {"id": practice["id"]}, token=token)
+
+    assert before_rollup["data"]["practice"]["adoptions"] == [
+        {"school": {"name": name}, "savingsUsd": "0.00"} for name in ("Adams", "Baker", "Carver")
+    ]
+    assert after_rollup["data"] == {
+        "practice": {
+            "adoptions": [
+                # 1000.00 + 250.50 + (300.00 - 300.00) + (99.99 - 99.99)
+                {"school": {"name": "Adams"}, "savingsUsd": "1250.50"},
+                {"school": {"name": "Baker"}, "savingsUsd": "500.00"},
+                {"school": {"name": "Carver"}, "savingsUsd": "0.00"},
+            ]
+        },
+        "gainsAcrossDistrict": [
+            {"title": "Attendance calls", "totalSavingsUsd": "1750.50"},
+            {"title": "Untried", "totalSavingsUsd": "0.00"},
+        ],
+    }
+    assert unadopted["adoptions"] == []

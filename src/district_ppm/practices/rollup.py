@@ -1,5 +1,6 @@
-"""Gains translated across the district: per practice, where it was adopted and the median
-gain on each of its measures, from the gains the worker stored."""
+"""Gains translated across the district: per practice, where it was adopted, what its adoptions
+saved and the median gain on each of its measures, from what the workers stored (the adoption
+gains, and the savings roll-ups)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.adoption import median_gain
 from district_ppm.practices.models import Adoption, AdoptionGain
 from district_ppm.practices.service import list_practices, measure_ids_of
+from district_ppm.savings.models import SavingsRollup
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class PracticeSpread:
     practice_id: uuid.UUID
     title: str
     schools_adopted: int
+    total_savings_usd: Decimal  # its adoptions' savingsUsd, summed
     measures: list[MeasureSpread]  # in the practice's measure order (by code)
     computed_at: datetime | None  # the oldest stored gain used; None when none is stored
 
@@ -51,6 +55,7 @@ async def gains_across_district(
             )
         ).all()
     )
+    savings = await practice_savings_usd(session=session, district_id=district_id)
     gains: dict[tuple[uuid.UUID, uuid.UUID], list[float | None]] = defaultdict(list)
     computed: dict[uuid.UUID, datetime] = {}
     rows = await session.execute(
@@ -76,6 +81,7 @@ async def gains_across_district(
             practice_id=practice.id,
             title=practice.title,
             schools_adopted=adopted.get(practice.id, 0),
+            total_savings_usd=savings.get(practice.id, NO_SAVINGS),
             measures=[
                 MeasureSpread(
                     measure_id=measure_id,
@@ -90,3 +96,20 @@ async def gains_across_district(
         )
         for practice in practices
     ]
+
+
+NO_SAVINGS = Decimal("0.00")
+
+
+async def practice_savings_usd(
+    *, session: AsyncSession, district_id: uuid.UUID
+) -> dict[uuid.UUID, Decimal]:
+    """Each practice's USD savings that are REALIZED or VALIDATED, reversals included, over
+    every fiscal year: the savings worker's PRACTICE roll-ups, which sum the entries of the
+    practice's adoptions (the same entries as its adoptions' ``savingsUsd``)."""
+    rows = await session.execute(
+        select(SavingsRollup.group_key, func.sum(SavingsRollup.total_usd))
+        .where(SavingsRollup.district_id == district_id, SavingsRollup.grouping == "PRACTICE")
+        .group_by(SavingsRollup.group_key)
+    )
+    return {practice_id: total for practice_id, total in rows.all()}

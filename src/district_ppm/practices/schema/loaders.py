@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.loaders import TenantLoader
 from district_ppm.practices import service
 from district_ppm.practices.models import Adoption, AdoptionGain
+from district_ppm.savings.rollup import adoption_savings_usd
 from district_ppm.schools.models import School
 
 
@@ -41,3 +43,11 @@ class GainsByAdoptionLoader(TenantLoader[uuid.UUID, list[AdoptionGain]]):
             session=session, district_id=self.district_id, adoption_ids=keys
         )
         return [found.get(key, []) for key in keys]
+
+
+class SavingsUsdByAdoptionLoader(TenantLoader[uuid.UUID, Decimal]):
+    async def fetch(self, session: AsyncSession, keys: Sequence[uuid.UUID]) -> list[Decimal]:
+        found = await adoption_savings_usd(
+            session=session, district_id=self.district_id, adoption_ids=list(keys)
+        )
+        return [found[key] for key in keys]

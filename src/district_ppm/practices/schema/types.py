@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 import strawberry
 from strawberry.types import Info
@@ -15,6 +16,7 @@ from district_ppm.practices.schema.loaders import (
     AdoptionsByPracticeLoader,
     GainsByAdoptionLoader,
     MeasureIdsByPracticeLoader,
+    SavingsUsdByAdoptionLoader,
 )
 from district_ppm.schools import models as school_models
 from district_ppm.schools.schema import School
@@ -76,6 +78,14 @@ class Adoption:
         rows = await loader(info, GainsByAdoptionLoader).load(uuid.UUID(self.id))
         return max((row.computed_at for row in rows), default=None)
 
+    @strawberry.field(
+        description="Its USD savings entries that are REALIZED or VALIDATED, reversals "
+        "included, over every fiscal year, as the savings worker last rolled them up "
+        "(savingsSummary's computedAt says when)."
+    )
+    async def savings_usd(self, info: Info) -> Decimal:
+        return await loader(info, SavingsUsdByAdoptionLoader).load(uuid.UUID(self.id))
+
     @classmethod
     def from_model(cls, adoption: models.Adoption, school: school_models.School) -> Adoption:
         return cls(
@@ -133,6 +143,9 @@ class PracticeSpread:
     practice_id: strawberry.ID
     title: str
     schools_adopted: int
+    total_savings_usd: Decimal = strawberry.field(
+        description="The savingsUsd of its adoptions, summed."
+    )
     measures: list[MeasureSpread]
     computed_at: datetime | None = strawberry.field(
         description="When the worker computed the oldest of the gains these medians use; "
@@ -145,6 +158,7 @@ class PracticeSpread:
             practice_id=_id(spread.practice_id),
             title=spread.title,
             schools_adopted=spread.schools_adopted,
+            total_savings_usd=spread.total_savings_usd,
             measures=[
                 MeasureSpread(
                     measure_id=_id(m.measure_id),
