@@ -13,15 +13,18 @@ from district_ppm.analytics.comparison import Entry, compare, per_100
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     Direction,
+    Frequency,
     Measure,
     MeasureLevel,
     Measurement,
     Unit,
     served,
 )
+from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import load_enrollments
-from district_ppm.school_calendar import school_year_of
+from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH, school_year_of
 from district_ppm.schools.models import School
+from district_ppm.tenancy.calendar import get_district_calendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +51,14 @@ async def get_school_comparison(
         raise NotFound("measureId", "no such measure")
     if measure.level is not MeasureLevel.SCHOOL:
         raise BadInput("measureId", "only SCHOOL-level measures compare schools")
+    # A period the frequency cannot start has no values: say so, not an empty comparison.
+    fiscal_month = SCHOOL_YEAR_START_MONTH  # only FISCAL_YEAR periods depend on the district
+    if measure.frequency is Frequency.FISCAL_YEAR:
+        calendar = await get_district_calendar(session=session, district_id=district_id)
+        fiscal_month = calendar.fiscal_year_start_month
+    why = period_problem(measure.frequency, period_start, fiscal_month)
+    if why:
+        raise BadInput("periodStart", why)
     rows = (
         await session.execute(
             select(School, Measurement.value)

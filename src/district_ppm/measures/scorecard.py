@@ -21,6 +21,7 @@ from district_ppm.measures.models import (
     ScorecardView,
     stages_of,
 )
+from district_ppm.school_calendar import check_school_year
 from district_ppm.schools.models import School
 
 
@@ -56,6 +57,7 @@ async def get_scorecard(
     NO_DATA; its trend is still that of the last periods with data up to the year's end,
     which is the trend of the scope's latest earlier row, since no data came after it.
     """
+    check_school_year(school_year)
     if school_id is not None and await session.get(School, (district_id, school_id)) is None:
         raise NotFound("schoolId", "no such school")
     scope: ColumnElement[bool]

@@ -36,6 +36,7 @@ from district_ppm.measures.recording import (
     record_measurements,
 )
 from district_ppm.processes.models import Process
+from district_ppm.school_calendar import check_school_year
 from district_ppm.schools.models import School
 
 __all__ = [
@@ -243,8 +244,7 @@ async def set_target(*, session: AsyncSession, district_id: uuid.UUID, data: Tar
             raise BadInput("schoolId", "a DISTRICT-level measure has district-wide targets only")
         if await session.get(School, (district_id, data.school_id)) is None:
             raise NotFound("schoolId", "no such school")
-    if not 1900 < data.school_year < 2200:
-        raise BadInput("schoolYear", "must be a year such as 2026")
+    check_school_year(data.school_year)
     if measure.direction is Direction.HIGHER_IS_BETTER and data.red_threshold > data.value:
         raise BadInput("redThreshold", "must not exceed the target when higher is better")
     if measure.direction is Direction.LOWER_IS_BETTER and data.red_threshold < data.value:

@@ -12,7 +12,6 @@ from strawberry.types import Info
 from district_ppm.api.context import principal_of, read_session, unit_of_work
 from district_ppm.api.permissions import ADMIN, ANY_ROLE, MEASUREMENT_WRITERS
 from district_ppm.api.types import Connection, WritePayload, parse_id, to_connection
-from district_ppm.errors import BadInput
 from district_ppm.transportation import models, service, timeloss
 
 
@@ -70,7 +69,13 @@ class RecordBusRunsInput:
 
 @strawberry.type
 class TimeLossRow:
-    key: str
+    key: str = strawberry.field(
+        description="The school's or route's id (SCHOOL, ROUTE), or the month as YYYY-MM (MONTH)."
+    )
+    label: str = strawberry.field(
+        description="What a person reads: the school's name (SCHOOL), the route's code (ROUTE), "
+        "or the month as YYYY-MM (MONTH)."
+    )
     late_instances: int
     late_minutes: int
     average_late_minutes: float
@@ -105,6 +110,7 @@ class TimeLossReport:
             rows=[
                 TimeLossRow(
                     key=row.key,
+                    label=row.label,
                     late_instances=row.late_instances,
                     late_minutes=row.late_minutes,
                     average_late_minutes=row.average_late_minutes,
@@ -133,8 +139,6 @@ class TransportationQueries:
     async def instructional_time_lost(
         self, info: Info, school_year: int, group_by: TimeLossGrouping
     ) -> TimeLossReport:
-        if not 1900 < school_year < 2200:
-            raise BadInput("schoolYear", "is not a school year (named by the year it ends)")
         async with read_session(info) as session:
             report = await timeloss.time_loss_report(
                 session=session,
@@ -164,7 +168,7 @@ class TransportationMutations:
         permission_classes=[ADMIN],
         description="Routes are the district's structure, like its schools: a DISTRICT_ADMIN "
         "maintains them (a PROCESS_OWNER records measurements and edits measures and targets, "
-        "DOMAIN.md 'Roles', and may record runs).",
+        "docs/domain.md 'Roles', and may record runs).",
     )
     async def create_bus_route(self, info: Info, input: CreateBusRouteInput) -> BusRoutePayload:
         data = service.BusRouteCreate(

@@ -15,17 +15,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import String, and_, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.school_calendar import check_school_year
+from district_ppm.schools.models import School
 from district_ppm.tenancy.calendar import get_district_calendar
 from district_ppm.transportation import measurements
 from district_ppm.transportation.minutes import average_late_minutes, hours_from_minutes
-from district_ppm.transportation.models import TimeLossRollup, TimeLossState
+from district_ppm.transportation.models import BusRoute, TimeLossRollup, TimeLossState
 
 GROUPINGS = ("SCHOOL", "ROUTE", "MONTH")
 
-# Whole minutes since midnight; seconds ignored (DOMAIN.md "Bus runs").
+# Whole minutes since midnight; seconds ignored (docs/formulas.md, "Transportation").
 _MINUTE = "(extract(hour FROM {t}) * 60 + extract(minute FROM {t}))::int"
 _LATE = (
     f"greatest(0, {_MINUTE.format(t='r.actual_arrival')} "
@@ -206,6 +208,7 @@ async def _mark_computed(session: AsyncSession, district_id: uuid.UUID, grace: i
 @dataclass(frozen=True, slots=True)
 class TimeLossFigures:
     key: str
+    label: str
     late_instances: int
     late_minutes: int
     average_late_minutes: float
@@ -221,11 +224,12 @@ class TimeLossReport:
     total: TimeLossFigures
 
 
-def _figures(key: str, row: TimeLossRollup | None) -> TimeLossFigures:
+def _figures(key: str, label: str, row: TimeLossRollup | None) -> TimeLossFigures:
     late_instances = row.late_instances if row else 0
     late_minutes = row.late_minutes if row else 0
     return TimeLossFigures(
         key=key,
+        label=label,
         late_instances=late_instances,
         late_minutes=late_minutes,
         average_late_minutes=average_late_minutes(late_minutes, late_instances),
@@ -240,13 +244,33 @@ async def time_loss_report(
     *, session: AsyncSession, district_id: uuid.UUID, school_year: int, grouping: str
 ) -> TimeLossReport:
     """The stored roll-ups of ``school_year`` (July 1 - June 30, named by its end year) by
-    ``grouping`` (SCHOOL or ROUTE: keys are ids; MONTH: ``YYYY-MM``), with the district's
-    totals. ``computed_at`` is null until the worker has run once."""
+    ``grouping``, with the district's totals. Keys are ids for SCHOOL and ROUTE, ``YYYY-MM``
+    for MONTH; labels are the school's name, the route's code, or the month as its key.
+    ``computed_at`` is null until the worker has run once."""
     if grouping not in GROUPINGS:
         raise ValueError(f"unknown grouping {grouping!r}")
-    stored = list(
-        await session.scalars(
-            select(TimeLossRollup)
+    check_school_year(school_year)
+    # Labels come in the same statement: an id's text form matches the stored key.
+    label = func.coalesce(School.name, BusRoute.code, TimeLossRollup.group_key)
+    stored = (
+        await session.execute(
+            select(TimeLossRollup, label)
+            .outerjoin(
+                School,
+                and_(
+                    TimeLossRollup.grouping == "SCHOOL",
+                    School.district_id == TimeLossRollup.district_id,
+                    cast(School.id, String) == TimeLossRollup.group_key,
+                ),
+            )
+            .outerjoin(
+                BusRoute,
+                and_(
+                    TimeLossRollup.grouping == "ROUTE",
+                    BusRoute.district_id == TimeLossRollup.district_id,
+                    cast(BusRoute.id, String) == TimeLossRollup.group_key,
+                ),
+            )
             .where(
                 TimeLossRollup.district_id == district_id,
                 TimeLossRollup.school_year == school_year,
@@ -254,12 +278,14 @@ async def time_loss_report(
             )
             .order_by(TimeLossRollup.group_key)
         )
-    )
+    ).all()
     state = await session.get(TimeLossState, district_id)
-    total = next((row for row in stored if row.grouping == "DISTRICT"), None)
+    total = next((row for row, _ in stored if row.grouping == "DISTRICT"), None)
     return TimeLossReport(
         computed_at=state.computed_at if state else None,
         grace_minutes=state.grace_minutes if state else None,
-        rows=[_figures(row.group_key, row) for row in stored if row.grouping == grouping],
-        total=_figures("", total),
+        rows=[
+            _figures(row.group_key, name, row) for row, name in stored if row.grouping == grouping
+        ],
+        total=_figures("", "", total),
     )

@@ -154,8 +154,19 @@ class MeasurementRevision:
 class ChartPoint:
     period_start: date
     value: float
-    signals: list[int]
-    unfavorable: bool
+    signals: list[int] = strawberry.field(
+        description="The Western Electric rules this point carries, each checked against the "
+        "chart's baseline limits (CL, sigma = average moving range / 1.128): "
+        "1 = the point is beyond 3 sigma (outside the limits); "
+        "2 = two of the last three points are beyond 2 sigma on the same side, this one too; "
+        "3 = four of the last five points are beyond 1 sigma on the same side, this one too; "
+        "4 = the last eight points are all on the same side of the centre line. "
+        "Empty when none; excluded points carry none."
+    )
+    unfavorable: bool = strawberry.field(
+        description="The point has a signal and lies on the bad side of the centre line for "
+        "the measure's direction."
+    )
     excluded: bool
     exclusion_reason: str | None
 
