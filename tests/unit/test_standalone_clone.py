@@ -8,9 +8,11 @@ and runs tests/unit/test_published_schema.py there, on the clone's own code.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from district_ppm.config import PROJECT_ROOT
 
@@ -60,3 +62,47 @@ def test_a_clone_with_nothing_beside_it_passes_the_schema_checks(tmp_path):
     summary = checks.stdout.strip().splitlines()[-1] if checks.stdout.strip() else ""
     assert checks.returncode == 0, checks.stdout[-4000:] + checks.stderr[-2000:]
     assert " passed" in summary and "skipped" not in summary and "failed" not in summary
+
+
+def _tracked(*paths: str) -> list[str]:
+    git = shutil.which("git")
+    assert git
+    listed = subprocess.run(
+        [git, "ls-files", "--", *paths],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return listed.stdout.split()
+
+
+def test_nothing_the_product_ships_or_runs_points_at_the_shared_folder():
+    this_file = "tests/unit/test_standalone_clone.py"  # names the folder to look for it
+    suffixes = (".py", ".md", ".graphql", ".toml", ".txt", ".cfg", ".ini", ".sh", ".env")
+    pointing = [
+        path
+        for path in _tracked("README.md", "Makefile", "docs", "src", "tests", "scripts", "infra")
+        if path != this_file
+        and (path.endswith(suffixes) or "." not in Path(path).name)
+        and "../shared" in (PROJECT_ROOT / path).read_text(errors="replace")
+    ]
+
+    assert pointing == []
+
+
+def test_every_link_in_the_readme_and_docs_leads_to_a_file_of_the_repository():
+    broken = []
+    for page in ["README.md", *_tracked("docs")]:
+        if not page.endswith(".md"):
+            continue
+        for target in re.findall(r"\]\(([^)\s]+)\)", (PROJECT_ROOT / page).read_text()):
+            if target.startswith(("http://", "https://", "#", "mailto:")):
+                continue
+            resolved = (PROJECT_ROOT / page).parent / target.split("#")[0]
+            if not resolved.resolve().is_relative_to(PROJECT_ROOT) or not resolved.exists():
+                broken.append(f"{page}: {target}")
+
+    assert broken == []
+    assert {"docs/domain.md", "docs/formulas.md", "docs/api.md"} <= set(_tracked("docs"))
