@@ -3,6 +3,7 @@ off-target KPIs, roles and tenancy."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from decimal import Decimal
@@ -12,7 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.errors import Conflict
 from district_ppm.improvement.models import Opportunity, OpportunitySource, OpportunityStatus
+from district_ppm.improvement.opportunities import Conversion, convert_opportunity
 from district_ppm.improvement.scoring import priority_score
 from district_ppm.tenancy.models import Role
 from tests.api.improvement_support import (
@@ -29,8 +32,10 @@ from tests.api.improvement_support import (
 )
 from tests.api.measures_support import (
     SET_TARGET,
+    count_statements,
     create_measure,
     monthly,
+    queries,
     record,
     run_refresh,
 )
@@ -544,3 +549,51 @@ async def test_who_may_do_what_with_opportunities(gql, factory, app_sessionmaker
     assert await count_rows(app_sessionmaker, district_id, "projects") == projects_before + (
         1 if role in CONVERTERS else 0
     )
+
+
+async def test_a_conversion_waits_for_a_racing_one_and_then_conflicts(
+    gql, factory, app_sessionmaker
+):
+    """The opportunity's row is locked first: a second converter waits, then sees CONVERTED."""
+    district_id, token = await factory.district()
+    opportunity_id = uuid.UUID((await create_opportunity(gql, token))["id"])
+    conversion = Conversion(problem_statement="p", goal_statement="g")
+
+    async def convert(session: Any) -> Any:
+        return await convert_opportunity(
+            session=session,
+            district_id=district_id,
+            opportunity_id=opportunity_id,
+            conversion=conversion,
+            created_by="test",
+        )
+
+    async def second() -> Any:
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            return await convert(session)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as first:
+        await convert(first)
+        racing = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # waiting for the first converter's lock
+        await first.commit()
+    with pytest.raises(Conflict) as refused:
+        await racing
+
+    assert refused.value.field == "opportunityId"
+    assert await count_rows(app_sessionmaker, district_id, "projects") == 1
+
+
+async def test_the_ranked_list_reads_in_two_statements(gql, factory, app):
+    _, token = await factory.district()
+    for impact in range(1, 6):
+        await create_opportunity(gql, token, impact=impact)
+
+    with count_statements(app) as statements:
+        result = await gql(OPPORTUNITIES, {"first": 3}, token=token)
+
+    connection = result["data"]["opportunities"]
+    assert [e["node"]["impact"] for e in connection["edges"]] == [5, 4, 3]
+    assert connection["totalCount"] == 5 and connection["pageInfo"]["hasNextPage"] is True
+    assert len(queries(statements)) == 2  # the count and the page

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.improvement.phases import advance_phase
 from district_ppm.tenancy.models import Role
 from tests.api.improvement_support import (
     ADVANCE,
@@ -20,7 +24,7 @@ from tests.api.improvement_support import (
     project_input,
     snapshot,
 )
-from tests.api.measures_support import create_measure, create_school
+from tests.api.measures_support import count_statements, create_measure, create_school, queries
 from tests.conftest import error_codes
 
 CREATE_PLAN = """
@@ -354,3 +358,105 @@ async def test_who_may_do_what_with_projects(gql, factory, app_sessionmaker, rol
         for result in writes:
             assert error_codes(result) == ["FORBIDDEN"]
         assert await snapshot(app_sessionmaker, district_id) == before
+
+
+async def test_a_second_click_on_the_same_tollgate_does_not_move_twice(
+    gql, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    project = await create_project(gql, token)
+
+    def click() -> Any:
+        return gql(
+            ADVANCE, {"input": {"projectId": project["id"], "fromPhase": "DEFINE"}}, token=token
+        )
+
+    first, second = await asyncio.gather(click(), click())
+
+    results = sorted([first, second], key=lambda r: "errors" in r)
+    assert results[0]["data"]["advanceProjectPhase"]["project"]["phase"] == "MEASURE"
+    assert results[1]["errors"][0]["extensions"] == {
+        "code": "CONFLICT",
+        "field": "input.fromPhase",
+    }
+    assert await count_rows(app_sessionmaker, district_id, "project_tollgates") == 1
+
+
+async def test_every_move_is_audited_with_its_phases_and_note(gql, factory, app_sessionmaker):
+    district_id, token = await factory.district()
+    project = await create_project(gql, token)
+
+    await advance(gql, token, project["id"], "charter approved")
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT action, entity_type, entity_id, details FROM audit_events "
+                "WHERE district_id = :d ORDER BY created_at, id"
+            ),
+            {"d": district_id},
+        )
+        events = [tuple(row) for row in rows.all()]
+    assert [(e[0], e[1], str(e[2])) for e in events] == [
+        ("createProject", "project", project["id"]),
+        ("advanceProjectPhase", "project", project["id"]),
+    ]
+    assert events[1][3] == {
+        "fromPhase": "DEFINE",
+        "toPhase": "MEASURE",
+        "note": "charter approved",
+    }
+
+
+async def test_the_project_list_reads_in_a_fixed_number_of_statements(gql, factory, app):
+    _, token = await factory.district()
+    school = await create_school(gql, token, "A")
+    for i in range(4):
+        project = await create_project(gql, token, title=f"P{i}", schoolIds=[school])
+        await advance(gql, token, project["id"], "ok")
+    listing = """
+    { projects(first: 10) { edges { node {
+        id phase schoolIds opportunityId tollgates { fromPhase toPhase approvedBy } } } } }
+    """
+
+    with count_statements(app) as statements:
+        result = await gql(listing, token=token)
+
+    nodes = [edge["node"] for edge in result["data"]["projects"]["edges"]]
+    assert len(nodes) == 4 and all(len(n["tollgates"]) == 1 for n in nodes)
+    assert all(n["schoolIds"] == [school] for n in nodes)
+    # count, page, then one each for tollgates, schools and opportunities: not one per project
+    assert len(queries(statements)) == 5
+
+
+async def test_racing_advances_take_turns_one_phase_each(gql, factory, app_sessionmaker):
+    """The project's row is locked first: the second mover waits and moves from where the
+    first left it, never from the same phase twice."""
+    district_id, token = await factory.district()
+    project_id = uuid.UUID((await create_project(gql, token, baseline=3.0))["id"])
+
+    async def move(session: Any) -> Any:
+        return await advance_phase(
+            session=session, district_id=district_id, project_id=project_id, approved_by="test"
+        )
+
+    async def second() -> Any:
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            moved = await move(session)
+            await session.commit()
+            return moved
+
+    async with tenant_transaction(app_sessionmaker, district_id) as first:
+        await move(first)
+        racing = asyncio.create_task(second())
+        await asyncio.sleep(0.3)
+        assert not racing.done()  # waiting for the first mover's lock
+        await first.commit()
+    await racing
+
+    shown = (await gql(PROJECT, {"id": str(project_id)}, token=token))["data"]["project"]
+    assert shown["phase"] == "ANALYZE"
+    assert [(t["fromPhase"], t["toPhase"]) for t in shown["tollgates"]] == [
+        ("DEFINE", "MEASURE"),
+        ("MEASURE", "ANALYZE"),
+    ]

@@ -80,16 +80,25 @@ async def advance_phase(
     approved_by: str,
     note: str | None = None,
     at: datetime | None = None,
+    expected_phase: Phase | None = None,
 ) -> tuple[Project, ProjectTollgate]:
     """Pass the project's tollgate: it moves to the next phase and the move is recorded.
 
     Refused with CONFLICT (nothing written) when the project is CLOSED (final), when it would
     leave MEASURE without a baseline, or enter CLOSED without a sustainability plan.
+    ``expected_phase``, when given, is the phase the caller saw: if the project has moved since
+    (a second click, another reviewer), CONFLICT rather than a second move.
     """
     _check_note(note)
     project = await get_project_or_raise(
         session=session, district_id=district_id, project_id=project_id, for_update=True
     )
+    if expected_phase is not None and project.phase is not expected_phase:
+        raise Conflict(
+            "fromPhase",
+            f"the project is in {project.phase.value}, not {expected_phase.value}: "
+            "it moved since you looked",
+        )
     target = next_phase(project.phase)
     if target is None:
         raise Conflict("projectId", "the project is CLOSED: CLOSED is its final phase")

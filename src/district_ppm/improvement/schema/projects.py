@@ -14,7 +14,7 @@ from district_ppm.api.permissions import ANY_ROLE, IMPROVEMENT
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.errors import BadInput
 from district_ppm.improvement import phases, projects
-from district_ppm.improvement.schema.types import Project
+from district_ppm.improvement.schema.types import Phase, Project
 
 
 @strawberry.input
@@ -61,6 +61,11 @@ class UpdateProjectInput:
 class AdvancePhaseInput:
     project_id: strawberry.ID
     note: str | None = None
+    from_phase: Phase | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The phase you are passing the tollgate of; when the project has moved "
+        "since (a second click), CONFLICT instead of a second move.",
+    )
 
 
 @strawberry.input
@@ -212,6 +217,7 @@ class ProjectMutations:
                 project_id=project_id,
                 approved_by=uow.principal.actor,
                 note=input.note,
+                expected_phase=input.from_phase,
             )
             uow.audit(
                 "project",
