@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.measures.charts import get_control_chart
+from district_ppm.measures.service import measures_by_ids
+from district_ppm.sustainability.compliance import MeasureFacts
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.service import district_today
 from tests.api.improvement_support import ADVANCE, create_project
@@ -250,3 +253,47 @@ async def test_as_of_must_be_a_date(gql, factory):
     _, token = await factory.district()
     result = await gql(COMPLIANCE, {"asOf": "2026-13-01"}, token=token)
     assert error_codes(result) == ["BAD_INPUT"]
+
+
+async def test_the_batched_charts_are_the_charts_the_measures_area_draws(
+    gql, factory, app_sessionmaker
+):
+    """MeasureFacts reads every plan's charts at once; each must be get_control_chart's."""
+    district_id, token, ada = await district_with_ada(gql, factory)
+    north = await create_school(gql, token, "North")
+    south = await create_school(gql, token, "South")
+    meals = await create_measure(gql, token, code="MEALS", level="SCHOOL")
+    assert "errors" not in await record(gql, token, meals, rows(STEADY, north))
+    assert "errors" not in await record(gql, token, meals, rows(without(MONTHS[5]), south))
+    notes = [
+        (REBASE, ada, None, "2024-06-01"),
+        (REBASE, ada, None, "2025-03-01"),  # the newer rebase wins
+        (EXCLUDE, ada, None, "2025-10-01"),
+        (REBASE, meals, None, "2024-09-01"),  # district-wide only
+        (EXCLUDE, meals, north, "2025-02-01"),
+        (EXCLUDE, meals, None, "2025-04-01"),
+    ]
+    for document, measure, school, period in notes:
+        note = {"measureId": measure, "schoolId": school, "periodStart": period, "text": "why"}
+        assert "errors" not in await gql(document, {"input": note}, token=token)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        found = await measures_by_ids(
+            session=session,
+            district_id=district_id,
+            measure_ids=[uuid.UUID(ada), uuid.UUID(meals)],
+        )
+        facts = MeasureFacts(session, district_id)
+        await facts.load(list(found.values()), [found[uuid.UUID(meals)]])
+        for measure_id, school in [(ada, None), (meals, None), (meals, north), (meals, south)]:
+            scope = uuid.UUID(school) if school else None
+            chart = await get_control_chart(
+                session=session,
+                district_id=district_id,
+                measure_id=uuid.UUID(measure_id),
+                school_id=scope,
+            )
+            drawn = [(p.period_start, p.value) for p in chart.points if p.excluded_reason is None]
+            measure = found[uuid.UUID(measure_id)]
+            assert facts.chart_points(measure, scope) == drawn
+            assert len(drawn) >= 9  # ADA: March to December 2025 less October
