@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_school
+from tests.api.measures_support import count_statements, create_school, queries
 from tests.api.savings_support import (
     audit_events,
     entry_input,
@@ -638,3 +638,39 @@ async def test_entries_are_listed_by_page_and_filter_and_shown_on_their_project(
         (first["id"], "1.00", None),
         (second["id"], "2.00", None),
     ]
+
+
+ENTRIES_WITH_CHECKS = """
+query($fiscalYear: Int!) {
+  savingsEntries(fiscalYear: $fiscalYear, first: 100) {
+    totalCount edges { node { id reversedById check { computedHours } } }
+  }
+  savingsSummary(fiscalYear: $fiscalYear) {
+    rows { amount } byProject { project { title } totalUsd } bySchool { schoolId }
+  }
+}
+"""
+
+
+async def test_listing_entries_and_the_summary_costs_the_same_statements_at_any_size(
+    gql, factory, app
+):
+    _, admin = await factory.district()
+    project = await new_project(gql, admin)
+    other = await new_project(gql, admin, title="Meals")
+    counts = []
+    for _ in range(2):
+        for each in (project, other):
+            entry = await record(
+                gql, admin, each, category="INSTRUCTIONAL_TIME", unit="HOURS", amount="2"
+            )
+            await reverse(gql, admin, entry["id"])
+        with count_statements(app) as statements:
+            result = await gql(ENTRIES_WITH_CHECKS, {"fiscalYear": 2026}, token=admin)
+        assert "errors" not in result, result
+        counts.append(len(queries(statements)))
+
+    # entries: count + page; reversedById: 1; check: entries, projects, schools, routes
+    # (no transportation project: stops there); summary: rows, groups, state, projects
+    assert counts == [counts[0], counts[0]]
+    assert counts[0] == 11

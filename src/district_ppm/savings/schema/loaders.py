@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.loaders import TenantLoader
-from district_ppm.savings import claims, ledger
+from district_ppm.savings import claims, entries
 from district_ppm.savings.models import SavingsEntry
 
 
@@ -17,7 +17,7 @@ class SavingsByProjectLoader(TenantLoader[uuid.UUID, list[SavingsEntry]]):
     async def fetch(
         self, session: AsyncSession, keys: Sequence[uuid.UUID]
     ) -> list[list[SavingsEntry]]:
-        found = await ledger.entries_of_projects(
+        found = await entries.entries_of_projects(
             session=session, district_id=self.district_id, project_ids=keys
         )
         return [found[key] for key in keys]
@@ -27,7 +27,7 @@ class ReversalIdLoader(TenantLoader[uuid.UUID, uuid.UUID | None]):
     async def fetch(
         self, session: AsyncSession, keys: Sequence[uuid.UUID]
     ) -> list[uuid.UUID | None]:
-        found = await ledger.reversal_ids(
+        found = await entries.reversal_ids(
             session=session, district_id=self.district_id, entry_ids=keys
         )
         return [found.get(key) for key in keys]

@@ -13,7 +13,7 @@ from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.improvement.projects import projects_by_ids
 from district_ppm.improvement.schema.types import Project
-from district_ppm.savings import claims, ledger, reinvestment, rollup, rules
+from district_ppm.savings import claims, entries, reinvestment, rollup, rules
 from district_ppm.savings.schema.types import (
     SavingsClaim,
     SavingsClaimCheck,
@@ -46,7 +46,7 @@ class SavingsQueries:
     async def savings_entry(self, info: Info, id: strawberry.ID) -> SavingsEntry | None:
         entry_id = parse_id(id, "id")
         async with read_session(info) as session:
-            found = await ledger.get_entry(
+            found = await entries.get_entry(
                 session=session, district_id=principal_of(info).district_id, entry_id=entry_id
             )
         return None if found is None else SavingsEntry.from_model(found)
@@ -66,7 +66,7 @@ class SavingsQueries:
     ) -> Connection[SavingsEntry]:
         project = parse_optional_id(project_id, "projectId")
         async with read_session(info) as session:
-            page = await ledger.list_entries(
+            page = await entries.list_entries(
                 session=session,
                 district_id=principal_of(info).district_id,
                 fiscal_year=fiscal_year,
