@@ -84,6 +84,7 @@ mutation($input: ConvertOpportunityInput!) {{
   convertOpportunity(input: $input) {{ project {{ {PROJECT_FIELDS} }} }}
 }}
 """
+OPPORTUNITY = f"query($id: ID!) {{ opportunity(id: $id) {{ {OPPORTUNITY_FIELDS} }} }}"
 OPPORTUNITIES = f"""
 query($first: Int, $after: String) {{
   opportunities(first: $first, after: $after) {{

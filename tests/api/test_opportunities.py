@@ -23,6 +23,7 @@ from tests.api.improvement_support import (
     CREATE_OPPORTUNITY,
     FROM_MEASURE,
     OPPORTUNITIES,
+    OPPORTUNITY,
     PROJECT,
     SET_STATUS,
     count_rows,
@@ -480,7 +481,11 @@ async def test_another_districts_ids_are_not_found_and_nothing_is_written(
         token=token,
     )
     listed = (await gql(OPPORTUNITIES, token=token))["data"]["opportunities"]
+    read = await gql(OPPORTUNITY, {"id": theirs["id"]}, token=token)
+    own_read = await gql(OPPORTUNITY, {"id": theirs["id"]}, token=other_token)
 
+    assert read["data"]["opportunity"] is None and "errors" not in read
+    assert own_read["data"]["opportunity"] == theirs
     for field, result in results.items():
         assert result["errors"][0]["extensions"] == {"code": "NOT_FOUND", "field": field}, field
     assert from_measure["errors"][0]["extensions"] == {
@@ -532,7 +537,9 @@ async def test_who_may_do_what_with_opportunities(gql, factory, app_sessionmaker
         token=token,
     )
     read = await gql(OPPORTUNITIES, token=token)
+    one = await gql(OPPORTUNITY, {"id": existing["id"]}, token=token)
 
+    assert one["data"]["opportunity"]["id"] == existing["id"]
     writes = {"create": create, "fromMeasure": from_measure, "triage": triage}
     for name, result in writes.items():
         if role in WRITERS:

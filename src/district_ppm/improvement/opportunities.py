@@ -202,6 +202,12 @@ def _off_target_description(status: MeasureStatus) -> str:
     )
 
 
+async def get_opportunity(
+    *, session: AsyncSession, district_id: uuid.UUID, opportunity_id: uuid.UUID
+) -> Opportunity | None:
+    return await session.get(Opportunity, (district_id, opportunity_id))
+
+
 async def get_opportunity_or_raise(
     *,
     session: AsyncSession,

@@ -89,6 +89,17 @@ class OpportunityPayload:
 
 @strawberry.type
 class OpportunityQueries:
+    @strawberry.field(permission_classes=[ANY_ROLE])
+    async def opportunity(self, info: Info, id: strawberry.ID) -> Opportunity | None:
+        opportunity_id = parse_id(id, "id")
+        async with read_session(info) as session:
+            found = await opportunities.get_opportunity(
+                session=session,
+                district_id=principal_of(info).district_id,
+                opportunity_id=opportunity_id,
+            )
+        return Opportunity.from_model(found) if found else None
+
     @strawberry.field(
         permission_classes=[ANY_ROLE],
         description="Highest priorityScore first, ties by creation (oldest first).",
