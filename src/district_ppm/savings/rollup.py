@@ -143,8 +143,14 @@ async def savings_summary(
     ``rows`` come in the order of the enums (category, then status, then unit); each
     grouping's rows by ``total_usd``, then ``total_hours``, largest first, then by id.
     """
-    stored_rows = await session.scalars(
-        select(SavingsCategoryRollup).where(
+    # Plain rows, not ORM objects: a large district's summary has a few hundred of them.
+    category_rows = await session.execute(
+        select(
+            SavingsCategoryRollup.category,
+            SavingsCategoryRollup.status,
+            SavingsCategoryRollup.unit,
+            SavingsCategoryRollup.amount,
+        ).where(
             SavingsCategoryRollup.district_id == district_id,
             SavingsCategoryRollup.fiscal_year == fiscal_year,
         )
@@ -152,17 +158,25 @@ async def savings_summary(
     rows = sorted(
         (
             CategoryAmount(
-                category=SavingsCategory(row.category),
-                status=SavingsStatus(row.status),
-                unit=SavingsUnit(row.unit),
-                amount=row.amount,
+                category=SavingsCategory(category),
+                status=SavingsStatus(status),
+                unit=SavingsUnit(unit),
+                amount=amount,
             )
-            for row in stored_rows
+            for category, status, unit, amount in category_rows
         ),
         key=lambda r: (_ORDER[r.category], _ORDER[r.status], _ORDER[r.unit]),
     )
-    stored_groups = await session.scalars(
-        select(SavingsRollup)
+    group_rows = await session.execute(
+        select(
+            SavingsRollup.grouping,
+            SavingsRollup.group_key,
+            SavingsRollup.hard_validated,
+            SavingsRollup.total_usd,
+            SavingsRollup.validated_usd,
+            SavingsRollup.total_hours,
+            SavingsRollup.validated_hours,
+        )
         .where(SavingsRollup.district_id == district_id, SavingsRollup.fiscal_year == fiscal_year)
         .order_by(
             SavingsRollup.grouping,
@@ -172,21 +186,14 @@ async def savings_summary(
         )
     )
     groups: dict[str, list[GroupTotals]] = {grouping: [] for grouping in GROUPINGS}
-    for row in stored_groups:
-        groups[row.grouping].append(
-            GroupTotals(
-                key=row.group_key,
-                hard_validated=row.hard_validated,
-                total_usd=row.total_usd,
-                validated_usd=row.validated_usd,
-                total_hours=row.total_hours,
-                validated_hours=row.validated_hours,
-            )
-        )
-    state = await session.get(SavingsRollupState, district_id)
+    for grouping, *figures in group_rows:
+        groups[grouping].append(GroupTotals(*figures))
+    computed_at = await session.scalar(
+        select(SavingsRollupState.computed_at).where(SavingsRollupState.district_id == district_id)
+    )
     return SavingsSummary(
         fiscal_year=fiscal_year,
-        computed_at=state.computed_at if state else None,
+        computed_at=computed_at,
         rows=rows,
         groups=groups,
     )
