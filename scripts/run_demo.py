@@ -7,6 +7,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
@@ -39,12 +41,24 @@ def main() -> None:
         started.append(subprocess.Popen([BIN / "district-ppm", "worker"]))
         server = subprocess.Popen([BIN / "district-ppm", "serve", "--host", HOST, "--port", PORT])
         started.append(server)
+        _wait_until_serving(server)
         print(_banner(demo["slug"], demo["token"]), flush=True)
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
         _stop_children(started)
+
+
+def _wait_until_serving(server: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    """Returns once /health/live answers, so the printed address works when it is clicked."""
+    deadline = time.monotonic() + seconds
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{PORT}/health/live", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
 
 
 def _banner(slug: str, token: str) -> str:
