@@ -186,8 +186,17 @@ async def savings_summary(
         )
     )
     groups: dict[str, list[GroupTotals]] = {grouping: [] for grouping in GROUPINGS}
-    for grouping, *figures in group_rows:
-        groups[grouping].append(GroupTotals(*figures))
+    for grouping, key, hard, usd, validated_usd, hours, validated_hours in group_rows:
+        groups[grouping].append(
+            GroupTotals(
+                key=key,
+                hard_validated=hard,
+                total_usd=usd,
+                validated_usd=validated_usd,
+                total_hours=hours,
+                validated_hours=validated_hours,
+            )
+        )
     computed_at = await session.scalar(
         select(SavingsRollupState.computed_at).where(SavingsRollupState.district_id == district_id)
     )
