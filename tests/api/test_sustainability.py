@@ -11,9 +11,10 @@ from sqlalchemy import select, text
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
+from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.models import Role
 from tests.api.improvement_support import count_rows, create_project
-from tests.api.measures_support import create_measure
+from tests.api.measures_support import count_statements, create_measure, queries
 from tests.conftest import error_codes
 
 PLAN_FIELDS = """
@@ -424,3 +425,33 @@ async def test_racing_plans_for_one_project_make_one_plan_and_one_conflict(
     ]
     assert await count_rows(app_sessionmaker, district_id, "sustainability_plans") == 1
     assert await count_rows(app_sessionmaker, district_id, "sustainability_plan_measures") == 1
+
+
+async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
+    gql, factory, app, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    (ada, wait) = await two_measures(gql, token)
+    query = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
+      status failedChecks plan { id controlMeasures { code } reviews { reviewedOn } } } }"""
+    counts: dict[str | None, list[int]] = {None: [], "2025-06-01": []}
+    for n in (1, 4):
+        while await count_rows(app_sessionmaker, district_id, "sustainability_plans") < n:
+            project = await create_project(gql, token)
+            plan = await create_plan(gql, token, project["id"], [ada, wait])
+            assert "errors" not in await log_review(gql, token, plan["id"], "2025-02-01")
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            await check_sustainability.run(session, district_id, full=True)
+            await session.commit()
+        for as_of, found in counts.items():
+            with count_statements(app) as statements:
+                result = await gql(query, {"asOf": as_of}, token=token)
+            assert len(result["data"]["sustainabilityCompliance"]) == n
+            found.append(len(queries(statements)))
+
+    # Stored: the verdicts with their plans, the plans' measures, the reviews.
+    assert counts[None] == [4, 4]
+    # Computed: the plans, stored rows of that date, the calendar, the clock; controls,
+    # measures, schools, reviews, measurements, rebases, exclusions, targets; then the
+    # plans' measures (2) and reviews as above.
+    assert counts["2025-06-01"] == [15, 15]
