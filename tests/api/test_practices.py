@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
 from district_ppm.jobs.registry import followers_of, get_job
+from district_ppm.measures.models import Measure
 from district_ppm.practices.jobs import compute_adoption_gains_job
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.tenancy.models import Role
@@ -485,6 +486,11 @@ async def test_a_new_value_moves_the_gain_when_the_job_runs_again(gql, factory, 
         {"measureId": ada, "before": 70.0, "after": 69.0, "gain": -1.0}
     ]
     assert second["adoptions"][0]["computedAt"] > first["adoptions"][0]["computedAt"]
+    # A run that changes no figure still says when it looked.
+    await run_gains_job(app_sessionmaker, given["district_id"], full=True)
+    third = (await gql(PRACTICE, {"id": practice["id"]}, token=token))["data"]["practice"]
+    assert third["adoptions"][0]["gains"] == second["adoptions"][0]["gains"]
+    assert third["adoptions"][0]["computedAt"] > second["adoptions"][0]["computedAt"]
     assert (await counts(app_sessionmaker, given["district_id"]))["adoption_gains"] == 1
 
 
@@ -578,3 +584,25 @@ async def test_savings_sum_realized_and_validated_usd_with_reversals(
         ],
     }
     assert unadopted["adoptions"] == []
+
+
+async def test_a_measure_that_is_no_longer_school_level_loses_its_stored_gains(
+    gql, factory, app_sessionmaker
+):
+    given = await gains_district(gql, factory)
+    token, ada, tardy, schools = given["token"], given["ada"], given["tardy"], given["schools"]
+    practice = await create_practice(gql, token, measureIds=[ada, tardy])
+    assert "errors" not in await adopt(gql, token, practice["id"], schools["Adams"], "2024-07-15")
+    await run_gains_job(app_sessionmaker, given["district_id"])
+    async with tenant_transaction(app_sessionmaker, given["district_id"]) as session:
+        # No API changes a measure's level today; the worker must not keep serving the pair.
+        await session.execute(
+            update(Measure).where(Measure.id == uuid.UUID(tardy)).values(level="DISTRICT")
+        )
+        await session.commit()
+
+    await run_gains_job(app_sessionmaker, given["district_id"])
+
+    read = (await gql(PRACTICE, {"id": practice["id"]}, token=token))["data"]["practice"]
+    assert [g["measureId"] for g in read["adoptions"][0]["gains"]] == [ada]
+    assert (await counts(app_sessionmaker, given["district_id"]))["adoption_gains"] == 1

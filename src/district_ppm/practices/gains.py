@@ -2,21 +2,21 @@
 
 The math is ``analytics.adoption``; this module reads what it needs set-based (the adoptions
 with their practices' SCHOOL-level measures, then the adopting schools' values of those
-measures) and rewrites the stored rows of the adoptions it was asked about.
+measures) and brings the stored rows of the adoptions it was asked about up to date.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.adoption import adoption_gain
+from district_ppm.analytics.adoption import Gain, adoption_gain
 from district_ppm.measures.models import (
     Direction,
     Frequency,
@@ -52,46 +52,108 @@ async def compute_adoption_gains(
 ) -> int:
     """Recompute and store the gains of the given adoptions (every adoption when None).
 
-    Idempotent: the adoptions' rows are replaced as a whole, so a repeated or concurrent run
-    leaves the same figures. Returns the number of rows written.
+    Idempotent: a repeated or concurrent run leaves the same figures. Every stored row of the
+    adoptions gets the run's ``computed_at``; only figures that changed are rewritten. Returns
+    the number of (adoption, measure) gains computed.
     """
     calendar = await get_district_calendar(session=session, district_id=district_id)
     subjects = await _subjects(session=session, district_id=district_id, adoption_ids=adoption_ids)
     series = await _series(session=session, district_id=district_id, adoption_ids=adoption_ids)
-    computed_at = await session.scalar(select(func.now()))
-    rows = []
+    fresh: dict[tuple[uuid.UUID, uuid.UUID], Gain] = {}
+    # Values as the API serves them (HOURS to two decimals), once per series: a school that
+    # adopted several practices with the same measure shares one.
+    served_series: dict[tuple[uuid.UUID, uuid.UUID], list[tuple[date, float]]] = {}
     for subject in subjects:
         adoption_period = period_containing(
             subject.frequency, subject.adopted_on, calendar.fiscal_year_start_month
         )
-        points = [
-            (start, served(subject.unit, value))
-            for start, value in series.get((subject.measure_id, subject.school_id), [])
-        ]
-        gain = adoption_gain(
-            points,
+        key = (subject.measure_id, subject.school_id)
+        if key not in served_series:
+            served_series[key] = [
+                (start, served(subject.unit, value)) for start, value in series.get(key, [])
+            ]
+        fresh[(subject.adoption_id, subject.measure_id)] = adoption_gain(
+            served_series[key],
             adoption_period=adoption_period,
             higher_is_better=subject.direction is Direction.HIGHER_IS_BETTER,
         )
-        rows.append(
-            {
-                "district_id": district_id,
-                "id": uuid.uuid4(),
-                "adoption_id": subject.adoption_id,
-                "measure_id": subject.measure_id,
-                "before": gain.before,
-                "after": gain.after,
-                "gain": gain.gain,
-                "computed_at": computed_at,
-            }
-        )
-    stale = delete(AdoptionGain).where(AdoptionGain.district_id == district_id)
+    await _store(session=session, district_id=district_id, adoption_ids=adoption_ids, fresh=fresh)
+    return len(fresh)
+
+
+async def _store(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    adoption_ids: Sequence[uuid.UUID] | None,
+    fresh: dict[tuple[uuid.UUID, uuid.UUID], Gain],
+) -> None:
+    """Make the stored rows of the adoptions in scope exactly ``fresh``.
+
+    The job follows every measurement write, and most writes move no adoption's gains: rows
+    whose figures did not change are only stamped (no new row, no foreign-key checks), and
+    rows of pairs that no longer exist (a measure now DISTRICT-level) are deleted.
+    """
+    table = AdoptionGain.__table__
+    scope = [table.c.district_id == district_id]
     if adoption_ids is not None:
-        stale = stale.where(AdoptionGain.adoption_id.in_(adoption_ids))
-    await session.execute(stale)
-    if rows:
-        await session.execute(insert(AdoptionGain), rows)
-    return len(rows)
+        scope.append(table.c.adoption_id.in_(adoption_ids))
+    stored = {
+        (row.adoption_id, row.measure_id): row
+        for row in (
+            await session.execute(
+                select(
+                    table.c.id,
+                    table.c.adoption_id,
+                    table.c.measure_id,
+                    table.c.before,
+                    table.c.after,
+                    table.c.gain,
+                ).where(*scope)
+            )
+        ).all()
+    }
+    stale = [row.id for key, row in stored.items() if key not in fresh]
+    changed = [
+        {"row_id": stored[key].id, "new_before": g.before, "new_after": g.after, "new_gain": g.gain}
+        for key, g in fresh.items()
+        if key in stored
+        and (stored[key].before, stored[key].after, stored[key].gain) != (g.before, g.after, g.gain)
+    ]
+    computed_at = await session.scalar(select(func.now()))
+    if stale:
+        await session.execute(
+            delete(table).where(table.c.district_id == district_id, table.c.id.in_(stale))
+        )
+    if changed:
+        await session.execute(
+            update(table)
+            .where(table.c.district_id == district_id, table.c.id == bindparam("row_id"))
+            .values(
+                before=bindparam("new_before"),
+                after=bindparam("new_after"),
+                gain=bindparam("new_gain"),
+            ),
+            changed,
+        )
+    # Every row in scope was computed now, changed or not: computedAt says how fresh they are.
+    await session.execute(update(table).where(*scope).values(computed_at=computed_at))
+    new = [
+        {
+            "district_id": district_id,
+            "id": uuid.uuid4(),
+            "adoption_id": adoption_id,
+            "measure_id": measure_id,
+            "before": g.before,
+            "after": g.after,
+            "gain": g.gain,
+            "computed_at": computed_at,
+        }
+        for (adoption_id, measure_id), g in fresh.items()
+        if (adoption_id, measure_id) not in stored
+    ]
+    if new:
+        await session.execute(insert(table), new)
 
 
 def _adoption_measures(
@@ -142,12 +204,14 @@ async def _series(
         .distinct()
         .subquery()
     )
+    # One row per (measure, school) with its series as two arrays: tens of thousands of
+    # values arrive as a few hundred rows, without a Python object per value.
     rows = await session.execute(
         select(
             Measurement.measure_id,
             Measurement.school_id,
-            Measurement.period_start,
-            Measurement.value,
+            func.array_agg(aggregate_order_by(Measurement.period_start, Measurement.period_start)),
+            func.array_agg(aggregate_order_by(Measurement.value, Measurement.period_start)),
         )
         .join(
             pairs,
@@ -156,9 +220,9 @@ async def _series(
         )
         # The tenant's filter, spelt out for the index (and Citus routing).
         .where(Measurement.district_id == district_id)
+        .group_by(Measurement.measure_id, Measurement.school_id)
     )
-    found: dict[tuple[uuid.UUID, uuid.UUID | None], list[tuple[date, float]]]
-    found = defaultdict(list)
-    for measure_id, school_id, period_start, value in rows.all():
-        found[(measure_id, school_id)].append((period_start, value))
-    return found
+    return {
+        (measure_id, school_id): list(zip(starts, values, strict=True))
+        for measure_id, school_id, starts, values in rows.all()
+    }
