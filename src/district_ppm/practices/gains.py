@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -94,7 +95,8 @@ async def _store(
     whose figures did not change are only stamped (no new row, no foreign-key checks), and
     rows of pairs that no longer exist (a measure now DISTRICT-level) are deleted.
     """
-    table = AdoptionGain.__table__
+    # The table, not the mapped class: Core statements, no ORM bookkeeping per row.
+    table = cast(Table, AdoptionGain.__table__)
     scope = [table.c.district_id == district_id]
     if adoption_ids is not None:
         scope.append(table.c.adoption_id.in_(adoption_ids))
