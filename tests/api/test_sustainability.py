@@ -199,6 +199,7 @@ async def test_a_second_plan_for_a_project_is_a_conflict_and_writes_nothing(
         ({"owner": "x" * 201}, "BAD_INPUT", "input.owner"),
         ({"durationMonths": 0}, "BAD_INPUT", "input.durationMonths"),
         ({"startDate": "1066-10-14"}, "BAD_INPUT", "input.startDate"),
+        ({"startDate": "1999-12-31"}, "BAD_INPUT", "input.startDate"),
         (
             {"targets": [{"measureId": "WAIT", "target": 5}]},
             "BAD_INPUT",
@@ -451,7 +452,7 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
 
     # Stored: the verdicts with their plans, the plans' measures, the reviews.
     assert counts[None] == [4, 4]
-    # Computed: the plans, stored rows of that date, the calendar, the clock; controls,
+    # Computed: today, the plans, stored rows of that date, the calendar, the clock; controls,
     # measures, schools, reviews, measurements, rebases, exclusions, targets; then the
     # plans' measures (2) and reviews as above.
-    assert counts["2025-06-01"] == [15, 15]
+    assert counts["2025-06-01"] == [16, 16]

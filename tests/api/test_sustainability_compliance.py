@@ -9,7 +9,7 @@ periods are January to December 2025 and the due review quarters the four of 202
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -253,6 +253,25 @@ async def test_as_of_must_be_a_date(gql, factory):
     _, token = await factory.district()
     result = await gql(COMPLIANCE, {"asOf": "2026-13-01"}, token=token)
     assert error_codes(result) == ["BAD_INPUT"]
+
+
+@pytest.mark.parametrize("as_of", ["9999-12-31", "1999-12-31"])
+async def test_as_of_far_from_today_is_refused(gql, factory, app_sessionmaker, as_of):
+    """Far ahead, every day of a DAILY measure would be a due period to enumerate (and the
+    last day of year 9999 has no next period): BAD_INPUT, not a long computation or INTERNAL."""
+    district_id, token, ada = await district_with_ada(gql, factory)
+    await planned(gql, token, [ada])
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        today = await district_today(session=session, district_id=district_id)
+
+    refused = await gql(COMPLIANCE, {"asOf": as_of}, token=token)
+    a_year_ahead = await gql(
+        COMPLIANCE, {"asOf": (today + timedelta(days=366)).isoformat()}, token=token
+    )
+
+    assert error_codes(refused) == ["BAD_INPUT"]
+    assert refused["errors"][0]["extensions"]["field"] == "asOf"
+    assert "errors" not in a_year_ahead
 
 
 async def test_the_batched_charts_are_the_charts_the_measures_area_draws(

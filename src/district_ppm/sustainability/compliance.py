@@ -24,13 +24,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
+from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
@@ -45,10 +46,17 @@ from district_ppm.measures.series import Series, load_series
 from district_ppm.measures.service import measures_by_ids
 from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, SustainabilityPlan
 from district_ppm.sustainability.periods import due_windows, last_complete_start
-from district_ppm.sustainability.service import is_checked_on, plan_measures_of, reviews_of
+from district_ppm.sustainability.service import (
+    FIRST_YEAR,
+    is_checked_on,
+    plan_measures_of,
+    reviews_of,
+)
 from district_ppm.tenancy.calendar import get_district_calendar
+from district_ppm.tenancy.service import district_today
 
 Scope = uuid.UUID | None  # a school, or None for the district-wide series
+MAX_DAYS_AHEAD = 366
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +342,7 @@ async def compliance_report(
             .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
         )
         return [_stored(plan, row) for plan, row in rows.all()]
+    await _check_as_of(session, district_id, as_of)
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
     ]
@@ -357,6 +366,17 @@ async def compliance_report(
     return [
         _stored(plan, stored[plan.id]) if plan.id in stored else computed[plan.id] for plan in plans
     ]
+
+
+async def _check_as_of(session: AsyncSession, district_id: uuid.UUID, as_of: date) -> None:
+    """A date a plan can be checked on: from 2000 to a year after today (a meeting's agenda
+    may look ahead; a verdict centuries ahead would enumerate every day of a DAILY measure)."""
+    today = await district_today(session=session, district_id=district_id)
+    latest = today + timedelta(days=MAX_DAYS_AHEAD)
+    if as_of.year < FIRST_YEAR or as_of > latest:
+        raise BadInput(
+            "asOf", f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
+        )
 
 
 def _stored(plan: SustainabilityPlan, row: PlanCompliance) -> PlanVerdict:

@@ -30,7 +30,9 @@ MAX_CONTROL_MEASURES = 20
 MAX_NAME_LENGTH = 200  # owner, reviewer (String(200) columns)
 MAX_TEXT_LENGTH = 10_000  # response plan, review result and notes
 MAX_DURATION_MONTHS = 600
-FIRST_YEAR, LAST_YEAR = 1901, 2199  # dates outside are typing mistakes, not plans
+# Dates outside are typing mistakes, not plans; bounded so that a DAILY measure's due periods
+# stay a few thousand.
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 @dataclass(frozen=True, slots=True)
