@@ -239,3 +239,19 @@ async def test_a_repeated_route_and_day_is_refused_even_when_one_line_matches_th
         }
     ]
     assert await stored(app_sessionmaker, district_id) == before
+
+
+async def test_a_cell_that_does_not_cast_is_reported_beside_another_error_of_its_row(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+
+    # line 2: an unknown route and a day that does not exist
+    response = await post(client, token, HEADER + "R9,2025-02-30,07:40,08:10,\n")
+
+    assert response.status_code == 422
+    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [
+        (2, "route_code"),
+        (2, "service_date"),
+    ]
+    assert await stored(app_sessionmaker, district_id) == []

@@ -165,24 +165,41 @@ async def test_multipart_crlf_quotes_and_blank_lines_are_accepted(
     ]
 
 
-async def test_a_row_copy_cannot_split_is_named_by_line(gql, client, factory, app_sessionmaker):
+async def test_every_malformed_line_is_reported_with_the_bad_cells(
+    gql, client, factory, app_sessionmaker
+):
+    # issue 11: one ragged row used to hide every other error behind PostgreSQL's words
     district_id, token = await factory.district()
     await create_school(gql, token, "Lincoln", nces_id="480000100001")
     await create_measure(gql, token)
     body = (
-        "measure_code,school,period_start,value\n"
-        "SS-ADA,480000100001,2025-09-01,91\n"
-        "\n"
-        "SS-ADA,480000100001,2025-10-01,91,extra\n"
-        "SS-ADA,480000100001,2025-11-01,91\n"
+        b"measure_code,school,period_start,value\n"
+        b"SS-ADA,480000100001,2025-09-01,91\n"  # 2 fine
+        b"\n"  # 3 blank: skipped
+        b"SS-ADA,480000100001,2025-10-01,91,extra\n"  # 4 long
+        b"SS-ADA,480000100001,2025-11-01\n"  # 5 short
+        b'SS-ADA,"480000100001,2025-12-01,91\n'  # 6 a quote left open
+        b"NOPE,480000100001,2026-01-01,91\n"  # 7 a bad cell
+    ) + "CAF\u00c9,480000100001,2026-02-01,1\n".encode("latin-1")  # 8 Latin-1
+
+    response = await client.post(
+        "/api/v1/imports/measurements",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
     )
 
-    response = await post_csv(client, token, body)
-
     assert response.status_code == 422
-    [error] = response.json()["errors"]
-    assert (error["line"], error["column"]) == (4, None)
-    assert "extra data after last expected column" in error["message"]
+    assert [(e["line"], e["column"], e["message"]) for e in response.json()["errors"]] == [
+        (4, None, "expected 4 cells, found 5"),
+        (5, None, "expected 4 cells, found 3"),
+        (6, None, "a quote opened on this line is not closed on it (a cell may not span lines)"),
+        (7, "measure_code", "no measure with code NOPE in this district"),
+        (
+            8,
+            None,
+            "the line is not UTF-8 text (invalid continuation byte): save the file as UTF-8",
+        ),
+    ]
     assert await counts(app_sessionmaker, district_id) == (0, 0)
 
 
@@ -253,4 +270,8 @@ async def test_an_empty_file_and_a_header_alone(client, factory):
 
     assert empty.status_code == 422
     assert empty.json()["errors"][0]["message"] == "the file is empty: a header row is required"
-    assert (header_only.status_code, header_only.json()) == (200, {"written": 0})
+    # a header and nothing else is most often an export gone wrong: refused, not "0 written"
+    assert header_only.status_code == 422
+    assert header_only.json()["errors"] == [
+        {"line": 2, "column": None, "message": "the file has a header row but no rows after it"}
+    ]

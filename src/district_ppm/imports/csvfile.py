@@ -1,19 +1,20 @@
-"""CSV parsing shared by every import kind.
+"""What every import kind reports: errors by line and column, all of them or none written.
 
-UTF-8 with an optional byte-order mark; a header row naming the columns in any order; unknown
-columns refused. Line numbers count the header as line 1. Errors are collected, not raised one
-by one, so a user fixes a whole file in one round trip.
+Line numbers count the header as line 1. Errors are collected, not raised one by one, so a
+user fixes a whole file in one round trip; the first ``MAX_REPORTED_ERRORS`` are answered.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 MAX_REPORTED_ERRORS = 100
+# A cell echoed in a message is cut to this many characters: a 20 MB cell must not come back
+# as a 20 MB answer, and 40 characters are enough to find it in the file.
+SHOWN_CHARS = 40
+ELLIPSIS = "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,81 +35,35 @@ class ImportRejected(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
-    name: str
-    parse: Callable[[str], Any]
-    required: bool = True
-    # A required column may still allow an empty cell (e.g. `school` for district measures).
-    allow_empty: bool = False
+def shown(value: str) -> str:
+    """``value`` as an error message may echo it: at most ``SHOWN_CHARS`` characters."""
+    return value if len(value) <= SHOWN_CHARS else value[:SHOWN_CHARS] + ELLIPSIS
 
 
-class ErrorLog:
-    def __init__(self) -> None:
-        self.errors: list[RowError] = []
-
-    def add(self, line: int, column: str | None, message: str) -> None:
-        self.errors.append(RowError(line, column, message))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise ImportRejected(self.errors)
+def shown_sql(expression: str) -> str:
+    """SQL for :func:`shown` of a text ``expression`` (a column or a trimmed cell)."""
+    return (
+        f"(CASE WHEN length({expression}) > {SHOWN_CHARS} "
+        f"THEN left({expression}, {SHOWN_CHARS}) || '{ELLIPSIS}' ELSE {expression} END)"
+    )
 
 
-def decode(body: bytes) -> str:
-    try:
-        return body.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRejected(
-            [RowError(1, None, f"the file is not UTF-8 text ({error.reason})")]
-        ) from None
+def first_errors(*groups: Iterable[RowError]) -> list[RowError]:
+    """Every group's errors in line order (then column), the first ``MAX_REPORTED_ERRORS``.
+
+    Each group holds its own first errors in line order, so the merge is the file's first."""
+    merged = sorted(
+        (error for group in groups for error in group), key=lambda e: (e.line, e.column or "")
+    )
+    return merged[:MAX_REPORTED_ERRORS]
 
 
-def parse_rows(
-    text: str, columns: Sequence[Column], errors: ErrorLog
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line, values)`` for each row whose cells all parse; log every bad cell."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header:
-        raise ImportRejected([RowError(1, None, "the file is empty: a header row is required")])
-    header = [name.strip() for name in header]
-    known = {column.name: column for column in columns}
-    header_errors = [
-        RowError(1, name, "unknown column") for name in header if name not in known
-    ] + [
-        RowError(1, column.name, "required column is missing")
-        for column in columns
-        if column.required and column.name not in header
-    ]
-    if len(set(header)) != len(header):
-        header_errors.append(RowError(1, None, "a column is named twice"))
-    if header_errors:
-        raise ImportRejected(header_errors)
-    width = len(header)
-    for line, cells in enumerate(reader, start=2):
-        if not cells or all(not c.strip() for c in cells):
-            continue  # blank lines carry nothing
-        if len(cells) != width:
-            errors.add(line, None, f"expected {width} cells, found {len(cells)}")
-            continue
-        values: dict[str, Any] = {}
-        ok = True
-        for name, raw in zip(header, cells, strict=True):
-            column = known[name]
-            cell = raw.strip()
-            if cell == "":
-                if column.required and not column.allow_empty:
-                    errors.add(line, name, "must not be empty")
-                    ok = False
-                values[name] = None
-                continue
-            try:
-                values[name] = column.parse(cell)
-            except (ValueError, ArithmeticError) as error:
-                errors.add(line, name, str(error) or "invalid value")
-                ok = False
-        for column in columns:
-            values.setdefault(column.name, None)
-        if ok:
-            yield line, values
+def reject_if_any(*groups: Iterable[RowError]) -> None:
+    errors = first_errors(*groups)
+    if errors:
+        raise ImportRejected(errors)
+
+
+def no_rows() -> ImportRejected:
+    """A header and nothing else: most often an export that went wrong, so it is refused."""
+    return ImportRejected([RowError(2, None, "the file has a header row but no rows after it")])

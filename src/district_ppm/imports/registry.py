@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
 
-from district_ppm.api.context import UnitOfWork
+from district_ppm.db.unit_of_work import UnitOfWork
+from district_ppm.imports.stream import CsvStream
 from district_ppm.tenancy.models import Role
 
-# (unit of work, decoded CSV text) -> rows written. Raises ImportRejected on any bad row.
-# A streaming kind gets an imports.stream.CsvStream instead of the text.
-ImportFunction = Callable[[UnitOfWork, Any], Awaitable[int]]
+# (unit of work, the CSV body as it arrives) -> rows written. Raises ImportRejected on any bad
+# row, having written nothing.
+ImportFunction = Callable[[UnitOfWork, CsvStream], Awaitable[int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,19 +19,14 @@ class ImportKind:
     name: str
     roles: frozenset[Role]
     run: ImportFunction
-    streaming: bool = False
 
 
 IMPORT_KINDS: dict[str, ImportKind] = {}
 
 
-def register_import(
-    name: str, *roles: Role, streaming: bool = False
-) -> Callable[[ImportFunction], ImportFunction]:
+def register_import(name: str, *roles: Role) -> Callable[[ImportFunction], ImportFunction]:
     def decorate(run: ImportFunction) -> ImportFunction:
-        IMPORT_KINDS[name] = ImportKind(
-            name=name, roles=frozenset(roles), run=run, streaming=streaming
-        )
+        IMPORT_KINDS[name] = ImportKind(name=name, roles=frozenset(roles), run=run)
         return run
 
     return decorate

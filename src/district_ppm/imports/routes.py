@@ -1,4 +1,9 @@
-"""POST /api/v1/imports/<kind>: the CSV as the body, or a multipart upload's ``file`` field."""
+"""POST /api/v1/imports/<kind>: the CSV as the body, or a multipart upload's ``file`` field.
+
+Every kind reads the body as it arrives (imports.stream), so an upload's size costs no memory;
+``MAX_IMPORT_BYTES`` bounds it all the same (a file that large is a mistake, and it would hold
+a connection and a transaction for minutes). Over it, the answer is 413 with this route's JSON.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +12,47 @@ from typing import Any
 
 from litestar import Controller, Request, post
 from litestar.datastructures import UploadFile
+from litestar.exceptions import ClientException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Response
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_401_UNAUTHORIZED,
     HTTP_403_FORBIDDEN,
     HTTP_404_NOT_FOUND,
+    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
-from district_ppm.api.context import bearer_token, load_principal, open_unit_of_work
+from district_ppm.api.context import bearer_token, load_principal
 from district_ppm.api.request_limits import refuse_import_over_budget
+from district_ppm.db.unit_of_work import open_unit_of_work
 from district_ppm.imports import importers  # noqa: F401 - registers every kind
-from district_ppm.imports.csvfile import MAX_REPORTED_ERRORS, ImportRejected, RowError, decode
+from district_ppm.imports.csvfile import MAX_REPORTED_ERRORS, ImportRejected, RowError
 from district_ppm.imports.registry import IMPORT_KINDS
 from district_ppm.imports.stream import CHUNK_BYTES, CsvStream
 
+# The largest body an import takes, multipart framing included (read when a request comes,
+# so a test can lower it).
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
 
 
-def _error(status: int, code: str, message: str) -> Response[dict[str, Any]]:
-    return Response({"written": 0, "code": code, "message": message}, status_code=status)
+class ImportTooLarge(Exception):
+    """The body is over ``MAX_IMPORT_BYTES``; nothing was written."""
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response({"written": 0, "code": code, "message": message, **extra}, status_code=status)
+
+
+def _too_large() -> Response[dict[str, Any]]:
+    limit = MAX_IMPORT_BYTES
+    return _error(
+        HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        "LIMIT_EXCEEDED",
+        f"an import takes at most {limit:,} bytes; split the file",
+        maxBytes=limit,
+    )
 
 
 def _rejected(errors: list[RowError]) -> Response[dict[str, Any]]:
@@ -41,29 +66,58 @@ def _rejected(errors: list[RowError]) -> Response[dict[str, Any]]:
     )
 
 
-async def _body(request: Request) -> bytes:
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+def _unreadable_upload(reason: str) -> ImportRejected:
+    return ImportRejected([RowError(1, None, f"the multipart upload cannot be read ({reason})")])
+
+
+async def _upload(request: Request) -> AsyncIterator[bytes]:
+    """A multipart upload's ``file`` field; Litestar spools a file part to disk."""
+    try:
         form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ImportRejected([RowError(1, None, "multipart upload needs a `file` field")])
-        return await upload.read()
-    return await request.body()
+    except RequestEntityTooLarge:
+        raise ImportTooLarge from None
+    except ClientException as error:
+        raise _unreadable_upload(error.detail) from None
+    except UnicodeDecodeError:
+        # Litestar decodes a part without a file name as text.
+        raise _unreadable_upload("a field that is not a file is not UTF-8 text") from None
+    upload = form.get("file")
+    if isinstance(upload, str):  # sent as a plain field (curl -F 'file=<orgs.csv')
+        yield upload.encode()
+        return
+    if not isinstance(upload, UploadFile):
+        raise ImportRejected([RowError(1, None, "multipart upload needs a `file` field")])
+    try:
+        while chunk := await upload.read(CHUNK_BYTES):
+            yield chunk
+    finally:
+        await upload.close()  # its spooled copy on disk goes now, not when the request ends
 
 
 async def _chunks(request: Request) -> AsyncIterator[bytes]:
-    """The CSV's bytes as they arrive; a multipart upload is spooled to disk by Litestar."""
+    """The CSV's bytes as they arrive, refused past ``MAX_IMPORT_BYTES``."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ImportRejected([RowError(1, None, "multipart upload needs a `file` field")])
-        while chunk := await upload.read(CHUNK_BYTES):
-            yield chunk
-        return
-    async for chunk in request.stream():
-        if chunk:
-            yield chunk
+        source = _upload(request)
+    else:
+        source = request.stream()
+    received = 0
+    try:
+        async for chunk in source:
+            received += len(chunk)
+            if received > MAX_IMPORT_BYTES:
+                raise ImportTooLarge
+            if chunk:
+                yield chunk
+    except RequestEntityTooLarge:
+        raise ImportTooLarge from None
+
+
+def _announced_too_large(request: Request) -> bool:
+    try:
+        announced = request.content_length
+    except ClientException:  # not a number: the body's real size decides
+        return False
+    return announced is not None and announced > MAX_IMPORT_BYTES
 
 
 class ImportController(Controller):
@@ -89,13 +143,9 @@ class ImportController(Controller):
                 "FORBIDDEN",
                 f"role {principal.role.value} may not import {kind}",
             )
+        if _announced_too_large(request):
+            return _too_large()
         try:
-            # A streaming kind reads the body while it writes; the others get it decoded whole.
-            source: Any = (
-                CsvStream(_chunks(request))
-                if import_kind.streaming
-                else decode(await _body(request))
-            )
             async with open_unit_of_work(
                 sessionmaker=sessionmaker,
                 principal=principal,
@@ -103,8 +153,10 @@ class ImportController(Controller):
                 request_id=request.scope.get("state", {}).get("request_id"),
                 client_ip=request.client.host if request.client else None,
             ) as uow:
-                written = await import_kind.run(uow, source)
+                written = await import_kind.run(uow, CsvStream(_chunks(request)))
                 uow.details["written"] = written
         except ImportRejected as rejected:
             return _rejected(rejected.errors)
+        except ImportTooLarge:
+            return _too_large()
         return Response({"written": written}, status_code=HTTP_200_OK)

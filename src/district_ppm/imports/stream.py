@@ -1,27 +1,29 @@
-"""A CSV body read as it arrives: the header row in Python, every other byte passed through.
+"""A CSV body read as it arrives: the header row in Python, the rest chunk by chunk to COPY.
 
-Streaming imports never hold the file in memory: the header line is parsed here (column
-names in any order, a UTF-8 byte-order mark tolerated), and the rest goes on, chunk by chunk,
-to PostgreSQL's COPY, which parses it far faster than Python could. COPY refuses a blank
-line in a table of several columns, so each blank line becomes a row of empty cells here;
-that keeps every line number the same and the importer skips such rows.
+Imports never hold the file in memory: the header line is parsed here (column names in any
+order, a UTF-8 byte-order mark tolerated), and the lines after it go on in chunks of whole
+lines, each checked by ``lines.LineChecker`` on the way, to PostgreSQL's COPY, which parses
+them far faster than Python could. Memory stays at a few chunks whatever the file's size: a
+line longer than ``MAX_LINE_BYTES`` is refused and skipped without being kept.
 """
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import AsyncIterator, Sequence
 
-from district_ppm.imports.csvfile import ImportRejected, RowError
+from district_ppm.imports.csvfile import ImportRejected, RowError, shown
+from district_ppm.imports.lines import (
+    CARRIAGE_RETURN,
+    MAX_LINE_BYTES,
+    TOO_LONG,
+    LineChecker,
+    read_line,
+)
 
 BOM = b"\xef\xbb\xbf"
-MAX_HEADER_BYTES = 64 * 1024
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # COPY takes CopyData messages of any size; fewer, larger ones cost less per byte.
 CHUNK_BYTES = 256 * 1024
-# A line longer than this goes on in pieces (COPY then names it as a bad row).
-MAX_LINE = 16 * 1024 * 1024
-_COPY_LINE = re.compile(r"\bline (\d+)")
 
 
 def check_header(
@@ -29,7 +31,7 @@ def check_header(
 ) -> None:
     """Refuse unknown, missing or repeated columns, naming each (line 1)."""
     known = (*required, *optional)
-    problems = [RowError(1, name, "unknown column") for name in header if name not in known]
+    problems = [RowError(1, shown(name), "unknown column") for name in header if name not in known]
     problems += [
         RowError(1, name, "required column is missing") for name in required if name not in header
     ]
@@ -40,14 +42,21 @@ def check_header(
 
 
 class CsvStream:
-    """The header row of a CSV body, then the bytes after it (see the module docstring)."""
+    """The header row of a CSV body, then its other lines for COPY (see the module docstring).
+
+    ``errors`` holds the lines refused on the way, in line order, once ``rows`` has been
+    read to its end."""
 
     def __init__(self, chunks: AsyncIterator[bytes]) -> None:
         self._chunks = chunks
         self._rest = b""
         self._header: list[str] | None = None
-        self._filler = b""
+        self._lines: LineChecker | None = None
         self.bytes_read = 0
+
+    @property
+    def errors(self) -> list[RowError]:
+        return self._lines.errors if self._lines is not None else []
 
     async def header(self) -> list[str]:
         """The stripped column names of line 1; ImportRejected when there is no header."""
@@ -60,55 +69,50 @@ class CsvStream:
                 break
             self.bytes_read += len(chunk)
             buffer += chunk
-            if len(buffer) > MAX_HEADER_BYTES and b"\n" not in buffer:
-                raise ImportRejected([RowError(1, None, "the header row is too long")])
+            if len(buffer) > MAX_LINE_BYTES and b"\n" not in buffer:
+                reason = CARRIAGE_RETURN if b"\r" in buffer else TOO_LONG
+                raise ImportRejected([RowError(1, None, reason)])
         line, _, self._rest = buffer.partition(b"\n")
-        line = line.removeprefix(BOM).rstrip(b"\r")
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise ImportRejected(
-                [RowError(1, None, f"the file is not UTF-8 text ({error.reason})")]
-            ) from None
-        names = [name.strip() for name in next(csv.reader([text]), [])]
+        line = line.removeprefix(BOM)
+        if line.startswith(UTF16_BOMS):
+            raise ImportRejected([RowError(1, None, "the file is UTF-16 text: save it as UTF-8")])
+        cells, problem = read_line(line)
+        if problem is not None:
+            raise ImportRejected([RowError(1, None, problem)])
+        names = [name.strip() for name in cells]
         if not any(names):
             raise ImportRejected([RowError(1, None, "the file is empty: a header row is required")])
         self._header = names
-        self._filler = b"," * (len(names) - 1)
         return names
 
     async def rows(self) -> AsyncIterator[bytes]:
-        """The bytes after the header line, in chunks of whole lines of ``CHUNK_BYTES`` or so."""
-        if self._header is None:
-            await self.header()
+        """The lines after the header as CSV for COPY, one row per line, in large chunks."""
+        header = await self.header()
+        lines = self._lines = LineChecker(len(header))
         pending = bytearray(self._rest)
         self._rest = b""
+        skipping = False  # inside a line too long to keep: drop bytes up to its end
         async for chunk in self._chunks:
             self.bytes_read += len(chunk)
+            if skipping:
+                end = chunk.find(b"\n")
+                if end < 0:
+                    continue
+                chunk, skipping = chunk[end + 1 :], False
             pending += chunk
-            if len(pending) >= CHUNK_BYTES:
-                # Whole lines only, so that a blank line never straddles two chunks.
-                cut = pending.rfind(b"\n") + 1 or (len(pending) if len(pending) > MAX_LINE else 0)
-                if cut:
-                    yield self._fill_blank_lines(bytes(pending[:cut]))
-                    del pending[:cut]
-        if pending:
-            yield self._fill_blank_lines(bytes(pending))
-
-    def _fill_blank_lines(self, data: bytes) -> bytes:
-        """Give each blank line of ``data`` (whole lines) empty cells."""
-        if not self._filler:  # one column: COPY reads a blank line as one empty cell
-            return data
-        if data[:1] == b"\n" or data[:2] == b"\r\n":
-            data = self._filler + data
-        while b"\n\n" in data:
-            data = data.replace(b"\n\n", b"\n" + self._filler + b"\n")
-        while b"\n\r\n" in data:
-            data = data.replace(b"\n\r\n", b"\n" + self._filler + b"\r\n")
-        return data
-
-
-def copy_error_line(context: str | None) -> int | None:
-    """The file's line number of a COPY error (COPY counts from the line after the header)."""
-    match = _COPY_LINE.search(context or "")
-    return int(match.group(1)) + 1 if match else None
+            if len(pending) < CHUNK_BYTES:
+                continue
+            cut = pending.rfind(b"\n") + 1
+            if cut:
+                yield lines.convert(bytes(pending[:cut]))
+                del pending[:cut]
+            if len(pending) > MAX_LINE_BYTES:
+                yield lines.skip(TOO_LONG)
+                pending.clear()
+                skipping = True
+            if lines.full:
+                return
+        if pending and not skipping:
+            if not pending.endswith(b"\n"):
+                pending += b"\n"
+            yield lines.convert(bytes(pending))

@@ -1,92 +1,132 @@
-"""Onboarding schools from a OneRoster 1.1 ``orgs.csv``.
+"""Onboarding schools from a OneRoster 1.1 ``orgs.csv``, streamed like every import.
 
 Rows of type ``school`` become schools keyed by NCES id (``identifier``); other org types
-(district, department, ...) are skipped. A new school starts at level OTHER with first bell
-08:00 until someone sets them; a re-sent file updates names and changes nothing else.
+(district, department, ...) are skipped, as are rows marked ``tobedeleted``. A new school
+starts at level OTHER with first bell 08:00 until someone sets them; a re-sent file updates
+names and changes nothing else. The body goes by COPY into text cells (imports.staging), one
+query names every bad cell and every repeated NCES id, and one statement writes the schools.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import time
 
-from sqlalchemy import select
+from sqlalchemy import text
 
-from district_ppm.api.context import UnitOfWork
-from district_ppm.imports.csvfile import Column, ErrorLog, parse_rows
+from district_ppm.db.unit_of_work import UnitOfWork
+from district_ppm.imports.csvfile import (
+    MAX_REPORTED_ERRORS,
+    RowError,
+    no_rows,
+    reject_if_any,
+    shown_sql,
+)
 from district_ppm.imports.registry import register_import
+from district_ppm.imports.staging import has_cells, stage_cells
+from district_ppm.imports.stream import CsvStream, check_header
 from district_ppm.jobs.service import enqueue_job
-from district_ppm.schools.models import School, SchoolLevel
-from district_ppm.schools.service import NCES_SCHOOL_ID
+from district_ppm.schools.jobs import recount_schools_job
+from district_ppm.schools.models import SchoolLevel
 from district_ppm.tenancy.models import Role
 
 DEFAULT_FIRST_BELL = time(8, 0)
-ORG_TYPES = {"school", "district", "department", "local", "state", "national"}
+ORG_TYPES = ("district", "department", "local", "national", "school", "state")
+COLUMNS = (
+    "sourcedId",
+    "status",
+    "dateLastModified",
+    "name",
+    "type",
+    "identifier",
+    "parentSourcedId",
+)
+MAX_NAME = 200
+CELLS = "oneroster_org_cells"
+_ORG_TYPES = ", ".join(f"'{org_type}'" for org_type in ORG_TYPES)
 
+# The rows that become schools, their cells trimmed.
+_ORGS = f"""
+SELECT line, nullif(trim("sourcedId"), '') AS sourced_id, nullif(trim(status), '') AS status,
+       nullif(trim(name), '') AS name, nullif(trim(type), '') AS org_type,
+       nullif(trim(identifier), '') AS nces_id
+FROM {CELLS}
+WHERE {has_cells(COLUMNS)}
+"""  # noqa: S608
+_LIVE_SCHOOL = "o.org_type = 'school' AND o.status IS DISTINCT FROM 'tobedeleted'"
 
-def _org_type(value: str) -> str:
-    if value not in ORG_TYPES:
-        raise ValueError(f"OneRoster org type must be one of {', '.join(sorted(ORG_TYPES))}")
-    return value
+_ERRORS_SQL = f"""
+WITH orgs AS MATERIALIZED ({_ORGS}),
+repeated AS (
+    SELECT o.line, o.nces_id,
+           min(o.line) OVER (PARTITION BY o.nces_id) AS first_line
+    FROM orgs o WHERE {_LIVE_SCHOOL} AND o.nces_id ~ '^[0-9]{{12}}$'
+)
+SELECT o.line, e.col, e.msg
+FROM orgs o
+LEFT JOIN repeated r ON r.line = o.line
+CROSS JOIN LATERAL (VALUES
+  ('sourcedId', CASE WHEN o.sourced_id IS NULL THEN 'must not be empty' END),
+  ('status', CASE WHEN o.status NOT IN ('active', 'tobedeleted')
+     THEN 'status must be active or tobedeleted' END),
+  ('name', CASE
+     WHEN o.name IS NULL THEN 'must not be empty'
+     WHEN {_LIVE_SCHOOL} AND length(o.name) > {MAX_NAME}
+       THEN 'must be at most {MAX_NAME} characters' END),
+  ('type', CASE
+     WHEN o.org_type IS NULL THEN 'must not be empty'
+     WHEN o.org_type NOT IN ({_ORG_TYPES})
+       THEN 'OneRoster org type must be one of {", ".join(ORG_TYPES)}' END),
+  ('identifier', CASE
+     WHEN NOT ({_LIVE_SCHOOL}) THEN NULL
+     WHEN o.nces_id IS NULL OR o.nces_id !~ '^[0-9]{{12}}$'
+       THEN 'an NCES school id is exactly 12 digits'
+     WHEN r.line > r.first_line
+       THEN 'NCES id ' || {shown_sql("o.nces_id")} || ' appears twice in the file' END)
+) AS e(col, msg)
+WHERE e.msg IS NOT NULL
+ORDER BY o.line
+LIMIT {MAX_REPORTED_ERRORS}
+"""  # noqa: S608
 
-
-def _status(value: str) -> str:
-    if value not in {"active", "tobedeleted"}:
-        raise ValueError("status must be active or tobedeleted")
-    return value
-
-
-COLUMNS = [
-    Column("sourcedId", str),
-    Column("status", _status, required=True, allow_empty=True),
-    Column("dateLastModified", str, required=True, allow_empty=True),
-    Column("name", str),
-    Column("type", _org_type),
-    Column("identifier", str, required=True, allow_empty=True),
-    Column("parentSourcedId", str, required=True, allow_empty=True),
-]
+# New schools get defaults; a known NCES id gets the file's name when it differs.
+_WRITE_SQL = f"""
+WITH orgs AS ({_ORGS}),
+written AS (
+    INSERT INTO schools AS s (district_id, id, name, nces_id, level, first_bell)
+    SELECT :district_id, gen_random_uuid(), o.name, o.nces_id, :level, :first_bell
+    FROM orgs o WHERE {_LIVE_SCHOOL}
+    ORDER BY o.nces_id
+    ON CONFLICT (district_id, nces_id) DO UPDATE SET name = excluded.name
+    WHERE s.name IS DISTINCT FROM excluded.name
+    RETURNING xmax = 0 AS created
+)
+SELECT (SELECT count(*) FROM orgs o WHERE {_LIVE_SCHOOL}),
+       (SELECT count(*) FROM orgs),
+       (SELECT count(*) FROM written WHERE created)
+"""  # noqa: S608
 
 
 @register_import("oneroster-orgs", Role.DISTRICT_ADMIN)
-async def import_oneroster_orgs(uow: UnitOfWork, text: str) -> int:
-    errors = ErrorLog()
-    schools: dict[str, str] = {}  # NCES id -> name
-    for line, row in parse_rows(text, COLUMNS, errors):
-        if row["type"] != "school" or row["status"] == "tobedeleted":
-            continue
-        nces_id = row["identifier"]
-        if not nces_id or not NCES_SCHOOL_ID.match(nces_id):
-            errors.add(line, "identifier", "an NCES school id is exactly 12 digits")
-        elif nces_id in schools:
-            errors.add(line, "identifier", f"NCES id {nces_id} appears twice in the file")
-        elif len(row["name"]) > 200:
-            errors.add(line, "name", "must be at most 200 characters")
-        else:
-            schools[nces_id] = row["name"]
-    errors.raise_if_any()
-
+async def import_oneroster_orgs(uow: UnitOfWork, source: CsvStream) -> int:
+    """OneRoster 1.1 ``orgs.csv``, every column present; returns the schools in the file."""
+    header = await source.header()
+    check_header(header, COLUMNS)
     session, district_id = uow.session, uow.district_id
-    existing = {
-        school.nces_id: school
-        for school in await session.scalars(
-            select(School).where(School.district_id == district_id, School.nces_id.in_(schools))
+    await stage_cells(session=session, source=source, table=CELLS, columns=COLUMNS)
+    found = await session.execute(text(_ERRORS_SQL))
+    reject_if_any(source.errors, [RowError(line, column, msg) for line, column, msg in found])
+    schools, orgs, created = (
+        await session.execute(
+            text(_WRITE_SQL),
+            {
+                "district_id": district_id,
+                "level": SchoolLevel.OTHER.value,
+                "first_bell": DEFAULT_FIRST_BELL,
+            },
         )
-    }
-    for nces_id, name in schools.items():
-        if nces_id in existing:
-            existing[nces_id].name = name
-        else:
-            session.add(
-                School(
-                    id=uuid.uuid4(),
-                    district_id=district_id,
-                    name=name,
-                    nces_id=nces_id,
-                    level=SchoolLevel.OTHER,
-                    first_bell=DEFAULT_FIRST_BELL,
-                )
-            )
-    await session.flush()
-    await enqueue_job(session=session, district_id=district_id, actor_name="recount_schools")
-    uow.audit("school", None, created=len(schools) - len(existing), updated=len(existing))
-    return len(schools)
+    ).one()
+    if not orgs:
+        raise no_rows()
+    await enqueue_job(session=session, district_id=district_id, actor_name=recount_schools_job.name)
+    uow.audit("school", None, created=created, updated=schools - created)
+    return int(schools)
