@@ -1,0 +1,1 @@
+"""The management system: forums, meetings, agendas, decisions, accountabilities and assessment."""
