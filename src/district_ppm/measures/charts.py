@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.xmr import Assurance, ChartStatus, Limits, assurance, xmr_chart
+from district_ppm.analytics.xmr import (
+    Assurance,
+    ChartStatus,
+    Limits,
+    XmrChart,
+    assurance,
+    xmr_chart,
+)
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
 from district_ppm.measures.models import Direction, Measure, MeasureLevel, Target
 from district_ppm.measures.periods import period_problem
-from district_ppm.measures.series import load_series
+from district_ppm.measures.series import Series, load_series
 from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 from district_ppm.tenancy.calendar import get_district_calendar
@@ -40,6 +48,34 @@ class ControlChartResult:
     annotations: list[Annotation]
     target: float | None
     assurance: Assurance | None
+
+
+def draw_chart(
+    series: Series,
+    *,
+    start_period: date | None,
+    exclusions: Mapping[date, str],
+    higher_is_better: bool,
+) -> tuple[Series, XmrChart, list[ChartPointLine]]:
+    """The chart of a series: from ``start_period`` (the newest rebase) on, excluded points
+    shown but taking no part in the limits or the rules. Returns the charted series, the
+    chart of its kept points, and every charted point with its signals."""
+    if start_period is not None:
+        series = [(p, v) for p, v in series if p >= start_period]
+    kept = [(p, v) for p, v in series if p not in exclusions]
+    chart = xmr_chart([v for _, v in kept], higher_is_better=higher_is_better)
+    signals = {p: s for (p, _), s in zip(kept, chart.points, strict=True)}
+    points = [
+        ChartPointLine(
+            period_start=p,
+            value=v,
+            signals=signals[p].signals if p in signals else (),
+            unfavorable=signals[p].unfavorable if p in signals else False,
+            excluded_reason=exclusions.get(p),
+        )
+        for p, v in series
+    ]
+    return series, chart, points
 
 
 def _same_scope(column, school_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
@@ -100,8 +136,6 @@ async def get_control_chart(
         .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
         .limit(1)
     )
-    if rebase is not None:
-        series = [(p, v) for p, v in series if p >= rebase.start_period]
     exclusions = {
         e.period_start: e.reason
         for e in await session.scalars(
@@ -113,19 +147,12 @@ async def get_control_chart(
         )
     }
     higher = measure.direction is Direction.HIGHER_IS_BETTER
-    kept = [(p, v) for p, v in series if p not in exclusions]
-    chart = xmr_chart([v for _, v in kept], higher_is_better=higher)
-    signals = {p: s for (p, _), s in zip(kept, chart.points, strict=True)}
-    points = [
-        ChartPointLine(
-            period_start=p,
-            value=v,
-            signals=signals[p].signals if p in signals else (),
-            unfavorable=signals[p].unfavorable if p in signals else False,
-            excluded_reason=exclusions.get(p),
-        )
-        for p, v in series
-    ]
+    series, chart, points = draw_chart(
+        series,
+        start_period=rebase.start_period if rebase else None,
+        exclusions=exclusions,
+        higher_is_better=higher,
+    )
     annotations = list(
         await session.scalars(
             select(Annotation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from sqlalchemy import select
@@ -79,15 +80,26 @@ async def load_series(
         key = None if measure.level is MeasureLevel.DISTRICT else school_id
         return {key: [(row.period_start, served(measure.unit, row.value)) for row in rows]}
     schools: dict[uuid.UUID | None, Series] = defaultdict(list)
-    # (school, value, numerator, denominator) of each period's reporting schools
+    if per_school:
+        for row in rows:
+            schools[row.school_id].append((row.period_start, served(measure.unit, row.value)))
+    enrollments = await load_enrollments(session=session, district_id=district_id)
+    schools[None] = district_wide(measure, rows, enrollments)
+    return dict(schools)
+
+
+# (school, period, value, numerator, denominator) of one measure, ordered by period
+SchoolRow = tuple[uuid.UUID | None, date, float, float | None, float | None]
+
+
+def district_wide(measure: Measure, rows: Iterable[SchoolRow], enrollments: Enrollments) -> Series:
+    """A SCHOOL-level measure's district-wide series: each period aggregates, by the measure's
+    aggregation, the schools that reported it (RATIO pools numerators and denominators)."""
     by_period: dict[date, list[tuple[uuid.UUID, float, float | None, float | None]]]
     by_period = defaultdict(list)
     for row_school, period, value, numerator, denominator in rows:
-        if per_school:
-            schools[row_school].append((period, served(measure.unit, value)))
         if row_school is not None:  # always, for a SCHOOL-level measure's rows
             by_period[period].append((row_school, value, numerator, denominator))
-    enrollments = await load_enrollments(session=session, district_id=district_id)
     scale = ratio_scale(measure.unit)
     district: Series = []
     for period, values in by_period.items():
@@ -102,5 +114,43 @@ async def load_series(
         )
         if total is not None:
             district.append((period, served(measure.unit, total)))
-    schools[None] = district
-    return dict(schools)
+    return district
+
+
+async def load_district_series(
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+) -> dict[uuid.UUID, Series]:
+    """The district-wide series of each measure (as ``load_series`` makes it) in at most two
+    statements whatever their number: the measurements, and enrollments when a SCHOOL-level
+    measure needs them."""
+    if not measures:
+        return {}
+    by_id = {measure.id: measure for measure in measures}
+    # Core rows, not ORM objects: a few hundred measures' whole histories.
+    connection = await session.connection()
+    result = await connection.execute(
+        select(
+            Measurement.measure_id,
+            Measurement.school_id,
+            Measurement.period_start,
+            Measurement.value,
+            Measurement.numerator,
+            Measurement.denominator,
+        )
+        .where(Measurement.district_id == district_id, Measurement.measure_id.in_(list(by_id)))
+        .order_by(Measurement.measure_id, Measurement.period_start)
+    )
+    rows: dict[uuid.UUID, list[SchoolRow]] = defaultdict(list)
+    for measure_id, *row in result.all():
+        rows[measure_id].append(tuple(row))  # type: ignore[arg-type]
+    found: dict[uuid.UUID, Series] = {}
+    enrollments: Enrollments | None = None
+    for measure_id, measure in by_id.items():
+        own = rows.get(measure_id, [])
+        if measure.level is MeasureLevel.DISTRICT:
+            found[measure_id] = [(period, served(measure.unit, v)) for _, period, v, _, _ in own]
+            continue
+        if enrollments is None and own:
+            enrollments = await load_enrollments(session=session, district_id=district_id)
+        found[measure_id] = district_wide(measure, own, enrollments or Enrollments([]))
+    return found
