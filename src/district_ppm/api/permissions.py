@@ -43,3 +43,6 @@ SAVINGS_REVERSERS = requires_role(
     Role.DISTRICT_ADMIN, Role.FINANCE_VALIDATOR, Role.IMPROVEMENT_LEAD
 )
 SAVINGS_ALLOCATORS = requires_role(Role.DISTRICT_ADMIN, Role.FINANCE_VALIDATOR)
+# DOMAIN.md "Decisions and forums": who schedules meetings (and amends their agendas) and
+# records and closes decisions. Creating forums is DISTRICT_ADMIN's (ADMIN).
+MEETING_RUNNERS = requires_role(Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.IMPROVEMENT_LEAD)
