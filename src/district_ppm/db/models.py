@@ -2,6 +2,15 @@
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.base import Base
+from district_ppm.governance.models_forums import (
+    AgendaAmendment,
+    Decision,
+    Forum,
+    ForumMeasure,
+    ForumProcess,
+    Meeting,
+    MeetingAgendaItem,
+)
 from district_ppm.improvement.models import Opportunity, Project, ProjectSchool, ProjectTollgate
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
@@ -49,6 +58,7 @@ metadata = Base.metadata
 __all__ = [
     "Adoption",
     "AdoptionGain",
+    "AgendaAmendment",
     "Annotation",
     "ApiToken",
     "AuditEvent",
@@ -58,8 +68,12 @@ __all__ = [
     "ChartExclusion",
     "ChartRebase",
     "CustomerRequirement",
+    "Decision",
     "District",
     "DistrictStats",
+    "Forum",
+    "ForumMeasure",
+    "ForumProcess",
     "JobRun",
     "LogicModel",
     "LogicModelMeasure",
@@ -68,6 +82,8 @@ __all__ = [
     "MeasureStatus",
     "Measurement",
     "MeasurementRevision",
+    "Meeting",
+    "MeetingAgendaItem",
     "Membership",
     "Opportunity",
     "OutboxMessage",
