@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from district_ppm.db.pagination import encode_cursor
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.errors import Conflict
 from district_ppm.improvement.models import Opportunity, OpportunitySource, OpportunityStatus
@@ -604,3 +605,24 @@ async def test_the_ranked_list_reads_in_two_statements(gql, factory, app):
     assert [e["node"]["impact"] for e in connection["edges"]] == [5, 4, 3]
     assert connection["totalCount"] == 5 and connection["pageInfo"]["hasNextPage"] is True
     assert len(queries(statements)) == 2  # the count and the page
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["sNaN", "2026-01-01T00:00:00+00:00", str(uuid.UUID(int=1))],
+        ["Infinity", "2026-01-01T00:00:00+00:00", str(uuid.UUID(int=1))],
+        ["1.5", "9999-12-31T23:59:59-23:59", str(uuid.UUID(int=1))],
+        ["1.5", "2026-01-01T00:00:00", str(uuid.UUID(int=1))],
+        ["1.5", "2026-01-01T00:00:00+00:00", "not-a-uuid"],
+        ["1.5", "2026-01-01T00:00:00+00:00"],
+    ],
+    ids=["snan", "infinity", "overflow", "naive", "bad-id", "short"],
+)
+async def test_a_cursor_not_made_here_is_bad_input(gql, factory, values):
+    _, token = await factory.district()
+    await create_opportunity(gql, token)
+
+    result = await gql(OPPORTUNITIES, {"first": 1, "after": encode_cursor(values)}, token=token)
+
+    assert result["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "after"}

@@ -23,7 +23,12 @@ from district_ppm.improvement.models import (
     OpportunityStatus,
     Project,
 )
-from district_ppm.improvement.paging import SortKey, aware_datetime, sorted_page
+from district_ppm.improvement.paging import (
+    SortKey,
+    aware_datetime,
+    finite_decimal,
+    sorted_page,
+)
 from district_ppm.improvement.projects import (
     MAX_NAME_LENGTH,
     ProjectCharter,
@@ -318,7 +323,7 @@ async def convert_opportunity(
 
 # Highest priority first, ties by creation, then id (a total order for the cursor).
 RANKING = (
-    SortKey(Opportunity.priority_score, Decimal, descending=True),
+    SortKey(Opportunity.priority_score, finite_decimal, descending=True),
     SortKey(Opportunity.created_at, aware_datetime),
     SortKey(Opportunity.id, uuid.UUID),
 )

@@ -12,7 +12,8 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -37,9 +38,18 @@ class SortKey:
 
 
 def aware_datetime(value: str) -> datetime:
-    """A cursor's timestamp; one without a time zone was not made here."""
+    """A cursor's timestamp, in UTC; one without a time zone was not made here (and one that
+    leaves Python's range in UTC raises OverflowError, an ArithmeticError: not a cursor)."""
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
+        raise ValueError(value)
+    return parsed.astimezone(UTC)
+
+
+def finite_decimal(value: str) -> Decimal:
+    """A cursor's number; NaN and infinities were not made here."""
+    parsed = Decimal(value)
+    if not parsed.is_finite():
         raise ValueError(value)
     return parsed
 
