@@ -5,13 +5,13 @@ its input, in lists too) is called once per ID argument, that argument holding A
 every other one B's own, so that the foreign id is the only thing wrong. Each call must answer
 NOT_FOUND, null or an empty result; none may return A's data, and A's rows must be exactly as
 they were. A new field with an ID argument the probe cannot fill fails the test: add its
-argument to ``ID_ARGUMENTS`` (and the record to tests/api/seeded_district.py if it is new).
+argument to ``ID_ARGUMENTS`` in tests/api/schema_inputs.py (and its record to
+tests/api/seeded_district.py if it is a new kind).
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import uuid
 from dataclasses import dataclass
@@ -19,84 +19,22 @@ from typing import Any
 
 from sqlalchemy import text
 
-from district_ppm.api.schema import build_schema
-from district_ppm.config import Settings
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from graphql import (
-    GraphQLEnumType,
-    GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLObjectType,
-    GraphQLSchema,
-    get_named_type,
-    get_nullable_type,
-    is_input_object_type,
-    is_leaf_type,
-    is_list_type,
-    is_non_null_type,
+from graphql import GraphQLObjectType
+from tests.api import schema_inputs
+from tests.api.schema_inputs import (
+    ID_ARGUMENTS,
+    SCHEMA,
+    arguments,
+    document,
+    id_paths,
+    record_for,
+    root_fields,
 )
-from tests.api.seeded_district import PERIOD, SCHOOL_YEAR, SERVICE_DATE, seed_district
+from tests.api.seeded_district import seed_district
 
-SCHEMA: GraphQLSchema = build_schema(Settings())._schema
-
-# Which seeded record an ID argument names (see SeededDistrict.ids): by "field.argument path"
-# first (for a bare ``id``), then by the argument's own name wherever it appears.
-ID_ARGUMENTS: dict[str, str] = {
-    "school.id": "school",
-    "measure.id": "measure",
-    "logicModel.id": "logicModel",
-    "project.id": "project",
-    "practice.id": "practice",
-    "revokeApiToken.id": "apiToken",
-    "measureId": "measure",
-    "measureIds": "measure",
-    "primaryMeasureId": "measure",
-    "driverId": "measure",
-    "drivenId": "drivenMeasure",
-    "schoolId": "school",
-    "schoolIds": "school",
-    "routeId": "busRoute",
-    "processId": "process",
-    "parentId": "process",
-    "logicModelId": "logicModel",
-    "projectId": "project",
-    "practiceId": "practice",
-    "opportunityId": "opportunity",
-    "planId": "sustainabilityPlan",
-    "adoptionId": "adoption",
-    "savingsEntry.id": "savingsEntry",
-    "updateSavings.input.id": "savingsEntry",
-    "validateSavings.id": "savingsEntry",
-    "reverseSavings.id": "savingsEntry",
-}
-# Other arguments a call needs to reach its id lookup, by name; the rest by type.
-VALUES_BY_NAME: dict[str, Any] = {
-    "schoolYear": SCHOOL_YEAR,
-    "fiscalYear": SCHOOL_YEAR,
-    "baselineSchoolYear": SCHOOL_YEAR,
-    "periodStart": PERIOD,
-    "serviceDate": SERVICE_DATE,
-    "scheduledArrival": "07:40",
-    "actualArrival": "07:50",
-    "firstBell": "08:00",
-    "role": "SCHOOL_LEADER",  # the only role a token scoped to schools may have
-    "value": 1.0,
-    "redThreshold": 0.5,
-    "expiresInDays": 30,
-    "lowerSpecLimit": 0.5,  # a requirement needs one of its spec limits
-    "amount": "10.00",  # updateSavings changes the amount or the status
-}
-VALUES_BY_TYPE: dict[str, Any] = {
-    "Int": 1,
-    "Float": 1.0,
-    "Boolean": False,
-    "Date": PERIOD,
-    "Time": "07:40",
-    "DateTime": "2024-09-01T00:00:00+00:00",
-    "Decimal": "1",
-}
-# Records other than the seeded district's: lookups that may fail silently elsewhere.
+# Keys that hold an answer's items: an answer whose item lists are all empty is empty.
 EMPTY_KEYS = {"edges", "rows", "points", "nodes"}
 
 
@@ -111,28 +49,6 @@ class Probe:
         return f"{self.field}({'.'.join(str(p) for p in self.id_path)})"
 
 
-def root_fields() -> list[tuple[str, str, GraphQLField]]:
-    roots = [("query", SCHEMA.query_type), ("mutation", SCHEMA.mutation_type)]
-    return [
-        (operation, name, field)
-        for operation, root in roots
-        if root is not None
-        for name, field in root.fields.items()
-    ]
-
-
-def id_paths(type_: Any, path: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
-    nullable = get_nullable_type(type_)
-    if is_list_type(nullable):
-        return id_paths(nullable.of_type, (*path, 0))
-    if get_named_type(nullable).name == "ID":
-        return [path]
-    if is_input_object_type(nullable):
-        assert isinstance(nullable, GraphQLInputObjectType)
-        return [p for n, f in nullable.fields.items() for p in id_paths(f.type, (*path, n))]
-    return []
-
-
 def probes() -> list[Probe]:
     return [
         Probe(operation, name, path)
@@ -142,76 +58,6 @@ def probes() -> list[Probe]:
     ]
 
 
-def record_for(field: str, path: tuple[str | int, ...]) -> str | None:
-    names = [str(p) for p in path if isinstance(p, str)]
-    return ID_ARGUMENTS.get(".".join([field, *names])) or ID_ARGUMENTS.get(names[-1])
-
-
-def value_for(name: str, type_: Any, ids: dict[str, str], field: str, path: tuple) -> Any:
-    """A valid value of ``type_`` for the argument ``name``, using ``ids`` for ID ones."""
-    nullable = get_nullable_type(type_)
-    if is_list_type(nullable):
-        return [value_for(name, nullable.of_type, ids, field, (*path, 0))]
-    named = get_named_type(nullable)
-    if named.name == "ID":
-        record = record_for(field, path)
-        assert record is not None, f"add {field}.{name} to ID_ARGUMENTS"
-        return ids[record]
-    if isinstance(named, GraphQLInputObjectType):
-        return {
-            n: value_for(n, f.type, ids, field, (*path, n))
-            for n, f in named.fields.items()
-            if needed(n, f.type)
-        }
-    if name in VALUES_BY_NAME:
-        return VALUES_BY_NAME[name]
-    if isinstance(named, GraphQLEnumType):
-        return next(iter(named.values))
-    if named.name == "String":
-        return f"P{next(_UNIQUE)}"  # short, alphanumeric and new: valid as a code or a name
-    return VALUES_BY_TYPE[named.name]
-
-
-_UNIQUE = itertools.count(1)
-
-
-def needed(name: str, type_: Any) -> bool:
-    """Required inputs, ids (to probe them) and named values are sent; other optional ones
-    are left out, as a client leaves them."""
-    return is_non_null_type(type_) or bool(id_paths(type_, (name,))) or name in VALUES_BY_NAME
-
-
-def selection(type_: Any, depth: int = 0) -> str:
-    """Every leaf field without arguments, two object levels deep."""
-    named = get_named_type(type_)
-    if is_leaf_type(named):
-        return ""
-    assert isinstance(named, GraphQLObjectType)
-    parts = []
-    for name, field in named.fields.items():
-        if any(is_non_null_type(a.type) for a in field.args.values()):
-            continue
-        inner = get_named_type(field.type)
-        if is_leaf_type(inner):
-            parts.append(name)
-        elif depth < 2:
-            parts.append(f"{name} {selection(inner, depth + 1)}")
-    return "{ " + " ".join(parts or ["__typename"]) + " }"
-
-
-def document_for(probe: Probe) -> tuple[str, dict[str, Any]]:
-    root = SCHEMA.query_type if probe.operation == "query" else SCHEMA.mutation_type
-    assert root is not None
-    field = root.fields[probe.field]
-    declared = ", ".join(f"${a}: {d.type}" for a, d in field.args.items())
-    passed = ", ".join(f"{a}: ${a}" for a in field.args)
-    arguments = f"({passed})" if passed else ""
-    head = f"{probe.operation}({declared})" if declared else probe.operation
-    return f"{head} {{ {probe.field}{arguments} {selection(field.type)} }}", {
-        a: d.type for a, d in field.args.items()
-    }
-
-
 def variables_for(probe: Probe, own: dict[str, str], foreign: dict[str, str]) -> dict[str, Any]:
     """B's own ids everywhere but where the probe puts A's: at its path, and at any other
     path naming the same kind of record (a plan's measureIds and its targets' measureId must
@@ -219,11 +65,7 @@ def variables_for(probe: Probe, own: dict[str, str], foreign: dict[str, str]) ->
     root = SCHEMA.query_type if probe.operation == "query" else SCHEMA.mutation_type
     assert root is not None
     field = root.fields[probe.field]
-    variables = {
-        a: value_for(a, d.type, own, probe.field, (a,))
-        for a, d in field.args.items()
-        if needed(a, d.type)
-    }
+    variables = arguments(probe.operation, probe.field, own)
     record = record_for(probe.field, probe.id_path)
     assert record is not None
     for argument, definition in field.args.items():
@@ -312,10 +154,14 @@ def test_every_id_argument_of_the_schema_is_known_to_the_probe():
 
 
 def test_an_id_argument_missing_from_the_map_is_reported(monkeypatch):
+    mapped = unmapped_id_arguments()
     without_routes = {k: v for k, v in ID_ARGUMENTS.items() if k != "routeId"}
-    monkeypatch.setattr(f"{__name__}.ID_ARGUMENTS", without_routes)
+    monkeypatch.setattr(schema_inputs, "ID_ARGUMENTS", without_routes)
 
-    assert unmapped_id_arguments() == ["recordBusRuns.input.runs.0.routeId"]
+    unmapped = unmapped_id_arguments()
+
+    assert "recordBusRuns.input.runs.0.routeId" not in mapped
+    assert "recordBusRuns.input.runs.0.routeId" in unmapped
 
 
 def test_a_leak_a_refusal_for_another_reason_or_data_is_reported():
@@ -358,10 +204,10 @@ async def test_district_b_reaches_nothing_of_district_a_through_any_id(
 
     all_probes = probes()
     for probe in all_probes:
-        document, _ = document_for(probe)
+        call = document(probe.operation, probe.field)
         variables = variables_for(probe, district_b.ids, district_a.ids)
         for token in tokens:
-            result = await gql(document, variables, token=token)
+            result = await gql(call, variables, token=token)
             if "FORBIDDEN" not in [e["extensions"]["code"] for e in result.get("errors", [])]:
                 break
         problem = verdict(probe, result, foreign_ids)
