@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
+from district_ppm.jobs.registry import followers_of
 from district_ppm.measures.jobs import refresh_measure_status_job
 from tests.api.measures_support import SET_TARGET, create_measure, monthly, record
 from tests.workers.conftest import eventually
@@ -86,4 +87,7 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
 
     assert (red["latestPeriod"], red["latestValue"]) == ("2026-01-01", 70.0)
     assert datetime.fromisoformat(red["computedAt"]) > datetime.fromisoformat(green["computedAt"])
-    assert await pending_jobs(app_sessionmaker, district_id) == []
+    # All that is left: the jobs that follow a status refresh (@job(after=...)), queued in the
+    # transaction that wrote the RED row.
+    followers = sorted((job.name, {}) for job in followers_of(refresh_measure_status_job.name))
+    assert sorted(await pending_jobs(app_sessionmaker, district_id)) == followers
