@@ -30,7 +30,7 @@ def _message_id() -> str:
     return message.message_id if message else "direct"
 
 
-def _declare(job: registry.Job) -> dramatiq.Actor:  # type: ignore[type-arg]
+def _declare(job: registry.Job) -> dramatiq.Actor[..., Any]:
     async def perform(district_id: str, **payload: Any) -> None:
         await run_job(
             sessionmaker=worker_sessionmaker(),
@@ -42,7 +42,8 @@ def _declare(job: registry.Job) -> dramatiq.Actor:  # type: ignore[type-arg]
 
     perform.__name__ = job.name
     perform.__doc__ = job.handler.__doc__
-    return dramatiq.actor(perform, actor_name=job.name, queue_name=QUEUE, **RETRY)
+    declare = dramatiq.actor(actor_name=job.name, queue_name=QUEUE, **RETRY)
+    return declare(perform)
 
 
 ACTORS = {job.name: _declare(job) for job in registry.all_jobs()}
