@@ -25,7 +25,8 @@ TENANT_TABLES = {
     "forums": "SELECT, INSERT, UPDATE",
     "forum_processes": "SELECT, INSERT, DELETE",
     "forum_measures": "SELECT, INSERT, DELETE",
-    "meetings": "SELECT, INSERT",
+    # UPDATE only for the row lock amendAgenda takes (SELECT ... FOR UPDATE needs it).
+    "meetings": "SELECT, INSERT, UPDATE",
     "decisions": "SELECT, INSERT, UPDATE",
     "meeting_agenda_items": "SELECT, INSERT",
     "agenda_amendments": "SELECT, INSERT",

@@ -59,6 +59,13 @@ ID_ARGUMENTS: dict[str, str] = {
     "updateSavings.input.id": "savingsEntry",
     "validateSavings.id": "savingsEntry",
     "reverseSavings.id": "savingsEntry",
+    "forum.id": "forum",
+    "meeting.id": "meeting",
+    "decision.id": "decision",
+    "forumId": "forum",
+    "processIds": "process",
+    "meetingId": "meeting",
+    "decisionId": "decision",
 }
 # Other arguments a call needs to reach its id lookup, by name; the rest by type.
 VALUES_BY_NAME: dict[str, Any] = {

@@ -4,7 +4,8 @@ The fuzzing and isolation tests need real records behind the ids they send: scho
 template's processes and measures, measurements (rewritten once, so history exists), a target,
 chart notes, a logic model with a link, a customer requirement, a bus route with runs, a
 second API token, an improvement project with a sustainability plan, an opportunity, a
-practice adopted at a school and a saving from that adoption.
+practice adopted at a school and a saving from that adoption, a forum over the process and
+the measure with a meeting, and a decision that meeting made.
 """
 
 from __future__ import annotations
@@ -238,4 +239,44 @@ async def seed_district(gql: GraphQL, factory: Any) -> SeededDistrict:
         token,
     )
     ids["savingsEntry"] = saving["recordSavings"]["entry"]["id"]
+    forum = await _ok(
+        gql,
+        "mutation($input: CreateForumInput!) { createForum(input: $input) { forum { id } } }",
+        {
+            "input": {
+                "name": "Operations review",
+                "cadence": "MONTHLY",
+                "processIds": [ids["process"]],
+                "measureIds": [ids["measure"]],
+                "members": ["Chief operating officer"],
+            }
+        },
+        token,
+    )
+    ids["forum"] = forum["createForum"]["forum"]["id"]
+    meeting = await _ok(
+        gql,
+        "mutation($input: ScheduleMeetingInput!) { scheduleMeeting(input: $input) "
+        "{ meeting { id } } }",
+        {"input": {"forumId": ids["forum"], "heldOn": "2024-10-07"}},
+        token,
+    )
+    ids["meeting"] = meeting["scheduleMeeting"]["meeting"]["id"]
+    decision = await _ok(
+        gql,
+        "mutation($input: RecordDecisionInput!) { recordDecision(input: $input) "
+        "{ decision { id } } }",
+        {
+            "input": {
+                "title": "Call every absent student's home by 9:30",
+                "owner": "Attendance office",
+                "dueOn": "2024-11-01",
+                "meetingId": ids["meeting"],
+                "measureId": ids["measure"],
+                "projectId": ids["project"],
+            }
+        },
+        token,
+    )
+    ids["decision"] = decision["recordDecision"]["decision"]["id"]
     return seeded

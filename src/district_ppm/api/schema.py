@@ -14,6 +14,7 @@ from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
+from district_ppm.governance.schema import ForumSystemMutations, ForumSystemQueries
 from district_ppm.improvement.schema import ImprovementMutations, ImprovementQueries
 from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
@@ -38,6 +39,7 @@ QUERY_TYPES: tuple[type, ...] = (
     SustainabilityQueries,
     PracticeQueries,
     SavingsQueries,
+    ForumSystemQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -49,6 +51,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     SustainabilityMutations,
     PracticeMutations,
     SavingsMutations,
+    ForumSystemMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

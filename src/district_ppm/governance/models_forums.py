@@ -1,7 +1,7 @@
 """Forums (their scope and members), meetings with their stored and amended agendas, decisions.
 
 A forum's scope is the processes and measures it names (DOMAIN.md "Agenda"; the processes'
-descendants and measures are derived, see ``governance/scope.py``). A meeting keeps the agenda
+descendants and measures are derived, see ``governance/forums.py``). A meeting keeps the agenda
 generated for its date as ``GENERATED`` items, never changed; people amend it by adding
 items (``ADDED``) or removing any item, each amendment a row of its own with its note and
 author, so what was generated stays apart from what was amended.

@@ -1,0 +1,314 @@
+"""A forum's management review agenda as of a date, generated from the data.
+
+DOMAIN.md "Agenda" (the contract's exact meanings). The scope is ``forums.scope_processes`` /
+``scope_measures``; projects are in scope when their process or primary measure is, plans when
+their project is, decisions when their measure or project is or a meeting of the forum made
+them. One item per (reason, subject), in the order of ``AgendaReason``, then:
+
+- RED_MEASURE, by measure code: the measure's district-wide scorecard status (its
+  ``measure_statuses`` row with no school) for the school year containing the date is RED.
+- UNFAVORABLE_SIGNAL, by measure code: the latest point of the measure's district-wide control
+  chart, as ``controlChart`` draws it (``measures.charts.draw_chart``: from the newest rebase,
+  excluded points shown but never signalling), is unfavorable. The chart has no date: like
+  the scorecard row of the date's school year, it is the chart as the data stand.
+- TOLLGATE_WAITING, by project title: a project not CLOSED whose tollgate was requested and not
+  yet passed (``tollgate_requested_at`` set).
+- PLAN_AT_RISK, then PLAN_NON_COMPLIANT, by project title: the plan's status in
+  ``sustainabilityCompliance(asOf: date)`` (``sustainability.compliance.compliance_report``).
+- DECISION_OVERDUE, by due date: an OPEN decision due strictly before the date (one due on the
+  date itself is not overdue yet).
+
+Ties go by id. Statements: a fixed dozen whatever the number of measures (series, rebases and
+exclusions are read in bulk), plus the sustainability report's own when a plan is in scope.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.compliance import ComplianceStatus
+from district_ppm.analytics.status import Status
+from district_ppm.errors import BadInput
+from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
+from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
+from district_ppm.improvement.models import Phase, Project
+from district_ppm.measures.charts import draw_chart
+from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
+from district_ppm.measures.models import Direction, Measure, MeasureStatus
+from district_ppm.measures.series import load_district_series
+from district_ppm.school_calendar import school_year_of
+from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
+from district_ppm.sustainability.models import SustainabilityPlan
+from district_ppm.sustainability.service import FIRST_YEAR
+from district_ppm.tenancy.service import district_today
+
+PLAN_REASONS = {
+    ComplianceStatus.AT_RISK: AgendaReason.PLAN_AT_RISK,
+    ComplianceStatus.NON_COMPLIANT: AgendaReason.PLAN_NON_COMPLIANT,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaLine:
+    """One agenda item: why, about what (one subject id is set), and a title people read."""
+
+    reason: AgendaReason
+    title: str
+    measure_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    plan_id: uuid.UUID | None = None
+    decision_id: uuid.UUID | None = None
+
+    @property
+    def key(self) -> tuple[object, ...]:
+        """(reason, subject): an agenda holds one item per key."""
+        return (self.reason, self.measure_id, self.project_id, self.plan_id, self.decision_id)
+
+
+def school_year_label(school_year: int) -> str:
+    return f"{school_year - 1}-{school_year % 100:02d}"
+
+
+def measure_title(measure: Measure) -> str:
+    return f"{measure.code} {measure.name}"
+
+
+def decision_title(decision: Decision) -> str:
+    return f"{decision.title} (owner {decision.owner}, due {decision.due_on.isoformat()})"
+
+
+def plan_title(project: Project) -> str:
+    return f"Sustainability plan of {project.title}"
+
+
+async def check_agenda_date(
+    session: AsyncSession, district_id: uuid.UUID, day: date, field: str
+) -> None:
+    """The dates sustainabilityCompliance accepts: from 2000 to a year after today."""
+    latest = await district_today(session=session, district_id=district_id) + timedelta(
+        days=MAX_DAYS_AHEAD
+    )
+    if day.year < FIRST_YEAR or day > latest:
+        raise BadInput(
+            field, f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
+        )
+
+
+async def generate_agenda(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    forum_id: uuid.UUID,
+    as_of: date,
+    date_field: str = "asOf",
+) -> list[AgendaLine]:
+    """The forum's agenda as of ``as_of`` (see the module docstring for the rules).
+
+    NOT_FOUND (``forumId``) for a forum of no such id; BAD_INPUT naming ``date_field`` for a
+    date before 2000 or more than a year ahead.
+    """
+    await get_forum_or_raise(session=session, district_id=district_id, forum_id=forum_id)
+    await check_agenda_date(session, district_id, as_of, date_field)
+    tree = scope_processes(district_id, forum_id)
+    scoped = scope_measures(district_id, forum_id, tree).subquery()
+    scoped_ids = select(scoped.c.measure_id)
+    measures = sorted(
+        await session.scalars(
+            select(Measure).where(Measure.district_id == district_id, Measure.id.in_(scoped_ids))
+        ),
+        key=lambda m: (m.code, m.id),
+    )
+    projects = {
+        project.id: project
+        for project in await session.scalars(
+            select(Project).where(
+                Project.district_id == district_id,
+                or_(
+                    Project.process_id.in_(select(tree.c.process_id)),
+                    Project.primary_measure_id.in_(scoped_ids),
+                ),
+            )
+        )
+    }
+    lines = await _red_measures(session, district_id, measures, as_of)
+    lines += await _signalling_measures(session, district_id, measures)
+    lines += _waiting_projects(projects.values())
+    lines += await _plans(session, district_id, projects, as_of)
+    lines += await _overdue_decisions(session, district_id, forum_id, scoped_ids, projects, as_of)
+    return lines
+
+
+async def _red_measures(
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure], as_of: date
+) -> list[AgendaLine]:
+    year = school_year_of(as_of)
+    red = set(
+        await session.scalars(
+            select(MeasureStatus.measure_id).where(
+                MeasureStatus.district_id == district_id,
+                MeasureStatus.school_id.is_(None),
+                MeasureStatus.school_year == year,
+                MeasureStatus.status == Status.RED.value,
+                MeasureStatus.measure_id.in_([m.id for m in measures]),
+            )
+        )
+    )
+    return [
+        AgendaLine(
+            AgendaReason.RED_MEASURE,
+            f"{measure_title(m)}: RED in school year {school_year_label(year)}",
+            measure_id=m.id,
+        )
+        for m in measures
+        if m.id in red
+    ]
+
+
+async def unfavorable_latest_points(
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+) -> dict[uuid.UUID, date]:
+    """The measures whose district-wide chart's latest point is unfavorable, with its period.
+
+    Every chart from the same few statements: the series in bulk, then the district-wide
+    rebases and exclusions of all the measures.
+    """
+    if not measures:
+        return {}
+    ids = [measure.id for measure in measures]
+    series = await load_district_series(session=session, district_id=district_id, measures=measures)
+    starts: dict[uuid.UUID, date] = {}
+    for measure_id, start in await session.execute(
+        select(ChartRebase.measure_id, ChartRebase.start_period)
+        .where(
+            ChartRebase.district_id == district_id,
+            ChartRebase.school_id.is_(None),
+            ChartRebase.measure_id.in_(ids),
+        )
+        .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
+    ):
+        starts.setdefault(measure_id, start)  # the newest, as get_control_chart takes it
+    exclusions: dict[uuid.UUID, dict[date, str]] = defaultdict(dict)
+    for measure_id, period, reason in await session.execute(
+        select(ChartExclusion.measure_id, ChartExclusion.period_start, ChartExclusion.reason).where(
+            ChartExclusion.district_id == district_id,
+            ChartExclusion.school_id.is_(None),
+            ChartExclusion.measure_id.in_(ids),
+        )
+    ):
+        exclusions[measure_id][period] = reason
+    found = {}
+    for measure in measures:
+        _, _, points = draw_chart(
+            series.get(measure.id, []),
+            start_period=starts.get(measure.id),
+            exclusions=exclusions.get(measure.id, {}),
+            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+        )
+        if points and points[-1].unfavorable:
+            found[measure.id] = points[-1].period_start
+    return found
+
+
+async def _signalling_measures(
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+) -> list[AgendaLine]:
+    latest = await unfavorable_latest_points(
+        session=session, district_id=district_id, measures=measures
+    )
+    return [
+        AgendaLine(
+            AgendaReason.UNFAVORABLE_SIGNAL,
+            f"{measure_title(m)}: unfavorable signal at {latest[m.id].isoformat()}",
+            measure_id=m.id,
+        )
+        for m in measures
+        if m.id in latest
+    ]
+
+
+def _waiting_projects(projects: Iterable[Project]) -> list[AgendaLine]:
+    waiting = sorted(
+        (p for p in projects if p.phase is not Phase.CLOSED and p.tollgate_requested_at),
+        key=lambda p: (p.title, p.id),
+    )
+    return [
+        AgendaLine(
+            AgendaReason.TOLLGATE_WAITING,
+            f"{p.title}: waits at its {p.phase.value} tollgate",
+            project_id=p.id,
+        )
+        for p in waiting
+    ]
+
+
+async def _plans(
+    session: AsyncSession, district_id: uuid.UUID, projects: dict[uuid.UUID, Project], as_of: date
+) -> list[AgendaLine]:
+    in_scope = set(
+        await session.scalars(
+            select(SustainabilityPlan.id).where(
+                SustainabilityPlan.district_id == district_id,
+                SustainabilityPlan.project_id.in_(list(projects)),
+            )
+        )
+    )
+    if not in_scope:
+        return []  # the report is not worth its statements
+    verdicts = [
+        verdict
+        for verdict in await compliance_report(
+            session=session, district_id=district_id, as_of=as_of
+        )
+        if verdict.plan.id in in_scope and verdict.status in PLAN_REASONS
+    ]
+    verdicts.sort(key=lambda v: (projects[v.plan.project_id].title, v.plan.id))
+    return [
+        AgendaLine(
+            reason,
+            f"{plan_title(projects[v.plan.project_id])}: {v.status.value}"
+            + (f" ({', '.join(v.failed_checks)})" if v.failed_checks else ""),
+            plan_id=v.plan.id,
+        )
+        for reason in (AgendaReason.PLAN_AT_RISK, AgendaReason.PLAN_NON_COMPLIANT)
+        for v in verdicts
+        if PLAN_REASONS[v.status] is reason
+    ]
+
+
+async def _overdue_decisions(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    forum_id: uuid.UUID,
+    scoped_ids: Select[Any],
+    projects: dict[uuid.UUID, Project],
+    as_of: date,
+) -> list[AgendaLine]:
+    made_here = select(Meeting.id).where(
+        Meeting.district_id == district_id, Meeting.forum_id == forum_id
+    )
+    decisions = await session.scalars(
+        select(Decision)
+        .where(
+            Decision.district_id == district_id,
+            Decision.status == DecisionStatus.OPEN,
+            Decision.due_on < as_of,
+            or_(
+                Decision.measure_id.in_(scoped_ids),
+                Decision.project_id.in_(list(projects)),
+                Decision.meeting_id.in_(made_here),
+            ),
+        )
+        .order_by(Decision.due_on, Decision.created_at, Decision.id)
+    )
+    return [
+        AgendaLine(AgendaReason.DECISION_OVERDUE, decision_title(d), decision_id=d.id)
+        for d in decisions
+    ]

@@ -1,0 +1,157 @@
+"""Forum hygiene: the forums (and key processes) a district should clean up, each with why.
+
+Like metrics hygiene, as of a date; one issue per problem, in this order:
+
+- OVERLAPPING_SCOPE: two forums whose scopes overlap by more than half. A scope is the set of
+  processes and measures in it (``forums.scope_processes`` / ``scope_measures``); the overlap
+  is counted over the *smaller* scope (|A ∩ B| / min(|A|, |B|) > 1/2), so a small forum that
+  reviews part of a large one's scope is found even though their Jaccard index is small. One
+  issue per pair, named by the forum that comes first by name.
+- EMPTY_SCOPE: a forum that names no process and no measure: nothing is in its scope.
+- UNREVIEWED_KEY_PROCESS: a key process in no forum's scope (named, or under a named process).
+- NO_RECENT_MEETING: a forum with no meeting held in its last two complete cadence periods nor
+  since (from the start of the older of the two to the date, both included).
+
+Forums by name, key processes by code. A fixed six statements.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.governance.forums import scope_measures, scope_processes
+from district_ppm.governance.models_forums import Forum, Meeting
+from district_ppm.measures.periods import last_complete_periods
+from district_ppm.processes.models import Process
+from district_ppm.processes.service import code_sort_key
+from district_ppm.tenancy.calendar import get_district_calendar
+
+RECENT_PERIODS = 2
+
+
+class ForumHygieneReason(enum.StrEnum):
+    OVERLAPPING_SCOPE = "OVERLAPPING_SCOPE"
+    EMPTY_SCOPE = "EMPTY_SCOPE"
+    UNREVIEWED_KEY_PROCESS = "UNREVIEWED_KEY_PROCESS"
+    NO_RECENT_MEETING = "NO_RECENT_MEETING"
+
+
+@dataclass(frozen=True, slots=True)
+class ForumIssue:
+    reason: ForumHygieneReason
+    detail: str
+    forum: Forum | None = None
+    other_forum: Forum | None = None
+    process: Process | None = None
+
+
+def overlaps(a: set[object], b: set[object]) -> bool:
+    """More than half of the smaller scope is shared (exact: integers only)."""
+    smaller = min(len(a), len(b))
+    return smaller > 0 and 2 * len(a & b) > smaller
+
+
+async def forum_hygiene(
+    *, session: AsyncSession, district_id: uuid.UUID, as_of: date
+) -> list[ForumIssue]:
+    """Every forum-hygiene issue of the district as of ``as_of`` (see the module docstring)."""
+    forums = list(
+        await session.scalars(
+            select(Forum).where(Forum.district_id == district_id).order_by(Forum.name, Forum.id)
+        )
+    )
+    scopes: dict[uuid.UUID, set[object]] = defaultdict(set)
+    tree = scope_processes(district_id)
+    for forum_id, process_id in await session.execute(select(tree.c.forum_id, tree.c.process_id)):
+        scopes[forum_id].add(("process", process_id))
+    for forum_id, measure_id in await session.execute(scope_measures(district_id, tree=tree)):
+        scopes[forum_id].add(("measure", measure_id))
+    issues = _overlaps(forums, scopes)
+    issues += [
+        ForumIssue(
+            ForumHygieneReason.EMPTY_SCOPE,
+            f"{forum.name} names no process and no measure: nothing is in its scope",
+            forum=forum,
+        )
+        for forum in forums
+        if not scopes.get(forum.id)
+    ]
+    reviewed = {item for scope in scopes.values() for item in scope}
+    key_processes = sorted(
+        await session.scalars(
+            select(Process).where(Process.district_id == district_id, Process.is_key.is_(True))
+        ),
+        key=lambda p: code_sort_key(p.code),
+    )
+    issues += [
+        ForumIssue(
+            ForumHygieneReason.UNREVIEWED_KEY_PROCESS,
+            f"key process {p.code} {p.name} is in no forum's scope",
+            process=p,
+        )
+        for p in key_processes
+        if ("process", p.id) not in reviewed
+    ]
+    issues += await _without_meetings(session, district_id, forums, as_of)
+    return issues
+
+
+def _overlaps(forums: list[Forum], scopes: dict[uuid.UUID, set[object]]) -> list[ForumIssue]:
+    issues = []
+    for index, forum in enumerate(forums):
+        mine = scopes.get(forum.id, set())
+        for other in forums[index + 1 :]:
+            theirs = scopes.get(other.id, set())
+            if overlaps(mine, theirs):
+                shared = len(mine & theirs)
+                issues.append(
+                    ForumIssue(
+                        ForumHygieneReason.OVERLAPPING_SCOPE,
+                        f"{forum.name} ({len(mine)} processes and measures in scope) and "
+                        f"{other.name} ({len(theirs)}) share {shared}: more than half of the "
+                        "smaller scope",
+                        forum=forum,
+                        other_forum=other,
+                    )
+                )
+    return issues
+
+
+async def _without_meetings(
+    session: AsyncSession, district_id: uuid.UUID, forums: list[Forum], as_of: date
+) -> list[ForumIssue]:
+    fy_month = (
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
+    latest = dict(
+        (
+            await session.execute(
+                select(Meeting.forum_id, func.max(Meeting.held_on))
+                .where(Meeting.district_id == district_id, Meeting.held_on <= as_of)
+                .group_by(Meeting.forum_id)
+            )
+        ).all()
+    )
+    issues = []
+    for forum in forums:
+        since = last_complete_periods(forum.cadence, as_of, fy_month, RECENT_PERIODS)[0]
+        last = latest.get(forum.id)
+        if last is not None and last >= since:
+            continue
+        held = f"its last meeting was on {last.isoformat()}" if last else "it never met"
+        issues.append(
+            ForumIssue(
+                ForumHygieneReason.NO_RECENT_MEETING,
+                f"{forum.name} held no meeting from {since.isoformat()} to {as_of.isoformat()}, "
+                f"its last two {forum.cadence.value} periods and since ({held})",
+                forum=forum,
+            )
+        )
+    return issues
