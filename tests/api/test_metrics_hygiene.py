@@ -13,6 +13,9 @@ query($asOf: Date) {
 CREATE_PROCESS = """
 mutation($input: CreateProcessInput!) { createProcess(input: $input) { process { id } } }
 """
+CREATE_FORUM = """
+mutation($input: CreateForumInput!) { createForum(input: $input) { forum { id } } }
+"""
 
 
 async def target(gql, token, measure_id, year):
@@ -34,42 +37,49 @@ async def values(gql, token, measure_id, school_id, periods):
     assert "errors" not in result, result
 
 
+async def create_process(gql, token, code, name, parent_id=None):
+    process = await gql(
+        CREATE_PROCESS,
+        {"input": {"code": code, "name": name, "kind": "INSTRUCTIONAL", "parentId": parent_id}},
+        token=token,
+    )
+    return process["data"]["createProcess"]["process"]["id"]
+
+
 async def test_every_reason_of_every_measure(gql, factory):
     _, token = await factory.district()
     school = await create_school(gql, token, "Lincoln")
-    process = await gql(
-        CREATE_PROCESS,
-        {"input": {"code": "5", "name": "Student support", "kind": "INSTRUCTIONAL"}},
-        token=token,
-    )
-    process_id = process["data"]["createProcess"]["process"]["id"]
+    process_id = await create_process(gql, token, "5", "Student support")
+    child_id = await create_process(gql, token, "5.1", "Attendance", process_id)
+    unreviewed_id = await create_process(gql, token, "6", "Facilities")
 
-    async def measure(code, *, owner="Ms. Rivera", with_process=True, **overrides):
+    async def measure(code, *, owner="Ms. Rivera", process=process_id, **overrides):
         return await create_measure(
-            gql,
-            token,
-            code=code,
-            owner=owner,
-            processId=process_id if with_process else None,
-            **overrides,
+            gql, token, code=code, owner=owner, processId=process, **overrides
         )
 
     # As of 2025-11-15 the last two complete months are September and October 2025, the last
     # two complete quarters start on April 1st and July 1st, and the school year is 2026.
     clean = await measure("CLEAN")
     no_owner = await measure("NO-OWNER", owner=None)
-    orphan = await measure("ORPHAN", with_process=False)
-    modelled = await measure("MODELLED", with_process=False)
+    orphan = await measure("ORPHAN", process=None)
+    modelled = await measure("MODELLED", process=None)
     stale = await measure("STALE")
     half = await measure("HALF")
     quarterly = await measure("QUARTERLY", frequency="QUARTERLY")
     last_year = await measure("LAST-YEAR")
-    await measure("NOTHING", owner=None, with_process=False)
+    child = await measure("CHILD", process=child_id)
+    unreviewed = await measure("UNREVIEWED", process=unreviewed_id)
+    await measure("NOTHING", owner=None, process=None)
     await gql(CREATE_MODEL, {"input": {"name": "Tutoring", "measureIds": [modelled]}}, token=token)
-    for m in (clean, no_owner, orphan, modelled, stale, half, quarterly):
+    # The review names process 5 (so 5.1's CHILD is in its scope too) and MODELLED.
+    forum = {"name": "Student support review", "cadence": "MONTHLY", "processIds": [process_id]}
+    forum["measureIds"] = [modelled]
+    assert "errors" not in await gql(CREATE_FORUM, {"input": forum}, token=token)
+    for m in (clean, no_owner, orphan, modelled, stale, half, quarterly, child, unreviewed):
         await target(gql, token, m, 2026)
     await target(gql, token, last_year, 2025)
-    for m in (clean, no_owner, orphan, modelled, last_year):
+    for m in (clean, no_owner, orphan, modelled, last_year, child, unreviewed):
         await values(gql, token, m, school, ["2025-10-01"])
     await values(gql, token, stale, school, ["2025-07-01", "2025-08-01", "2025-11-01"])
     await values(gql, token, half, school, ["2025-09-01"])
@@ -82,11 +92,37 @@ async def test_every_reason_of_every_measure(gql, factory):
     assert [(r["measure"]["code"], r["reasons"]) for r in report["rows"]] == [
         ("LAST-YEAR", ["NO_TARGET"]),
         ("NO-OWNER", ["NO_OWNER"]),
-        ("NOTHING", ["NO_OWNER", "NO_PROCESS_OR_LOGIC_MODEL", "NO_RECENT_DATA", "NO_TARGET"]),
-        ("ORPHAN", ["NO_PROCESS_OR_LOGIC_MODEL"]),
+        (
+            "NOTHING",
+            [
+                "NO_OWNER",
+                "NO_PROCESS_OR_LOGIC_MODEL",
+                "NO_RECENT_DATA",
+                "NO_TARGET",
+                "NOT_ON_ANY_FORUM",
+            ],
+        ),
+        ("ORPHAN", ["NO_PROCESS_OR_LOGIC_MODEL", "NOT_ON_ANY_FORUM"]),
         ("STALE", ["NO_RECENT_DATA"]),
+        ("UNREVIEWED", ["NOT_ON_ANY_FORUM"]),
     ]
-    assert [note.split(":")[0] for note in report["notChecked"]] == ["FORUM_SCOPE"]
+    assert report["notChecked"] == []
+
+
+async def test_another_districts_forum_reviews_nothing_here(gql, factory):
+    _, token = await factory.district()
+    process_id = await create_process(gql, token, "5", "Student support")
+    await create_measure(gql, token, code="MINE", owner="Ms. Rivera", processId=process_id)
+    _, other = await factory.district()
+    forum = {"name": "Review", "cadence": "MONTHLY", "processIds": []}
+    assert "errors" not in await gql(CREATE_FORUM, {"input": forum}, token=other)
+
+    result = await gql(HYGIENE, {"asOf": "2025-11-15"}, token=token)
+
+    rows = result["data"]["metricsHygiene"]["rows"]
+    assert [(r["measure"]["code"], r["reasons"][-1]) for r in rows] == [
+        ("MINE", "NOT_ON_ANY_FORUM")
+    ]
 
 
 async def test_only_the_callers_district_and_today_by_default(gql, factory):

@@ -7,9 +7,12 @@ DOMAIN.md "Metrics hygiene". Each flagged measure carries every reason that appl
 - NO_RECENT_DATA: no value, for the district or any school, in either of the two most recent
   complete periods of its frequency as of the given day (two missed periods).
 - NO_TARGET: no target, district-wide or for any school, for the school year of that day.
+- NOT_ON_ANY_FORUM: in no management forum's scope (named by a forum, or of a process a forum
+  names or of one of its descendants: ``governance.forums.scope_measures``), so no review
+  meeting ever looks at it.
 
-"Not on any forum's scope" is not checked: management forums do not exist yet
-(``NOT_CHECKED`` says so to callers). One statement for the whole district.
+Every check DOMAIN.md names now runs (``NOT_CHECKED`` is empty). Two statements for the whole
+district: the checks, and the measures in some forum's scope.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.governance.forums import on_some_forum
 from district_ppm.measures.models import Frequency, Measure
 from district_ppm.measures.periods import last_complete_periods
 from district_ppm.school_calendar import school_year_of
 from district_ppm.tenancy.calendar import get_district_calendar
 
 RECENT_PERIODS = 2
-NOT_CHECKED = ["FORUM_SCOPE: management forums do not exist yet"]
+NOT_CHECKED: list[str] = []  # every check DOMAIN.md names runs
 
 
 class HygieneReason(enum.StrEnum):
@@ -36,6 +40,7 @@ class HygieneReason(enum.StrEnum):
     NO_PROCESS_OR_LOGIC_MODEL = "NO_PROCESS_OR_LOGIC_MODEL"
     NO_RECENT_DATA = "NO_RECENT_DATA"
     NO_TARGET = "NO_TARGET"
+    NOT_ON_ANY_FORUM = "NOT_ON_ANY_FORUM"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,7 @@ async def get_metrics_hygiene(
             "school_year": school_year_of(as_of),
         },
     )
+    reviewed = set(await session.scalars(on_some_forum(district_id)))
     flagged: dict[uuid.UUID, list[HygieneReason]] = {}
     for measure_id, no_owner, unused, no_data, no_target in rows.all():
         reasons = [
@@ -98,6 +104,7 @@ async def get_metrics_hygiene(
                 (HygieneReason.NO_PROCESS_OR_LOGIC_MODEL, unused),
                 (HygieneReason.NO_RECENT_DATA, no_data),
                 (HygieneReason.NO_TARGET, no_target),
+                (HygieneReason.NOT_ON_ANY_FORUM, measure_id not in reviewed),
             )
             if failed
         ]

@@ -27,7 +27,7 @@ class MetricsHygiene:
     as_of: date
     rows: list[HygieneRow]
     not_checked: list[str] = strawberry.field(
-        description="Checks DOMAIN.md names that this report cannot run yet, and why."
+        description="Checks DOMAIN.md names that this report cannot run, and why (none now)."
     )
 
 
@@ -38,7 +38,8 @@ class HygieneQueries:
         description=(
             "NO_OWNER; NO_PROCESS_OR_LOGIC_MODEL; NO_RECENT_DATA (nothing in the last two "
             "complete periods of its frequency); NO_TARGET (none for the school year of "
-            "asOf). asOf defaults to today in the district's time zone."
+            "asOf); NOT_ON_ANY_FORUM (in no management forum's scope). asOf defaults to "
+            "today in the district's time zone."
         ),
     )
     async def metrics_hygiene(self, info: Info, as_of: date | None = None) -> MetricsHygiene:
