@@ -11,6 +11,7 @@ from district_ppm.governance.models_forums import (
     Meeting,
     MeetingAgendaItem,
 )
+from district_ppm.governance.models_people import ManagementRating, ResponsibilityAssignment
 from district_ppm.improvement.models import Opportunity, Project, ProjectSchool, ProjectTollgate
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
@@ -77,6 +78,7 @@ __all__ = [
     "JobRun",
     "LogicModel",
     "LogicModelMeasure",
+    "ManagementRating",
     "Measure",
     "MeasureLink",
     "MeasureStatus",
@@ -95,6 +97,7 @@ __all__ = [
     "Project",
     "ProjectSchool",
     "ProjectTollgate",
+    "ResponsibilityAssignment",
     "SavingsAllocation",
     "SavingsCategoryRollup",
     "SavingsEntry",
