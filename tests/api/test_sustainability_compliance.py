@@ -303,16 +303,32 @@ async def test_the_batched_charts_are_the_charts_the_measures_area_draws(
             measure_ids=[uuid.UUID(ada), uuid.UUID(meals)],
         )
         facts = MeasureFacts(session, district_id)
-        await facts.load(list(found.values()), [found[uuid.UUID(meals)]])
+        await facts.load(district_wide=list(found.values()), at_schools=[found[uuid.UUID(meals)]])
         for measure_id, school in [(ada, None), (meals, None), (meals, north), (meals, south)]:
             scope = uuid.UUID(school) if school else None
-            chart = await get_control_chart(
+            drawn = await get_control_chart(
                 session=session,
                 district_id=district_id,
                 measure_id=uuid.UUID(measure_id),
                 school_id=scope,
             )
-            drawn = [(p.period_start, p.value) for p in chart.points if p.excluded_reason is None]
-            measure = found[uuid.UUID(measure_id)]
-            assert facts.chart_points(measure, scope) == drawn
-            assert len(drawn) >= 9  # ADA: March to December 2025 less October
+            ours = facts.chart(found[uuid.UUID(measure_id)], scope, date.max)
+            kept = [p for p in drawn.points if p.excluded_reason is None]
+            assert ours.limits == drawn.limits
+            assert [(p.signals, p.unfavorable) for p in ours.points] == [
+                (p.signals, p.unfavorable) for p in kept
+            ]
+            assert len(kept) >= 9  # ADA: March to December 2025 less October
+
+
+async def test_the_running_period_is_not_on_the_chart_yet(gql, factory):
+    # January 2026 at 1.0: far under LCL 7, and RED.
+    _, token, ada = await district_with_ada(gql, factory, {**STEADY, date(2026, 1, 1): 1.0})
+    await planned(gql, token, [ada])
+
+    # On January 10th, January is still running: not on the chart, not the latest value.
+    assert await verdicts(gql, token, "2026-01-10") == [("COMPLIANT", [])]
+    # On February 10th it is complete: out of control, and the latest value misses the target.
+    assert await verdicts(gql, token, "2026-02-10") == [
+        ("NON_COMPLIANT", ["in_control:ADA", "meets_target:ADA"])
+    ]

@@ -14,6 +14,7 @@ from district_ppm.analytics.compliance import (
     plan_verdict,
     reviews_missing,
 )
+from district_ppm.analytics.xmr import xmr_chart
 from district_ppm.measures.models import Frequency
 from district_ppm.sustainability.periods import (
     add_months,
@@ -29,6 +30,7 @@ MONTHS_2024_2025 = [date(2024 + i // 12, i % 12 + 1, 1) for i in range(24)]
 STEADY = [(period, LOW if i % 2 == 0 else HIGH) for i, period in enumerate(MONTHS_2024_2025)]
 PLAN_START = date(2025, 1, 1)
 AS_OF = date(2026, 1, 10)  # December 2025 is the last complete month
+THROUGH = date(2025, 12, 1)
 DUE_2025 = [date(2025, m, 1) for m in range(1, 13)]
 # GREEN at 10 or more, RED under 9 (higher is better), for the school years 2025 and 2026.
 TARGETS = {2025: (10.0, 9.0), 2026: (10.0, 9.0)}
@@ -51,13 +53,15 @@ def series(
     chart_points: list[tuple[date, float]] | None = None,
 ) -> ControlSeries:
     values = STEADY if values is None else values
+    points = values if chart_points is None else chart_points
     return ControlSeries(
         code=code,
         higher_is_better=higher_is_better,
-        through=date(2025, 12, 1),
+        through=THROUGH,
         due_periods=DUE_2025,
         values=values,
-        chart_points=values if chart_points is None else chart_points,
+        # The chart as of the verdict's date, as the caller draws it: points up to THROUGH.
+        chart=xmr_chart([v for p, v in points if p <= THROUGH], higher_is_better=higher_is_better),
         targets=TARGETS if targets is None else targets,
         fixed_target=fixed_target,
     )
@@ -199,10 +203,11 @@ def test_fewer_than_six_chart_points_cannot_signal():
 
 
 def test_values_after_the_last_complete_period_are_ignored():
-    # January 2026 is still running on January 10th: its low value is neither the latest
-    # value nor a chart point.
-    result = verdict(series([*STEADY, (date(2026, 1, 1), 1.0)]))
-    assert result.status is ComplianceStatus.COMPLIANT
+    # January 2026 is still running on January 10th: its low value is not the latest value.
+    # (The chart is cut at the same period by the caller: tests/api, test_the_running_period.)
+    checks = check_series(series([*STEADY, (date(2026, 1, 1), 1.0)], targets={2026: (10.0, 9.0)}))
+    assert checks.meets_target
+    assert checks.missing_periods == ()
 
 
 def test_periods_before_the_plan_started_are_not_due():

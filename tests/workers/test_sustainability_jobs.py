@@ -181,4 +181,5 @@ async def test_a_measurement_moves_the_stored_verdict_through_the_worker(
         "sustainabilityCompliance"
     ]
     assert [(r["status"], r["asOf"]) for r in served] == [("COMPLIANT", today.isoformat())]
-    assert datetime.fromisoformat(served[0]["computedAt"]) == compliant[4]
+    # The same verdict, or a later run's (another queued check may have run since).
+    assert datetime.fromisoformat(served[0]["computedAt"]) >= compliant[4]

@@ -4,7 +4,7 @@ Each control series checks:
 - ``data_current:<code>``: a value for every due period (every complete period since the plan
   started); each period without one is a *missing period*;
 - ``in_control:<code>``: no unfavorable signal among the last six points of its XmR chart
-  (the chart as of the date: only points up to the last complete period);
+  (the chart as of the date: its points up to the last complete period);
 - ``meets_target:<code>``: the latest value is GREEN against the target of its school year
   (a fixed per-plan target when one is set; no value or no target fails).
 The plan checks ``review_cadence``: at least one review in every complete cadence window.
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from district_ppm.analytics.status import Status, kpi_status
-from district_ppm.analytics.xmr import xmr_chart
+from district_ppm.analytics.xmr import XmrChart
 from district_ppm.school_calendar import school_year_of
 
 IN_CONTROL_POINTS = 6  # DOMAIN.md: no unfavorable signal in the last six points
@@ -41,9 +41,10 @@ class ComplianceStatus(enum.StrEnum):
 class ControlSeries:
     """One control measure's series (district-wide, or one school's) and what it is held to.
 
-    ``values`` and ``chart_points`` may run past ``through``; points after it (an incomplete
-    period, or data after the verdict's date) are ignored. ``chart_points`` are the chart's own
-    points: from its rebase on, without excluded points.
+    ``values`` may run past ``through``; values after it (an incomplete period, or data after
+    the verdict's date) are ignored. ``chart`` is the XmR chart (analytics.xmr) of the chart's
+    own points (from its rebase on, without excluded points) up to ``through``: the chart as
+    it stood on the verdict's date.
     """
 
     code: str
@@ -51,7 +52,7 @@ class ControlSeries:
     through: date  # start of the last complete period as of the verdict's date
     due_periods: Sequence[date]  # starts of the complete periods since the plan started
     values: Sequence[tuple[date, float]]  # (period start, value), oldest first
-    chart_points: Sequence[tuple[date, float]]  # (period start, value), oldest first
+    chart: XmrChart  # of the chart's points up to ``through``
     targets: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # year -> (t, red)
     fixed_target: float | None = None  # the plan's own target, for every school year
 
@@ -74,11 +75,8 @@ def check_series(series: ControlSeries) -> SeriesChecks:
     """The three checks of one control series."""
     reported = {period for period, _ in series.values if period <= series.through}
     missing = tuple(p for p in series.due_periods if p <= series.through and p not in reported)
-    chart = xmr_chart(
-        [value for period, value in series.chart_points if period <= series.through],
-        higher_is_better=series.higher_is_better,
-    )
-    out_of_control = any(point.unfavorable for point in chart.points[-IN_CONTROL_POINTS:])
+    last_points = series.chart.points[-IN_CONTROL_POINTS:]
+    out_of_control = any(point.unfavorable for point in last_points)
     latest = [(p, v) for p, v in series.values if p <= series.through]
     return SeriesChecks(
         missing_periods=missing,

@@ -31,8 +31,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
+from district_ppm.analytics.xmr import XmrChart
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
+from district_ppm.measures.charts import draw_chart
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     Direction,
@@ -42,7 +44,7 @@ from district_ppm.measures.models import (
     Target,
     served,
 )
-from district_ppm.measures.series import Series, load_series
+from district_ppm.measures.series import Series, load_district_series
 from district_ppm.measures.service import measures_by_ids
 from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, SustainabilityPlan
 from district_ppm.sustainability.periods import due_windows, last_complete_start
@@ -70,12 +72,12 @@ class PlanVerdict:
 
 class MeasureFacts:
     """The plans' measures' series, charts and targets, read in a few statements whatever the
-    number of plans (per measure only for a SCHOOL-level measure's district-wide series).
+    number of plans: one chart at a time (``get_control_chart``) cost five statements per
+    control measure, 3 s for 100 plans of three measures.
 
-    A chart is the one ``measures.charts.get_control_chart`` draws: the series from the
-    newest rebase of its scope on, without the scope's excluded points. Read here for every
-    series at once (one chart at a time cost five statements per control measure, 3 s for 100
-    plans); tests/api/test_sustainability_compliance.py checks the two agree.
+    Series are as the measures area serves them (``load_district_series`` district-wide);
+    charts are drawn by ``measures.charts.draw_chart`` from the newest rebase of their scope,
+    without the scope's excluded points, as ``controlChart`` draws them.
     """
 
     def __init__(self, session: AsyncSession, district_id: uuid.UUID) -> None:
@@ -83,54 +85,59 @@ class MeasureFacts:
         self.district_id = district_id
         self.series: dict[tuple[uuid.UUID, Scope], Series] = {}
         self.rebases: dict[tuple[uuid.UUID, Scope], date] = {}
-        self.exclusions: set[tuple[uuid.UUID, Scope, date]] = set()
+        self.exclusions: dict[tuple[uuid.UUID, Scope], dict[date, str]] = defaultdict(dict)
         self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
 
-    async def load(self, measures: Sequence[Measure], district_wide: Sequence[Measure]) -> None:
-        """Everything about ``measures``; ``district_wide``: the SCHOOL-level ones among them
-        whose district-wide (aggregated) series is checked."""
-        ids = [measure.id for measure in measures]
-        units = {measure.id: measure.unit for measure in measures}
-        # Core, not ORM, execution: plain tuples for what can be a few hundred thousand rows.
-        connection = await self.session.connection()
-        rows = await connection.execute(
-            select(
-                Measurement.measure_id,
-                Measurement.school_id,
-                Measurement.period_start,
-                Measurement.value,
-            )
-            .where(Measurement.district_id == self.district_id, Measurement.measure_id.in_(ids))
-            .order_by(Measurement.period_start)
+    async def load(
+        self, *, district_wide: Sequence[Measure], at_schools: Sequence[Measure]
+    ) -> None:
+        """Everything about the measures checked district-wide and the SCHOOL-level measures
+        checked at schools (each school's own series)."""
+        found = await load_district_series(
+            session=self.session, district_id=self.district_id, measures=district_wide
         )
-        series: dict[tuple[uuid.UUID, Scope], Series] = defaultdict(list)
-        for measure_id, school_id, period, value in rows.all():
-            series[(measure_id, school_id)].append((period, served(units[measure_id], value)))
-        for measure in district_wide:
-            found = await load_series(
-                session=self.session,
-                district_id=self.district_id,
-                measure=measure,
-                per_school=False,
+        self.series = {(measure_id, None): series for measure_id, series in found.items()}
+        if at_schools:
+            units = {measure.id: measure.unit for measure in at_schools}
+            # Core rows, not ORM objects: whole histories of many schools.
+            connection = await self.session.connection()
+            rows = await connection.execute(
+                select(
+                    Measurement.measure_id,
+                    Measurement.school_id,
+                    Measurement.period_start,
+                    Measurement.value,
+                )
+                .where(
+                    Measurement.district_id == self.district_id,
+                    Measurement.measure_id.in_(list(units)),
+                )
+                .order_by(Measurement.period_start)
             )
-            series[(measure.id, None)] = found.get(None, [])
-        self.series = dict(series)
+            for measure_id, school_id, period, value in rows.all():
+                key = (measure_id, school_id)
+                self.series.setdefault(key, []).append((period, served(units[measure_id], value)))
+        ids = sorted({measure.id for measure in [*district_wide, *at_schools]})
         rebases = await self.session.execute(
             select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
             .where(ChartRebase.district_id == self.district_id, ChartRebase.measure_id.in_(ids))
             .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
         )
         for measure_id, school_id, start in rebases.all():
-            self.rebases.setdefault((measure_id, school_id), start)  # the newest
+            self.rebases.setdefault((measure_id, school_id), start)  # the newest of the scope
         exclusions = await self.session.execute(
             select(
-                ChartExclusion.measure_id, ChartExclusion.school_id, ChartExclusion.period_start
+                ChartExclusion.measure_id,
+                ChartExclusion.school_id,
+                ChartExclusion.period_start,
+                ChartExclusion.reason,
             ).where(
                 ChartExclusion.district_id == self.district_id,
                 ChartExclusion.measure_id.in_(ids),
             )
         )
-        self.exclusions = {tuple(row) for row in exclusions.all()}  # type: ignore[misc]
+        for measure_id, school_id, period, reason in exclusions.all():
+            self.exclusions[(measure_id, school_id)][period] = reason
         targets = await self.session.execute(
             select(
                 Target.measure_id,
@@ -150,14 +157,16 @@ class MeasureFacts:
         """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
         return self.series.get((measure.id, scope), [])
 
-    def chart_points(self, measure: Measure, scope: Scope) -> Series:
-        start = self.rebases.get((measure.id, scope))
-        return [
-            (period, value)
-            for period, value in self.values(measure, scope)
-            if (start is None or period >= start)
-            and (measure.id, scope, period) not in self.exclusions
-        ]
+    def chart(self, measure: Measure, scope: Scope, through: date) -> XmrChart:
+        """The chart as it stood with the data up to ``through``: from the newest rebase on,
+        excluded points taking no part."""
+        _, chart, _ = draw_chart(
+            [(period, value) for period, value in self.values(measure, scope) if period <= through],
+            start_period=self.rebases.get((measure.id, scope)),
+            exclusions=self.exclusions.get((measure.id, scope), {}),
+            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+        )
+        return chart
 
     def targets_of(self, measure: Measure, scope: Scope) -> dict[int, tuple[float, float]]:
         """School year -> (target, red threshold) for the scope: a school's own first."""
@@ -201,14 +210,16 @@ async def evaluate_plans(
     )
     reviews = await reviews_of(session=session, district_id=district_id, plan_ids=plan_ids)
     facts = MeasureFacts(session, district_id)
-    district_wide = {
-        measures[pm.measure_id].id: measures[pm.measure_id]
-        for plan in plans
-        for pm in controls[plan.id]
-        if measures[pm.measure_id].level is MeasureLevel.SCHOOL
-        and None in _scopes(measures[pm.measure_id], schools[plan.project_id])
-    }
-    await facts.load(list(measures.values()), list(district_wide.values()))
+    district_wide: dict[uuid.UUID, Measure] = {}
+    at_schools: dict[uuid.UUID, Measure] = {}
+    for plan in plans:
+        for control in controls[plan.id]:
+            measure = measures[control.measure_id]
+            checked_at = _scopes(measure, schools[plan.project_id])
+            (district_wide if checked_at == [None] else at_schools)[measure.id] = measure
+    await facts.load(
+        district_wide=list(district_wide.values()), at_schools=list(at_schools.values())
+    )
     now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
     verdicts = []
@@ -248,7 +259,7 @@ def _control_series(
             through=through,
             due_periods=due,
             values=facts.values(measure, scope),
-            chart_points=facts.chart_points(measure, scope),
+            chart=facts.chart(measure, scope, through),
             targets=facts.targets_of(measure, scope),
             fixed_target=control.target,
         )
