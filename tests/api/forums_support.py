@@ -63,12 +63,12 @@ mutation($input: AmendAgendaInput!) {{
 }}
 """
 MEETING = f"query($id: ID!) {{ meeting(id: $id) {{ {MEETING_FIELDS} }} }}"
-MEETINGS = f"""
-query($forumId: ID!, $first: Int, $after: String) {{
-  meetings(forumId: $forumId, first: $first, after: $after) {{
-    totalCount pageInfo {{ hasNextPage endCursor }} edges {{ cursor node {{ {MEETING_FIELDS} }} }}
-  }}
-}}
+MEETINGS = """
+query($forumId: ID!, $first: Int, $after: String) {
+  meetings(forumId: $forumId, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id heldOn } }
+  }
+}
 """
 RECORD_DECISION = f"""
 mutation($input: RecordDecisionInput!) {{

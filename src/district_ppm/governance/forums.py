@@ -24,6 +24,7 @@ from district_ppm.errors import BadInput, Conflict, LimitExceeded, NotFound
 from district_ppm.governance.models_forums import Forum, ForumMeasure, ForumProcess
 from district_ppm.measures.models import Frequency, Measure
 from district_ppm.processes.models import Process
+from district_ppm.processes.service import code_sort_key
 
 MAX_NAME_LENGTH = 200  # name, chair, members (String(200) columns)
 MAX_MEMBERS = 100
@@ -266,29 +267,29 @@ async def forum_views(
     ids = [forum.id for forum in forums]
     processes: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     rows = await session.execute(
-        select(ForumProcess.forum_id, ForumProcess.process_id)
+        select(ForumProcess.forum_id, ForumProcess.process_id, Process.code)
         .join(
             Process,
             (Process.district_id == ForumProcess.district_id)
             & (Process.id == ForumProcess.process_id),
         )
         .where(ForumProcess.district_id == district_id, ForumProcess.forum_id.in_(ids))
-        .order_by(Process.code)
     )
-    for forum_id, process_id in rows.all():
+    # "4.9" before "4.10": codes compare part by part, as the process tree lists them.
+    for forum_id, process_id, _ in sorted(rows.all(), key=lambda row: code_sort_key(row.code)):
         processes[forum_id].append(process_id)
     measures: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     rows = await session.execute(
-        select(ForumMeasure.forum_id, ForumMeasure.measure_id)
+        select(ForumMeasure.forum_id, ForumMeasure.measure_id, Measure.code)
         .join(
             Measure,
             (Measure.district_id == ForumMeasure.district_id)
             & (Measure.id == ForumMeasure.measure_id),
         )
         .where(ForumMeasure.district_id == district_id, ForumMeasure.forum_id.in_(ids))
-        .order_by(Measure.code)
     )
-    for forum_id, measure_id in rows.all():
+    # Sorted here, like the scorecard and the agenda: by code point, whatever the collation.
+    for forum_id, measure_id, _ in sorted(rows.all(), key=lambda row: row.code):
         measures[forum_id].append(measure_id)
     return {
         forum.id: ForumView(forum, processes.get(forum.id, []), measures.get(forum.id, []))
