@@ -17,7 +17,7 @@ import pytest
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.charts import get_control_chart
 from district_ppm.measures.service import measures_by_ids
-from district_ppm.sustainability.compliance import MeasureFacts
+from district_ppm.sustainability.facts import MeasureFacts
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.service import district_today
 from tests.api.improvement_support import ADVANCE, create_project

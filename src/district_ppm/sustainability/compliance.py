@@ -21,7 +21,6 @@ and computes the verdicts of another date on the fly with the same function.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -31,21 +30,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
-from district_ppm.analytics.xmr import XmrChart
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
-from district_ppm.measures.charts import draw_chart
-from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
-from district_ppm.measures.models import (
-    Direction,
-    Measure,
-    MeasureLevel,
-    Measurement,
-    Target,
-    served,
-)
-from district_ppm.measures.series import Series, load_district_series
+from district_ppm.measures.models import Direction, Measure
 from district_ppm.measures.service import measures_by_ids
+from district_ppm.sustainability.facts import MeasureFacts, scopes_of
 from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, SustainabilityPlan
 from district_ppm.sustainability.periods import due_windows, last_complete_start
 from district_ppm.sustainability.service import (
@@ -57,7 +46,6 @@ from district_ppm.sustainability.service import (
 from district_ppm.tenancy.calendar import get_district_calendar
 from district_ppm.tenancy.service import district_today
 
-Scope = uuid.UUID | None  # a school, or None for the district-wide series
 MAX_DAYS_AHEAD = 366
 
 
@@ -68,121 +56,6 @@ class PlanVerdict:
     status: ComplianceStatus
     failed_checks: tuple[str, ...]
     computed_at: datetime
-
-
-class MeasureFacts:
-    """The plans' measures' series, charts and targets, read in a few statements whatever the
-    number of plans: one chart at a time (``get_control_chart``) cost five statements per
-    control measure, 3 s for 100 plans of three measures.
-
-    Series are as the measures area serves them (``load_district_series`` district-wide);
-    charts are drawn by ``measures.charts.draw_chart`` from the newest rebase of their scope,
-    without the scope's excluded points, as ``controlChart`` draws them.
-    """
-
-    def __init__(self, session: AsyncSession, district_id: uuid.UUID) -> None:
-        self.session = session
-        self.district_id = district_id
-        self.series: dict[tuple[uuid.UUID, Scope], Series] = {}
-        self.rebases: dict[tuple[uuid.UUID, Scope], date] = {}
-        self.exclusions: dict[tuple[uuid.UUID, Scope], dict[date, str]] = defaultdict(dict)
-        self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
-
-    async def load(
-        self, *, district_wide: Sequence[Measure], at_schools: Sequence[Measure]
-    ) -> None:
-        """Everything about the measures checked district-wide and the SCHOOL-level measures
-        checked at schools (each school's own series)."""
-        found = await load_district_series(
-            session=self.session, district_id=self.district_id, measures=district_wide
-        )
-        self.series = {(measure_id, None): series for measure_id, series in found.items()}
-        if at_schools:
-            units = {measure.id: measure.unit for measure in at_schools}
-            # Core rows, not ORM objects: whole histories of many schools.
-            connection = await self.session.connection()
-            rows = await connection.execute(
-                select(
-                    Measurement.measure_id,
-                    Measurement.school_id,
-                    Measurement.period_start,
-                    Measurement.value,
-                )
-                .where(
-                    Measurement.district_id == self.district_id,
-                    Measurement.measure_id.in_(list(units)),
-                )
-                .order_by(Measurement.period_start)
-            )
-            for measure_id, school_id, period, value in rows.all():
-                key = (measure_id, school_id)
-                self.series.setdefault(key, []).append((period, served(units[measure_id], value)))
-        ids = sorted({measure.id for measure in [*district_wide, *at_schools]})
-        rebases = await self.session.execute(
-            select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
-            .where(ChartRebase.district_id == self.district_id, ChartRebase.measure_id.in_(ids))
-            .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
-        )
-        for measure_id, school_id, start in rebases.all():
-            self.rebases.setdefault((measure_id, school_id), start)  # the newest of the scope
-        exclusions = await self.session.execute(
-            select(
-                ChartExclusion.measure_id,
-                ChartExclusion.school_id,
-                ChartExclusion.period_start,
-                ChartExclusion.reason,
-            ).where(
-                ChartExclusion.district_id == self.district_id,
-                ChartExclusion.measure_id.in_(ids),
-            )
-        )
-        for measure_id, school_id, period, reason in exclusions.all():
-            self.exclusions[(measure_id, school_id)][period] = reason
-        targets = await self.session.execute(
-            select(
-                Target.measure_id,
-                Target.school_id,
-                Target.school_year,
-                Target.value,
-                Target.red_threshold,
-            ).where(Target.district_id == self.district_id, Target.measure_id.in_(ids))
-        )
-        found_targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]]
-        found_targets = defaultdict(dict)
-        for measure_id, school_id, year, value, red in targets.all():
-            found_targets[measure_id][(school_id, year)] = (value, red)
-        self.targets = dict(found_targets)
-
-    def values(self, measure: Measure, scope: Scope) -> Series:
-        """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
-        return self.series.get((measure.id, scope), [])
-
-    def chart(self, measure: Measure, scope: Scope, through: date) -> XmrChart:
-        """The chart as it stood with the data up to ``through``: from the newest rebase on,
-        excluded points taking no part."""
-        _, chart, _ = draw_chart(
-            [(period, value) for period, value in self.values(measure, scope) if period <= through],
-            start_period=self.rebases.get((measure.id, scope)),
-            exclusions=self.exclusions.get((measure.id, scope), {}),
-            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
-        )
-        return chart
-
-    def targets_of(self, measure: Measure, scope: Scope) -> dict[int, tuple[float, float]]:
-        """School year -> (target, red threshold) for the scope: a school's own first."""
-        rows = self.targets.get(measure.id, {})
-        years = {year: t for (school, year), t in rows.items() if school is None}
-        if scope is not None:
-            years |= {year: t for (school, year), t in rows.items() if school == scope}
-        return years
-
-
-def _scopes(measure: Measure, project_schools: Sequence[uuid.UUID]) -> list[Scope]:
-    """Where a control measure is checked: at the project's schools for a SCHOOL-level
-    measure of a project that names schools, else district-wide."""
-    if measure.level is MeasureLevel.SCHOOL and project_schools:
-        return list(project_schools)
-    return [None]
 
 
 async def evaluate_plans(
@@ -215,7 +88,7 @@ async def evaluate_plans(
     for plan in plans:
         for control in controls[plan.id]:
             measure = measures[control.measure_id]
-            checked_at = _scopes(measure, schools[plan.project_id])
+            checked_at = scopes_of(measure, schools[plan.project_id])
             (district_wide if checked_at == [None] else at_schools)[measure.id] = measure
     await facts.load(
         district_wide=list(district_wide.values()), at_schools=list(at_schools.values())
@@ -263,7 +136,7 @@ def _control_series(
             targets=facts.targets_of(measure, scope),
             fixed_target=control.target,
         )
-        for scope in _scopes(measure, project_schools)
+        for scope in scopes_of(measure, project_schools)
     ]
 
 
