@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from district_ppm.errors import BadInput
+
 MAX_REPORTED_ERRORS = 100
 # A cell echoed in a message is cut to this many characters: a 20 MB cell must not come back
 # as a 20 MB answer, and 40 characters are enough to find it in the file.
@@ -27,11 +29,11 @@ class RowError:
         return {"line": self.line, "column": self.column, "message": self.message}
 
 
-class ImportRejected(Exception):
-    """The file is refused whole; nothing was written."""
+class ImportRejected(BadInput):
+    """The file is refused whole, for the bad lines and cells listed; nothing was written."""
 
     def __init__(self, errors: list[RowError]) -> None:
-        super().__init__(f"{len(errors)} problem(s) in the file")
+        super().__init__(None, f"{len(errors)} problem(s) in the file")
         self.errors = errors
 
 

@@ -17,53 +17,22 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from litestar.response import Response
 from litestar.status_codes import (
     HTTP_200_OK,
-    HTTP_401_UNAUTHORIZED,
-    HTTP_403_FORBIDDEN,
-    HTTP_404_NOT_FOUND,
-    HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-    HTTP_422_UNPROCESSABLE_ENTITY,
 )
 
 from district_ppm.api.context import bearer_token, load_principal
 from district_ppm.api.request_limits import refuse_import_over_budget
 from district_ppm.db.unit_of_work import open_unit_of_work
+from district_ppm.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from district_ppm.imports import importers  # noqa: F401 - registers every kind
-from district_ppm.imports.csvfile import MAX_REPORTED_ERRORS, ImportRejected, RowError
+from district_ppm.imports.csvfile import ImportRejected, RowError
 from district_ppm.imports.registry import IMPORT_KINDS
+from district_ppm.imports.rest_errors import ImportTooLarge, error_response
 from district_ppm.imports.stream import CHUNK_BYTES, CsvStream
+from district_ppm.tenancy.principal import Principal
 
 # The largest body an import takes, multipart framing included (read when a request comes,
 # so a test can lower it).
 MAX_IMPORT_BYTES = 512 * 1024 * 1024
-
-
-class ImportTooLarge(Exception):
-    """The body is over ``MAX_IMPORT_BYTES``; nothing was written."""
-
-
-def _error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
-    return Response({"written": 0, "code": code, "message": message, **extra}, status_code=status)
-
-
-def _too_large() -> Response[dict[str, Any]]:
-    limit = MAX_IMPORT_BYTES
-    return _error(
-        HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-        "LIMIT_EXCEEDED",
-        f"an import takes at most {limit:,} bytes; split the file",
-        maxBytes=limit,
-    )
-
-
-def _rejected(errors: list[RowError]) -> Response[dict[str, Any]]:
-    return Response(
-        {
-            "written": 0,
-            "errors": [e.as_dict() for e in errors[:MAX_REPORTED_ERRORS]],
-            "errorCount": len(errors),
-        },
-        status_code=HTTP_422_UNPROCESSABLE_ENTITY,
-    )
 
 
 def _unreadable_upload(reason: str) -> ImportRejected:
@@ -75,7 +44,7 @@ async def _upload(request: Request) -> AsyncIterator[bytes]:
     try:
         form = await request.form()
     except RequestEntityTooLarge:
-        raise ImportTooLarge from None
+        raise ImportTooLarge(MAX_IMPORT_BYTES) from None
     except ClientException as error:
         raise _unreadable_upload(error.detail) from None
     except UnicodeDecodeError:
@@ -105,11 +74,11 @@ async def _chunks(request: Request) -> AsyncIterator[bytes]:
         async for chunk in source:
             received += len(chunk)
             if received > MAX_IMPORT_BYTES:
-                raise ImportTooLarge
+                raise ImportTooLarge(MAX_IMPORT_BYTES)
             if chunk:
                 yield chunk
     except RequestEntityTooLarge:
-        raise ImportTooLarge from None
+        raise ImportTooLarge(MAX_IMPORT_BYTES) from None
 
 
 def _announced_too_large(request: Request) -> bool:
@@ -129,34 +98,32 @@ class ImportController(Controller):
         principal = await load_principal(sessionmaker, bearer_token(request))
         if (over_budget := await refuse_import_over_budget(request, principal)) is not None:
             return over_budget
-        if principal is None:
-            return _error(
-                HTTP_401_UNAUTHORIZED, "UNAUTHENTICATED", "a valid bearer token is required"
-            )
-        import_kind = IMPORT_KINDS.get(kind)
-        if import_kind is None:
-            known = ", ".join(sorted(IMPORT_KINDS))
-            return _error(HTTP_404_NOT_FOUND, "NOT_FOUND", f"unknown import kind; known: {known}")
-        if principal.role not in import_kind.roles:
-            return _error(
-                HTTP_403_FORBIDDEN,
-                "FORBIDDEN",
-                f"role {principal.role.value} may not import {kind}",
-            )
-        if _announced_too_large(request):
-            return _too_large()
         try:
-            async with open_unit_of_work(
-                sessionmaker=sessionmaker,
-                principal=principal,
-                action=f"import:{kind}",
-                request_id=request.scope.get("state", {}).get("request_id"),
-                client_ip=request.client.host if request.client else None,
-            ) as uow:
-                written = await import_kind.run(uow, CsvStream(_chunks(request)))
-                uow.details["written"] = written
-        except ImportRejected as rejected:
-            return _rejected(rejected.errors)
-        except ImportTooLarge:
-            return _too_large()
+            written = await _run_import(request, sessionmaker, principal, kind)
+        except DomainError as error:
+            return error_response(error)
         return Response({"written": written}, status_code=HTTP_200_OK)
+
+
+async def _run_import(
+    request: Request, sessionmaker: Any, principal: Principal | None, kind: str
+) -> int:
+    if principal is None:
+        raise Unauthenticated()
+    import_kind = IMPORT_KINDS.get(kind)
+    if import_kind is None:
+        raise NotFound("kind", f"unknown import kind; known: {', '.join(sorted(IMPORT_KINDS))}")
+    if principal.role not in import_kind.roles:
+        raise Forbidden(f"role {principal.role.value} may not import {kind}")
+    if _announced_too_large(request):
+        raise ImportTooLarge(MAX_IMPORT_BYTES)
+    async with open_unit_of_work(
+        sessionmaker=sessionmaker,
+        principal=principal,
+        action=f"import:{kind}",
+        request_id=request.scope.get("state", {}).get("request_id"),
+        client_ip=request.client.host if request.client else None,
+    ) as uow:
+        written = await import_kind.run(uow, CsvStream(_chunks(request)))
+        uow.details["written"] = written
+    return written

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.unit_of_work import UnitOfWork
@@ -30,7 +30,8 @@ from district_ppm.imports.stream import CsvStream, check_header
 from district_ppm.measures.models import Frequency, Source
 from district_ppm.measures.periods import period_problem
 from district_ppm.measures.recording import merge_measurements
-from district_ppm.tenancy.models import District, Role
+from district_ppm.tenancy.calendar import get_district_calendar
+from district_ppm.tenancy.models import Role
 
 REQUIRED = ("measure_code", "school", "period_start", "value")
 OPTIONAL = ("numerator", "denominator")
@@ -231,20 +232,19 @@ async def import_measurements(uow: UnitOfWork, source: CsvStream) -> int:
     header = await source.header()
     check_header(header, REQUIRED, OPTIONAL)
     session, district_id = uow.session, uow.district_id
-    fiscal_month = (
-        await session.scalar(
-            select(District.fiscal_year_start_month).where(District.id == district_id)
-        )
-        or 7
-    )
-    principal = uow.principal
-    leader = principal.role is Role.SCHOOL_LEADER
+    calendar = await get_district_calendar(session=session, district_id=district_id)
+    fiscal_month = calendar.fiscal_year_start_month
+    scope = uow.principal.school_scope()  # None: any school (and district-wide rows)
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     await stage_cells(session=session, source=source, table=CELLS, columns=REQUIRED + OPTIONAL)
     await session.execute(text(_RESOLVE), {"district_id": district_id})
     # Temporary tables have no statistics until analyzed; the merge's joins need them.
     await session.execute(text(f"ANALYZE {ROWS}"))
-    params = {"leader": leader, "allowed": list(principal.school_ids), "fiscal_month": fiscal_month}
+    params = {
+        "leader": scope is not None,
+        "allowed": sorted(scope or ()),
+        "fiscal_month": fiscal_month,
+    }
     # The lines refused on the way (ragged, badly quoted, not UTF-8) with the bad cells.
     reject_if_any(source.errors, await _errors(session, params, fiscal_month))
     rows = int(await session.scalar(text(f"SELECT count(*) FROM {ROWS}")) or 0)  # noqa: S608
@@ -256,7 +256,7 @@ async def import_measurements(uow: UnitOfWork, source: CsvStream) -> int:
         incoming_sql=_INCOMING,
         params={},
         source=Source.IMPORT,
-        recorded_by=principal.actor,
+        recorded_by=uow.principal.actor,
     )
     uow.audit("measurement", None, rows=rows, bytes=source.bytes_read)
     return rows

@@ -197,10 +197,11 @@ SELECT count(*) FROM changed
 
 
 def _scope(uow: UnitOfWork) -> dict[str, Any]:
+    scope = uow.principal.school_scope()  # None: routes of any school
     return {
         "district_id": uow.district_id,
-        "any_school": uow.principal.role is not Role.SCHOOL_LEADER,
-        "school_ids": list(uow.principal.school_ids),
+        "any_school": scope is None,
+        "school_ids": sorted(scope or ()),
     }
 
 

@@ -26,9 +26,6 @@ from district_ppm.tenancy.principal import Principal
 from district_ppm.transportation.jobs import recompute_time_loss_job
 from district_ppm.transportation.models import BusRoute, BusRun, BusRunDirtyMonth
 
-# Transitional, for the bus-runs importer until it names the job itself.
-RECOMPUTE_ACTOR = recompute_time_loss_job.name
-
 MAX_RUNS_PER_MUTATION = 5_000  # bigger batches go through the bulk import
 MAX_GRACE_MINUTES = 120
 MAX_RIDERS = 1_000
