@@ -14,7 +14,12 @@ from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
-from district_ppm.governance.schema import ForumSystemMutations, ForumSystemQueries
+from district_ppm.governance.schema import (
+    ForumSystemMutations,
+    ForumSystemQueries,
+    PeopleMutations,
+    PeopleQueries,
+)
 from district_ppm.improvement.schema import ImprovementMutations, ImprovementQueries
 from district_ppm.jobs.schema import JobQueries
 from district_ppm.measures.schema import MeasureMutations, MeasureQueries
@@ -40,6 +45,7 @@ QUERY_TYPES: tuple[type, ...] = (
     PracticeQueries,
     SavingsQueries,
     ForumSystemQueries,
+    PeopleQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     TokenMutations,
@@ -52,6 +58,7 @@ MUTATION_TYPES: tuple[type, ...] = (
     PracticeMutations,
     SavingsMutations,
     ForumSystemMutations,
+    PeopleMutations,
 )
 
 Query = merge_types("Query", QUERY_TYPES)

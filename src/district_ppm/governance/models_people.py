@@ -78,6 +78,7 @@ def _fk(column: str, table: str) -> ForeignKeyConstraint:
 
 ONE_ACCOUNTABLE_PROCESS = "ux_responsibility_assignments_accountable_process"
 ONE_ACCOUNTABLE_MEASURE = "ux_responsibility_assignments_accountable_measure"
+PERSON_SUBJECT = "uq_responsibility_assignments_person_subject"
 
 
 class ResponsibilityAssignment(TenantMixin, Base):
@@ -92,7 +93,7 @@ class ResponsibilityAssignment(TenantMixin, Base):
             "process_id",
             "measure_id",
             "responsibility",
-            name="uq_responsibility_assignments_person_subject",
+            name=PERSON_SUBJECT,
             postgresql_nulls_not_distinct=True,
         ),
         Index(

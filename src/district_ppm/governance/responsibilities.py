@@ -1,0 +1,210 @@
+"""What a person owns, and what of it needs their attention, as of a date.
+
+Everything the person is assigned (accountability.py), processes first in code order, then
+measures by code; each with the lines that need attention. A measure's lines are its own; a
+process's are those of the measures of the process and all its descendants (what the process
+owner answers for). The reasons, in this order:
+
+- RED: the measure's district-wide scorecard status for the school year containing the date
+  is RED (its ``measure_statuses`` row with no school, as the agenda reads it); the line
+  carries the status's latest period;
+- SIGNALLING: the latest point of the measure's district-wide control chart is unfavorable
+  (as ``controlChart`` draws it; the line carries that point's period);
+- DUE and OVERDUE: the values the measure still owes, district-wide or per school, as the
+  data-entry reminders compute them (reminders.py), one line per missing value.
+
+A fixed number of statements whatever the number of assignments, measures and schools.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from district_ppm.analytics.status import Status
+from district_ppm.governance.accountability import (
+    RACI_ORDER,
+    AssignmentView,
+    assignment_views,
+    find_person,
+)
+from district_ppm.governance.agenda import unfavorable_latest_points
+from district_ppm.governance.models_people import ResponsibilityAssignment
+from district_ppm.governance.reminders import Person, check_as_of, missing_values
+from district_ppm.measures.models import Measure, MeasureStatus
+from district_ppm.processes.models import Process
+from district_ppm.processes.service import code_sort_key
+from district_ppm.school_calendar import school_year_of
+from district_ppm.tenancy.calendar import get_district_calendar
+
+
+class AttentionReason(enum.StrEnum):
+    RED = "RED"
+    SIGNALLING = "SIGNALLING"
+    DUE = "DUE"
+    OVERDUE = "OVERDUE"
+
+
+REASON_ORDER = list(AttentionReason)
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    reason: AttentionReason
+    measure: Measure
+    period_start: date | None
+    school_id: uuid.UUID | None = None
+    school_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedItem:
+    view: AssignmentView
+    attention: list[Attention]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonResponsibilities:
+    person: Person
+    as_of: date
+    items: list[OwnedItem]
+
+
+def descendants(
+    tree: Iterable[tuple[uuid.UUID, uuid.UUID | None]], roots: set[uuid.UUID]
+) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """Each root with itself and every process below it; ``tree`` is (id, parent id)."""
+    children: dict[uuid.UUID | None, list[uuid.UUID]] = defaultdict(list)
+    for process_id, parent_id in tree:
+        children[parent_id].append(process_id)
+    found = {}
+    for root in roots:
+        below, stack = {root}, [root]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child not in below:
+                    below.add(child)
+                    stack.append(child)
+        found[root] = below
+    return found
+
+
+async def person_responsibilities(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    user_id: uuid.UUID | None = None,
+    email: str | None = None,
+    as_of: date | None = None,
+) -> PersonResponsibilities | None:
+    """What the member (by user id or e-mail) owns and what of it needs attention as of
+    ``as_of`` (the district's today when None); None when no such member. BAD_INPUT
+    (``asOf``) for a date before 2000 or more than a year ahead."""
+    day = await check_as_of(session=session, district_id=district_id, as_of=as_of)
+    person = await find_person(
+        session=session, district_id=district_id, user_id=user_id, email=email
+    )
+    if person is None:
+        return None
+    views = await assignment_views(
+        session=session,
+        district_id=district_id,
+        where=[ResponsibilityAssignment.user_id == person.user_id],
+    )
+    processes = {v.assignment.process_id for v in views if v.assignment.process_id}
+    subtrees: dict[uuid.UUID, set[uuid.UUID]] = {}
+    if processes:
+        tree = await session.execute(
+            select(Process.id, Process.parent_id).where(Process.district_id == district_id)
+        )
+        subtrees = descendants(tree.all(), processes)
+    in_subtrees = set().union(*subtrees.values()) if subtrees else set()
+    direct = {v.assignment.measure_id for v in views if v.assignment.measure_id}
+    measures = (
+        list(
+            await session.scalars(
+                select(Measure).where(
+                    Measure.district_id == district_id,
+                    or_(Measure.id.in_(direct), Measure.process_id.in_(in_subtrees)),
+                )
+            )
+        )
+        if direct or in_subtrees
+        else []
+    )
+    lines = await _attention(session, district_id, measures, day)
+    items = []
+    for view in sorted(views, key=_item_order):
+        if view.assignment.measure_id is not None:
+            own = {view.assignment.measure_id}
+        else:
+            tree_ids = subtrees[view.assignment.process_id]  # type: ignore[index]
+            own = {m.id for m in measures if m.process_id in tree_ids}
+        items.append(OwnedItem(view, [line for line in lines if line.measure.id in own]))
+    return PersonResponsibilities(person=person, as_of=day, items=items)
+
+
+def _item_order(view: AssignmentView) -> tuple[object, ...]:
+    is_measure = view.assignment.measure_id is not None
+    code = (() if is_measure else code_sort_key(view.subject_code), view.subject_code)
+    return (is_measure, code, RACI_ORDER.index(view.assignment.responsibility))
+
+
+async def _attention(
+    session: AsyncSession, district_id: uuid.UUID, measures: list[Measure], day: date
+) -> list[Attention]:
+    """Every attention line of the measures, by reason, then measure code, school, period."""
+    if not measures:
+        return []
+    ids = [m.id for m in measures]
+    by_id = {m.id: m for m in measures}
+    red = await session.execute(
+        select(MeasureStatus.measure_id, MeasureStatus.latest_period).where(
+            MeasureStatus.district_id == district_id,
+            MeasureStatus.school_id.is_(None),
+            MeasureStatus.school_year == school_year_of(day),
+            MeasureStatus.status == Status.RED.value,
+            MeasureStatus.measure_id.in_(ids),
+        )
+    )
+    lines = [Attention(AttentionReason.RED, by_id[m], period) for m, period in red]
+    signalling = await unfavorable_latest_points(
+        session=session, district_id=district_id, measures=measures
+    )
+    lines += [
+        Attention(AttentionReason.SIGNALLING, by_id[m], period) for m, period in signalling.items()
+    ]
+    calendar = await get_district_calendar(session=session, district_id=district_id)
+    for missing in await missing_values(
+        session=session,
+        district_id=district_id,
+        measures=measures,
+        as_of=day,
+        fiscal_year_start_month=calendar.fiscal_year_start_month,
+    ):
+        lines.append(
+            Attention(
+                AttentionReason.OVERDUE if missing.overdue else AttentionReason.DUE,
+                missing.measure,
+                missing.period_start,
+                missing.school_id,
+                missing.school_name,
+            )
+        )
+    lines.sort(
+        key=lambda a: (
+            REASON_ORDER.index(a.reason),
+            a.measure.code,
+            a.school_name or "",
+            str(a.school_id or ""),
+            a.period_start or date.min,
+        )
+    )
+    return lines
