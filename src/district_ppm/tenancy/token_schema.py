@@ -13,9 +13,9 @@ import strawberry
 from strawberry.types import Info
 
 from district_ppm.api.context import principal_of, read_session, unit_of_work
-from district_ppm.api.errors import BadInput
 from district_ppm.api.permissions import ADMIN
 from district_ppm.api.types import Connection, parse_id, to_connection
+from district_ppm.errors import BadInput
 from district_ppm.tenancy import models, service
 from district_ppm.tenancy.schema import Role
 
