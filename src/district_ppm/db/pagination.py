@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select, tuple_
@@ -49,9 +52,26 @@ def decode_cursor(cursor: str, columns: Sequence[InstrumentedAttribute[Any]]) ->
             or not all(isinstance(v, str) and "\x00" not in v for v in values)
         ):
             raise ValueError
-        return [col.type.python_type(v) for col, v in zip(columns, values, strict=True)]
-    except (ValueError, TypeError, binascii.Error):
+        return [_parse(col.type.python_type, v) for col, v in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, ArithmeticError, binascii.Error):
         raise BadInput("after", "is not a cursor from this list") from None
+
+
+def _parse(python_type: type, text: str) -> Any:
+    """A cursor value back to its column's type (``str()`` wrote it)."""
+    if python_type is datetime:
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is None:
+            raise ValueError("a timestamp cursor carries its offset")
+        return value
+    if python_type is date:
+        return date.fromisoformat(text)
+    if python_type in (float, Decimal):
+        number = python_type(text)
+        if not number.is_finite() if isinstance(number, Decimal) else not math.isfinite(number):
+            raise ValueError("not a finite number")
+        return number
+    return python_type(text)
 
 
 def page_size(first: int | None) -> int:
