@@ -8,6 +8,8 @@ logged in ``job_runs``). Nothing here names a job: adding one is a declaration i
 from __future__ import annotations
 
 import functools
+import inspect
+import logging
 import uuid
 from typing import Any
 
@@ -19,6 +21,7 @@ from district_ppm.jobs.service import run_job
 from workers.broker import broker
 from workers.db import worker_sessionmaker
 
+log = logging.getLogger(__name__)
 broker.add_middleware(CurrentMessage())
 
 RETRY: dict[str, Any] = {"max_retries": 8, "min_backoff": 1_000, "max_backoff": 300_000}
@@ -31,13 +34,22 @@ def _message_id() -> str:
 
 
 def _declare(job: registry.Job) -> dramatiq.Actor[..., Any]:
+    accepted = set(inspect.signature(job.handler).parameters)
+
     async def perform(district_id: str, **payload: Any) -> None:
+        # A message written by another build may carry a key this handler does not take:
+        # retrying could never succeed, so the key is dropped (and logged), not fatal.
+        unknown = sorted(set(payload) - accepted)
+        if unknown:
+            log.warning("job %s: ignoring payload keys %s", job.name, unknown)
         await run_job(
             sessionmaker=worker_sessionmaker(),
             district_id=uuid.UUID(district_id),
             actor_name=job.name,
             message_id=_message_id(),
-            body=functools.partial(job.handler, **payload),
+            body=functools.partial(
+                job.handler, **{k: v for k, v in payload.items() if k in accepted}
+            ),
         )
 
     perform.__name__ = job.name

@@ -112,3 +112,23 @@ async def test_a_job_declared_after_another_is_queued_when_that_one_succeeds(
         assert queued == [follower.name]
     finally:
         registry._jobs.pop(follower.name)
+
+
+async def test_a_payload_key_the_handler_does_not_take_is_dropped_not_fatal(
+    factory, app_sessionmaker
+):
+    from sqlalchemy import select
+
+    from district_ppm.jobs.models import DistrictStats, JobRun
+    from workers.actors import ACTORS
+
+    district_id, _ = await factory.district()
+
+    # The actor's function, as a worker runs it, with a key no handler of this build takes.
+    perform = ACTORS["recount_schools"].fn.__wrapped__  # the coroutine under Dramatiq's sync shim
+    await perform(str(district_id), full=True, from_a_newer_build=1)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        runs = list(await session.scalars(select(JobRun.status)))
+        counted = list(await session.scalars(select(DistrictStats.school_count)))
+    assert (runs, counted) == (["succeeded"], [0])
