@@ -66,7 +66,7 @@ query($processId: ID!, $schoolYear: Int!) {
   processMatrix(processId: $processId, schoolYear: $schoolYear) {
     processId schoolYear
     columns { measureId code name unit direction peerMedians { level median schools } }
-    rows { school { id name level } cells { value periodStart status rank } }
+    rows { school { id name level } cells { value status rank } }
   }
 }
 """

@@ -66,6 +66,8 @@ ID_ARGUMENTS: dict[str, str] = {
     "processIds": "process",
     "meetingId": "meeting",
     "decisionId": "decision",
+    "userId": "user",
+    "assignmentId": "assignment",
 }
 # Other arguments a call needs to reach its id lookup, by name; the rest by type.
 VALUES_BY_NAME: dict[str, Any] = {

@@ -5,14 +5,17 @@ template's processes and measures, measurements (rewritten once, so history exis
 chart notes, a logic model with a link, a customer requirement, a bus route with runs, a
 second API token, an improvement project with a sustainability plan, an opportunity, a
 practice adopted at a school and a saving from that adoption, a forum over the process and
-the measure with a meeting, and a decision that meeting made.
+the measure with a meeting, and a decision that meeting made, a member of the district
+accountable for the process.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.api.management_support import ASSIGN, add_member
 from tests.api.measures_support import create_measure, create_school, monthly, record
 from tests.conftest import GraphQL
 
@@ -279,4 +282,19 @@ async def seed_district(gql: GraphQL, factory: Any) -> SeededDistrict:
         token,
     )
     ids["decision"] = decision["recordDecision"]["decision"]["id"]
+    # Users are platform-wide: each seeded district gets a person of its own.
+    ids["user"], _ = await add_member(factory, district_id, f"{uuid.uuid4().hex[:12]}@example.org")
+    assignment = await _ok(
+        gql,
+        ASSIGN,
+        {
+            "input": {
+                "userId": ids["user"],
+                "processId": ids["process"],
+                "responsibility": "ACCOUNTABLE",
+            }
+        },
+        token,
+    )
+    ids["assignment"] = assignment["assignResponsibility"]["assignment"]["id"]
     return seeded

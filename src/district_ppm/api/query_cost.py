@@ -25,6 +25,7 @@ from district_ppm.improvement.projects import MAX_SCHOOLS, MAX_TEAM_SIZE
 from district_ppm.jobs.schema import SHOWN as JOBS_SHOWN
 from district_ppm.measures.hygiene import NOT_CHECKED, HygieneReason
 from district_ppm.practices.service import MAX_MEASURES as PRACTICE_MEASURES
+from district_ppm.schools.models import SchoolLevel
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -77,6 +78,7 @@ LIST_SIZES: dict[str, int] = {
     "Project.tollgates": len(PHASE_ORDER) - 1,
     "Project.team": MAX_TEAM_SIZE,
     "Project.schoolIds": MAX_SCHOOLS,
+    "MatrixColumn.peerMedians": len(SchoolLevel),  # one per school level with a value
 }
 DEFAULT_LIST_SIZE = 100
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import strawberry
 from strawberry.types import Info
 
@@ -34,12 +32,14 @@ class MatrixColumn:
     )
 
 
-@strawberry.type(description="One school's figure for one column.")
+@strawberry.type(
+    description="One school's figure for one column (three fields: a cell is paid "
+    "for once per school and measure)."
+)
 class MatrixCell:
     value: float | None = strawberry.field(
-        description="The latest value in the school year; null when none."
+        description="The latest value in the school year (of its newest period); null when none."
     )
-    period_start: date | None
     status: Status = strawberry.field(  # type: ignore[valid-type]
         description="The school's scorecard status for the year (NO_DATA when none)."
     )
@@ -90,7 +90,6 @@ class ProcessMatrix:
                     cells=[
                         MatrixCell(
                             value=cell.value,
-                            period_start=cell.period_start,
                             status=cell.status,
                             rank=cell.rank,
                         )
