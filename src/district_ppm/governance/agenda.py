@@ -47,7 +47,7 @@ from district_ppm.measures.series import load_district_series
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
 from district_ppm.sustainability.models import SustainabilityPlan
-from district_ppm.sustainability.service import FIRST_YEAR
+from district_ppm.sustainability.service import FIRST_YEAR, is_checked_on
 from district_ppm.tenancy.service import district_today
 
 PLAN_REASONS = {
@@ -252,16 +252,18 @@ def _waiting_projects(projects: Iterable[Project]) -> list[AgendaLine]:
 async def _plans(
     session: AsyncSession, district_id: uuid.UUID, projects: dict[uuid.UUID, Project], as_of: date
 ) -> list[AgendaLine]:
-    in_scope = set(
-        await session.scalars(
-            select(SustainabilityPlan.id).where(
+    in_scope = {
+        plan.id
+        for plan in await session.scalars(
+            select(SustainabilityPlan).where(
                 SustainabilityPlan.district_id == district_id,
                 SustainabilityPlan.project_id.in_(list(projects)),
             )
         )
-    )
+        if is_checked_on(plan, as_of)
+    }
     if not in_scope:
-        return []  # the report is not worth its statements
+        return []  # the report (which lists only plans checked on the date) is not needed
     verdicts = [
         verdict
         for verdict in await compliance_report(
