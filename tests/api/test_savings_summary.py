@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_school
+from tests.api.measures_support import count_statements, create_school, queries
 from tests.api.savings_support import (
     new_adoption,
     new_process,
@@ -196,3 +196,34 @@ async def test_a_summary_for_a_year_out_of_range_is_bad_input(gql, factory):
     assert [e["extensions"] for e in result["errors"]] == [
         {"code": "BAD_INPUT", "field": "fiscalYear"}
     ]
+
+
+async def test_the_summary_reads_only_what_is_selected_fragments_included(gql, factory, app):
+    district_id, admin = await factory.district()
+    project = await new_project(gql, admin, "Late buses")
+    await record(gql, admin, project, amount="12.34")
+    await rollup(app.state.sessionmaker, district_id)
+    rows_only = "query { savingsSummary(fiscalYear: 2026) { rows { amount } } }"
+    through_fragments = """
+    query { savingsSummary(fiscalYear: 2026) { ...Totals } }
+    fragment Totals on SavingsSummary { byProject { ... on ProjectSavings { ...Named } } }
+    fragment Named on ProjectSavings { projectId project { title } totalUsd }
+    """
+
+    with count_statements(app) as light:
+        small = await gql(rows_only, token=admin)
+    with count_statements(app) as full:
+        named = await gql(through_fragments, token=admin)
+
+    assert small == {"data": {"savingsSummary": {"rows": [{"amount": "12.34"}]}}}
+    assert named == {
+        "data": {
+            "savingsSummary": {
+                "byProject": [
+                    {"projectId": project, "project": {"title": "Late buses"}, "totalUsd": "12.34"}
+                ]
+            }
+        }
+    }
+    # rows and computedAt; then also the projects' roll-ups and the projects
+    assert (len(queries(light)), len(queries(full))) == (2, 4)

@@ -16,6 +16,7 @@ Per fiscal year:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -136,12 +137,17 @@ _ORDER: dict[str, int] = {
 
 
 async def savings_summary(
-    *, session: AsyncSession, district_id: uuid.UUID, fiscal_year: int
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    fiscal_year: int,
+    groupings: Collection[str] = GROUPINGS,
 ) -> SavingsSummary:
     """The stored figures of ``fiscal_year``; ``computed_at`` is null before the first run.
 
     ``rows`` come in the order of the enums (category, then status, then unit); each
-    grouping's rows by ``total_usd``, then ``total_hours``, largest first, then by id.
+    grouping's rows by ``total_usd``, then ``total_hours``, largest first, then by id. Only
+    the ``groupings`` asked for are read (the others come back empty).
     """
     # Plain rows, not ORM objects: a large district's summary has a few hundred of them.
     category_rows = await session.execute(
@@ -167,36 +173,41 @@ async def savings_summary(
         ),
         key=lambda r: (_ORDER[r.category], _ORDER[r.status], _ORDER[r.unit]),
     )
-    group_rows = await session.execute(
-        select(
-            SavingsRollup.grouping,
-            SavingsRollup.group_key,
-            SavingsRollup.hard_validated,
-            SavingsRollup.total_usd,
-            SavingsRollup.validated_usd,
-            SavingsRollup.total_hours,
-            SavingsRollup.validated_hours,
-        )
-        .where(SavingsRollup.district_id == district_id, SavingsRollup.fiscal_year == fiscal_year)
-        .order_by(
-            SavingsRollup.grouping,
-            SavingsRollup.total_usd.desc(),
-            SavingsRollup.total_hours.desc(),
-            SavingsRollup.group_key,
-        )
-    )
     groups: dict[str, list[GroupTotals]] = {grouping: [] for grouping in GROUPINGS}
-    for grouping, key, hard, usd, validated_usd, hours, validated_hours in group_rows:
-        groups[grouping].append(
-            GroupTotals(
-                key=key,
-                hard_validated=hard,
-                total_usd=usd,
-                validated_usd=validated_usd,
-                total_hours=hours,
-                validated_hours=validated_hours,
+    if groupings:
+        group_rows = await session.execute(
+            select(
+                SavingsRollup.grouping,
+                SavingsRollup.group_key,
+                SavingsRollup.hard_validated,
+                SavingsRollup.total_usd,
+                SavingsRollup.validated_usd,
+                SavingsRollup.total_hours,
+                SavingsRollup.validated_hours,
+            )
+            .where(
+                SavingsRollup.district_id == district_id,
+                SavingsRollup.fiscal_year == fiscal_year,
+                SavingsRollup.grouping.in_(list(groupings)),
+            )
+            .order_by(
+                SavingsRollup.grouping,
+                SavingsRollup.total_usd.desc(),
+                SavingsRollup.total_hours.desc(),
+                SavingsRollup.group_key,
             )
         )
+        for grouping, key, hard, usd, validated_usd, hours, validated_hours in group_rows:
+            groups[grouping].append(
+                GroupTotals(
+                    key=key,
+                    hard_validated=hard,
+                    total_usd=usd,
+                    validated_usd=validated_usd,
+                    total_hours=hours,
+                    validated_hours=validated_hours,
+                )
+            )
     computed_at = await session.scalar(
         select(SavingsRollupState.computed_at).where(SavingsRollupState.district_id == district_id)
     )

@@ -5,8 +5,11 @@ Reads are open to every role (DOMAIN.md "Roles": VIEWER reads).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
@@ -23,23 +26,63 @@ from district_ppm.savings.schema.types import (
     SavingsSummary,
 )
 
+# savingsSummary's lists and the roll-up grouping each is read from.
+GROUPING_FIELDS = {
+    "byProject": "PROJECT",
+    "byProcess": "PROCESS",
+    "bySchool": "SCHOOL",
+    "byPractice": "PRACTICE",
+}
+
+
+def field_names(selections: Sequence[Selection]) -> set[str]:
+    """The names of the fields in ``selections``, looking through fragments."""
+    names: set[str] = set()
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            names.add(selection.name)
+        else:
+            names |= field_names(selection.selections)
+    return names
+
+
+def children_of(selections: Sequence[Selection], name: str) -> list[Selection]:
+    """What is selected under the fields called ``name`` in ``selections``."""
+    found: list[Selection] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            if selection.name == name:
+                found.extend(selection.selections)
+        else:
+            found.extend(children_of(selection.selections, name))
+    return found
+
 
 @strawberry.type
 class SavingsQueries:
     @strawberry.field(permission_classes=[ANY_ROLE])
     async def savings_summary(self, info: Info, fiscal_year: int) -> SavingsSummary:
         rules.check_fiscal_year(fiscal_year, "fiscalYear")
+        # A large district's summary reads only what the client asks for: the groupings it
+        # selects, and byProject's projects only when it selects them.
+        selected = [child for field in info.selected_fields for child in field.selections]
+        asked = field_names(selected)
         district_id = principal_of(info).district_id
         async with read_session(info) as session:
             summary = await rollup.savings_summary(
-                session=session, district_id=district_id, fiscal_year=fiscal_year
-            )
-            found = await projects_by_ids(
                 session=session,
                 district_id=district_id,
-                project_ids=[g.key for g in summary.groups["PROJECT"]],
+                fiscal_year=fiscal_year,
+                groupings=[g for field, g in GROUPING_FIELDS.items() if field in asked],
             )
-        projects = {key: Project.from_model(project) for key, project in found.items()}
+            projects = {}
+            if "project" in field_names(children_of(selected, "byProject")):
+                found = await projects_by_ids(
+                    session=session,
+                    district_id=district_id,
+                    project_ids=[g.key for g in summary.groups["PROJECT"]],
+                )
+                projects = {key: Project.from_model(row) for key, row in found.items()}
         return SavingsSummary.from_summary(summary, projects)
 
     @strawberry.field(permission_classes=[ANY_ROLE])

@@ -177,6 +177,10 @@ def _totals(group: rollup.GroupTotals) -> dict[str, Decimal]:
 
 @strawberry.type
 class ProjectSavings(SavingsTotals):
+    project_id: strawberry.ID
+    # A plain field, not a resolver (graphql-core reads it directly, hundreds of times per
+    # summary). savingsSummary reads the projects only when a client selects this field;
+    # otherwise it holds None and is never resolved.
     project: Project
 
 
@@ -212,8 +216,10 @@ class SavingsSummary:
 
     @classmethod
     def from_summary(
-        cls, summary: rollup.SavingsSummary, projects: dict[uuid.UUID, Project]
+        cls, summary: rollup.SavingsSummary, projects: dict[uuid.UUID, Project] | None = None
     ) -> SavingsSummary:
+        """``projects``: those of ``byProject``, when the client selects them."""
+        projects = projects or {}
         groups = summary.groups
         return cls(
             computed_at=summary.computed_at,
@@ -223,9 +229,12 @@ class SavingsSummary:
                 for r in summary.rows
             ],
             by_project=[
-                ProjectSavings(project=projects[g.key], **_totals(g))
+                ProjectSavings(
+                    project_id=strawberry.ID(str(g.key)),
+                    project=projects.get(g.key),  # type: ignore[arg-type]
+                    **_totals(g),
+                )
                 for g in groups["PROJECT"]
-                if g.key in projects
             ],
             by_process=[
                 ProcessSavings(process_id=strawberry.ID(str(g.key)), **_totals(g))
