@@ -24,37 +24,47 @@ from graphql import (
     is_list_type,
 )
 from tests.api.measures_support import create_measure
-from tests.api.schema_inputs import SCHEMA, arguments, document
+from tests.api.schema_inputs import arguments, document, root_fields
 from tests.api.seeded_district import seed_district
 from tests.conftest import error_codes
 
 NUL_TEXT = "before\x00after"
 
 
-def string_paths(type_: Any, prefix: tuple[str | int, ...]) -> list[tuple[str | int, ...]]:
+def scalar_paths(type_: Any, scalar: str, prefix: tuple[str | int, ...]) -> list[tuple]:
+    """Paths to every input of the named scalar type, through lists and input objects."""
     nullable = get_nullable_type(type_)
     if is_list_type(nullable):
-        return string_paths(nullable.of_type, (*prefix, 0))
-    if get_named_type(nullable).name == "String":
+        return scalar_paths(nullable.of_type, scalar, (*prefix, 0))
+    if get_named_type(nullable).name == scalar:
         return [prefix]
     if is_input_object_type(nullable):
         assert isinstance(nullable, GraphQLInputObjectType)
         return [
             path
             for name, field in nullable.fields.items()
-            for path in string_paths(field.type, (*prefix, name))
+            for path in scalar_paths(field.type, scalar, (*prefix, name))
         ]
     return []
 
 
-def mutations_taking_strings() -> dict[str, list[tuple[str | int, ...]]]:
-    mutation = SCHEMA.mutation_type
-    assert mutation is not None
+def fields_taking(scalar: str) -> dict[tuple[str, str], list[tuple]]:
+    """(operation, field) -> paths of its arguments of the ``scalar`` type."""
     found = {
-        name: [p for arg, a in field.args.items() for p in string_paths(a.type, (arg,))]
-        for name, field in mutation.fields.items()
+        (operation, name): [
+            p for arg, a in field.args.items() for p in scalar_paths(a.type, scalar, (arg,))
+        ]
+        for operation, name, field in root_fields()
     }
-    return {name: paths for name, paths in found.items() if paths}
+    return {key: paths for key, paths in found.items() if paths}
+
+
+def mutations_taking_strings() -> dict[str, list[tuple[str | int, ...]]]:
+    return {
+        name: paths
+        for (operation, name), paths in fields_taking("String").items()
+        if operation == "mutation"
+    }
 
 
 def with_value(arguments: dict[str, Any], path: tuple[str | int, ...], value: Any) -> Any:
@@ -107,6 +117,24 @@ async def test_a_nul_in_any_string_input_of_any_mutation_is_bad_input_naming_it(
     }
     assert len(answers) >= 30
     assert wrong == {}
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_answered_with_a_contract_code(gql, factory):
+    # Year 1 once made metricsHygiene step back past the first date there is (INTERNAL).
+    seeded = await seed_district(gql, factory)
+    answers = {}
+
+    for (operation, name), paths in fields_taking("Date").items():
+        valid = arguments(operation, name, seeded.ids)
+        for path, day in itertools.product(paths, ["0001-01-01", "9999-12-31"]):
+            result = await gql(
+                document(operation, name), with_value(valid, path, day), token=seeded.token
+            )
+            answers[f"{name} {'.'.join(map(str, path))}={day}"] = error_codes(result)
+
+    internal = {call: codes for call, codes in answers.items() if "INTERNAL" in codes}
+    assert len(answers) >= 20
+    assert internal == {}
 
 
 async def test_a_nul_in_a_literal_or_a_query_argument_is_bad_input_naming_it(gql, factory):

@@ -26,6 +26,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.errors import BadInput
 from district_ppm.governance.forums import scope_measures, scope_processes
 from district_ppm.governance.models_forums import Forum, Meeting
 from district_ppm.measures.periods import last_complete_periods
@@ -34,6 +35,8 @@ from district_ppm.processes.service import code_sort_key
 from district_ppm.tenancy.calendar import get_district_calendar
 
 RECENT_PERIODS = 2
+# The periods before asOf must be dates: near year 1 they are not (and no forum met then).
+MIN_YEAR, MAX_YEAR = 1900, 2199
 
 
 class ForumHygieneReason(enum.StrEnum):
@@ -62,6 +65,8 @@ async def forum_hygiene(
     *, session: AsyncSession, district_id: uuid.UUID, as_of: date
 ) -> list[ForumIssue]:
     """Every forum-hygiene issue of the district as of ``as_of`` (see the module docstring)."""
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        raise BadInput("asOf", f"must lie in the years {MIN_YEAR} to {MAX_YEAR}")
     forums = list(
         await session.scalars(
             select(Forum).where(Forum.district_id == district_id).order_by(Forum.name, Forum.id)

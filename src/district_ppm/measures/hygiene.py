@@ -25,6 +25,7 @@ from datetime import date
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.errors import BadInput
 from district_ppm.governance.forums import on_some_forum
 from district_ppm.measures.models import Frequency, Measure
 from district_ppm.measures.periods import last_complete_periods
@@ -32,6 +33,8 @@ from district_ppm.school_calendar import school_year_of
 from district_ppm.tenancy.calendar import get_district_calendar
 
 RECENT_PERIODS = 2
+# The periods before asOf must be dates: near year 1 they are not (and no district has data).
+MIN_YEAR, MAX_YEAR = 1900, 2199
 NOT_CHECKED: list[str] = []  # every check DOMAIN.md names runs
 
 
@@ -76,6 +79,8 @@ async def get_metrics_hygiene(
     *, session: AsyncSession, district_id: uuid.UUID, as_of: date
 ) -> list[HygieneLine]:
     """Every measure with at least one hygiene problem, by code, with all its reasons."""
+    if not MIN_YEAR <= as_of.year <= MAX_YEAR:
+        raise BadInput("asOf", f"must lie in the years {MIN_YEAR} to {MAX_YEAR}")
     fiscal_month = (
         await get_district_calendar(session=session, district_id=district_id)
     ).fiscal_year_start_month
