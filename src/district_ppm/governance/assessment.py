@@ -12,6 +12,7 @@ import uuid
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.pagination import Page
@@ -88,7 +89,7 @@ async def current_assessment(
             ManagementRating.created_at.desc(),
             ManagementRating.id.desc(),
         )
-        .distinct(ManagementRating.element)
+        .ext(distinct_on(ManagementRating.element))
     )
     return sorted(rows, key=lambda r: ELEMENT_ORDER.index(r.element))
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.adoption import median_gain as exact_median
@@ -193,7 +194,7 @@ async def _latest_values(
             Measurement.period_start.between(first, last),
         )
         .order_by(Measurement.measure_id, Measurement.school_id, Measurement.period_start.desc())
-        .distinct(Measurement.measure_id, Measurement.school_id)
+        .ext(distinct_on(Measurement.measure_id, Measurement.school_id))
     )
     # school_id is never NULL here (the statement leaves district-wide rows out).
     return {
