@@ -80,8 +80,9 @@ async def test_by_school_keys_are_ids(district, app_sessionmaker):
 
     rows = {row.key: figures(row) for row in result.rows}
     assert rows == {
-        # late 5, 17, 3 = 25 minutes over 3 runs; 7 lost -> 0.12 h; 210 -> 3.50 h
-        str(ids["lincoln"]): (3, 25, 25 / 3, "0.12", "3.50"),
+        # late 5, 17, 3 = 25 minutes over 3 runs (8.3333, to four decimals); 7 lost -> 0.12 h;
+        # 210 -> 3.50 h
+        str(ids["lincoln"]): (3, 25, 8.3333, "0.12", "3.50"),
         # late 12 once; 7 lost -> 0.12 h; 175 -> 2.92 h
         str(ids["adams"]): (1, 12, 12.0, "0.12", "2.92"),
     }
@@ -93,7 +94,7 @@ async def test_by_route(district, app_sessionmaker):
     result = await report(app_sessionmaker, district_id, 2026, "ROUTE")
 
     assert {row.key: figures(row) for row in result.rows} == {
-        str(ids["r1"]): (3, 25, 25 / 3, "0.12", "3.50"),
+        str(ids["r1"]): (3, 25, 8.3333, "0.12", "3.50"),
         str(ids["r2"]): (1, 12, 12.0, "0.12", "2.92"),
     }
 
@@ -192,7 +193,9 @@ async def test_the_same_numbers_become_monthly_school_kpis(district, app_session
 
     # Lincoln in October 2025: the one run 17 late, 7 lost, x 30 riders = 210. Hours are
     # stored unrounded (7 / 60 h, shown as 0.12), so that sums over schools round once.
+    # None of its one run was on time: 0 of 1.
     assert {row.code: (row.value, row.numerator, row.denominator) for row in rows} == {
+        "TRN-ON-TIME": (0.0, 0, 1),
         "TRN-LATE-INSTANCES": (1, None, None),
         "TRN-AVG-LATE-MIN": (17.0, 17, 1),
         "TRN-INSTR-HOURS-LOST": (7 / 60, None, None),

@@ -63,7 +63,7 @@ def test_hours_round_half_up_to_two_decimals():
 
 def test_average_is_zero_without_late_runs():
     assert average_late_minutes(0, 0) == 0.0
-    assert average_late_minutes(25, 3) == 25 / 3
+    assert average_late_minutes(25, 3) == 8.3333  # to four decimals, not 8.333333333333334
 
 
 def test_school_years_run_july_to_june_named_by_their_end():

@@ -65,6 +65,18 @@ def aggregate(
 _EXACT = Context(prec=400)
 
 
+# Figures the service derives (a district-wide mean or sum of the schools' values, a median, a
+# gap, an average of minutes) are served to this many decimals, rounded half up: binary floats
+# make 119.25000000000001 of a sum a spreadsheet shows as 119.25, and 82.16666666666667 of a
+# mean carries digits nobody recorded. Hours keep their two decimals (the contract's rule).
+DERIVED_DECIMALS = 4
+
+
+def derived(value: float) -> float:
+    """A derived figure as served: ``DERIVED_DECIMALS`` places, halves away from zero."""
+    return round_half_up(value, DERIVED_DECIMALS)
+
+
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` to ``decimals`` places, halves away from zero as its decimal digits read
     (2.675 gives 2.68, where binary ``round`` gives 2.67)."""

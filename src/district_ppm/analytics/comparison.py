@@ -7,6 +7,8 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+from district_ppm.analytics.aggregation import derived
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -34,11 +36,15 @@ def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> lis
 
 
 def percentile(rank: int, n: int) -> float:
-    return 100.0 if n == 1 else 100.0 * (n - rank) / (n - 1)
+    """``100 (n - rank) / (n - 1)``, to four decimals (thirds of a hundred would not end)."""
+    return 100.0 if n == 1 else derived(100.0 * (n - rank) / (n - 1))
 
 
 def compare(entries: Sequence[Entry], *, higher_is_better: bool) -> list[Ranked]:
-    """Rank every entry district-wide; median and gap within its group. Input order kept."""
+    """Rank every entry district-wide; median and gap within its group. Input order kept.
+
+    The median and the gap are differences and means of the values: served to four decimals,
+    so that 3.2 - 1.93 is 1.27, not 1.2700000000000002."""
     values = [e.value for e in entries]
     ranks = competition_ranks(values, higher_is_better=higher_is_better)
     by_group: dict[Hashable, list[float]] = defaultdict(list)
@@ -51,12 +57,13 @@ def compare(entries: Sequence[Entry], *, higher_is_better: bool) -> list[Ranked]
             value=entry.value,
             rank=rank,
             percentile=percentile(rank, len(entries)),
-            peer_median=statistics.median(by_group[entry.group]),
-            gap_to_best=abs(best[entry.group] - entry.value),
+            peer_median=derived(statistics.median(by_group[entry.group])),
+            gap_to_best=derived(abs(best[entry.group] - entry.value)),
         )
         for entry, rank in zip(entries, ranks, strict=True)
     ]
 
 
 def per_100(value: float, enrollment: int | None) -> float | None:
-    return None if not enrollment else value * 100.0 / enrollment
+    """The value per 100 enrolled students, to four decimals; None without an enrollment."""
+    return None if not enrollment else derived(value * 100.0 / enrollment)

@@ -12,6 +12,8 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from district_ppm.analytics.aggregation import derived
+
 D2 = 1.128  # the bias-correction constant for moving ranges of two
 BASELINE_MAX = 12
 BASELINE_MIN = 6
@@ -50,6 +52,11 @@ class Limits:
     @property
     def lower(self) -> float:
         return self.center - 3 * self.sigma
+
+    def served(self) -> tuple[float, float, float]:
+        """CL, UCL and LCL as the chart shows them: four decimals, rounded half up (a mean of
+        twelve values rarely ends). Signals are judged on the unrounded figures."""
+        return derived(self.center), derived(self.upper), derived(self.lower)
 
 
 @dataclass(frozen=True, slots=True)

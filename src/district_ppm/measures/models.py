@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Date
 
-from district_ppm.analytics.aggregation import Aggregation, round_half_up
+from district_ppm.analytics.aggregation import DERIVED_DECIMALS, Aggregation, round_half_up
 from district_ppm.db.base import Base, TenantMixin
 
 __all__ = ["Aggregation"]  # re-exported: the enum lives with its math
@@ -106,6 +106,13 @@ def served(unit: Unit, value: float) -> float:
     """A stored or aggregated value as the API shows it (HOURS to two decimals)."""
     decimals = SERVED_DECIMALS.get(unit)
     return value if decimals is None else round_half_up(value, decimals)
+
+
+def served_aggregate(unit: Unit, value: float) -> float:
+    """A district-wide value aggregated from the schools' values, as the API shows it: HOURS
+    to two decimals, every other unit to ``DERIVED_DECIMALS`` (a sum or a mean of recorded
+    values carries float noise, or more digits than anyone recorded)."""
+    return round_half_up(value, SERVED_DECIMALS.get(unit, DERIVED_DECIMALS))
 
 
 class Source(enum.StrEnum):

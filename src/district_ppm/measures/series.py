@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import SchoolValue, aggregate
-from district_ppm.measures.models import Measure, MeasureLevel, Measurement, ratio_scale, served
+from district_ppm.measures.models import (
+    Measure,
+    MeasureLevel,
+    Measurement,
+    ratio_scale,
+    served,
+    served_aggregate,
+)
 from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import SchoolEnrollment
 
@@ -60,7 +67,8 @@ async def load_series(
     For a SCHOOL-level measure the district-wide series aggregates, period by period, the
     schools that reported that period, by the measure's aggregation (RATIO pools the values'
     numerators and denominators). With ``school_id`` only that school's series is read.
-    Values are as served: HOURS rounded to two decimals, district-wide after aggregating.
+    Values are as served: HOURS rounded to two decimals, district-wide after aggregating;
+    every other unit's district-wide values to four decimals (``served_aggregate``).
     """
     stmt = (
         select(
@@ -113,7 +121,7 @@ def district_wide(measure: Measure, rows: Iterable[SchoolRow], enrollments: Enro
             ratio_scale=scale,
         )
         if total is not None:
-            district.append((period, served(measure.unit, total)))
+            district.append((period, served_aggregate(measure.unit, total)))
     return district
 
 

@@ -193,7 +193,20 @@ MEASURES = [
     ),
     _m("NUT-FOOD-COST", "Food cost per meal", U.DOLLARS, DOWN, S.INPUT, L.DISTRICT, "3.1"),
     _m("NUT-WASTE", "Plate waste", U.PERCENT, DOWN, S.OUTPUT, L.SCHOOL, "3.1"),
-    _m("TRN-ON-TIME", "On-time arrival rate", U.PERCENT, UP, S.OUTPUT, L.SCHOOL, "4.2"),
+    _m(
+        "TRN-ON-TIME",
+        "On-time arrival rate",
+        U.PERCENT,
+        UP,
+        S.OUTPUT,
+        L.SCHOOL,
+        "4.2",
+        definition=(
+            "Runs that were not late (no more than the district's grace minutes after their "
+            "scheduled arrival, in whole minutes) as a percent of the period's runs, to four "
+            "decimals. District-wide: all schools' on-time runs over all their runs."
+        ),
+    ),
     _m(
         "TRN-LATE-INSTANCES",
         "Late bus arrivals",

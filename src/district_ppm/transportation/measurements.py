@@ -23,7 +23,7 @@ from district_ppm.measures.service import (
     record_computed_measurements,
 )
 from district_ppm.processes.template import MEASURES as TEMPLATE_MEASURES
-from district_ppm.transportation.minutes import average_late_minutes
+from district_ppm.transportation.minutes import average_late_minutes, on_time_rate
 
 # The template's definition of each KPI, so that the KPI is the same whichever creates it
 # first, the template or this worker: the same logic-model stage (dashboard or scoreboard),
@@ -41,10 +41,11 @@ class TransportationKpi:
         return _TEMPLATE[self.code]
 
 
-# Lower is better for all four; monthly, per school.
+# Monthly, per school. Lower is better for all but the on-time rate.
 KPIS = tuple(
     TransportationKpi(code)
     for code in (
+        "TRN-ON-TIME",
         "TRN-LATE-INSTANCES",
         "TRN-AVG-LATE-MIN",
         "TRN-INSTR-HOURS-LOST",
@@ -53,7 +54,8 @@ KPIS = tuple(
 )
 
 _SCHOOL_MONTHS_SQL = """
-SELECT t.school_id, t.month, sum(t.late_instances)::int, sum(t.late_minutes)::bigint,
+SELECT t.school_id, t.month, sum(t.runs)::int, sum(t.late_instances)::int,
+       sum(t.late_minutes)::bigint,
        sum(t.instructional_minutes_lost)::bigint,
        sum(t.student_instructional_minutes_lost)::bigint
 FROM time_loss_route_months t
@@ -91,7 +93,18 @@ async def write_time_loss_measurements(
     if not rows:
         return 0  # a district without buses gets no transportation KPIs
     values: dict[str, list[ComputedValue]] = {kpi.code: [] for kpi in KPIS}
-    for school_id, month, late_instances, late_minutes, lost, student_lost in rows:
+    for school_id, month, runs, late_instances, late_minutes, lost, student_lost in rows:
+        # On time: not late (no more than the grace minutes after the scheduled arrival).
+        # Numerator and denominator let the district's rate pool every school's runs.
+        values["TRN-ON-TIME"].append(
+            ComputedValue(
+                school_id,
+                month,
+                on_time_rate(runs, late_instances),
+                numerator=runs - late_instances,
+                denominator=runs,
+            )
+        )
         values["TRN-LATE-INSTANCES"].append(ComputedValue(school_id, month, late_instances))
         values["TRN-AVG-LATE-MIN"].append(
             ComputedValue(

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from district_ppm.analytics.aggregation import derived
+
 HUNDREDTH = Decimal("0.01")
 
 
@@ -45,7 +47,13 @@ def hours_from_minutes(minutes: int) -> Decimal:
 
 
 def average_late_minutes(late_minutes: int, late_instances: int) -> float:
-    return late_minutes / late_instances if late_instances else 0.0
+    """Late minutes per late run, to four decimals (25 / 3 is 8.3333); 0 when none was late."""
+    return derived(late_minutes / late_instances) if late_instances else 0.0
+
+
+def on_time_rate(runs: int, late_instances: int) -> float:
+    """The percent of runs that were not late, to four decimals; 0 when there was no run."""
+    return derived(100 * (runs - late_instances) / runs) if runs else 0.0
 
 
 def month_key(day: date) -> str:

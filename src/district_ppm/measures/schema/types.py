@@ -195,11 +195,12 @@ class ControlChart:
 
     @classmethod
     def from_result(cls, r: charts.ControlChartResult) -> ControlChart:
+        center, upper, lower = r.limits.served() if r.limits else (None, None, None)
         return cls(
             status=r.status,
-            center_line=r.limits.center if r.limits else None,
-            upper_limit=r.limits.upper if r.limits else None,
-            lower_limit=r.limits.lower if r.limits else None,
+            center_line=center,
+            upper_limit=upper,
+            lower_limit=lower,
             points=[
                 ChartPoint(
                     period_start=p.period_start,
