@@ -13,8 +13,8 @@ value still has its row, so a heat map shows the gap). Each cell holds:
 
 Each column also carries the peer-group median per school level (the peer group of
 ``schoolComparison``: schools of the same level), over the schools of that level with a value,
-exact (the mean of the two middle values for an even count). Five statements whatever the
-number of schools and measures.
+to four decimals as ``schoolComparison``'s ``peerMedian``. Five statements whatever the number
+of schools and measures.
 """
 
 from __future__ import annotations
@@ -28,8 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.adoption import median_gain as exact_median
-from district_ppm.analytics.comparison import competition_ranks
+from district_ppm.analytics.comparison import Entry, Ranked, compare
 from district_ppm.analytics.status import Status
 from district_ppm.errors import NotFound
 from district_ppm.governance.responsibilities import descendants
@@ -135,22 +134,25 @@ async def process_matrix(
     }
     columns, ranks = [], {}
     for measure in measures:
-        valued = [
-            (s, latest[(measure.id, s.id)][1]) for s in schools if (measure.id, s.id) in latest
-        ]
-        placed = competition_ranks(
-            [v for _, v in valued],
+        # Ranked and medians taken exactly as schoolComparison does it (analytics.comparison).
+        ranked = compare(
+            [
+                Entry(school.id, school.level, latest[(measure.id, school.id)][1])
+                for school in schools
+                if (measure.id, school.id) in latest
+            ],
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
         )
-        ranks.update({(measure.id, s.id): r for (s, _), r in zip(valued, placed, strict=True)})
-        by_level: dict[SchoolLevel, list[float]] = defaultdict(list)
-        for school, value in valued:
-            by_level[school.level].append(value)
+        ranks.update({(measure.id, r.key): r.rank for r in ranked})
+        levels = {school.id: school.level for school in schools}
+        by_level: dict[SchoolLevel, list[Ranked]] = defaultdict(list)
+        for r in ranked:
+            by_level[levels[r.key]].append(r)  # type: ignore[index]
         columns.append(
             MatrixColumn(
                 measure,
                 [
-                    PeerMedian(level, exact_median(by_level[level]) or 0.0, len(by_level[level]))
+                    PeerMedian(level, by_level[level][0].peer_median, len(by_level[level]))
                     for level in LEVEL_ORDER
                     if by_level[level]
                 ],
