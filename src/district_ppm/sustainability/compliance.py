@@ -21,6 +21,7 @@ and computes the verdicts of another date on the fly with the same function.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -85,13 +86,20 @@ async def evaluate_plans(
     facts = MeasureFacts(session, district_id)
     district_wide: dict[uuid.UUID, Measure] = {}
     at_schools: dict[uuid.UUID, Measure] = {}
+    checked_schools: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for plan in plans:
         for control in controls[plan.id]:
             measure = measures[control.measure_id]
             checked_at = scopes_of(measure, schools[plan.project_id])
-            (district_wide if checked_at == [None] else at_schools)[measure.id] = measure
+            if checked_at == [None]:
+                district_wide[measure.id] = measure
+            else:
+                at_schools[measure.id] = measure
+                checked_schools[measure.id].update(s for s in checked_at if s is not None)
     await facts.load(
-        district_wide=list(district_wide.values()), at_schools=list(at_schools.values())
+        district_wide=list(district_wide.values()),
+        at_schools=list(at_schools.values()),
+        schools=checked_schools,
     )
     now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
