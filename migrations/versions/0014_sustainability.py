@@ -1,7 +1,7 @@
 """sustainability: plans, their control measures, reviews, and the worker's stored verdicts
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 
 One plan per project (a unique key, so a racing second plan is refused by the database too).
 Reviews are append-only for the application; plan_compliance holds one row per plan, replaced
@@ -16,7 +16,7 @@ from alembic import op
 from district_ppm.db.rls import tenant_table_sql
 
 revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

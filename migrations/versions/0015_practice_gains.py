@@ -1,7 +1,7 @@
 """practices: adoption gains computed by the worker
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0014
 
 One row per (adoption, SCHOOL-level measure of its practice): the before and after means and
 the gain, with when they were computed. The worker rewrites them; the API only reads them.
@@ -15,7 +15,7 @@ from alembic import op
 from district_ppm.db.rls import tenant_table_sql
 
 revision: str = "0015"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

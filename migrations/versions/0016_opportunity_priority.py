@@ -1,7 +1,7 @@
 """improvement: opportunities keep their priority score, so the list pages by it
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 
 ``priority_score`` is ``impact * alignment / effort`` rounded to 4 decimals, computed by
 PostgreSQL from the scores (a generated column: it can never disagree with them). The
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """governance: forums and their scope, meetings with stored and amended agendas, decisions
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0016
 Depends on: 0014 (agenda items name sustainability plans)
 
 A meeting's generated agenda items are never changed by the application; amendments are
@@ -17,7 +17,7 @@ from alembic import op
 from district_ppm.db.rls import tenant_table_sql
 
 revision: str = "0017"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = "0014"
 

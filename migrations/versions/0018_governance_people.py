@@ -1,7 +1,7 @@
 """governance: people's RACI responsibilities for processes and measures, management ratings
 
 Revision ID: 0018
-Revises: 0012
+Revises: 0017
 
 One ACCOUNTABLE per process and per measure is held by partial unique indexes, so racing
 writers cannot make two. Ratings are append-only (the latest per element is the assessment);
@@ -16,7 +16,7 @@ from alembic import op
 from district_ppm.db.rls import tenant_table_sql
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0012"
+down_revision: str | Sequence[str] | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
