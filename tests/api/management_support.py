@@ -97,7 +97,10 @@ async def add_member(
     name: str | None = None,
     role: Role = Role.PROCESS_OWNER,
 ) -> tuple[str, str]:
-    """A person in the district (as the platform operator adds one): (user id, their token)."""
+    """A person in the district (as the platform operator adds one): (user id, their token).
+
+    Users are platform-wide and matched by e-mail: a test run shares them between districts,
+    and a user keeps the name it was first given, so give one e-mail one name everywhere."""
     async with factory.admin_sessionmaker() as session, session.begin():
         membership, token = await tenancy.add_member(
             session=session,

@@ -198,7 +198,7 @@ async def test_a_persons_responsibilities_run_a_fixed_number_of_statements(gql, 
 
 async def test_every_role_reads_responsibilities(gql, factory):
     district_id, _ = await factory.district()
-    rita, _ = await add_member(factory, district_id, "rita@example.org")
+    rita, _ = await add_member(factory, district_id, "rita@example.org", name="Rita Ruiz")
 
     for role in Role:
         token = await factory.token(district_id, role)

@@ -188,7 +188,7 @@ async def test_each_measure_reminds_its_owners_by_precedence(gql, factory):
     district_id, token = await factory.district()
     rita, _ = await add_member(factory, district_id, "rita@example.org", name="Rita Ruiz")
     alan, _ = await add_member(factory, district_id, "alan@example.org", name="Alan Ames")
-    bea, _ = await add_member(factory, district_id, "bea@example.org", name="bea Baker")
+    bea, _ = await add_member(factory, district_id, "bea.baker@example.org", name="bea Baker")
     owned_process = await create_process(gql, token, "1")
     other_process = await create_process(gql, token, "2")
     await assign(gql, token, "ACCOUNTABLE", userId=bea, processId=owned_process)
