@@ -1,54 +1,59 @@
-"""The demo district's measures: a living scorecard on the first query, seeded once."""
+"""The demo district's measures on their own: KPIs with owners, data, targets, notes, logic
+models and customer requirements, seeded once."""
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 
 from sqlalchemy import func, select
 
-from district_ppm.analytics.status import Status
 from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.demo import DEMO_SCHOOLS, DemoStory
 from district_ppm.measures.charts_models import Annotation
 from district_ppm.measures.demo import seed_measures_demo
-from district_ppm.measures.models import Measure, Measurement, ScorecardView
-from district_ppm.measures.scorecard import get_scorecard
-from district_ppm.schools.models import SchoolLevel
-from district_ppm.schools.service import SchoolCreate, create_school
+from district_ppm.measures.demo_profiles import PROFILES
+from district_ppm.measures.logic_models import CustomerRequirement, LogicModel
+from district_ppm.measures.models import Measure, Measurement, Target
+from district_ppm.schools.models import School
+from district_ppm.schools.service import create_school
 
 TODAY = date(2026, 3, 15)
 
 
-async def test_demo_seeds_kpis_data_targets_and_annotations_once(factory, app_sessionmaker):
-    district_id, _ = await factory.district()
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        for index, level in enumerate([SchoolLevel.ELEMENTARY, SchoolLevel.MIDDLE]):
-            await create_school(
-                session=session,
-                district_id=district_id,
-                today=TODAY,
-                data=SchoolCreate(f"S{index}", level, time(8), None, 400),
-            )
-        await seed_measures_demo(session=session, district_id=district_id, today=TODAY)
-        await session.commit()
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await seed_measures_demo(session=session, district_id=district_id, today=TODAY)
-        measures = await session.scalar(select(func.count()).select_from(Measure))
-        rows = await session.scalar(select(func.count()).select_from(Measurement))
-        notes = await session.scalar(select(func.count()).select_from(Annotation))
-        card = await get_scorecard(
-            session=session,
-            district_id=district_id,
-            view=ScorecardView.DASHBOARD,
-            school_year=2026,
-            school_id=None,
-        )
-        await session.commit()
+async def counts(session) -> dict[str, int]:
+    return {
+        model.__tablename__: await session.scalar(select(func.count()).select_from(model))
+        for model in (Measure, Measurement, Target, Annotation, LogicModel, CustomerRequirement)
+    }
 
-    assert measures == 40
-    assert notes == 2
-    # 2 schools x 44 months (Jul 2022 .. Feb 2026) for a monthly SCHOOL-level KPI, among others
-    assert rows is not None and rows > 40 * 36
-    statuses = {line.status for line in card}
-    assert statuses & {Status.GREEN, Status.AMBER, Status.RED}
+
+async def test_demo_seeds_kpis_data_targets_and_notes_once(factory, app_sessionmaker):
+    district_id, _ = await factory.district()
+    story = DemoStory(TODAY)
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        assert await session.scalar(select(func.count()).select_from(Measurement)) == rows
+        for data in (DEMO_SCHOOLS[0], DEMO_SCHOOLS[-1]):  # Lincoln Elementary, Central High
+            await create_school(session=session, district_id=district_id, data=data, today=TODAY)
+        schools = list(await session.scalars(select(School).order_by(School.name)))
+        await seed_measures_demo(
+            session=session, district_id=district_id, story=story, schools=schools
+        )
+        first = await counts(session)
+        owners = set(await session.scalars(select(Measure.owner)))
+        await session.commit()
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await seed_measures_demo(
+            session=session, district_id=district_id, story=story, schools=schools
+        )
+        second = await counts(session)
+
+    assert first == second  # the second call adds nothing
+    assert first["measures"] == 40 == len(PROFILES)
+    assert None not in owners
+    assert first["logic_models"] == 2 and first["customer_requirements"] == 2
+    # Notes: the menu, share tables, breakfast, tutoring, outreach (4 schools and Lincoln's
+    # pilot) and the food-cost jump.
+    assert first["measure_annotations"] == 10
+    # Every KPI but the five the bus runs feed has data and this year's and last year's targets
+    computed = sum(1 for p in PROFILES.values() if p.computed)
+    assert first["measure_targets"] >= 2 * (40 - computed)
+    assert first["measurements"] > 1_500
