@@ -39,6 +39,7 @@ from district_ppm.config import Settings
 from district_ppm.db.engine import create_admin_engine, create_app_engine, make_sessionmaker
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.improvement.models import Project
+from district_ppm.measures.models import Measurement
 from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
@@ -282,10 +283,13 @@ async def populate_demo(
 
     story = DemoStory(today)
     async with tenant_transaction(sessionmaker, district_id) as session:
-        if await session.scalar(
-            select(func.count()).select_from(Project).where(Project.district_id == district_id)
-        ):
-            return False
+        # A district with data is left alone: it has the story already (or an earlier demo's
+        # data, which a new story would contradict; drop the database to load this one).
+        for model in (Measurement, Project):
+            if await session.scalar(
+                select(func.count()).select_from(model).where(model.district_id == district_id)
+            ):
+                return False
         schools = await _schools(session, district_id, today)
         await seed_measures_demo(
             session=session, district_id=district_id, story=story, schools=schools

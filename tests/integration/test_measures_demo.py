@@ -4,6 +4,7 @@ models and customer requirements, seeded once."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -57,3 +58,34 @@ async def test_demo_seeds_kpis_data_targets_and_notes_once(factory, app_sessionm
     computed = sum(1 for p in PROFILES.values() if p.computed)
     assert first["measure_targets"] >= 2 * (40 - computed)
     assert first["measurements"] > 1_500
+
+
+async def seeded_values(factory: Any, app_sessionmaker: Any) -> list[tuple[Any, ...]]:
+    district_id, _ = await factory.district()
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        for data in (DEMO_SCHOOLS[0], DEMO_SCHOOLS[3]):  # Lincoln Elementary, Jefferson Middle
+            await create_school(session=session, district_id=district_id, data=data, today=TODAY)
+        schools = list(await session.scalars(select(School).order_by(School.name)))
+        await seed_measures_demo(
+            session=session, district_id=district_id, story=DemoStory(TODAY), schools=schools
+        )
+        rows = await session.execute(
+            select(
+                Measure.code,
+                School.name,
+                Measurement.period_start,
+                Measurement.value,
+                Measurement.numerator,
+                Measurement.denominator,
+            )
+            .join(Measure, Measure.id == Measurement.measure_id)
+            .outerjoin(School, School.id == Measurement.school_id)
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+async def test_two_districts_seeded_on_the_same_day_get_the_same_values(factory, app_sessionmaker):
+    first = await seeded_values(factory, app_sessionmaker)
+    second = await seeded_values(factory, app_sessionmaker)
+
+    assert first == second and len(first) > 1_000

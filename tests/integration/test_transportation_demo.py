@@ -4,6 +4,7 @@ every school's on-time rate stays believable, and the run stops at the last scho
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -13,7 +14,7 @@ from district_ppm.measures.models import Measure, Measurement, Target
 from district_ppm.schools.models import School
 from district_ppm.schools.service import create_school
 from district_ppm.transportation.demo import school_days, seed_transportation_demo, summer_days
-from district_ppm.transportation.models import BusRun
+from district_ppm.transportation.models import BusRoute, BusRun
 from tests.integration.transportation_helpers import report
 
 TODAY = date(2026, 5, 13)  # a Wednesday in May of 2025-26: the routes changed in January 2025
@@ -67,3 +68,31 @@ async def test_late_arrivals_fall_after_the_routing_change(factory, app_sessionm
     assert min(row.average_late_minutes for row in before) > max(
         row.average_late_minutes for row in after
     )
+
+
+async def seeded_runs(factory: Any, app_sessionmaker: Any) -> list[tuple[Any, ...]]:
+    district_id, _ = await factory.district()
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        for data in (DEMO_SCHOOLS[0], DEMO_SCHOOLS[-1]):
+            await create_school(session=session, district_id=district_id, data=data, today=TODAY)
+        schools = list(await session.scalars(select(School).order_by(School.name)))
+        await seed_transportation_demo(
+            session=session, district_id=district_id, story=DemoStory(TODAY), schools=schools
+        )
+        rows = await session.execute(
+            select(
+                BusRoute.code,
+                BusRoute.riders,
+                BusRun.service_date,
+                BusRun.scheduled_arrival,
+                BusRun.actual_arrival,
+            ).join(BusRoute, BusRoute.id == BusRun.route_id)
+        )
+        return sorted(tuple(row) for row in rows)
+
+
+async def test_two_districts_seeded_on_the_same_day_get_the_same_runs(factory, app_sessionmaker):
+    first = await seeded_runs(factory, app_sessionmaker)
+    second = await seeded_runs(factory, app_sessionmaker)
+
+    assert first == second and len(first) > 3_000
