@@ -62,7 +62,7 @@ async def seed_sustainability_demo(ctx: DemoContext, projects: Story) -> None:
             measure_ids=[ctx.measures["NUT-ADP-LUNCH"].id],
             review_cadence=Frequency.MONTHLY,
             start_date=story.plan_year_start,
-            duration_months=10,
+            duration_months=11,
             response_plan="Participation under 74%: a student taste panel reworks the menu cycle.",
             targets=[(ctx.measures["NUT-ADP-LUNCH"].id, 74.0)],
         ),
