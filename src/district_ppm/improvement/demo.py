@@ -35,8 +35,8 @@ from district_ppm.demo import (
 from district_ppm.errors import Conflict
 from district_ppm.improvement.demo_context import (
     DemoContext,
+    DemoProjects,
     Gate,
-    Story,
     closed_project,
     pass_tollgates,
     set_baseline,
@@ -75,7 +75,7 @@ async def seed_improvement_demo(
         for p in await session.scalars(select(Process).where(Process.district_id == district_id))
     }
     ctx = DemoContext(session, district_id, story, schools, measures, processes)
-    projects = Story(
+    projects = DemoProjects(
         late_bus=await _late_bus(ctx),
         breakfast=await _breakfast(ctx),
         lunch=await _lunch(ctx),

@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.demo import IMPROVEMENT_LEAD, SUPERINTENDENT, DemoStory, Person, audit
+from district_ppm.demo import IMPROVEMENT_LEAD, SUPERINTENDENT, DemoStory, Person, acting, audit
 from district_ppm.improvement.models import Project
 from district_ppm.improvement.phases import advance_phase, request_tollgate
 from district_ppm.improvement.projects import ProjectCharter, create_project, update_project
@@ -34,7 +34,7 @@ class Gate:
 
 
 @dataclass(slots=True)
-class Story:
+class DemoProjects:
     """What the other areas' demos need of the projects."""
 
     late_bus: Project
@@ -65,9 +65,8 @@ class DemoContext:
         self.processes = processes
 
     def as_(self, person: Person, role: Role = Role.IMPROVEMENT_LEAD) -> Principal:
-        return Principal(
-            district_id=self.district_id, role=role, token_id=uuid.uuid4(), actor=str(person)
-        )
+        """``person`` calling with a token of ``role`` (an improvement lead's unless said)."""
+        return acting(self.district_id, role, person)
 
     async def yearly_mean(self, code: str, school_year: int, school: str | None = None) -> float:
         """The district-wide (or one school's) mean of a measure over a school year, as served."""

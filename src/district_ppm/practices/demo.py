@@ -15,10 +15,10 @@ from district_ppm.practices.service import (
 )
 
 if TYPE_CHECKING:
-    from district_ppm.improvement.demo_context import DemoContext, Story
+    from district_ppm.improvement.demo_context import DemoContext, DemoProjects
 
 
-async def seed_practices_demo(ctx: DemoContext, projects: Story) -> None:
+async def seed_practices_demo(ctx: DemoContext, projects: DemoProjects) -> None:
     principal = ctx.as_(STUDENT_SERVICES)
     practice = await create_practice(
         session=ctx.session,

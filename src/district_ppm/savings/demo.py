@@ -35,7 +35,7 @@ from district_ppm.tenancy.principal import Principal
 from district_ppm.transportation.timeloss import time_loss_report
 
 if TYPE_CHECKING:
-    from district_ppm.improvement.demo_context import DemoContext, Story
+    from district_ppm.improvement.demo_context import DemoContext, DemoProjects
 
 HARD, AVOIDED = SavingsCategory.HARD, SavingsCategory.COST_AVOIDANCE
 USD, HOURS = SavingsUnit.USD, SavingsUnit.HOURS
@@ -50,7 +50,7 @@ ADOPTION_AID = {
 }  # amount, and how many fiscal years ago
 
 
-async def seed_savings_demo(ctx: DemoContext, projects: Story) -> None:
+async def seed_savings_demo(ctx: DemoContext, projects: DemoProjects) -> None:
     story = ctx.story
     last_year, this_year = story.claimed_year, story.school_year
     team = ctx.as_(IMPROVEMENT_LEAD)

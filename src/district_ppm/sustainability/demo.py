@@ -27,12 +27,12 @@ from district_ppm.sustainability.service import PlanCreate, ReviewLog, create_pl
 from district_ppm.tenancy.models import Role
 
 if TYPE_CHECKING:
-    from district_ppm.improvement.demo_context import DemoContext, Story
+    from district_ppm.improvement.demo_context import DemoContext, DemoProjects
 
 LATE_BUS_LIMITS = {"TRN-ON-TIME": 93.0, "TRN-LATE-INSTANCES": 30.0}
 
 
-async def seed_sustainability_demo(ctx: DemoContext, projects: Story) -> None:
+async def seed_sustainability_demo(ctx: DemoContext, projects: DemoProjects) -> None:
     story = ctx.story
     late_bus = await _plan(
         ctx,
