@@ -10,7 +10,6 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -46,8 +45,8 @@ from district_ppm.db.engine import (  # noqa: E402
     create_jobs_engine,
     make_sessionmaker,
 )
-from district_ppm.tenancy import service as tenancy  # noqa: E402
-from district_ppm.tenancy.models import Role  # noqa: E402
+from tests.support.factories import DistrictFactory  # noqa: E402
+from tests.support.graphql import GraphQL  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -119,74 +118,11 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-class DistrictFactory:
-    """Creates districts and tokens the way a platform operator does (owner role)."""
-
-    def __init__(self, admin_sessionmaker: Any) -> None:
-        self.admin_sessionmaker = admin_sessionmaker
-
-    async def district(self, **fields: Any) -> tuple[uuid.UUID, str]:
-        """A new district and a DISTRICT_ADMIN token for it."""
-        slug = fields.pop("slug", f"d-{uuid.uuid4().hex[:12]}")
-        async with self.admin_sessionmaker() as session, session.begin():
-            district = await tenancy.create_district(
-                session=session, slug=slug, name=fields.pop("name", f"District {slug}"), **fields
-            )
-            _, token = await tenancy.create_token(
-                session=session,
-                district_id=district.id,
-                role=Role.DISTRICT_ADMIN,
-                name="test admin",
-                ttl=timedelta(days=1),
-            )
-            return district.id, token
-
-    async def token(
-        self,
-        district_id: uuid.UUID,
-        role: Role,
-        *,
-        school_ids: list[uuid.UUID] | None = None,
-        ttl: timedelta = timedelta(days=1),
-    ) -> str:
-        async with self.admin_sessionmaker() as session, session.begin():
-            _, token = await tenancy.create_token(
-                session=session,
-                district_id=district_id,
-                role=role,
-                name=f"test {role.value}",
-                ttl=ttl,
-                school_ids=school_ids or [],
-            )
-            return token
-
-
 @pytest.fixture
 def factory(admin_sessionmaker: Any) -> DistrictFactory:
     return DistrictFactory(admin_sessionmaker)
 
 
-class GraphQL:
-    """POSTs GraphQL documents as a bearer-token client would."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self.client = client
-
-    async def __call__(
-        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None
-    ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-        )
-        assert response.status_code == 200, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-
 @pytest.fixture
 def gql(client: httpx.AsyncClient) -> GraphQL:
     return GraphQL(client)
-
-
-def error_codes(result: dict[str, Any]) -> list[str]:
-    return [e["extensions"]["code"] for e in result.get("errors", [])]

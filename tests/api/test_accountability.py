@@ -15,8 +15,9 @@ from district_ppm.errors import Conflict
 from district_ppm.governance.accountability import assign_responsibility
 from district_ppm.governance.models_people import Responsibility
 from district_ppm.tenancy.models import Role
-from tests.api.improvement_support import count_rows
-from tests.api.management_support import (
+from tests.support.graphql import error_codes
+from tests.support.improvement import count_rows
+from tests.support.management import (
     ASSIGNMENTS,
     PEOPLE,
     UNASSIGN,
@@ -25,8 +26,7 @@ from tests.api.management_support import (
     assign,
     create_process,
 )
-from tests.api.measures_support import count_statements, create_measure, queries
-from tests.conftest import error_codes
+from tests.support.measures import count_statements, create_measure, queries
 
 
 async def _district(gql, factory):

@@ -4,14 +4,15 @@ overdue as of a date, worked out by hand."""
 from __future__ import annotations
 
 from district_ppm.tenancy.models import Role
-from tests.api.management_support import (
+from tests.support.graphql import error_codes
+from tests.support.management import (
     MY_RESPONSIBILITIES,
     RESPONSIBILITIES,
     add_member,
     assign,
     create_process,
 )
-from tests.api.measures_support import (
+from tests.support.measures import (
     SET_TARGET,
     count_statements,
     create_measure,
@@ -21,7 +22,6 @@ from tests.api.measures_support import (
     record,
     run_refresh,
 )
-from tests.conftest import error_codes
 
 AS_OF = "2024-10-15"
 

@@ -1,11 +1,11 @@
 """agenda(forumId, asOf): every item for the right reason, in the right order, nothing else.
 
-The district and both agendas are worked out by hand in tests/api/forums_support.py.
+The district and both agendas are worked out by hand in tests/support/forums.py.
 """
 
 from __future__ import annotations
 
-from tests.api.forums_support import (
+from tests.support.forums import (
     AGENDA,
     AS_OF,
     CLOSE_DECISION,
@@ -16,7 +16,7 @@ from tests.api.forums_support import (
     items,
     ok,
 )
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
 
 
 async def test_each_forums_agenda_holds_exactly_its_items_in_order(gql, factory, app_sessionmaker):

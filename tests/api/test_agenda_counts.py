@@ -22,7 +22,7 @@ from district_ppm.measures.models import (
     Target,
     Unit,
 )
-from tests.api.forums_support import (
+from tests.support.forums import (
     AGENDA,
     AMEND,
     DECISIONS,
@@ -39,9 +39,9 @@ from tests.api.forums_support import (
     ok,
     record_decision,
 )
-from tests.api.improvement_support import create_project
-from tests.api.measures_support import count_statements, create_school, queries, run_refresh
-from tests.api.test_sustainability import create_plan
+from tests.support.improvement import create_project
+from tests.support.measures import count_statements, create_school, queries, run_refresh
+from tests.support.sustainability import create_plan
 
 MEETINGS_WITH_AGENDAS = f"""
 query($forumId: ID!) {{

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.forums_support import (
+from tests.support.forums import (
     AMEND,
     AS_OF,
     CLOSE_DECISION,
@@ -18,7 +18,7 @@ from tests.api.forums_support import (
     record_decision,
     snapshot,
 )
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
 
 
 async def schedule(gql, token, forum_id, held_on):

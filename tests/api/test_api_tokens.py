@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from district_ppm.tenancy.models import Role
-from tests.api.test_schools import CREATE, school_input
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import count_statements
+from tests.support.schools import CREATE, school_input
 
 ISSUE = """
 mutation Issue($input: CreateApiTokenInput!) {
@@ -92,13 +93,11 @@ query($after: String) {
 async def test_tokens_are_listed_a_page_at_a_time_in_a_fixed_number_of_statements(
     gql, factory, app
 ):
-    from tests.api.test_query_counts import counting_statements
-
     _, admin = await factory.district()  # its own token is named "test admin"
     for name in ("c integration", "a dashboard", "b board"):
         await gql(ISSUE, {"input": {"name": name, "role": "VIEWER"}}, token=admin)
 
-    with counting_statements(app) as statements:
+    with count_statements(app) as statements:
         first = (await gql(PAGE, token=admin))["data"]["apiTokens"]
     after = first["pageInfo"]["endCursor"]
     second = (await gql(PAGE, {"after": after}, token=admin))["data"]["apiTokens"]

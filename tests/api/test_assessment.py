@@ -11,10 +11,10 @@ from sqlalchemy import text
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from tests.api.improvement_support import count_rows
-from tests.api.management_support import ASSESSMENT, HISTORY, RATE
-from tests.api.measures_support import count_statements, queries
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.improvement import count_rows
+from tests.support.management import ASSESSMENT, HISTORY, RATE
+from tests.support.measures import count_statements, queries
 
 
 def rating(element="COLLECTIVE_FORUMS", value=3, action="IMPROVE", **more):

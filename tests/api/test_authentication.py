@@ -9,7 +9,7 @@ from sqlalchemy import select
 from district_ppm.tenancy import service as tenancy
 from district_ppm.tenancy.models import ApiToken, Role
 from district_ppm.tenancy.tokens import hash_token
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
 
 ME = "{ me { role district { id slug } } }"
 

@@ -14,8 +14,8 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
 from district_ppm.tenancy.models import Role
 from district_ppm.transportation.models import BusRun
-from tests.conftest import error_codes
-from tests.integration.transportation_helpers import add_school, recompute
+from tests.support.graphql import error_codes
+from tests.support.transportation import add_school, recompute
 
 OPERATIONS = (Path(PROJECT_ROOT) / "graphql" / "operations" / "transportation.graphql").read_text()
 

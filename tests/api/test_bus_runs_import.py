@@ -9,10 +9,16 @@ from sqlalchemy import func, select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from district_ppm.transportation.models import BusRun, BusRunDirtyMonth
-from tests.integration.transportation_helpers import add_route, add_school, recompute, report
-
-HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
+from district_ppm.transportation.models import BusRunDirtyMonth
+from tests.support.transportation import (
+    HEADER,
+    add_route,
+    add_school,
+    recompute,
+    report,
+    setup,
+    stored,
+)
 
 
 async def post(client: Any, token: str, body: str | bytes) -> Any:
@@ -23,27 +29,9 @@ async def post(client: Any, token: str, body: str | bytes) -> Any:
     )
 
 
-async def stored(app_sessionmaker: Any, district_id: Any) -> list[tuple[Any, ...]]:
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = await session.execute(
-            select(
-                BusRun.service_date, BusRun.scheduled_arrival, BusRun.actual_arrival, BusRun.riders
-            ).order_by(BusRun.service_date)
-        )
-        return [tuple(row) for row in rows]
-
-
 async def dirty_count(app_sessionmaker: Any, district_id: Any) -> int:
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         return int(await session.scalar(select(func.count()).select_from(BusRunDirtyMonth)) or 0)
-
-
-async def setup(factory: Any, app_sessionmaker: Any) -> tuple[Any, str, Any]:
-    district_id, token = await factory.district()
-    school = await add_school(app_sessionmaker, district_id, "Lincoln", time(8, 0))
-    await add_route(app_sessionmaker, district_id, "R1", school, 40)
-    await add_route(app_sessionmaker, district_id, "R2", school, 20)
-    return district_id, token, school
 
 
 async def test_a_file_is_written_riders_default_to_the_route_and_a_resend_changes_nothing(

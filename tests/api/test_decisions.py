@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.forums_support import (
+from tests.support.forums import (
     AS_OF,
     CLOSE_DECISION,
     DECISION,
@@ -14,12 +14,14 @@ from tests.api.forums_support import (
     build_two_forum_district,
     create_forum,
     ok,
+    open_input,
     record_decision,
+    red_measure,
     snapshot,
 )
-from tests.api.improvement_support import create_project
-from tests.api.measures_support import SET_TARGET, create_measure, record, run_refresh
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.improvement import create_project
+from tests.support.measures import create_measure
 
 
 async def test_a_decision_keeps_what_it_concerns(gql, factory):
@@ -143,32 +145,6 @@ async def test_another_districts_decision_is_not_found_and_untouched(
     assert seen["decision"] is None
     assert listed["decisions"]["totalCount"] == 0
     assert await snapshot(app_sessionmaker, other_district) == before
-
-
-async def red_measure(gql, token, app_sessionmaker, district_id, value):
-    """ADA for school year 2026: target 90, red under 80; one value in October 2025."""
-    measure = await create_measure(gql, token, code="ADA", level="DISTRICT")
-    target = {"measureId": measure, "schoolYear": 2026, "value": 90, "redThreshold": 80}
-    await ok(gql, SET_TARGET, {"input": target}, token)
-    row = {"schoolId": None, "periodStart": "2025-10-01", "value": value}
-    assert "errors" not in await record(gql, token, measure, [row])
-    await run_refresh(app_sessionmaker, district_id)
-    return measure
-
-
-def open_input(measure, **fields):
-    return {
-        "input": {
-            "measureId": measure,
-            "schoolYear": 2026,
-            "fact": "ADA fell to 75% in October",
-            "cause": "Flu season and two late bus routes",
-            "action": "Call home by 9:30 for every absence",
-            "owner": "Attendance office",
-            "dueOn": "2025-12-01",
-            **fields,
-        }
-    }
 
 
 async def test_a_red_measure_opens_a_decision_in_one_step(gql, factory, app_sessionmaker):

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Request, Route, async_playwright
 
 from district_ppm.config import PROJECT_ROOT
-from tests.live_server import serving
+from tests.support.live_server import serving
 
 ARTIFACTS = PROJECT_ROOT / ".artifacts"
 # Debian's chromium (installed by `make test`); Playwright never downloads a browser here.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.forums_support import (
+from tests.support.forums import (
     CREATE_FORUM,
     FORUM,
     FORUMS,
@@ -12,8 +12,8 @@ from tests.api.forums_support import (
     ok,
     snapshot,
 )
-from tests.api.measures_support import create_measure
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import create_measure
 
 
 async def test_a_forum_keeps_what_it_names(gql, factory):

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from district_ppm.governance.calendar import first_business_day, periods_overlapping
 from district_ppm.measures.models import Frequency
-from tests.api.forums_support import SCHEDULE, create_forum, ok
-from tests.conftest import error_codes
+from tests.support.forums import SCHEDULE, create_forum, ok
+from tests.support.graphql import error_codes
 
 CALENDAR = """
 query($year: Int) {

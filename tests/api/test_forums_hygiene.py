@@ -4,8 +4,8 @@ meeting; worked out by hand as of Saturday 2025-11-15."""
 from __future__ import annotations
 
 from district_ppm.governance.hygiene import overlaps
-from tests.api.forums_support import SCHEDULE, create_forum, create_process, ok
-from tests.api.measures_support import create_measure
+from tests.support.forums import SCHEDULE, create_forum, create_process, ok
+from tests.support.measures import create_measure
 
 HYGIENE = """
 query($asOf: Date) {

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from tests.api.forums_support import (
+from tests.support.forums import (
     AGENDA,
     AMEND,
     CLOSE_DECISION,
@@ -30,12 +30,13 @@ from tests.api.forums_support import (
     UPDATE_FORUM,
     create_forum,
     ok,
+    open_input,
     record_decision,
+    red_measure,
     snapshot,
 )
-from tests.api.measures_support import create_school
-from tests.api.test_decisions import open_input, red_measure
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import create_school
 
 ADMIN_ONLY = {Role.DISTRICT_ADMIN}
 MEETING_RUNNERS = {Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.IMPROVEMENT_LEAD}

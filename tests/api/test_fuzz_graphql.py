@@ -43,8 +43,8 @@ from graphql import (
     is_input_object_type,
     is_list_type,
 )
-from tests.api.seeded_district import seed_district
-from tests.conftest import GraphQL
+from tests.support.graphql import GraphQL
+from tests.support.seeded_district import seed_district
 
 CONTRACT_CODES = {
     "BAD_INPUT",

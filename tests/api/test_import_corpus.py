@@ -18,8 +18,8 @@ from sqlalchemy import text
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.imports import importers  # noqa: F401 - registers every kind
 from district_ppm.imports.registry import IMPORT_KINDS
-from tests.api.measures_support import create_measure, create_school
-from tests.integration.transportation_helpers import add_route
+from tests.support.measures import create_measure, create_school
+from tests.support.transportation import add_route
 
 # Per kind: its header and one row the district set up below would accept.
 KINDS = {

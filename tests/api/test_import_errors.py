@@ -19,7 +19,7 @@ from district_ppm.imports.registry import IMPORT_KINDS, register_import
 from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.tenancy.models import Role
-from tests.api.test_schools import CREATE, school_input
+from tests.support.schools import CREATE, school_input
 
 RAISED = {
     "conflict": (Conflict("ncesId", "another school has this NCES id"), 409),

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from district_ppm.imports import routes
-from tests.api.test_bus_runs_import import HEADER, setup, stored
+from tests.support.transportation import HEADER, setup, stored
 
 ROW = "R1,2025-09-01,07:40,08:10,\n"
 

@@ -23,10 +23,10 @@ from graphql import (
     is_input_object_type,
     is_list_type,
 )
-from tests.api.measures_support import create_measure
-from tests.api.schema_inputs import arguments, document, root_fields
-from tests.api.seeded_district import seed_district
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import create_measure
+from tests.support.schema_inputs import arguments, document, root_fields
+from tests.support.seeded_district import seed_district
 
 NUL_TEXT = "before\x00after"
 

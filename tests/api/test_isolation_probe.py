@@ -5,8 +5,8 @@ its input, in lists too) is called once per ID argument, that argument holding A
 every other one B's own, so that the foreign id is the only thing wrong. Each call must answer
 NOT_FOUND, null or an empty result; none may return A's data, and A's rows must be exactly as
 they were. A new field with an ID argument the probe cannot fill fails the test: add its
-argument to ``ID_ARGUMENTS`` in tests/api/schema_inputs.py (and its record to
-tests/api/seeded_district.py if it is a new kind).
+argument to ``ID_ARGUMENTS`` in tests/support/schema_inputs.py (and its record to
+tests/support/seeded_district.py if it is a new kind).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from sqlalchemy import text
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
 from graphql import GraphQLObjectType
-from tests.api import schema_inputs
-from tests.api.schema_inputs import (
+from tests.support import schema_inputs
+from tests.support.schema_inputs import (
     ID_ARGUMENTS,
     SCHEMA,
     arguments,
@@ -32,7 +32,7 @@ from tests.api.schema_inputs import (
     record_for,
     root_fields,
 )
-from tests.api.seeded_district import seed_district
+from tests.support.seeded_district import seed_district
 
 # Keys that hold an answer's items: an answer whose item lists are all empty is empty.
 EMPTY_KEYS = {"edges", "rows", "points", "nodes"}

@@ -7,17 +7,15 @@ from sqlalchemy import select
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import count_statements, create_measure, queries
-from tests.conftest import error_codes
-
-MODEL_FIELDS = (
-    "id name description measures { code stage } links { driver { code } driven { code } }"
+from tests.support.graphql import error_codes
+from tests.support.measures import (
+    CREATE_MODEL,
+    MODEL_FIELDS,
+    count_statements,
+    create_measure,
+    queries,
 )
-CREATE_MODEL = f"""
-mutation($input: CreateLogicModelInput!) {{
-  createLogicModel(input: $input) {{ logicModel {{ {MODEL_FIELDS} }} }}
-}}
-"""
+
 LINK = f"""
 mutation($input: MeasureLinkInput!) {{
   linkMeasures(input: $input) {{ logicModel {{ {MODEL_FIELDS} }} }}

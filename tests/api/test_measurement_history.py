@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_measure, create_school, record
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import create_measure, create_school, record
 
 HISTORY = """
 query($measureId: ID!, $schoolId: ID, $periodStart: Date!) {

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measurement, MeasurementRevision
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import (
+from tests.support.graphql import error_codes
+from tests.support.measures import (
     CREATE_MEASURE,
     SET_TARGET,
     count_statements,
@@ -20,7 +21,6 @@ from tests.api.measures_support import (
     queries,
     record,
 )
-from tests.conftest import error_codes
 
 LIST = """
 query($first: Int, $after: String) {

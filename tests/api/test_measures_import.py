@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measurement, MeasurementRevision, Source
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_measure, create_school
+from tests.support.measures import create_measure, create_school
 
 
 async def post_csv(client, token, body: str):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.measures_support import SET_TARGET, create_measure, create_school, record
-from tests.api.test_logic_models import CREATE_MODEL
+from tests.support.measures import CREATE_MODEL, SET_TARGET, create_measure, create_school, record
 
 HYGIENE = """
 query($asOf: Date) {

@@ -19,7 +19,8 @@ from district_ppm.improvement.models import Opportunity, OpportunitySource, Oppo
 from district_ppm.improvement.opportunities import Conversion, convert_opportunity
 from district_ppm.improvement.scoring import priority_score
 from district_ppm.tenancy.models import Role
-from tests.api.improvement_support import (
+from tests.support.graphql import error_codes
+from tests.support.improvement import (
     CONVERT,
     CREATE_OPPORTUNITY,
     FROM_MEASURE,
@@ -32,7 +33,7 @@ from tests.api.improvement_support import (
     opportunity_input,
     snapshot,
 )
-from tests.api.measures_support import (
+from tests.support.measures import (
     SET_TARGET,
     count_statements,
     create_measure,
@@ -41,7 +42,6 @@ from tests.api.measures_support import (
     record,
     run_refresh,
 )
-from tests.conftest import error_codes
 
 CREATE_PROCESS = """
 mutation($input: CreateProcessInput!) { createProcess(input: $input) { process { id } } }

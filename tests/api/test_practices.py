@@ -15,9 +15,10 @@ from district_ppm.measures.models import Measure
 from district_ppm.practices.jobs import compute_adoption_gains_job
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.tenancy.models import Role
-from tests.api import savings_support as savings
-from tests.api.improvement_support import create_project
-from tests.api.measures_support import (
+from tests.support import savings
+from tests.support.graphql import error_codes
+from tests.support.improvement import create_project
+from tests.support.measures import (
     count_statements,
     create_measure,
     create_school,
@@ -25,36 +26,14 @@ from tests.api.measures_support import (
     queries,
     record,
 )
-from tests.conftest import error_codes
+from tests.support.practices import (
+    ADOPT,
+    CREATE_PRACTICE,
+    PRACTICE,
+    create_practice,
+    practice_input,
+)
 
-CREATE_PRACTICE = """
-mutation($input: CreatePracticeInput!) {
-  createPractice(input: $input) {
-    practice { id title description projectId measureIds adoptions { id } }
-  }
-}
-"""
-ADOPT = """
-mutation($input: AdoptPracticeInput!) {
-  adoptPractice(input: $input) {
-    adoption {
-      id practiceId school { id name } adoptedOn computedAt
-      gains { measureId before after gain }
-    }
-  }
-}
-"""
-PRACTICE = """
-query($id: ID!) {
-  practice(id: $id) {
-    id title projectId measureIds
-    adoptions {
-      id practiceId school { id name } adoptedOn computedAt
-      gains { measureId before after gain }
-    }
-  }
-}
-"""
 PRACTICES = "{ practices { id title projectId measureIds adoptions { id school { id } } } }"
 SPREAD = """
 {
@@ -66,21 +45,6 @@ SPREAD = """
 """
 
 ALLOWED = {Role.DISTRICT_ADMIN, Role.IMPROVEMENT_LEAD}
-
-
-async def create_practice(gql: Any, token: str, **fields: Any) -> dict[str, Any]:
-    result = await gql(CREATE_PRACTICE, {"input": practice_input(**fields)}, token=token)
-    assert "errors" not in result, result
-    return result["data"]["createPractice"]["practice"]  # type: ignore[no-any-return]
-
-
-def practice_input(**fields: Any) -> dict[str, Any]:
-    return {
-        "title": "Attendance calls",
-        "description": "A call home on the first day a student is absent.",
-        "measureIds": [],
-        **fields,
-    }
 
 
 async def adopt(gql: Any, token: str, practice_id: str, school_id: str, on: str) -> Any:

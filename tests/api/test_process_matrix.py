@@ -5,8 +5,9 @@ medians, worked out by hand."""
 from __future__ import annotations
 
 from district_ppm.tenancy.models import Role
-from tests.api.management_support import MATRIX, create_process
-from tests.api.measures_support import (
+from tests.support.graphql import error_codes
+from tests.support.management import MATRIX, create_process
+from tests.support.measures import (
     SET_TARGET,
     count_statements,
     create_measure,
@@ -15,7 +16,6 @@ from tests.api.measures_support import (
     record,
     run_refresh,
 )
-from tests.conftest import error_codes
 
 
 def value(school, period, amount):

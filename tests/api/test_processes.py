@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import count_statements, queries
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import count_statements, queries
 
 CREATE = """
 mutation($input: CreateProcessInput!) {

@@ -12,7 +12,8 @@ from sqlalchemy import text
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.improvement.phases import advance_phase
 from district_ppm.tenancy.models import Role
-from tests.api.improvement_support import (
+from tests.support.graphql import error_codes
+from tests.support.improvement import (
     ADVANCE,
     CREATE_PROJECT,
     PROJECT,
@@ -24,8 +25,7 @@ from tests.api.improvement_support import (
     project_input,
     snapshot,
 )
-from tests.api.measures_support import count_statements, create_measure, create_school, queries
-from tests.conftest import error_codes
+from tests.support.measures import count_statements, create_measure, create_school, queries
 
 CREATE_PLAN = """
 mutation($input: CreateSustainabilityPlanInput!) {

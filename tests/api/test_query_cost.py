@@ -28,8 +28,8 @@ from graphql import (
     parse,
     validate,
 )
-from tests.api.measures_support import count_statements, queries
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.measures import count_statements, queries
 
 SETTINGS = Settings()
 SCHEMA = build_schema(SETTINGS)._schema

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from tests.api.test_schools import CREATE, school_input
+from tests.support.schools import CREATE, school_input
 
 SCHOOLS_WITH_ENROLLMENT = (
     "{ schools(first: 50) { totalCount edges { node { id name enrollment } } } }"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from district_ppm.api.schema import build_schema
 from district_ppm.config import Settings
-from tests.api.test_schools import count_schools
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.schools import count_schools
 
 SCHOOL_PAGE = "schools(first: 500) { edges { node { id name level firstBell ncesId enrollment } } }"
 

@@ -20,7 +20,7 @@ from district_ppm.app import create_app
 from district_ppm.config import Settings
 from district_ppm.tenancy.models import Role
 from tests import redis_server
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
 
 ME = "{ me { role } }"
 CREATE_SCHOOL = """

@@ -7,15 +7,15 @@ import zoneinfo
 from datetime import date, datetime, timedelta
 
 from district_ppm.tenancy.models import Role
-from tests.api.management_support import REMINDERS, add_member, assign, create_process
-from tests.api.measures_support import (
+from tests.support.graphql import error_codes
+from tests.support.management import REMINDERS, add_member, assign, create_process
+from tests.support.measures import (
     count_statements,
     create_measure,
     create_school,
     queries,
     record,
 )
-from tests.conftest import error_codes
 
 
 async def reminders(gql, token, as_of):

@@ -12,7 +12,7 @@ import pytest
 from district_ppm.api.sdl import export_sdl
 from district_ppm.school_calendar import FIRST_SCHOOL_YEAR, LAST_SCHOOL_YEAR
 from graphql import build_schema
-from tests.api.measures_support import create_measure, create_school, record
+from tests.support.measures import create_measure, create_school, record
 
 SCORECARD = "query($y: Int!) { scorecard(view: DASHBOARD, schoolYear: $y) { rows { status } } }"
 TIME_LOST = """

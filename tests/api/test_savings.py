@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import count_statements, create_school, queries
-from tests.api.savings_support import (
+from tests.support.graphql import error_codes
+from tests.support.measures import count_statements, create_school, queries
+from tests.support.savings import (
     audit_events,
     entry_input,
     new_adoption,
@@ -23,7 +24,6 @@ from tests.api.savings_support import (
     stored,
     validate,
 )
-from tests.conftest import error_codes
 
 
 def only_error(result: dict[str, Any]) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from datetime import time
 from typing import Any
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_measure
-from tests.api.savings_support import new_project, op, record, reverse
-from tests.integration import transportation_helpers as buses
+from tests.support import transportation as buses
+from tests.support.measures import create_measure
+from tests.support.savings import new_project, op, record, reverse
 
 
 async def bus_district(factory: Any, app_sessionmaker: Any) -> dict[str, Any]:

@@ -8,7 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from district_ppm.tenancy.models import Role
-from tests.api.savings_support import (
+from tests.support.graphql import error_codes
+from tests.support.savings import (
     audit_events,
     new_process,
     new_project,
@@ -18,7 +19,6 @@ from tests.api.savings_support import (
     stored,
     validate,
 )
-from tests.conftest import error_codes
 
 
 def allocation(process: str, amount: str, unit: str = "USD", **fields: Any) -> dict[str, Any]:

@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import count_statements, create_school, queries
-from tests.api.savings_support import (
+from tests.support.measures import count_statements, create_school, queries
+from tests.support.savings import (
     new_adoption,
     new_process,
     new_project,

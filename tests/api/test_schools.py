@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.schools.models import School, SchoolLevel
+from district_ppm.schools.models import SchoolLevel
 from district_ppm.tenancy.models import Role
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.schools import CREATE, count_schools, school_input
 
-CREATE = """
-mutation Create($input: CreateSchoolInput!) {
-  createSchool(input: $input) { school { id name ncesId level firstBell enrollment } }
-}
-"""
 LIST = """
 query List($first: Int, $after: String) {
   schools(first: $first, after: $after) {
@@ -25,22 +20,6 @@ query List($first: Int, $after: String) {
   }
 }
 """
-
-
-def school_input(**overrides: Any) -> dict[str, Any]:
-    return {
-        "name": "Lincoln Elementary",
-        "level": "ELEMENTARY",
-        "firstBell": "07:55",
-        "ncesId": "480000100001",
-        "enrollment": 500,
-        **overrides,
-    }
-
-
-async def count_schools(app_sessionmaker: Any, district_id: Any) -> int:
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        return int(await session.scalar(select(func.count()).select_from(School)) or 0)
 
 
 async def test_admin_creates_a_school_and_reads_it_back(gql, factory, app_sessionmaker):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import (
+from tests.support.graphql import error_codes
+from tests.support.measures import (
     SET_TARGET,
     count_statements,
     create_measure,
@@ -15,7 +16,6 @@ from tests.api.measures_support import (
     record,
     run_refresh,
 )
-from tests.conftest import error_codes
 
 SCORECARD = """
 query($view: ScorecardView!, $year: Int!, $school: ID) {

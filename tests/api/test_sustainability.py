@@ -13,32 +13,19 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.models import Role
-from tests.api.improvement_support import count_rows, create_project
-from tests.api.measures_support import count_statements, create_measure, queries
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.improvement import count_rows, create_project
+from tests.support.measures import count_statements, create_measure, queries
+from tests.support.sustainability import (
+    COMPLIANCE,
+    CREATE_PLAN,
+    LOG_REVIEW,
+    PLAN_FIELDS,
+    create_plan,
+    log_review,
+    plan_input,
+)
 
-PLAN_FIELDS = """
-  id projectId reviewCadence startDate measureIds owner responsePlan durationMonths endDate
-  controlMeasures { measureId code direction reviewFrequency target }
-  reviews { reviewedOn reviewer result notes }
-"""
-CREATE_PLAN = f"""
-mutation($input: CreateSustainabilityPlanInput!) {{
-  createSustainabilityPlan(input: $input) {{ plan {{ {PLAN_FIELDS} }} }}
-}}
-"""
-LOG_REVIEW = f"""
-mutation($input: LogReviewInput!) {{
-  logSustainabilityReview(input: $input) {{ plan {{ {PLAN_FIELDS} }} }}
-}}
-"""
-COMPLIANCE = """
-query($asOf: Date) {
-  sustainabilityCompliance(asOf: $asOf) {
-    plan { id projectId } status failedChecks asOf computedAt
-  }
-}
-"""
 PROJECT_PLAN = (
     f"query($id: ID!) {{ project(id: $id) {{ id sustainabilityPlan {{ {PLAN_FIELDS} }} }} }}"
 )
@@ -48,33 +35,6 @@ SUSTAINABILITY_TABLES = (
     "sustainability_reviews",
     "plan_compliance",
 )
-
-
-def plan_input(project_id: str, measure_ids: list[str], **overrides: Any) -> dict[str, Any]:
-    return {
-        "projectId": project_id,
-        "measureIds": measure_ids,
-        "reviewCadence": "QUARTERLY",
-        "startDate": "2025-01-01",
-        "responsePlan": "Re-run the route audit when a point goes out of control.",
-        **overrides,
-    }
-
-
-async def create_plan(gql: Any, token: str, project_id: str, measure_ids: list[str], **kw: Any):  # type: ignore[no-untyped-def]
-    result = await gql(
-        CREATE_PLAN, {"input": plan_input(project_id, measure_ids, **kw)}, token=token
-    )
-    assert "errors" not in result, result
-    return result["data"]["createSustainabilityPlan"]["plan"]
-
-
-async def log_review(gql: Any, token: str, plan_id: str, day: str, **kw: Any) -> dict[str, Any]:
-    return await gql(  # type: ignore[no-any-return]
-        LOG_REVIEW,
-        {"input": {"planId": plan_id, "reviewedOn": day, "result": "on track", **kw}},
-        token=token,
-    )
 
 
 async def written(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[str, int]:

@@ -20,10 +20,10 @@ from district_ppm.measures.service import measures_by_ids
 from district_ppm.sustainability.facts import MeasureFacts
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.service import district_today
-from tests.api.improvement_support import ADVANCE, create_project
-from tests.api.measures_support import SET_TARGET, create_measure, create_school, record
-from tests.api.test_sustainability import COMPLIANCE, create_plan, log_review
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
+from tests.support.improvement import ADVANCE, create_project
+from tests.support.measures import SET_TARGET, create_measure, create_school, record
+from tests.support.sustainability import COMPLIANCE, create_plan, log_review
 
 LOW, HIGH = 9.436, 10.564
 MONTHS = [date(2024 + i // 12, i % 12 + 1, 1) for i in range(24)]

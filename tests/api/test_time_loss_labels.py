@@ -6,7 +6,7 @@ from datetime import time
 
 import pytest
 
-from tests.integration.transportation_helpers import add_route, add_school, recompute, record, run
+from tests.support.transportation import add_route, add_school, recompute, record, run
 
 LABELLED = """
 query($groupBy: TimeLossGrouping!) {

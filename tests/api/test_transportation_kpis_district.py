@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.api.measures_support import run_refresh
-from tests.integration.transportation_helpers import (
+from tests.support.measures import run_refresh
+from tests.support.transportation import (
     add_route,
     add_school,
     recompute,

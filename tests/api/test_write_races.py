@@ -18,8 +18,8 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measurement
 from district_ppm.measures.models import Target as TargetRow
 from district_ppm.transportation.models import BusRun, BusRunDirtyMonth
-from tests.api.measures_support import SET_TARGET, create_measure, create_school, record
-from tests.integration.transportation_helpers import add_route, add_school
+from tests.support.measures import SET_TARGET, create_measure, create_school, record
+from tests.support.transportation import add_route, add_school
 
 RECORD_BUS_RUNS = """
 mutation($input: RecordBusRunsInput!) { recordBusRuns(input: $input) { written } }

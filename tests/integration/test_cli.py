@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import error_codes
+from tests.support.graphql import error_codes
 
 CLI = [str(Path(sys.executable).parent / "district-ppm")]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.demo_support import TODAY, demo_district
+from tests.support.demo import TODAY, demo_district
 
 # Decimals each field may carry (docs/formulas.md, "Precision"); every other Float has four
 # at most. Decimal fields (strings) carry exactly two.

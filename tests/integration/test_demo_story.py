@@ -35,7 +35,7 @@ from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School
 from district_ppm.transportation.models import BusRun
 from district_ppm.transportation.timeloss import time_loss_report
-from tests.integration.demo_support import LAST_SCHOOL_DAY, TODAY, demo_district, snapshot
+from tests.support.demo import LAST_SCHOOL_DAY, TODAY, demo_district, snapshot
 
 STORY = DemoStory(TODAY)
 ENROLLMENT = {school.name: school.enrollment for school in DEMO_SCHOOLS}

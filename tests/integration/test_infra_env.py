@@ -9,7 +9,7 @@ import httpx
 from dotenv import dotenv_values
 
 from district_ppm.config import PROJECT_ROOT, Settings
-from tests.live_server import serving
+from tests.support.live_server import serving
 
 ENV_FILE = PROJECT_ROOT / "infra" / "production.env.example"
 PREFIX = "DISTRICT_PPM_"

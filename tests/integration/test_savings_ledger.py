@@ -18,9 +18,9 @@ from district_ppm.savings import ledger, rollup
 from district_ppm.savings.models import SavingsCategory, SavingsStatus, SavingsUnit
 from district_ppm.tenancy.models import Role
 from district_ppm.tenancy.principal import Principal
-from tests.api.measures_support import create_school
-from tests.api.savings_support import new_adoption, new_project, record, reverse, validate
-from tests.api.savings_support import rollup as run_rollup
+from tests.support.measures import create_school
+from tests.support.savings import new_adoption, new_project, record, reverse, validate
+from tests.support.savings import rollup as run_rollup
 
 
 def lead(district_id: uuid.UUID) -> Principal:

@@ -16,8 +16,8 @@ from district_ppm.jobs.service import run_job
 from district_ppm.savings import rollup as rollup_module
 from district_ppm.savings.jobs import rollup_savings_job
 from district_ppm.tenancy.models import Role
-from tests.api.measures_support import create_school
-from tests.api.savings_support import (
+from tests.support.measures import create_school
+from tests.support.savings import (
     new_adoption,
     new_process,
     new_project,

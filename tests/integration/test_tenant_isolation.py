@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from district_ppm.db.tenancy import tenant_transaction
-from tests.api.test_schools import CREATE, school_input
+from tests.support.schools import CREATE, school_input
 
 PLATFORM_TABLES = {"districts", "users"}  # the tenants themselves and people across tenants
 NOT_DATA = {"alembic_version"}
@@ -179,7 +179,7 @@ async def test_a_measurement_write_checks_its_measure_and_school_only(admin_sess
 
 
 async def test_a_measurement_cannot_leave_its_measures_district(gql, factory, admin_sessionmaker):
-    from tests.api.measures_support import create_measure, record
+    from tests.support.measures import create_measure, record
 
     a_id, a_token = await factory.district()
     b_id, _ = await factory.district()

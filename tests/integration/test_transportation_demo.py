@@ -15,7 +15,7 @@ from district_ppm.schools.models import School
 from district_ppm.schools.service import create_school
 from district_ppm.transportation.demo import school_days, seed_transportation_demo, summer_days
 from district_ppm.transportation.models import BusRoute, BusRun
-from tests.integration.transportation_helpers import report
+from tests.support.transportation import report
 
 TODAY = date(2026, 5, 13)  # a Wednesday in May of 2025-26: the routes changed in January 2025
 

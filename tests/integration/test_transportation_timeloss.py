@@ -14,7 +14,7 @@ from sqlalchemy import select
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measure, Measurement, Source
 from district_ppm.transportation.service import set_late_bus_grace
-from tests.integration.transportation_helpers import (
+from tests.support.transportation import (
     add_route,
     add_school,
     figures,

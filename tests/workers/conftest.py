@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import dramatiq
@@ -24,15 +23,3 @@ def running_worker(broker: Any) -> Iterator[dramatiq.Worker]:
     worker.start()
     yield worker
     worker.stop()
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, seconds: float = 20.0) -> Any:
-    """Poll ``check`` until it returns something truthy (background work takes a moment)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {seconds}s")
-        await asyncio.sleep(0.1)

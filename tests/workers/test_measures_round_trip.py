@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
-from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.jobs.models import OutboxMessage
 from district_ppm.jobs.registry import followers_of
 from district_ppm.measures.jobs import refresh_measure_status_job
-from tests.api.measures_support import SET_TARGET, create_measure, monthly, record
-from tests.workers.conftest import eventually
+from tests.support.jobs import pending_jobs
+from tests.support.measures import SET_TARGET, create_measure, monthly, record
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 SCORECARD = """
@@ -19,14 +16,6 @@ query { scorecard(view: DASHBOARD, schoolYear: 2026) {
   rows { measure { code } schoolId latestPeriod latestValue target status trend computedAt }
 } }
 """
-
-
-async def pending_jobs(app_sessionmaker, district_id) -> list[tuple[str, dict]]:
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.dispatched_at.is_(None))
-        )
-        return [(m.actor_name, m.payload) for m in rows]
 
 
 async def relay_until_sent(app_sessionmaker, jobs_sessionmaker, broker, district_id) -> None:

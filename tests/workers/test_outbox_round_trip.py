@@ -9,8 +9,8 @@ from sqlalchemy import select
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
 from tests import redis_server
-from tests.api.test_schools import CREATE, school_input
-from tests.workers.conftest import eventually
+from tests.support.schools import CREATE, school_input
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 STATS = "{ me { district { schoolCount computedAt } } }"

@@ -3,10 +3,10 @@ the adoption's gains, through the outbox, Redis and a real worker."""
 
 from __future__ import annotations
 
-from tests.api.measures_support import create_measure, create_school, monthly, record
-from tests.api.test_practices import ADOPT, PRACTICE, create_practice
-from tests.workers.conftest import eventually
-from tests.workers.test_measures_round_trip import pending_jobs
+from tests.support.jobs import pending_jobs
+from tests.support.measures import create_measure, create_school, monthly, record
+from tests.support.practices import ADOPT, PRACTICE, create_practice
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 

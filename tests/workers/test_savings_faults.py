@@ -27,8 +27,8 @@ from district_ppm.jobs.models import JobRun, OutboxMessage
 from district_ppm.savings.jobs import rollup_savings_job
 from district_ppm.savings.models import SavingsCategoryRollup, SavingsEntry, SavingsRollupState
 from tests import redis_server
-from tests.api.savings_support import new_project, record, rollup
-from tests.workers.conftest import eventually
+from tests.support.savings import new_project, record, rollup
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 JOB = rollup_savings_job.name

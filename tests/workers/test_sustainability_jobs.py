@@ -17,11 +17,11 @@ from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.sustainability.models import PlanCompliance, SustainabilityPlan
 from district_ppm.sustainability.periods import add_months
 from district_ppm.tenancy.service import district_today
-from tests.api.improvement_support import create_project
-from tests.api.measures_support import SET_TARGET, create_measure, record
-from tests.api.test_sustainability import COMPLIANCE, create_plan
-from tests.workers.conftest import eventually
-from tests.workers.test_measures_round_trip import pending_jobs
+from tests.support.improvement import create_project
+from tests.support.jobs import pending_jobs
+from tests.support.measures import SET_TARGET, create_measure, record
+from tests.support.sustainability import COMPLIANCE, create_plan
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 LOW, HIGH = 9.436, 10.564  # CL 10, sigma-hat 1: no signal on the alternation

@@ -25,7 +25,7 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import JobRun, OutboxMessage
 from district_ppm.transportation.models import BusRunDirtyMonth, TimeLossState
 from tests import redis_server
-from tests.integration.transportation_helpers import (
+from tests.support.transportation import (
     add_route,
     add_school,
     figures,
@@ -34,7 +34,7 @@ from tests.integration.transportation_helpers import (
     report,
     run,
 )
-from tests.workers.conftest import eventually
+from tests.support.waiting import eventually
 from workers.relay import relay_once
 
 

@@ -11,15 +11,15 @@ from typing import Any
 from sqlalchemy import text
 
 from district_ppm.db.tenancy import tenant_transaction
-from tests.api.improvement_support import REQUEST_TOLLGATE, create_project
-from tests.api.measures_support import (
+from tests.support.improvement import REQUEST_TOLLGATE, create_project
+from tests.support.measures import (
     SET_TARGET,
     create_measure,
     create_school,
     record,
     run_refresh,
 )
-from tests.api.test_sustainability import create_plan, log_review
+from tests.support.sustainability import create_plan, log_review
 
 FORUM_FIELDS = "id name cadence chair processIds measureIds members createdBy"
 CREATE_FORUM = f"""
@@ -368,3 +368,29 @@ def expected_strategy(built: TwoForums) -> list[tuple[str, str]]:
         ("PLAN_AT_RISK", built["plan-menu"]),
         ("DECISION_OVERDUE", built["D-WASTE"]),
     ]
+
+
+async def red_measure(gql, token, app_sessionmaker, district_id, value):
+    """ADA for school year 2026: target 90, red under 80; one value in October 2025."""
+    measure = await create_measure(gql, token, code="ADA", level="DISTRICT")
+    target = {"measureId": measure, "schoolYear": 2026, "value": 90, "redThreshold": 80}
+    await ok(gql, SET_TARGET, {"input": target}, token)
+    row = {"schoolId": None, "periodStart": "2025-10-01", "value": value}
+    assert "errors" not in await record(gql, token, measure, [row])
+    await run_refresh(app_sessionmaker, district_id)
+    return measure
+
+
+def open_input(measure, **fields):
+    return {
+        "input": {
+            "measureId": measure,
+            "schoolYear": 2026,
+            "fact": "ADA fell to 75% in October",
+            "cause": "Flu season and two late bus routes",
+            "action": "Call home by 9:30 for every absence",
+            "owner": "Attendance office",
+            "dueOn": "2025-12-01",
+            **fields,
+        }
+    }

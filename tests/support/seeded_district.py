@@ -15,9 +15,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.api.management_support import ASSIGN, add_member
-from tests.api.measures_support import create_measure, create_school, monthly, record
-from tests.conftest import GraphQL
+from tests.support.graphql import GraphQL
+from tests.support.management import ASSIGN, add_member
+from tests.support.measures import create_measure, create_school, monthly, record
 
 SCHOOL_YEAR = 2025  # the school year that starts in July 2024
 PERIOD = "2024-09-01"

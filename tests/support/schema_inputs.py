@@ -1,7 +1,7 @@
 """Valid GraphQL arguments for any field, generated from the schema.
 
 Tests that call every field (the isolation probe, the NUL-in-any-string check) fill each
-argument the way a client would: ids of a seeded district (tests/api/seeded_district.py) for
+argument the way a client would: ids of a seeded district (tests/support/seeded_district.py) for
 ID arguments, chosen by ``ID_ARGUMENTS``; values by name or by type for the rest.
 """
 
@@ -25,7 +25,7 @@ from graphql import (
     is_list_type,
     is_non_null_type,
 )
-from tests.api.seeded_district import PERIOD, SCHOOL_YEAR, SERVICE_DATE
+from tests.support.seeded_district import PERIOD, SCHOOL_YEAR, SERVICE_DATE
 
 SCHEMA: GraphQLSchema = build_schema(Settings())._schema
 

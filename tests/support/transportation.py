@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from sqlalchemy import select
+
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.service import lock_district
 from district_ppm.schools.models import SchoolLevel
@@ -14,6 +16,7 @@ from district_ppm.tenancy.models import Role
 from district_ppm.tenancy.principal import Principal
 from district_ppm.transportation import service, timeloss
 from district_ppm.transportation.jobs import recompute_time_loss_job
+from district_ppm.transportation.models import BusRun
 
 
 def admin(district_id: uuid.UUID) -> Principal:
@@ -101,3 +104,24 @@ def figures(row: timeloss.TimeLossFigures) -> tuple[Any, ...]:
         str(row.instructional_hours_lost),
         str(row.student_instructional_hours_lost),
     )
+
+
+HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
+
+
+async def stored(app_sessionmaker: Any, district_id: Any) -> list[tuple[Any, ...]]:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            select(
+                BusRun.service_date, BusRun.scheduled_arrival, BusRun.actual_arrival, BusRun.riders
+            ).order_by(BusRun.service_date)
+        )
+        return [tuple(row) for row in rows]
+
+
+async def setup(factory: Any, app_sessionmaker: Any) -> tuple[Any, str, Any]:
+    district_id, token = await factory.district()
+    school = await add_school(app_sessionmaker, district_id, "Lincoln", time(8, 0))
+    await add_route(app_sessionmaker, district_id, "R1", school, 40)
+    await add_route(app_sessionmaker, district_id, "R2", school, 20)
+    return district_id, token, school

@@ -116,3 +116,15 @@ def count_statements(app: Any) -> Iterator[list[str]]:
 def queries(statements: list[str]) -> list[str]:
     """Statements other than the per-transaction tenant setting and token lookup."""
     return [s for s in statements if "set_config" not in s and "ppm_authenticate" not in s]
+
+
+MODEL_FIELDS = (
+    "id name description measures { code stage } links { driver { code } driven { code } }"
+)
+
+
+CREATE_MODEL = f"""
+mutation($input: CreateLogicModelInput!) {{
+  createLogicModel(input: $input) {{ logicModel {{ {MODEL_FIELDS} }} }}
+}}
+"""
