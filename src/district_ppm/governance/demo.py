@@ -6,8 +6,10 @@
   and signalling, food cost signalling (the new contract), the breakfast project waiting at
   its ANALYZE tollgate, the lunch plan AT_RISK, the plate-waste plan NON_COMPLIANT, and last
   meeting's breakfast-cart decision overdue.
-- The quarterly strategic review looks at the scoreboard (every outcome measure); its last
-  meeting's on-track plan is overdue by the next one.
+- The quarterly strategic review looks at the scoreboard (every outcome measure) and the
+  governance process; its last meeting's on-track plan is overdue by the next one.
+- A monthly teaching-and-learning review and a quarterly business-services review cover the
+  rest of the dashboard.
 """
 
 from __future__ import annotations
@@ -109,11 +111,13 @@ async def seed_governance_demo(
                 str(p)
                 for p in (ACADEMIC_OFFICER, STUDENT_SERVICES, DEPUTY_OPERATIONS, HUMAN_RESOURCES)
             ],
+            process_ids=[processes["9"]],
             measure_ids=sorted(
                 (m.id for m in measures.values() if m.stage not in DASHBOARD_STAGES), key=str
             ),
         ),
     )
+    await _other_forums(session, admin, story, processes)
     chair = acting(district_id, Role.IMPROVEMENT_LEAD, DEPUTY_OPERATIONS)
     held, upcoming = meeting_days(story.today, 1)
     earlier, last = [await _meeting(session, chair, operations, day) for day in held]
@@ -166,6 +170,35 @@ async def seed_governance_demo(
         ),
     )
     await _meeting(session, superintendent, strategic, upcoming)
+
+
+async def _other_forums(
+    session: AsyncSession, admin: Principal, story: DemoStory, processes: dict[str, uuid.UUID]
+) -> None:
+    """The forums that review the rest of the dashboard, each with its last and next meeting,
+    so that every KPI but one is reviewed somewhere (metricsHygiene keeps that one to show)."""
+    for name, cadence, chair, codes, every in (
+        ("Monthly teaching and learning review", Frequency.MONTHLY, ACADEMIC_OFFICER,
+         ("1", "2"), 1),
+        ("Quarterly business services review", Frequency.QUARTERLY, FINANCE,
+         ("5", "6", "7", "8"), 3),
+    ):  # fmt: skip
+        forum = await _forum(
+            session,
+            admin,
+            ForumData(
+                name=name,
+                cadence=cadence,
+                chair=str(chair),
+                members=[str(DEPUTY_OPERATIONS), str(IMPROVEMENT_LEAD)],
+                process_ids=[processes[code] for code in codes],
+            ),
+        )
+        held, upcoming = meeting_days(story.today, every)
+        for day in [*held[-1:], upcoming]:
+            await _meeting(
+                session, acting(admin.district_id, Role.DISTRICT_ADMIN, chair), forum, day
+            )
 
 
 async def _forum(session: AsyncSession, admin: Principal, data: ForumData) -> Forum:
