@@ -279,6 +279,7 @@ async def populate_demo(
     from district_ppm.governance.demo import seed_governance_demo
     from district_ppm.improvement.demo import seed_improvement_demo
     from district_ppm.measures.demo import seed_measures_demo
+    from district_ppm.measures.jobs import refresh_measure_status_job
     from district_ppm.transportation.demo import seed_transportation_demo
 
     story = DemoStory(today)
@@ -297,7 +298,8 @@ async def populate_demo(
         await seed_transportation_demo(
             session=session, district_id=district_id, story=story, schools=schools
         )
-        await run_computations(session=session, district_id=district_id, today=today)
+        # Status rows first: an off-target KPI becomes an opportunity only when it is RED.
+        await refresh_measure_status_job.run(session, district_id, full=True)
         await seed_improvement_demo(
             session=session, district_id=district_id, story=story, schools=schools
         )
@@ -335,8 +337,10 @@ async def run_computations(*, session: AsyncSession, district_id: uuid.UUID, tod
     from district_ppm.sustainability.compliance import store_verdicts
     from district_ppm.transportation.jobs import recompute_time_loss_job
 
+    # The bus runs' roll-ups are current (the transportation demo computed them): the time-loss
+    # job finds nothing left to do, as the worker will.
+    await recompute_time_loss_job.run(session, district_id)
     for job in (
-        recompute_time_loss_job,
         refresh_measure_status_job,
         compute_adoption_gains_job,
         rollup_savings_job,
