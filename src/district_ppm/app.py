@@ -19,7 +19,12 @@ from litestar.types import Receive, Scope, Send
 from redis.asyncio import Redis
 from strawberry.litestar import make_graphql_controller
 
-from district_ppm.api.context import Context, request_principal
+from district_ppm.api.context import (
+    Context,
+    close_request_transaction,
+    request_principal,
+    request_transaction,
+)
 from district_ppm.api.rate_limit import RateLimiter
 from district_ppm.api.request_limits import guarded_graphql
 from district_ppm.api.schema import build_schema
@@ -33,7 +38,8 @@ REQUEST_ID_HEADER = "x-request-id"
 
 
 class RequestIdMiddleware(AbstractMiddleware):
-    """Takes the caller's X-Request-ID (or makes one), binds it to every log line, echoes it."""
+    """Takes the caller's X-Request-ID (or makes one), binds it to every log line, echoes it;
+    ends the request's database transaction."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope.get("headers", []))
@@ -52,6 +58,9 @@ class RequestIdMiddleware(AbstractMiddleware):
         try:
             await self.app(scope, receive, send_with_id)  # type: ignore[arg-type]
         finally:
+            # The request's database transaction (opened by its token lookup) ends here,
+            # however the request ended.
+            await close_request_transaction(scope)
             structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         return Context(
             sessionmaker=state.sessionmaker,
             principal=await request_principal(request),
+            transaction=request_transaction(request),
             request_id=request.scope.get("state", {}).get("request_id"),
             client_ip=request.client.host if request.client else None,
         )

@@ -70,5 +70,5 @@ async def test_bus_routes_page_runs_a_fixed_number_of_statements(gql, factory, a
         assert result["data"]["busRoutes"]["totalCount"] == size
         counts.append(len(statements))
 
-    # token lookup; set tenant + count + page
-    assert counts == [4, 4]
+    # token lookup setting the tenant; count + page
+    assert counts == [3, 3]

@@ -8,22 +8,25 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar.connection import ASGIConnection
+from litestar.types import Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.litestar import BaseContext
 from strawberry.types import Info
 
+from district_ppm.api.request_transaction import RequestTransaction
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.db.unit_of_work import UnitOfWork, open_unit_of_work
 from district_ppm.errors import DomainError, Unauthenticated
 from district_ppm.tenancy.principal import Principal
-from district_ppm.tenancy.service import authenticate
 
 L = TypeVar("L")
+_TRANSACTION = "request_transaction"
 
 
 class Context(BaseContext, kw_only=True):
     sessionmaker: async_sessionmaker
     principal: Principal | None
+    transaction: RequestTransaction | None = None  # the request's reads, once authenticated
     request_id: str | None = None
     client_ip: str | None = None
     loaders: dict[type, Any] = msgspec.field(default_factory=dict)
@@ -38,20 +41,42 @@ def bearer_token(connection: ASGIConnection) -> str | None:
 
 
 async def load_principal(sessionmaker: async_sessionmaker, token: str | None) -> Principal | None:
+    """The principal of ``token`` looked up in a transaction of its own (imports)."""
     if token is None:
         return None
-    async with sessionmaker() as session:
-        return await authenticate(session=session, token=token)
+    transaction = RequestTransaction(sessionmaker)
+    try:
+        return await transaction.authenticate(token)
+    finally:
+        await transaction.close()
 
 
 async def request_principal(connection: ASGIConnection) -> Principal | None:
-    """The caller of this request, looked up once however many hooks ask (rate limit, context)."""
+    """The caller of this request, looked up once however many hooks ask (rate limit, context).
+
+    The lookup opens the request's transaction (``request_transaction``), which the request's
+    reads then use; ``close_request_transaction`` ends it when the response is sent.
+    """
     state = connection.scope.setdefault("state", {})
     if "principal" not in state:
-        state["principal"] = await load_principal(
-            connection.app.state.sessionmaker, bearer_token(connection)
-        )
+        token = bearer_token(connection)
+        principal = None
+        if token is not None:
+            transaction = RequestTransaction(connection.app.state.sessionmaker)
+            state[_TRANSACTION] = transaction
+            principal = await transaction.authenticate(token)
+        state["principal"] = principal
     return state["principal"]
+
+
+def request_transaction(connection: ASGIConnection) -> RequestTransaction | None:
+    return connection.scope.get("state", {}).get(_TRANSACTION)
+
+
+async def close_request_transaction(scope: Scope) -> None:
+    transaction = scope.get("state", {}).pop(_TRANSACTION, None)
+    if transaction is not None:
+        await transaction.close()
 
 
 def principal_of(info: Info) -> Principal:
@@ -73,12 +98,16 @@ def loader(info: Info, loader_class: type[L]) -> L:
 
 @asynccontextmanager
 async def read_session(info: Info) -> AsyncIterator[AsyncSession]:
-    """A short read-only transaction of the caller's district, private to one resolver.
+    """A read-only session of the caller's district: the request's transaction, in turns.
 
-    Strawberry resolves sibling fields concurrently, so no session is ever shared between
-    resolvers.
+    Without one (a context built outside an HTTP request), a short transaction of its own.
     """
     principal = principal_of(info)
+    transaction = info.context.transaction
+    if transaction is not None:
+        async with transaction.reads() as session:
+            yield session
+        return
     async with tenant_transaction(info.context.sessionmaker, principal.district_id) as session:
         yield session
 
@@ -93,6 +122,8 @@ async def unit_of_work(
     are re-rooted at the mutation's argument (``input.ncesId``), as the contract expects.
     """
     context: Context = info.context
+    if context.transaction is not None:
+        await context.transaction.release()
     async with open_unit_of_work(
         sessionmaker=context.sessionmaker,
         principal=principal_of(info),

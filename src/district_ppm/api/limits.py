@@ -7,6 +7,7 @@ in ``query_cost``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,20 +158,60 @@ class FieldPathValuesRule(ValuesOfCorrectTypeRule):
         return [*variable_paths(operation).get(name, (f"${name}",)), *names]
 
 
+class ValidDocuments:
+    """The texts of documents that passed validation, most recently used last, bounded.
+
+    Validation depends only on the document and the schema's fixed rules, so a dashboard
+    polling the same query is validated once per process, not on every request (it was a
+    third of a scorecard request's CPU). Refused documents are not kept: their errors are
+    rebuilt each time, so no error object is ever shared between requests.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._texts: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, text: str) -> bool:
+        if text in self._texts:
+            self._texts.move_to_end(text)
+            return True
+        return False
+
+    def add(self, text: str) -> None:
+        self._texts[text] = None
+        if len(self._texts) > self.maxsize:
+            self._texts.popitem(last=False)
+
+
 class ApiValidationRules(SchemaExtension):
-    """Swaps in the path-aware value rule and adds the query limits."""
+    """Swaps in the path-aware value rule, adds the query limits, remembers valid documents."""
 
     limits_rule: type[ValidationRule]
+    valid_documents: ValidDocuments
 
     def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        if context.query is not None and context.query in self.valid_documents:
+            context.pre_execution_errors = []  # Strawberry then skips validation
+            yield
+            return
         rules = [
             FieldPathValuesRule if rule is ValuesOfCorrectTypeRule else rule
-            for rule in self.execution_context.validation_rules
+            for rule in context.validation_rules
         ]
-        self.execution_context.validation_rules = (*rules, self.limits_rule)
+        context.validation_rules = (*rules, self.limits_rule)
         yield
+        if context.query is not None and context.pre_execution_errors == []:
+            self.valid_documents.add(context.query)
 
 
-def api_validation_rules(max_depth: int, max_aliases: int, max_cost: int) -> type[SchemaExtension]:
+def api_validation_rules(
+    max_depth: int, max_aliases: int, max_cost: int, *, remembered: int = 1024
+) -> type[SchemaExtension]:
+    """The extension class of one schema: its rules and its own memory of valid documents."""
     rule = query_limits_rule(max_depth, max_aliases, max_cost)
-    return type("ApiValidation", (ApiValidationRules,), {"limits_rule": rule})
+    return type(
+        "ApiValidation",
+        (ApiValidationRules,),
+        {"limits_rule": rule, "valid_documents": ValidDocuments(remembered)},
+    )

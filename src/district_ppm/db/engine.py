@@ -5,15 +5,20 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from district_ppm.config import Settings, asyncpg_url
+from district_ppm.db.data_version import advance_data_version_on_commit
 
 
 def create_app_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
-    """Engine for the restricted application role (RLS applies to every query)."""
+    """Engine for the restricted application role (RLS applies to every query).
+
+    No pre-ping (a round trip on every checkout): every transaction opens through
+    ``db.tenancy.begin_with``, whose first statement finds a dropped connection itself and
+    is retried on a fresh one.
+    """
     return create_async_engine(
         asyncpg_url(settings.app_url),
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=5,
-        pool_pre_ping=True,
     )
 
 
@@ -35,4 +40,6 @@ def create_admin_engine(settings: Settings) -> AsyncEngine:
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    # Every commit through the engine moves the data versions of the districts it wrote.
+    advance_data_version_on_commit(engine)
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)

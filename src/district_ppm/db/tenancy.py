@@ -2,20 +2,91 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Executable, Result, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 _SET_TENANT = text("SELECT set_config('app.district_id', :district_id, true)")
+
+# How long the first statement of a transaction keeps trying while the server restarts.
+# A fast restart (pg_ctl restart -m fast) takes about a second; failover takes longer.
+RECONNECT_WINDOW_SECONDS = 15.0
+# SQLSTATEs of a server that is going away or not yet back: admin_shutdown,
+# crash_shutdown, cannot_connect_now.
+_SERVER_AWAY_STATES = frozenset({"57P01", "57P02", "57P03"})
 
 
 async def set_tenant(session: AsyncSession, district_id: uuid.UUID) -> None:
     # is_local=true: the setting dies with the transaction, so a pooled connection never
     # carries one district's id into another's request.
     await session.execute(_SET_TENANT, {"district_id": str(district_id)})
+
+
+def server_went_away(error: BaseException) -> bool:
+    """True when ``error`` says the connection or the server is gone, not that SQL failed."""
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        error = error.orig or error
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError | ConnectionError):
+            return True
+        if getattr(cause, "sqlstate", None) in _SERVER_AWAY_STATES:
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
+async def begin_with(
+    sessionmaker: async_sessionmaker,
+    first_statement: Executable,
+    parameters: Mapping[str, Any],
+    *,
+    window_seconds: float = RECONNECT_WINDOW_SECONDS,
+) -> tuple[AsyncSession, Result[Any]]:
+    """A new session in a transaction, after running its first statement.
+
+    No pre-ping: a pooled connection that the server dropped (a restart) is found dead by
+    the first statement itself, which SQLAlchemy answers by invalidating the pool; nothing
+    has happened in the transaction yet, so running it again on a fresh connection is safe.
+    While the server is down the attempt repeats until ``window_seconds`` have passed.
+    """
+    deadline = time.monotonic() + window_seconds
+    delay = 0.05
+    while True:
+        session: AsyncSession = sessionmaker()
+        try:
+            await session.begin()
+            return session, await session.execute(first_statement, parameters)
+        except (DBAPIError, OSError) as error:
+            await session.close()
+            if not server_went_away(error) or time.monotonic() + delay > deadline:
+                raise
+        except BaseException:
+            await session.close()
+            raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+async def end_reads(session: AsyncSession) -> None:
+    """Roll back what ``session`` holds and return its connection to the pool."""
+    try:
+        if session.in_transaction():
+            # Detach first: a rollback would expire every loaded object, and read
+            # resolvers map their rows to GraphQL types after the transaction ends.
+            session.expunge_all()
+            await session.rollback()
+    finally:
+        await session.close()
 
 
 @asynccontextmanager
@@ -27,14 +98,8 @@ async def tenant_transaction(
     The caller commits explicitly (``await session.commit()``); leaving the block without a
     commit, or with an exception, rolls everything back.
     """
-    async with sessionmaker() as session:
-        await session.begin()
-        await set_tenant(session, district_id)
-        try:
-            yield session
-        finally:
-            if session.in_transaction():
-                # Detach first: a rollback would expire every loaded object, and read
-                # resolvers map their rows to GraphQL types after the transaction ends.
-                session.expunge_all()
-                await session.rollback()
+    session, _ = await begin_with(sessionmaker, _SET_TENANT, {"district_id": str(district_id)})
+    try:
+        yield session
+    finally:
+        await end_reads(session)

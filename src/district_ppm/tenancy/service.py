@@ -7,8 +7,9 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.pagination import Page, keyset_page
@@ -242,20 +243,10 @@ async def list_tokens(
     )
 
 
-async def authenticate(*, session: AsyncSession, token: str) -> Principal | None:
-    """The principal for a bearer token, or None when unknown, expired or revoked.
-
-    Runs before any tenant is known, through the one SECURITY DEFINER function that maps a
-    token hash to its district; the token table itself stays under forced RLS.
-    """
-    row = (
-        await session.execute(
-            text("SELECT * FROM ppm_authenticate(:token_hash)"),
-            {"token_hash": hash_token(token)},
-        )
-    ).one_or_none()
-    if row is None:
-        return None
+def principal_from_row(row: Any) -> Principal:
+    """The principal of a ``ppm_authenticate`` row (``api.request_transaction`` looks tokens
+    up before any tenant is known, through that one SECURITY DEFINER function; the token
+    table itself stays under forced RLS)."""
     return Principal(
         district_id=row.district_id,
         role=Role(row.role),

@@ -1,0 +1,90 @@
+"""One database transaction per GraphQL request: the token lookup and every read after it.
+
+The token is looked up by the statement that opens the transaction, which also sets the
+tenant from the token's district, so an authenticated read costs one round trip for both.
+Strawberry resolves sibling fields concurrently and one connection runs one statement at a
+time, so readers take turns on the session; a reader that reads again inside its turn (a
+service calling another) keeps its turn instead of waiting for itself.
+
+Writes do not use it: a mutation runs in its own unit of work (``api.context.unit_of_work``),
+which first releases this transaction, so that a request never holds two connections (under
+load, requests each holding one while waiting for a second would drain the pool). Reads
+after a release run in short transactions of their own and see what the write committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from district_ppm.db.tenancy import begin_with, end_reads, tenant_transaction
+from district_ppm.tenancy.principal import Principal
+from district_ppm.tenancy.service import principal_from_row
+from district_ppm.tenancy.tokens import hash_token
+
+_AUTHENTICATE_AND_SET_TENANT = text(
+    "SELECT t.*, set_config('app.district_id', t.district_id::text, true) AS tenant "
+    "FROM ppm_authenticate(:token_hash) AS t"
+)
+
+
+class RequestTransaction:
+    def __init__(self, sessionmaker: async_sessionmaker) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+        self._district_id: uuid.UUID | None = None
+        self._turn = asyncio.Lock()
+        self._turn_holder: asyncio.Task[object] | None = None
+
+    async def authenticate(self, token: str) -> Principal | None:
+        """The token's principal, the transaction scoped to its district; None if unknown."""
+        if self._session is not None:
+            raise RuntimeError("a request authenticates once")
+        self._session, result = await begin_with(
+            self._sessionmaker, _AUTHENTICATE_AND_SET_TENANT, {"token_hash": hash_token(token)}
+        )
+        row = result.one_or_none()
+        if row is None:
+            await self.close()
+            return None
+        principal = principal_from_row(row)
+        self._district_id = principal.district_id
+        return principal
+
+    @asynccontextmanager
+    async def reads(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, for the caller's turn (after a release, a session of its own)."""
+        if self._district_id is None:
+            raise RuntimeError("no authenticated transaction in this request")
+        if self._session is None:
+            async with tenant_transaction(self._sessionmaker, self._district_id) as session:
+                yield session
+            return
+        task = asyncio.current_task()
+        if self._turn_holder is task:
+            yield self._session
+            return
+        async with self._turn:
+            self._turn_holder = task
+            try:
+                yield self._session
+            finally:
+                self._turn_holder = None
+
+    async def release(self) -> None:
+        """End the transaction now, once no reader holds it (a caller inside its own turn
+        keeps it: it is using it)."""
+        if self._session is None or self._turn_holder is asyncio.current_task():
+            return
+        async with self._turn:
+            await self.close()
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await end_reads(session)
