@@ -2,6 +2,7 @@
 
 from district_ppm.audit.models import AuditEvent
 from district_ppm.db.base import Base
+from district_ppm.db.data_version import DistrictDataVersion
 from district_ppm.governance.models_forums import (
     AgendaAmendment,
     Decision,
@@ -71,6 +72,7 @@ __all__ = [
     "CustomerRequirement",
     "Decision",
     "District",
+    "DistrictDataVersion",
     "DistrictStats",
     "Forum",
     "ForumMeasure",
