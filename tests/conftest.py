@@ -31,6 +31,9 @@ os.environ["DISTRICT_PPM_WORKER_HEARTBEAT_MS"] = "3000"
 # limit tests build apps with budgets of their own).
 for budget in ("RATE_LIMIT", "IMPORT_RATE_LIMIT", "ANONYMOUS_RATE_LIMIT"):
     os.environ[f"DISTRICT_PPM_{budget}_BURST"] = "1000000"
+# Every request executed, so statement counts hold (tests/api/test_response_cache.py builds apps
+# with the cache on; DISTRICT_PPM_RESPONSE_CACHE=on runs the whole suite through it).
+os.environ.setdefault("DISTRICT_PPM_RESPONSE_CACHE", "off")
 
 from tests import redis_server  # noqa: E402
 

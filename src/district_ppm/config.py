@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     import_rate_limit_burst: int = Field(default=10, ge=1)
     anonymous_rate_limit_per_minute: int = Field(default=120, ge=1)
     anonymous_rate_limit_burst: int = Field(default=30, ge=1)
+    # Answers to repeated GraphQL reads, kept in Redis under each district's data version
+    # (api/response_cache.py): a committed write makes every earlier answer unreachable; the
+    # time to live only bounds the memory. Off: every request is executed.
+    response_cache: bool = True
+    response_cache_ttl_seconds: int = Field(default=300, ge=1)
     # Largest GraphQL request body: a full 10,000-value recordMeasurements batch is ~1.2 MB.
     graphql_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     log_level: str = "INFO"

@@ -11,16 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router
+from litestar.middleware import DefineMiddleware
 from litestar.response import Response
 from litestar.status_codes import (
     HTTP_200_OK,
     HTTP_413_REQUEST_ENTITY_TOO_LARGE,
     HTTP_429_TOO_MANY_REQUESTS,
 )
-from litestar.types import ControllerRouterHandler
+from litestar.types import BeforeRequestHookHandler, ControllerRouterHandler, Middleware
 
 from district_ppm.api.context import request_principal
 from district_ppm.api.rate_limit import RateLimiter, Refusal
+from district_ppm.api.response_cache import ResponseCache, StoreAnswers
 from district_ppm.config import Settings
 from district_ppm.tenancy.principal import Principal
 
@@ -95,11 +97,24 @@ def _graphql_body_too_large(request: Request, _: Exception) -> Response[dict[str
 
 
 def guarded_graphql(controller: ControllerRouterHandler, settings: Settings) -> Router:
-    """The GraphQL controller behind its request budget and body size limit."""
+    """The GraphQL controller behind its request budget and body size limit, and, unless
+    turned off, its response cache (asked once the request is admitted)."""
+    before_request: BeforeRequestHookHandler = refuse_graphql_over_budget
+    middleware: list[Middleware] = []
+    if settings.response_cache:
+        cache = ResponseCache(settings)
+
+        async def refuse_or_answer_from_cache(request: Request) -> Response[Any] | None:
+            refusal = await refuse_graphql_over_budget(request)
+            return refusal if refusal is not None else await cache.answer(request)
+
+        before_request = refuse_or_answer_from_cache
+        middleware.append(DefineMiddleware(StoreAnswers, cache=cache))
     return Router(
         path="/",
         route_handlers=[controller],
-        before_request=refuse_graphql_over_budget,
+        before_request=before_request,
+        middleware=middleware,
         request_max_body_size=settings.graphql_max_body_bytes,
         exception_handlers={HTTP_413_REQUEST_ENTITY_TOO_LARGE: _graphql_body_too_large},
     )
