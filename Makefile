@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench contract schema services browser install clean-local
+.PHONY: run test lint bench bench-peer contract schema services browser install clean-local
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(STAMP)
 
 bench: services
 	$(BIN)/python tests/benchmarks/run_all.py
+
+# Our API beside PostGraphile 4 (installed with npm under .local/bench-peer) on the same
+# database, alternating under the same load. ARGS="--small", "--keep", "--reuse NAME", ...
+bench-peer: services
+	$(BIN)/python tests/benchmarks/bench_peer.py $(ARGS)
 
 schema: $(STAMP)
 	$(BIN)/district-ppm export-schema

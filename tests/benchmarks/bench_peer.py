@@ -1,0 +1,903 @@
+"""District PPM's GraphQL API side by side with PostGraphile 4 on the same database.
+
+    make bench-peer                                              # the full district
+    .venv/bin/python tests/benchmarks/bench_peer.py --small      # a quick smoke run
+    .venv/bin/python tests/benchmarks/bench_peer.py --keep       # keep the database, print its name
+    .venv/bin/python tests/benchmarks/bench_peer.py --reuse NAME # measure a kept database again
+
+The database is bench_measures.py's district, built by its own functions: 200 schools x 60
+measures x 60 months = 720,000 measurements imported over HTTP, then the status refresh of
+every measure so that the scorecard has its rows (``--small``: 20 x 10 x 12). It is dropped at
+the end unless ``--keep``; a ``--reuse``d database is never dropped.
+
+The two servers:
+- ours, ``district-ppm serve`` in a subprocess as production runs it (``--api-workers N``
+  passes ``--workers N``), on the bench database, rate limits raised so that none of the load
+  is refused; every request pays its bearer-token lookup and its two log lines (the
+  production default, INFO), as in production. Its response cache is OFF, so that every
+  request is executed as the peer's are (the issue's goal); ``--response-cache`` measures it
+  on (warm: repeated reads answered from Redis), and any answer marked ``x-cache: hit`` in a
+  run without it is an error;
+- the peer, PostGraphile 4 (pinned in peer/package.json, installed with npm under
+  .local/bench-peer/, never globally) as a library in peer/server.js with its production
+  options (its query log off), connected as OUR restricted app role, so row-level security
+  applies to it too, and the tenant set per request through pgSettings (``app.district_id``
+  from a header, the setting our policies read). It checks no token: that is in its favour.
+
+The same reads, as close as PostGraphile can get. It computes no ranks, percentiles or
+medians, so it is given the raw rows those are computed from, as the issue's author did:
+- ``scorecard(view: DASHBOARD, schoolYear)`` rows {measure{code} latestValue target status
+  trend}; peer: the measures of each DASHBOARD stage (one root field per stage: its
+  conditions are equalities on a row's own columns), each with its district-wide
+  ``measure_statuses`` row of the year, found by the foreign key: exactly our rows, in three
+  statements of one transaction. Chosen over one ``allMeasureStatuses(condition: {schoolYear,
+  schoolId: null})`` statement, which reads every school's row of the year too (201 rows
+  per measure for one) and cost the server and PostgreSQL more CPU in total, measured;
+- ``schoolComparison(measureId, periodStart)`` rows {school{name} value rank percentile
+  peerMedian gapToBest}; peer: the period's ``measurements`` of the measure, each joined to
+  its school (name); no rank, percentile, median or gap;
+- ``schools(first: 200)`` edges{node{name level firstBell enrollment}}; peer: ``schools`` by
+  name with each school's latest ``school_enrollments`` row.
+Before anything is timed both sides are asked once and must return the same values for what
+they have in common (scorecard: code, latest value, target, status, trend; comparison:
+school and value; schools: name, level, first bell, enrollment), or the run aborts.
+
+The load: ``--clients`` keep-alive connections on loopback (peer_load.py, pre-encoded
+requests), each sending its next request as soon as the last one is answered, for
+``--seconds`` per run; per read, a warm-up of each side, then ``--rounds`` rounds of ours,
+peer (ABAB...), then one client alone on each side for single-request latency. Every response
+must be a 200 without ``errors``; failures are counted and a run with any is reported as such
+(and the script exits 1). CPU per request is utime+stime from /proc of the server process and
+its children, and of the bench database's PostgreSQL client backends, divided by the
+requests; the load generator's own CPU is printed too. The machine is shared: read the
+ratios, measured in the same minutes, before the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time as clock
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+# bench_measures puts src/ on the path, and points DISTRICT_PPM_DATABASE_URL at a database of
+# its own when imported; ours is set in main(), before the settings are first read.
+import bench_measures  # noqa: E402
+from peer_load import (  # noqa: E402
+    ResponseError,
+    RunResult,
+    check,
+    cpu_snapshot,
+    cpu_spent,
+    encode_post,
+    percentile,
+    process_tree,
+    run_load,
+)
+
+from district_ppm.config import Settings, get_settings  # noqa: E402
+from district_ppm.db.bootstrap import migrate  # noqa: E402
+from district_ppm.db.engine import (  # noqa: E402
+    create_admin_engine,
+    create_app_engine,
+    make_sessionmaker,
+)
+from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
+from district_ppm.measures.models import ScorecardView, stages_of  # noqa: E402
+from district_ppm.measures.refresh import refresh_measure_status  # noqa: E402
+from district_ppm.school_calendar import school_year_of  # noqa: E402
+from district_ppm.tenancy import service as tenancy  # noqa: E402
+from district_ppm.tenancy.models import Role  # noqa: E402
+
+ROOT = bench_measures.ROOT
+SCRATCH = ROOT / ".local" / "bench-peer"
+PEER_PACKAGE = HERE / "peer"
+HOST = "127.0.0.1"
+FULL, SMALL = (200, 60, 60), (20, 10, 12)
+# High enough never to refuse the load: the limiter still runs (one Redis call per request).
+RAISED_RATE_LIMITS = {
+    "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
+    "DISTRICT_PPM_RATE_LIMIT_BURST": "10000000",
+}
+COMPARED_MEASURE = "KPI-00"  # bench_measures' comparison measure: measures[0]
+
+
+# --- the three reads, ours and the peer's ------------------------------------------------
+
+SCHOOLS = """query { schools(first: 200) { edges { node { name level firstBell enrollment } } } }"""
+
+# One root field per DASHBOARD stage, aliased by stage.
+PEER_SCORECARD = (
+    "query($y: Int!) {"
+    + "".join(
+        f""" {stage.lower()}: allMeasures(condition: {{stage: "{stage}"}}) {{ nodes {{ code
+    measureStatusesByDistrictIdAndMeasureId(condition: {{schoolYear: $y, schoolId: null}}) {{
+      nodes {{ latestValue target status trend }} }} }} }}"""
+        for stage in stages_of(ScorecardView.DASHBOARD)
+    )
+    + " }"
+)
+PEER_COMPARISON = """query($m: UUID!, $p: Date!) {
+  allMeasurements(condition: {measureId: $m, periodStart: $p}) { nodes {
+    value schoolByDistrictIdAndSchoolId { name } } } }"""
+PEER_SCHOOLS = """query { allSchools(first: 200, orderBy: [NAME_ASC, PRIMARY_KEY_ASC]) { edges {
+  node { name level firstBell
+    schoolEnrollmentsByDistrictIdAndSchoolId(orderBy: SCHOOL_YEAR_DESC, first: 1) {
+      nodes { enrollment } } } } } }"""
+
+Rows = list[tuple[Any, ...]]
+
+
+def _ours_scorecard(data: dict[str, Any]) -> Rows:
+    return [
+        (r["measure"]["code"], r["latestValue"], r["target"], r["status"], r["trend"])
+        for r in data["scorecard"]["rows"]
+    ]
+
+
+def _peer_scorecard(data: dict[str, Any]) -> Rows:
+    rows = []
+    for measures in data.values():
+        for measure in measures["nodes"]:
+            for status in measure["measureStatusesByDistrictIdAndMeasureId"]["nodes"]:
+                row = (status["latestValue"], status["target"], status["status"], status["trend"])
+                rows.append((measure["code"], *row))
+    return rows
+
+
+def _ours_comparison(data: dict[str, Any]) -> Rows:
+    return [(r["school"]["name"], r["value"]) for r in data["schoolComparison"]["rows"]]
+
+
+def _peer_comparison(data: dict[str, Any]) -> Rows:
+    return [
+        (n["schoolByDistrictIdAndSchoolId"]["name"], n["value"])
+        for n in data["allMeasurements"]["nodes"]
+    ]
+
+
+def _ours_schools(data: dict[str, Any]) -> Rows:
+    return [
+        (n["name"], n["level"], n["firstBell"], n["enrollment"])
+        for n in (edge["node"] for edge in data["schools"]["edges"])
+    ]
+
+
+def _peer_schools(data: dict[str, Any]) -> Rows:
+    rows = []
+    for node in (edge["node"] for edge in data["allSchools"]["edges"]):
+        enrollments = node["schoolEnrollmentsByDistrictIdAndSchoolId"]["nodes"]
+        enrollment = enrollments[0]["enrollment"] if enrollments else None
+        rows.append((node["name"], node["level"], node["firstBell"], enrollment))
+    return rows
+
+
+@dataclass(frozen=True)
+class Read:
+    name: str
+    goal_p50_ms: float  # the issue's single-client goal for our side
+    ours: dict[str, Any]  # the GraphQL request body
+    peer: dict[str, Any]
+    ours_rows: Callable[[dict[str, Any]], Rows]
+    peer_rows: Callable[[dict[str, Any]], Rows]
+
+
+@dataclass(frozen=True)
+class BenchDistrict:
+    database: str
+    district_id: uuid.UUID
+    token: str
+    measure_id: uuid.UUID
+    period: date
+    schools: int
+    measures: int
+    measurements: int
+    statuses: int
+
+    @property
+    def school_year(self) -> int:
+        return school_year_of(self.period)
+
+    def reads(self) -> list[Read]:
+        year = {"y": self.school_year}
+        period = {"m": str(self.measure_id), "p": self.period.isoformat()}
+        return [
+            Read(
+                "scorecard(view: DASHBOARD)",
+                10.0,
+                {"query": bench_measures.SCORECARD, "variables": year},
+                {"query": PEER_SCORECARD, "variables": year},
+                _ours_scorecard,
+                _peer_scorecard,
+            ),
+            Read(
+                f"schoolComparison ({self.schools} rows)",
+                15.0,
+                {"query": bench_measures.COMPARISON, "variables": period},
+                {"query": PEER_COMPARISON, "variables": period},
+                _ours_comparison,
+                _peer_comparison,
+            ),
+            Read(
+                f"schools(first: {min(self.schools, 200)})",
+                15.0,
+                {"query": SCHOOLS},
+                {"query": PEER_SCHOOLS},
+                _ours_schools,
+                _peer_schools,
+            ),
+        ]
+
+
+# --- the database -------------------------------------------------------------------------
+
+
+def admin_dsn(settings: Settings, database: str) -> str:
+    url = settings.admin_url.set(drivername="postgresql", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+async def database_exists(settings: Settings, name: str) -> bool:
+    conn = await asyncpg.connect(admin_dsn(settings, "postgres"))
+    try:
+        return bool(await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name))
+    finally:
+        await conn.close()
+
+
+async def drop_database(settings: Settings, name: str) -> None:
+    conn = await asyncpg.connect(admin_dsn(settings, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def build_district(settings: Settings, size: tuple[int, int, int], api_port: int) -> None:
+    """bench_measures' district: schools and measures, the CSV imported over HTTP through a
+    running API (``api_port``), every measure's statuses refreshed, then VACUUM ANALYZE so
+    that no autovacuum runs inside a timed run."""
+    n_schools, n_measures, n_months = size
+    district_id, token, schools, measures = await bench_measures.build(
+        settings, n_schools, n_measures, analyze=True
+    )
+    body = bench_measures.csv_body(schools, measures, bench_measures.months(n_months))
+    started = clock.perf_counter()
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{api_port}", timeout=900) as http:
+        response = await http.post(
+            "/api/v1/imports/measurements",
+            content=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+        )
+    rows = n_schools * n_measures * n_months
+    if response.status_code != 200 or response.json() != {"written": rows}:
+        raise SystemExit(f"the measurements import failed: {response.text[:500]}")
+    print(f"  imported {rows:,} measurements in {clock.perf_counter() - started:.1f} s")
+    started = clock.perf_counter()
+    engine = create_app_engine(settings, pool_size=1)
+    try:
+        async with tenant_transaction(make_sessionmaker(engine), district_id) as session:
+            await refresh_measure_status(session=session, district_id=district_id)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    print(f"  refreshed every measure's statuses in {clock.perf_counter() - started:.1f} s")
+    conn = await asyncpg.connect(admin_dsn(settings, settings.database_name))
+    try:
+        await conn.execute("VACUUM (ANALYZE)")
+    finally:
+        await conn.close()
+
+
+async def find_district(settings: Settings) -> BenchDistrict:
+    """What a built (or reused) bench database holds, and a fresh token for its district."""
+    conn = await asyncpg.connect(admin_dsn(settings, settings.database_name))
+    try:
+        district_id = await conn.fetchval("SELECT id FROM districts WHERE slug = 'bench'")
+        if district_id is None:
+            raise SystemExit(f"{settings.database_name} holds no 'bench' district")
+        measure_id = await conn.fetchval(
+            "SELECT id FROM measures WHERE district_id = $1 AND code = $2",
+            district_id,
+            COMPARED_MEASURE,
+        )
+        period = await conn.fetchval(
+            "SELECT max(period_start) FROM measurements WHERE district_id = $1 AND measure_id = $2",
+            district_id,
+            measure_id,
+        )
+        counts = [
+            await conn.fetchval(f"SELECT count(*) FROM {table} WHERE district_id = $1", district_id)
+            for table in ("schools", "measures", "measurements", "measure_statuses")
+        ]
+    finally:
+        await conn.close()
+    if period is None or not counts[3]:
+        raise SystemExit(
+            f"{settings.database_name} has no measurements or no status rows: "
+            "it is not a finished bench database (build a new one without --reuse)"
+        )
+    engine = create_admin_engine(settings)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            _, token = await tenancy.create_token(
+                session=session,
+                district_id=district_id,
+                role=Role.DISTRICT_ADMIN,
+                name="bench-peer",
+                ttl=timedelta(days=1),
+            )
+    finally:
+        await engine.dispose()
+    return BenchDistrict(settings.database_name, district_id, token, measure_id, period, *counts)
+
+
+class PostgresBackends:
+    """The bench database's client backends, whose CPU counts as PostgreSQL's per request.
+
+    Only this database's backends: the server is shared with other work. None when the
+    server's processes are not on this machine (their pids mean nothing here).
+    """
+
+    def __init__(self, conn: asyncpg.Connection, database: str) -> None:
+        self.conn = conn
+        self.database = database
+
+    async def pids(self) -> list[int] | None:
+        pids = [
+            row["pid"]
+            for row in await self.conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = $1 "
+                "AND backend_type = 'client backend'",
+                self.database,
+            )
+        ]
+        local = [pid for pid in pids if _command(pid) == "postgres"]
+        return local if local or not pids else None
+
+
+def _command(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
+
+
+# --- the servers --------------------------------------------------------------------------
+
+
+def install_peer() -> str:
+    """PostGraphile from peer/package-lock.json into the scratch folder (skipped when there);
+    returns its version and node's."""
+    package = PEER_PACKAGE / "package.json"
+    lock = PEER_PACKAGE / "package-lock.json"
+    digest = hashlib.sha256(package.read_bytes() + lock.read_bytes()).hexdigest()[:16]
+    stamp = SCRATCH / f".installed-{digest}"
+    installed = SCRATCH / "node_modules" / "postgraphile" / "package.json"
+    if not (stamp.exists() and installed.exists()):
+        npm = shutil.which("npm")
+        if npm is None or shutil.which("node") is None:
+            raise SystemExit("bench-peer needs Node.js 18+ and npm on PATH (PostGraphile 4)")
+        SCRATCH.mkdir(parents=True, exist_ok=True)
+        for old in SCRATCH.glob(".installed-*"):
+            old.unlink()
+        shutil.copy(package, SCRATCH / "package.json")
+        shutil.copy(lock, SCRATCH / "package-lock.json")
+        print(f"installing PostGraphile into {SCRATCH.relative_to(ROOT)} (npm ci)", flush=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
+            cwd=SCRATCH,
+            check=True,
+        )
+        stamp.touch()
+    node = subprocess.run([shutil.which("node") or "node", "--version"], capture_output=True)
+    version = json.loads(installed.read_text())["version"]
+    return f"PostGraphile {version} on node {node.stdout.decode().strip()}"
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    headers: dict[str, str]
+
+    def tail(self, lines: int = 25) -> str:
+        with contextlib.suppress(OSError):
+            last = self.log.read_text(errors="replace").splitlines()[-lines:]
+            return "\n".join(line[:400] for line in last)
+        return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        # Its own process group (start_new_session): uvicorn's or node's workers go with it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def _spawn(
+    name: str, argv: list[str], env: dict[str, str], port: int, headers: dict[str, str]
+) -> Server:
+    log = SCRATCH / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return Server(name, process, port, log, headers)
+
+
+def serve_takes_workers(command: str) -> bool:
+    shown = subprocess.run([command, "serve", "--help"], capture_output=True, text=True)
+    return "--workers" in shown.stdout
+
+
+def start_ours(
+    settings: Settings, workers: int, token: str | None, *, response_cache: bool = False
+) -> Server:
+    command = shutil.which("district-ppm", path=str(Path(sys.executable).parent)) or shutil.which(
+        "district-ppm"
+    )
+    if command is None:
+        raise SystemExit("district-ppm is not installed: run `make install`")
+    port = bench_measures.free_port()
+    argv = [command, "serve", "--host", HOST, "--port", str(port)]
+    if workers != 1:
+        if not serve_takes_workers(command):
+            raise SystemExit("--api-workers: this `district-ppm serve` has no --workers yet")
+        argv += ["--workers", str(workers)]
+    env = {
+        **os.environ,
+        "DISTRICT_PPM_DATABASE_URL": settings.database_url,
+        "DISTRICT_PPM_ENVIRONMENT": "production",
+        "DISTRICT_PPM_RESPONSE_CACHE": "true" if response_cache else "false",
+        **RAISED_RATE_LIMITS,
+    }
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return _spawn("api", argv, env, port, headers)
+
+
+def start_peer(settings: Settings, workers: int, district_id: uuid.UUID) -> Server:
+    node = shutil.which("node")
+    assert node is not None  # install_peer checked
+    port = bench_measures.free_port()
+    env = {
+        **os.environ,
+        "NODE_ENV": "production",
+        "NODE_PATH": str(SCRATCH / "node_modules"),
+        "PEER_DATABASE_URL": settings.app_url.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        ),
+        "PEER_PORT": str(port),
+        "PEER_POOL_SIZE": str(settings.db_pool_size),
+        "PEER_WORKERS": str(workers),
+    }
+    headers = {"X-District-Id": str(district_id)}
+    return _spawn("peer", [node, str(PEER_PACKAGE / "server.js")], env, port, headers)
+
+
+async def wait_ready(server: Server, http: httpx.AsyncClient, seconds: float = 90.0) -> None:
+    deadline = clock.monotonic() + seconds
+    while clock.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise SystemExit(
+                f"{server.name} server exited with code {server.process.returncode}; "
+                f"the end of {server.log}:\n{server.tail()}"
+            )
+        with contextlib.suppress(httpx.TransportError):
+            if server.name == "api":
+                response = await http.get(f"http://{HOST}:{server.port}/health/ready")
+            else:
+                response = await http.post(
+                    f"http://{HOST}:{server.port}/graphql", json={"query": "{ __typename }"}
+                )
+            if response.status_code == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise SystemExit(f"{server.name} server did not answer in {seconds:.0f} s:\n{server.tail()}")
+
+
+async def ask(http: httpx.AsyncClient, server: Server, body: dict[str, Any]) -> dict[str, Any]:
+    response = await http.post(
+        f"http://{HOST}:{server.port}/graphql", json=body, headers=server.headers
+    )
+    check(response.status_code, response.content)
+    return dict(response.json()["data"])
+
+
+async def verify(http: httpx.AsyncClient, ours: Server, peer: Server, read: Read) -> int:
+    """Both sides' values for what they have in common, or SystemExit naming the difference."""
+    try:
+        mine = sorted(read.ours_rows(await ask(http, ours, read.ours)), key=repr)
+        theirs = sorted(read.peer_rows(await ask(http, peer, read.peer)), key=repr)
+    except ResponseError as error:
+        raise SystemExit(f"{read.name}: {error}") from None
+    if not mine:
+        raise SystemExit(f"{read.name}: our API returned no rows; nothing to compare")
+    if mine != theirs:
+        only_ours = [row for row in mine if row not in theirs][:5]
+        only_peer = [row for row in theirs if row not in mine][:5]
+        raise SystemExit(
+            f"{read.name}: the two sides disagree ({len(mine)} rows ours, {len(theirs)} peer)\n"
+            f"  only ours: {only_ours}\n  only peer: {only_peer}"
+        )
+    return len(mine)
+
+
+# --- the load -----------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """Every timed run of one read on one side."""
+
+    requests: int = 0
+    failures: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0
+    postgres_cpu: float | None = 0.0
+    client_cpu: float = 0.0
+    rates: list[float] = field(default_factory=list)
+    first_failure: str | None = None
+    cache_hits: int = 0
+
+    def add(self, run: RunResult, server: float, postgres: float | None, client: float) -> None:
+        self.requests += run.requests
+        self.failures += run.failures
+        self.seconds += run.seconds
+        self.latencies += run.latencies
+        self.server_cpu += server
+        self.postgres_cpu = (
+            None
+            if postgres is None or self.postgres_cpu is None
+            else (self.postgres_cpu + postgres)
+        )
+        self.client_cpu += client
+        self.rates.append(run.per_second)
+        self.first_failure = self.first_failure or run.first_failure
+        self.cache_hits += run.cache_hits
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def per_request_ms(self, seconds: float | None) -> float | None:
+        return None if seconds is None or not self.requests else seconds / self.requests * 1000
+
+
+async def timed_run(
+    server: Server, request: bytes, clients: int, seconds: float, backends: PostgresBackends
+) -> tuple[RunResult, float, float | None, float]:
+    """One run: the result and the CPU seconds of the server, PostgreSQL and this client."""
+    server_before = cpu_snapshot(process_tree(server.process.pid))
+    pids_before = await backends.pids()
+    postgres_before = cpu_snapshot(pids_before or [])
+    client_before = clock.process_time()
+    run = await run_load(HOST, server.port, request, clients, seconds)
+    client = clock.process_time() - client_before
+    server_cpu = cpu_spent(server_before, cpu_snapshot(process_tree(server.process.pid)))
+    pids_after = await backends.pids()
+    postgres = (
+        None
+        if pids_before is None or pids_after is None
+        else cpu_spent(postgres_before, cpu_snapshot(pids_after))
+    )
+    return run, server_cpu, postgres, client
+
+
+def wire_request(server: Server, body: dict[str, Any]) -> bytes:
+    payload = json.dumps(body, separators=(",", ":")).encode()
+    return encode_post(HOST, server.port, "/graphql", payload, server.headers)
+
+
+@dataclass
+class Result:
+    read: Read
+    rows: int
+    loaded: dict[str, Tally]
+    single: dict[str, Tally]
+
+
+async def measure(
+    read: Read,
+    rows: int,
+    servers: dict[str, Server],
+    args: argparse.Namespace,
+    backends: PostgresBackends,
+) -> Result:
+    requests = {
+        side: wire_request(server, read.ours if side == "ours" else read.peer)
+        for side, server in servers.items()
+    }
+    result = Result(read, rows, {side: Tally() for side in servers}, {s: Tally() for s in servers})
+    for side, server in servers.items():
+        warm = await run_load(HOST, server.port, requests[side], args.clients, args.warmup)
+        if warm.failures:
+            print(f"  warm-up {side}: {warm.failures} failed, first: {warm.first_failure}")
+    for round_number in range(1, args.rounds + 1):
+        for side, server in servers.items():
+            run, *cpu = await timed_run(
+                server, requests[side], args.clients, args.seconds, backends
+            )
+            result.loaded[side].add(run, *cpu)
+            print(
+                f"  round {round_number} {side}: {run.per_second:8.1f} req/s  "
+                f"p50 {percentile(run.latencies, 0.5):7.1f} ms  "
+                f"{run.failures} failed",
+                flush=True,
+            )
+    for side, server in servers.items():
+        run, *cpu = await timed_run(server, requests[side], 1, args.single_seconds, backends)
+        result.single[side].add(run, *cpu)
+    return result
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _ms(value: float | None, width: int, decimals: int = 1) -> str:
+    return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.{decimals}f}"
+
+
+def report(results: list[Result], args: argparse.Namespace) -> bool:
+    """Print the tables; True when every request of every run succeeded."""
+    clean = True
+    name_width = max(len(r.read.name) for r in results) + 2
+    print(
+        f"\n{args.clients} clients, {args.rounds} x {args.seconds:.0f} s per side, alternating; "
+        f"ours with its response cache {'ON (warm)' if args.response_cache else 'off'}; "
+        "CPU per request in ms (server: the process and its children)"
+    )
+    header = (
+        f"{'read':<{name_width}}{'side':<6}{'req/s':>9}{'spread':>8}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'server CPU':>12}{'PG CPU':>9}{'errors':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        for side in ("ours", "peer"):
+            tally = result.loaded[side]
+            spread = (
+                (max(tally.rates) - min(tally.rates)) / statistics.mean(tally.rates) * 100
+                if tally.rates and statistics.mean(tally.rates)
+                else 0.0
+            )
+            clean &= not tally.failures
+            print(
+                f"{result.read.name if side == 'ours' else '':<{name_width}}{side:<6}"
+                f"{tally.per_second:>9.1f}{spread:>7.0f}%"
+                f"{percentile(tally.latencies, 0.5):>9.1f}{percentile(tally.latencies, 0.99):>9.1f}"
+                f"{_ms(tally.per_request_ms(tally.server_cpu), 12, 2)}"
+                f"{_ms(tally.per_request_ms(tally.postgres_cpu), 9, 2)}"
+                f"{tally.failures:>8}"
+            )
+        ours, peer = result.loaded["ours"], result.loaded["peer"]
+        ratio = ours.per_second / peer.per_second if peer.per_second else float("nan")
+        cpu_ratio = (
+            ours.server_cpu / ours.requests / (peer.server_cpu / peer.requests)
+            if ours.requests and peer.requests and peer.server_cpu
+            else float("nan")
+        )
+        rounds = " ".join(f"{a / b:.2f}" for a, b in zip(ours.rates, peer.rates, strict=True) if b)
+        print(
+            f"{'':<{name_width}}{'ours/peer req/s':<23}{ratio:>6.2f}x"
+            f"  (rounds {rounds}); server CPU per request {cpu_ratio:.2f}x"
+        )
+    print(f"\nOne client alone, {args.single_seconds:.0f} s per side (ms); the goal is our p50")
+    header = (
+        f"{'read':<{name_width}}{'ours p50':>10}{'p99':>8}{'peer p50':>10}{'p99':>8}"
+        f"{'ours/peer':>11}{'goal':>8}{'':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        ours, peer = result.single["ours"], result.single["peer"]
+        clean &= not (ours.failures or peer.failures)
+        p50, peer_p50 = percentile(ours.latencies, 0.5), percentile(peer.latencies, 0.5)
+        print(
+            f"{result.read.name:<{name_width}}"
+            f"{p50:>10.1f}{percentile(ours.latencies, 0.99):>8.1f}"
+            f"{peer_p50:>10.1f}{percentile(peer.latencies, 0.99):>8.1f}"
+            f"{p50 / peer_p50:>10.2f}x"
+            f"{'< ' + format(result.read.goal_p50_ms, '.0f'):>8}"
+            f"{'met' if p50 < result.read.goal_p50_ms else 'missed':>8}"
+        )
+    requests = sum(t.requests for r in results for t in (*r.loaded.values(), *r.single.values()))
+    client = sum(t.client_cpu for r in results for t in (*r.loaded.values(), *r.single.values()))
+    if requests:
+        print(f"\nload generator CPU per request: {client / requests * 1000:.2f} ms")
+    hits = sum(t.cache_hits for r in results for t in (r.loaded["ours"], r.single["ours"]))
+    ours_requests = sum(t.requests for r in results for t in (r.loaded["ours"], r.single["ours"]))
+    if args.response_cache:
+        print(f"ours answered {hits:,} of {ours_requests:,} requests from its response cache")
+    elif hits:
+        clean = False
+        print(
+            f"ERRORS ours answered {hits:,} of {ours_requests:,} requests from its response "
+            "cache although it was turned off: not every request was executed"
+        )
+    for result in results:
+        for kind, tallies in (("loaded", result.loaded), ("single", result.single)):
+            for side, tally in tallies.items():
+                if tally.failures:
+                    print(
+                        f"ERRORS {result.read.name} {side} ({kind}): {tally.failures} failed "
+                        f"requests; the first: {tally.first_failure}"
+                    )
+    return clean
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, settings: Settings, peer_version: str) -> int:
+    database = settings.database_name
+    own_database = args.reuse is None
+    servers: dict[str, Server] = {}
+    monitor = None
+    try:
+        if own_database:
+            size = SMALL if args.small else FULL
+            print(f"building {database}: {size[0]} schools x {size[1]} measures x {size[2]} months")
+            builder = start_ours(settings, 1, token=None)
+            try:
+                async with httpx.AsyncClient(timeout=30) as http:
+                    await wait_ready(builder, http)
+                await build_district(settings, size, builder.port)
+            finally:
+                builder.stop()
+        bench = await find_district(settings)
+        # A fresh API process for the measurement, like the peer's: nothing left from the import.
+        servers["ours"] = start_ours(
+            settings, args.api_workers, bench.token, response_cache=args.response_cache
+        )
+        servers["peer"] = start_peer(settings, args.peer_workers, bench.district_id)
+        async with httpx.AsyncClient(timeout=120) as http:
+            for server in servers.values():
+                await wait_ready(server, http)
+            reads = bench.reads()
+            rows = [await verify(http, servers["ours"], servers["peer"], r) for r in reads]
+        print(
+            f"\n{database}: {bench.schools} schools, {bench.measures} measures, "
+            f"{bench.measurements:,} measurements, {bench.statuses:,} status rows; "
+            f"scorecard year {bench.school_year}, comparison {COMPARED_MEASURE} "
+            f"{bench.period.isoformat()}"
+        )
+        print(
+            f"ours: district-ppm serve, {args.api_workers} process(es), response cache "
+            f"{'ON (warm)' if args.response_cache else 'off'}; peer: {peer_version}, "
+            f"{args.peer_workers} process(es); both as role {settings.app_db_role}"
+        )
+        print(
+            "same values on both sides: "
+            + ", ".join(f"{r.name} {n} rows" for r, n in zip(reads, rows, strict=True))
+        )
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        monitor = await asyncpg.connect(admin_dsn(settings, "postgres"))
+        backends = PostgresBackends(monitor, database)
+        results = []
+        for read, count in zip(reads, rows, strict=True):
+            print(f"{read.name}:", flush=True)
+            results.append(await measure(read, count, servers, args, backends))
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        return 0 if report(results, args) else 1
+    finally:
+        for server in servers.values():
+            server.stop()
+        if monitor is not None:
+            await monitor.close()
+        if own_database and not args.keep:
+            await drop_database(settings, database)
+        else:
+            print(f"\nkept database {database}: measure it again with --reuse {database}")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--small", action="store_true", help="20 schools x 10 measures x 12 months, short runs"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database and print its name")
+    parser.add_argument("--reuse", metavar="NAME", help="measure an existing (kept) bench database")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections (8)")
+    parser.add_argument("--seconds", type=float, help="each timed run (10; --small 3)")
+    parser.add_argument(
+        "--rounds", type=int, help="alternations ours, peer per read (3; --small 2)"
+    )
+    parser.add_argument(
+        "--warmup", type=float, help="seconds of load before a read's rounds (3; --small 1)"
+    )
+    parser.add_argument(
+        "--single-seconds", type=float, help="the one-client run per side (5; --small 2)"
+    )
+    parser.add_argument(
+        "--api-workers", type=int, default=1, help="district-ppm serve --workers N (1)"
+    )
+    parser.add_argument("--peer-workers", type=int, default=1, help="PostGraphile processes (1)")
+    parser.add_argument(
+        "--response-cache",
+        action="store_true",
+        help="ours with its response cache on (warm); off by default: every request executed",
+    )
+    args = parser.parse_args()
+    defaults = {"seconds": (10, 3), "rounds": (3, 2), "warmup": (3, 1), "single_seconds": (5, 2)}
+    for name, (full, small) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, small if args.small else full)
+    for name in ("clients", "rounds", "api_workers", "peer_workers"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')}: must be at least 1")
+    for name in ("seconds", "warmup", "single_seconds"):
+        if getattr(args, name) <= 0:
+            parser.error(f"--{name.replace('_', '-')}: must be positive")
+    if args.reuse is not None and args.keep:
+        parser.error("--keep: a --reuse'd database is always kept")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    database = args.reuse or f"district_ppm_bench_peer_{os.getpid()}"
+    base = bench_measures.BASE_URL.rsplit("/", 1)[0]
+    os.environ["DISTRICT_PPM_DATABASE_URL"] = f"{base}/{database}"
+    settings = get_settings()
+    if args.reuse is not None and not asyncio.run(database_exists(settings, database)):
+        raise SystemExit(f"--reuse: no database named {database}")
+    peer_version = install_peer()
+    try:
+        migrate(settings)  # runs its own event loops, so before ours
+    except BaseException:
+        if args.reuse is None:
+            asyncio.run(drop_database(settings, database))
+        raise
+
+    async def guarded() -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        # SIGTERM (make interrupted, a CI timeout) cleans up like Ctrl-C does.
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        return await run(args, settings, peer_version)
+
+    try:
+        return asyncio.run(guarded())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        print("interrupted; both servers stopped", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
