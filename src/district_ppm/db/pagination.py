@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,19 +84,33 @@ def page_size(first: int | None) -> int:
 
 async def keyset_page(
     session: AsyncSession,
-    stmt: Select[Any],
+    stmt: Select[Unpack[tuple[Any, ...]]],
     *,
     order_by: Sequence[InstrumentedAttribute[Any]],
     first: int | None,
     after: str | None,
 ) -> Page[Any]:
-    """One page of ``stmt`` (which selects one entity) ordered by the unique key ``order_by``."""
+    """One page of ``stmt`` ordered by the unique key ``order_by``, and the total count.
+
+    ``stmt`` selects one entity (items are ORM objects) or columns (items are rows, which
+    must include the ``order_by`` columns under their own names). The count rides along
+    as a scalar subquery of the page's statement: one round trip, unless the page is empty.
+    """
     size = page_size(first)
-    total = await session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    paged = stmt.order_by(*order_by).limit(size + 1)
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    paged = stmt.add_columns(count.scalar_subquery().label("_total_count"))
+    paged = paged.order_by(*order_by).limit(size + 1)
     if after:
         paged = paged.where(tuple_(*order_by) > tuple_(*decode_cursor(after, order_by)))
-    rows = list((await session.scalars(paged)).all())
+    result = (await session.execute(paged)).all()
+    if result:
+        total = result[0][-1]
+    else:
+        total = await session.scalar(count)
+    one_entity = len(stmt.column_descriptions) == 1 and isinstance(
+        stmt.column_descriptions[0]["expr"], type
+    )
+    rows = [row[0] for row in result] if one_entity else result
     items = [
         (encode_cursor([getattr(row, col.key) for col in order_by]), row) for row in rows[:size]
     ]

@@ -28,6 +28,13 @@ class EnrollmentBySchoolLoader(TenantLoader[uuid.UUID, int | None]):
         return [found.get(key) for key in keys]
 
 
+class _NotLoaded:
+    """The enrollment of a school built without it: its resolver asks the loader."""
+
+
+NOT_LOADED = _NotLoaded()
+
+
 @strawberry.type
 class School:
     id: strawberry.ID
@@ -35,10 +42,15 @@ class School:
     nces_id: str | None
     level: SchoolLevel  # type: ignore[valid-type]
     first_bell: time
+    known_enrollment: strawberry.Private[int | _NotLoaded | None] = NOT_LOADED
 
     @strawberry.field(description="Enrollment in the latest school year on record.")
-    async def enrollment(self, info: Info) -> int | None:
-        return await loader(info, EnrollmentBySchoolLoader).load(uuid.UUID(self.id))
+    def enrollment(self, info: Info) -> int | None:
+        # A plain function, not a coroutine: a list that joined the enrollment answers from
+        # the row; graphql-core awaits the loader's future otherwise.
+        if isinstance(self.known_enrollment, _NotLoaded):
+            return loader(info, EnrollmentBySchoolLoader).load(uuid.UUID(self.id))  # type: ignore[return-value]
+        return self.known_enrollment
 
     @classmethod
     def from_model(cls, school: models.School) -> School:
@@ -48,6 +60,17 @@ class School:
             nces_id=school.nces_id,
             level=school.level,
             first_bell=school.first_bell,
+        )
+
+    @classmethod
+    def from_listed(cls, school: service.ListedSchool) -> School:
+        return cls(
+            id=strawberry.ID(str(school.id)),
+            name=school.name,
+            nces_id=school.nces_id,
+            level=school.level,
+            first_bell=school.first_bell,
+            known_enrollment=school.enrollment,
         )
 
 
@@ -78,7 +101,7 @@ class SchoolQueries:
                 first=first,
                 after=after,
             )
-        return to_connection(page, School.from_model)
+        return to_connection(page, School.from_listed)
 
     @strawberry.field(permission_classes=[ANY_ROLE])
     async def school(self, info: Info, id: strawberry.ID) -> School | None:

@@ -7,8 +7,9 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,11 +104,48 @@ async def get_school(
     return await session.get(School, (district_id, school_id))
 
 
+class ListedSchool(Protocol):
+    """A row of ``list_schools``: the school's columns and its latest enrollment."""
+
+    id: uuid.UUID
+    name: str
+    nces_id: str | None
+    level: SchoolLevel
+    first_bell: time
+    enrollment: int | None
+
+
+def _latest_enrollment() -> ScalarSelect[int]:
+    return (
+        select(SchoolEnrollment.enrollment)
+        .where(
+            SchoolEnrollment.district_id == School.district_id,
+            SchoolEnrollment.school_id == School.id,
+        )
+        .order_by(SchoolEnrollment.school_year.desc())
+        .limit(1)
+        .correlate(School)
+        .scalar_subquery()
+    )
+
+
 async def list_schools(
     *, session: AsyncSession, district_id: uuid.UUID, first: int | None, after: str | None
-) -> Page[School]:
-    """Schools by name (then id), one keyset page at a time."""
-    stmt = select(School).where(School.district_id == district_id)
+) -> Page[ListedSchool]:
+    """Schools by name (then id), one keyset page at a time, each with its latest enrollment.
+
+    Plain rows, the enrollment joined (one index probe per school): a dashboard lists every
+    school of a district, and building ORM objects then batching a second query per page
+    cost most of the request.
+    """
+    stmt = select(
+        School.id,
+        School.name,
+        School.nces_id,
+        School.level,
+        School.first_bell,
+        _latest_enrollment().label("enrollment"),
+    ).where(School.district_id == district_id)
     return await keyset_page(
         session, stmt, order_by=[School.name, School.id], first=first, after=after
     )

@@ -10,6 +10,7 @@ from district_ppm.analytics import status as status_math
 from district_ppm.analytics import trend as trend_math
 from district_ppm.analytics import xmr
 from district_ppm.measures import charts, comparison, history, models, scorecard
+from district_ppm.measures.rows import MeasureFields
 from district_ppm.schools.schema import School
 
 Unit = strawberry.enum(models.Unit)
@@ -51,7 +52,7 @@ class Measure:
     data_source: str | None
 
     @classmethod
-    def from_model(cls, m: models.Measure) -> Measure:
+    def from_model(cls, m: MeasureFields) -> Measure:
         return cls(
             id=_id(m.id),
             code=m.code,
@@ -59,7 +60,7 @@ class Measure:
             unit=m.unit,
             direction=m.direction,
             stage=m.stage,
-            view=m.view,
+            view=models.view_of(m.stage),
             frequency=m.frequency,
             level=m.level,
             process_id=_optional_id(m.process_id),
