@@ -57,36 +57,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import hashlib
 import json
 import os
-import shutil
 import signal
-import statistics
-import subprocess
 import sys
 import time as clock
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import httpx
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # bench_measures puts src/ on the path, and points DISTRICT_PPM_DATABASE_URL at a database of
 # its own when imported; ours is set in main(), before the settings are first read.
-import bench_measures  # noqa: E402
-from peer_load import (  # noqa: E402
-    ResponseError,
+import bench_measures
+from peer_load import (
     RunResult,
-    check,
     cpu_snapshot,
     cpu_spent,
     encode_post,
@@ -94,159 +83,31 @@ from peer_load import (  # noqa: E402
     process_tree,
     run_load,
 )
+from peer_reads import BenchDistrict, Read, verify
+from peer_report import Result, Tally, report
+from peer_servers import (
+    HOST,
+    Server,
+    install_peer,
+    start_ours,
+    start_peer,
+    wait_ready,
+)
 
-from district_ppm.config import Settings, get_settings  # noqa: E402
-from district_ppm.db.bootstrap import migrate  # noqa: E402
-from district_ppm.db.engine import (  # noqa: E402
+from district_ppm.config import Settings, get_settings
+from district_ppm.db.bootstrap import migrate
+from district_ppm.db.engine import (
     create_admin_engine,
     create_app_engine,
     make_sessionmaker,
 )
-from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
-from district_ppm.measures.models import ScorecardView, stages_of  # noqa: E402
-from district_ppm.measures.refresh import refresh_measure_status  # noqa: E402
-from district_ppm.school_calendar import school_year_of  # noqa: E402
-from district_ppm.tenancy import service as tenancy  # noqa: E402
-from district_ppm.tenancy.models import Role  # noqa: E402
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.measures.refresh import refresh_measure_status
+from district_ppm.tenancy import service as tenancy
+from district_ppm.tenancy.models import Role
 
-ROOT = bench_measures.ROOT
-SCRATCH = ROOT / ".local" / "bench-peer"
-PEER_PACKAGE = HERE / "peer"
-HOST = "127.0.0.1"
 FULL, SMALL = (200, 60, 60), (20, 10, 12)
-# High enough never to refuse the load: the limiter still runs (one Redis call per request).
-RAISED_RATE_LIMITS = {
-    "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
-    "DISTRICT_PPM_RATE_LIMIT_BURST": "10000000",
-}
 COMPARED_MEASURE = "KPI-00"  # bench_measures' comparison measure: measures[0]
-
-
-# --- the three reads, ours and the peer's ------------------------------------------------
-
-SCHOOLS = """query { schools(first: 200) { edges { node { name level firstBell enrollment } } } }"""
-
-# One root field per DASHBOARD stage, aliased by stage.
-PEER_SCORECARD = (
-    "query($y: Int!) {"
-    + "".join(
-        f""" {stage.lower()}: allMeasures(condition: {{stage: "{stage}"}}) {{ nodes {{ code
-    measureStatusesByDistrictIdAndMeasureId(condition: {{schoolYear: $y, schoolId: null}}) {{
-      nodes {{ latestValue target status trend }} }} }} }}"""
-        for stage in stages_of(ScorecardView.DASHBOARD)
-    )
-    + " }"
-)
-PEER_COMPARISON = """query($m: UUID!, $p: Date!) {
-  allMeasurements(condition: {measureId: $m, periodStart: $p}) { nodes {
-    value schoolByDistrictIdAndSchoolId { name } } } }"""
-PEER_SCHOOLS = """query { allSchools(first: 200, orderBy: [NAME_ASC, PRIMARY_KEY_ASC]) { edges {
-  node { name level firstBell
-    schoolEnrollmentsByDistrictIdAndSchoolId(orderBy: SCHOOL_YEAR_DESC, first: 1) {
-      nodes { enrollment } } } } } }"""
-
-Rows = list[tuple[Any, ...]]
-
-
-def _ours_scorecard(data: dict[str, Any]) -> Rows:
-    return [
-        (r["measure"]["code"], r["latestValue"], r["target"], r["status"], r["trend"])
-        for r in data["scorecard"]["rows"]
-    ]
-
-
-def _peer_scorecard(data: dict[str, Any]) -> Rows:
-    rows = []
-    for measures in data.values():
-        for measure in measures["nodes"]:
-            for status in measure["measureStatusesByDistrictIdAndMeasureId"]["nodes"]:
-                row = (status["latestValue"], status["target"], status["status"], status["trend"])
-                rows.append((measure["code"], *row))
-    return rows
-
-
-def _ours_comparison(data: dict[str, Any]) -> Rows:
-    return [(r["school"]["name"], r["value"]) for r in data["schoolComparison"]["rows"]]
-
-
-def _peer_comparison(data: dict[str, Any]) -> Rows:
-    return [
-        (n["schoolByDistrictIdAndSchoolId"]["name"], n["value"])
-        for n in data["allMeasurements"]["nodes"]
-    ]
-
-
-def _ours_schools(data: dict[str, Any]) -> Rows:
-    return [
-        (n["name"], n["level"], n["firstBell"], n["enrollment"])
-        for n in (edge["node"] for edge in data["schools"]["edges"])
-    ]
-
-
-def _peer_schools(data: dict[str, Any]) -> Rows:
-    rows = []
-    for node in (edge["node"] for edge in data["allSchools"]["edges"]):
-        enrollments = node["schoolEnrollmentsByDistrictIdAndSchoolId"]["nodes"]
-        enrollment = enrollments[0]["enrollment"] if enrollments else None
-        rows.append((node["name"], node["level"], node["firstBell"], enrollment))
-    return rows
-
-
-@dataclass(frozen=True)
-class Read:
-    name: str
-    goal_p50_ms: float  # the issue's single-client goal for our side
-    ours: dict[str, Any]  # the GraphQL request body
-    peer: dict[str, Any]
-    ours_rows: Callable[[dict[str, Any]], Rows]
-    peer_rows: Callable[[dict[str, Any]], Rows]
-
-
-@dataclass(frozen=True)
-class BenchDistrict:
-    database: str
-    district_id: uuid.UUID
-    token: str
-    measure_id: uuid.UUID
-    period: date
-    schools: int
-    measures: int
-    measurements: int
-    statuses: int
-
-    @property
-    def school_year(self) -> int:
-        return school_year_of(self.period)
-
-    def reads(self) -> list[Read]:
-        year = {"y": self.school_year}
-        period = {"m": str(self.measure_id), "p": self.period.isoformat()}
-        return [
-            Read(
-                "scorecard(view: DASHBOARD)",
-                10.0,
-                {"query": bench_measures.SCORECARD, "variables": year},
-                {"query": PEER_SCORECARD, "variables": year},
-                _ours_scorecard,
-                _peer_scorecard,
-            ),
-            Read(
-                f"schoolComparison ({self.schools} rows)",
-                15.0,
-                {"query": bench_measures.COMPARISON, "variables": period},
-                {"query": PEER_COMPARISON, "variables": period},
-                _ours_comparison,
-                _peer_comparison,
-            ),
-            Read(
-                f"schools(first: {min(self.schools, 200)})",
-                15.0,
-                {"query": SCHOOLS},
-                {"query": PEER_SCHOOLS},
-                _ours_schools,
-                _peer_schools,
-            ),
-        ]
 
 
 # --- the database -------------------------------------------------------------------------
@@ -383,220 +244,7 @@ def _command(pid: int) -> str | None:
         return None
 
 
-# --- the servers --------------------------------------------------------------------------
-
-
-def install_peer() -> str:
-    """PostGraphile from peer/package-lock.json into the scratch folder (skipped when there);
-    returns its version and node's."""
-    package = PEER_PACKAGE / "package.json"
-    lock = PEER_PACKAGE / "package-lock.json"
-    digest = hashlib.sha256(package.read_bytes() + lock.read_bytes()).hexdigest()[:16]
-    stamp = SCRATCH / f".installed-{digest}"
-    installed = SCRATCH / "node_modules" / "postgraphile" / "package.json"
-    if not (stamp.exists() and installed.exists()):
-        npm = shutil.which("npm")
-        if npm is None or shutil.which("node") is None:
-            raise SystemExit("bench-peer needs Node.js 18+ and npm on PATH (PostGraphile 4)")
-        SCRATCH.mkdir(parents=True, exist_ok=True)
-        for old in SCRATCH.glob(".installed-*"):
-            old.unlink()
-        shutil.copy(package, SCRATCH / "package.json")
-        shutil.copy(lock, SCRATCH / "package-lock.json")
-        print(f"installing PostGraphile into {SCRATCH.relative_to(ROOT)} (npm ci)", flush=True)
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--omit=dev", "--loglevel=error"],
-            cwd=SCRATCH,
-            check=True,
-        )
-        stamp.touch()
-    node = subprocess.run([shutil.which("node") or "node", "--version"], capture_output=True)
-    version = json.loads(installed.read_text())["version"]
-    return f"PostGraphile {version} on node {node.stdout.decode().strip()}"
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-    headers: dict[str, str]
-
-    def tail(self, lines: int = 25) -> str:
-        with contextlib.suppress(OSError):
-            last = self.log.read_text(errors="replace").splitlines()[-lines:]
-            return "\n".join(line[:400] for line in last)
-        return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        # Its own process group (start_new_session): uvicorn's or node's workers go with it.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-
-
-def _spawn(
-    name: str, argv: list[str], env: dict[str, str], port: int, headers: dict[str, str]
-) -> Server:
-    log = SCRATCH / f"{name}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(name, process, port, log, headers)
-
-
-def serve_takes_workers(command: str) -> bool:
-    shown = subprocess.run([command, "serve", "--help"], capture_output=True, text=True)
-    return "--workers" in shown.stdout
-
-
-def start_ours(
-    settings: Settings, workers: int, token: str | None, *, response_cache: bool = False
-) -> Server:
-    command = shutil.which("district-ppm", path=str(Path(sys.executable).parent)) or shutil.which(
-        "district-ppm"
-    )
-    if command is None:
-        raise SystemExit("district-ppm is not installed: run `make install`")
-    port = bench_measures.free_port()
-    argv = [command, "serve", "--host", HOST, "--port", str(port)]
-    if workers != 1:
-        if not serve_takes_workers(command):
-            raise SystemExit("--api-workers: this `district-ppm serve` has no --workers yet")
-        argv += ["--workers", str(workers)]
-    env = {
-        **os.environ,
-        "DISTRICT_PPM_DATABASE_URL": settings.database_url,
-        "DISTRICT_PPM_ENVIRONMENT": "production",
-        "DISTRICT_PPM_RESPONSE_CACHE": "true" if response_cache else "false",
-        **RAISED_RATE_LIMITS,
-    }
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return _spawn("api", argv, env, port, headers)
-
-
-def start_peer(settings: Settings, workers: int, district_id: uuid.UUID) -> Server:
-    node = shutil.which("node")
-    assert node is not None  # install_peer checked
-    port = bench_measures.free_port()
-    env = {
-        **os.environ,
-        "NODE_ENV": "production",
-        "NODE_PATH": str(SCRATCH / "node_modules"),
-        "PEER_DATABASE_URL": settings.app_url.set(drivername="postgresql").render_as_string(
-            hide_password=False
-        ),
-        "PEER_PORT": str(port),
-        "PEER_POOL_SIZE": str(settings.db_pool_size),
-        "PEER_WORKERS": str(workers),
-    }
-    headers = {"X-District-Id": str(district_id)}
-    return _spawn("peer", [node, str(PEER_PACKAGE / "server.js")], env, port, headers)
-
-
-async def wait_ready(server: Server, http: httpx.AsyncClient, seconds: float = 90.0) -> None:
-    deadline = clock.monotonic() + seconds
-    while clock.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise SystemExit(
-                f"{server.name} server exited with code {server.process.returncode}; "
-                f"the end of {server.log}:\n{server.tail()}"
-            )
-        with contextlib.suppress(httpx.TransportError):
-            if server.name == "api":
-                response = await http.get(f"http://{HOST}:{server.port}/health/ready")
-            else:
-                response = await http.post(
-                    f"http://{HOST}:{server.port}/graphql", json={"query": "{ __typename }"}
-                )
-            if response.status_code == 200:
-                return
-        await asyncio.sleep(0.2)
-    raise SystemExit(f"{server.name} server did not answer in {seconds:.0f} s:\n{server.tail()}")
-
-
-async def ask(http: httpx.AsyncClient, server: Server, body: dict[str, Any]) -> dict[str, Any]:
-    response = await http.post(
-        f"http://{HOST}:{server.port}/graphql", json=body, headers=server.headers
-    )
-    check(response.status_code, response.content)
-    return dict(response.json()["data"])
-
-
-async def verify(http: httpx.AsyncClient, ours: Server, peer: Server, read: Read) -> int:
-    """Both sides' values for what they have in common, or SystemExit naming the difference."""
-    try:
-        mine = sorted(read.ours_rows(await ask(http, ours, read.ours)), key=repr)
-        theirs = sorted(read.peer_rows(await ask(http, peer, read.peer)), key=repr)
-    except ResponseError as error:
-        raise SystemExit(f"{read.name}: {error}") from None
-    if not mine:
-        raise SystemExit(f"{read.name}: our API returned no rows; nothing to compare")
-    if mine != theirs:
-        only_ours = [row for row in mine if row not in theirs][:5]
-        only_peer = [row for row in theirs if row not in mine][:5]
-        raise SystemExit(
-            f"{read.name}: the two sides disagree ({len(mine)} rows ours, {len(theirs)} peer)\n"
-            f"  only ours: {only_ours}\n  only peer: {only_peer}"
-        )
-    return len(mine)
-
-
 # --- the load -----------------------------------------------------------------------------
-
-
-@dataclass
-class Tally:
-    """Every timed run of one read on one side."""
-
-    requests: int = 0
-    failures: int = 0
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    server_cpu: float = 0.0
-    postgres_cpu: float | None = 0.0
-    client_cpu: float = 0.0
-    rates: list[float] = field(default_factory=list)
-    first_failure: str | None = None
-    cache_hits: int = 0
-
-    def add(self, run: RunResult, server: float, postgres: float | None, client: float) -> None:
-        self.requests += run.requests
-        self.failures += run.failures
-        self.seconds += run.seconds
-        self.latencies += run.latencies
-        self.server_cpu += server
-        self.postgres_cpu = (
-            None
-            if postgres is None or self.postgres_cpu is None
-            else (self.postgres_cpu + postgres)
-        )
-        self.client_cpu += client
-        self.rates.append(run.per_second)
-        self.first_failure = self.first_failure or run.first_failure
-        self.cache_hits += run.cache_hits
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def per_request_ms(self, seconds: float | None) -> float | None:
-        return None if seconds is None or not self.requests else seconds / self.requests * 1000
 
 
 async def timed_run(
@@ -622,14 +270,6 @@ async def timed_run(
 def wire_request(server: Server, body: dict[str, Any]) -> bytes:
     payload = json.dumps(body, separators=(",", ":")).encode()
     return encode_post(HOST, server.port, "/graphql", payload, server.headers)
-
-
-@dataclass
-class Result:
-    read: Read
-    rows: int
-    loaded: dict[str, Tally]
-    single: dict[str, Tally]
 
 
 async def measure(
@@ -664,101 +304,6 @@ async def measure(
         run, *cpu = await timed_run(server, requests[side], 1, args.single_seconds, backends)
         result.single[side].add(run, *cpu)
     return result
-
-
-# --- the report ---------------------------------------------------------------------------
-
-
-def _ms(value: float | None, width: int, decimals: int = 1) -> str:
-    return f"{'n/a':>{width}}" if value is None else f"{value:>{width}.{decimals}f}"
-
-
-def report(results: list[Result], args: argparse.Namespace) -> bool:
-    """Print the tables; True when every request of every run succeeded."""
-    clean = True
-    name_width = max(len(r.read.name) for r in results) + 2
-    print(
-        f"\n{args.clients} clients, {args.rounds} x {args.seconds:.0f} s per side, alternating; "
-        f"ours with its response cache {'ON (warm)' if args.response_cache else 'off'}; "
-        "CPU per request in ms (server: the process and its children)"
-    )
-    header = (
-        f"{'read':<{name_width}}{'side':<6}{'req/s':>9}{'spread':>8}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'server CPU':>12}{'PG CPU':>9}{'errors':>8}"
-    )
-    print(header)
-    print("-" * len(header))
-    for result in results:
-        for side in ("ours", "peer"):
-            tally = result.loaded[side]
-            spread = (
-                (max(tally.rates) - min(tally.rates)) / statistics.mean(tally.rates) * 100
-                if tally.rates and statistics.mean(tally.rates)
-                else 0.0
-            )
-            clean &= not tally.failures
-            print(
-                f"{result.read.name if side == 'ours' else '':<{name_width}}{side:<6}"
-                f"{tally.per_second:>9.1f}{spread:>7.0f}%"
-                f"{percentile(tally.latencies, 0.5):>9.1f}{percentile(tally.latencies, 0.99):>9.1f}"
-                f"{_ms(tally.per_request_ms(tally.server_cpu), 12, 2)}"
-                f"{_ms(tally.per_request_ms(tally.postgres_cpu), 9, 2)}"
-                f"{tally.failures:>8}"
-            )
-        ours, peer = result.loaded["ours"], result.loaded["peer"]
-        ratio = ours.per_second / peer.per_second if peer.per_second else float("nan")
-        cpu_ratio = (
-            ours.server_cpu / ours.requests / (peer.server_cpu / peer.requests)
-            if ours.requests and peer.requests and peer.server_cpu
-            else float("nan")
-        )
-        rounds = " ".join(f"{a / b:.2f}" for a, b in zip(ours.rates, peer.rates, strict=True) if b)
-        print(
-            f"{'':<{name_width}}{'ours/peer req/s':<23}{ratio:>6.2f}x"
-            f"  (rounds {rounds}); server CPU per request {cpu_ratio:.2f}x"
-        )
-    print(f"\nOne client alone, {args.single_seconds:.0f} s per side (ms); the goal is our p50")
-    header = (
-        f"{'read':<{name_width}}{'ours p50':>10}{'p99':>8}{'peer p50':>10}{'p99':>8}"
-        f"{'ours/peer':>11}{'goal':>8}{'':>8}"
-    )
-    print(header)
-    print("-" * len(header))
-    for result in results:
-        ours, peer = result.single["ours"], result.single["peer"]
-        clean &= not (ours.failures or peer.failures)
-        p50, peer_p50 = percentile(ours.latencies, 0.5), percentile(peer.latencies, 0.5)
-        print(
-            f"{result.read.name:<{name_width}}"
-            f"{p50:>10.1f}{percentile(ours.latencies, 0.99):>8.1f}"
-            f"{peer_p50:>10.1f}{percentile(peer.latencies, 0.99):>8.1f}"
-            f"{p50 / peer_p50:>10.2f}x"
-            f"{'< ' + format(result.read.goal_p50_ms, '.0f'):>8}"
-            f"{'met' if p50 < result.read.goal_p50_ms else 'missed':>8}"
-        )
-    requests = sum(t.requests for r in results for t in (*r.loaded.values(), *r.single.values()))
-    client = sum(t.client_cpu for r in results for t in (*r.loaded.values(), *r.single.values()))
-    if requests:
-        print(f"\nload generator CPU per request: {client / requests * 1000:.2f} ms")
-    hits = sum(t.cache_hits for r in results for t in (r.loaded["ours"], r.single["ours"]))
-    ours_requests = sum(t.requests for r in results for t in (r.loaded["ours"], r.single["ours"]))
-    if args.response_cache:
-        print(f"ours answered {hits:,} of {ours_requests:,} requests from its response cache")
-    elif hits:
-        clean = False
-        print(
-            f"ERRORS ours answered {hits:,} of {ours_requests:,} requests from its response "
-            "cache although it was turned off: not every request was executed"
-        )
-    for result in results:
-        for kind, tallies in (("loaded", result.loaded), ("single", result.single)):
-            for side, tally in tallies.items():
-                if tally.failures:
-                    print(
-                        f"ERRORS {result.read.name} {side} ({kind}): {tally.failures} failed "
-                        f"requests; the first: {tally.first_failure}"
-                    )
-    return clean
 
 
 # --- main ---------------------------------------------------------------------------------
