@@ -290,10 +290,9 @@ async def measure(
             print(f"  warm-up {side}: {warm.failures} failed, first: {warm.first_failure}")
     for round_number in range(1, args.rounds + 1):
         for side, server in servers.items():
-            run, *cpu = await timed_run(
-                server, requests[side], args.clients, args.seconds, backends
-            )
-            result.loaded[side].add(run, *cpu)
+            sample = await timed_run(server, requests[side], args.clients, args.seconds, backends)
+            result.loaded[side].add(*sample)
+            run = sample[0]
             print(
                 f"  round {round_number} {side}: {run.per_second:8.1f} req/s  "
                 f"p50 {percentile(run.latencies, 0.5):7.1f} ms  "
@@ -301,8 +300,8 @@ async def measure(
                 flush=True,
             )
     for side, server in servers.items():
-        run, *cpu = await timed_run(server, requests[side], 1, args.single_seconds, backends)
-        result.single[side].add(run, *cpu)
+        sample = await timed_run(server, requests[side], 1, args.single_seconds, backends)
+        result.single[side].add(*sample)
     return result
 
 

@@ -40,7 +40,7 @@ class ResponseError(Exception):
 
 
 async def _chunked_body(reader: asyncio.StreamReader) -> bytes:
-    parts = []
+    parts: list[bytes] = []
     while True:
         size = int((await reader.readline()).split(b";")[0].strip(), 16)
         if size == 0:
