@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -28,11 +29,15 @@ class Ranked:
 
 
 def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> list[int]:
-    """1 = best; ties share the best rank and the next rank skips (1, 1, 3)."""
-    return [
-        1 + sum(1 for other in values if (other > v if higher_is_better else other < v))
-        for v in values
-    ]
+    """1 = best; ties share the best rank and the next rank skips (1, 1, 3).
+
+    A rank is one plus the number of strictly better values, counted by bisecting the
+    sorted values: O(n log n) for a district of any size."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if higher_is_better:
+        return [1 + n - bisect_right(ordered, v) for v in values]
+    return [1 + bisect_left(ordered, v) for v in values]
 
 
 def percentile(rank: int, n: int) -> float:
@@ -51,13 +56,14 @@ def compare(entries: Sequence[Entry], *, higher_is_better: bool) -> list[Ranked]
     for entry in entries:
         by_group[entry.group].append(entry.value)
     best = {g: (max(vs) if higher_is_better else min(vs)) for g, vs in by_group.items()}
+    medians = {g: derived(statistics.median(vs)) for g, vs in by_group.items()}
     return [
         Ranked(
             key=entry.key,
             value=entry.value,
             rank=rank,
             percentile=percentile(rank, len(entries)),
-            peer_median=derived(statistics.median(by_group[entry.group])),
+            peer_median=medians[entry.group],
             gap_to_best=derived(abs(best[entry.group] - entry.value)),
         )
         for entry, rank in zip(entries, ranks, strict=True)

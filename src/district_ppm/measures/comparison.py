@@ -24,12 +24,13 @@ from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import load_enrollments
 from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH, school_year_of
 from district_ppm.schools.models import School
+from district_ppm.schools.service import SCHOOL_COLUMNS, SchoolFields
 from district_ppm.tenancy.calendar import get_district_calendar
 
 
 @dataclass(frozen=True, slots=True)
 class ComparisonLine:
-    school: School
+    school: SchoolFields
     value: float
     value_per_100_students: float | None
     rank: int
@@ -59,9 +60,10 @@ async def get_school_comparison(
     why = period_problem(measure.frequency, period_start, fiscal_month)
     if why:
         raise BadInput("periodStart", why)
+    # Plain rows: the school's columns and the value, no ORM objects for 200 schools.
     rows = (
         await session.execute(
-            select(School, Measurement.value)
+            select(*SCHOOL_COLUMNS, Measurement.value)
             .join(
                 Measurement,
                 (Measurement.district_id == School.district_id)
@@ -79,10 +81,10 @@ async def get_school_comparison(
     enrollments = None
     if measure.unit is Unit.COUNT:
         enrollments = await load_enrollments(
-            session=session, district_id=district_id, school_ids=[s.id for s, _ in rows]
+            session=session, district_id=district_id, school_ids=[row.id for row in rows]
         )
     ranked = compare(
-        [Entry(school.id, school.level, served(measure.unit, value)) for school, value in rows],
+        [Entry(row.id, row.level, served(measure.unit, row.value)) for row in rows],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
     year = school_year_of(period_start)
@@ -98,6 +100,6 @@ async def get_school_comparison(
             peer_median=r.peer_median,
             gap_to_best=r.gap_to_best,
         )
-        for (school, _), r in zip(rows, ranked, strict=True)
+        for school, r in zip(rows, ranked, strict=True)
     ]
     return sorted(lines, key=lambda line: (line.rank, line.school.name, str(line.school.id)))

@@ -53,7 +53,7 @@ class School:
         return self.known_enrollment
 
     @classmethod
-    def from_model(cls, school: models.School) -> School:
+    def from_model(cls, school: service.SchoolFields) -> School:
         return cls(
             id=strawberry.ID(str(school.id)),
             name=school.name,

@@ -104,14 +104,23 @@ async def get_school(
     return await session.get(School, (district_id, school_id))
 
 
-class ListedSchool(Protocol):
-    """A row of ``list_schools``: the school's columns and its latest enrollment."""
+# What the API shows of a school, for reads that select rows instead of ORM objects.
+SCHOOL_COLUMNS = (School.id, School.name, School.nces_id, School.level, School.first_bell)
+
+
+class SchoolFields(Protocol):
+    """A ``School`` or a row of ``SCHOOL_COLUMNS``."""
 
     id: uuid.UUID
     name: str
     nces_id: str | None
     level: SchoolLevel
     first_bell: time
+
+
+class ListedSchool(SchoolFields, Protocol):
+    """A row of ``list_schools``: the school's columns and its latest enrollment."""
+
     enrollment: int | None
 
 
@@ -138,14 +147,9 @@ async def list_schools(
     school of a district, and building ORM objects then batching a second query per page
     cost most of the request.
     """
-    stmt = select(
-        School.id,
-        School.name,
-        School.nces_id,
-        School.level,
-        School.first_bell,
-        _latest_enrollment().label("enrollment"),
-    ).where(School.district_id == district_id)
+    stmt = select(*SCHOOL_COLUMNS, _latest_enrollment().label("enrollment")).where(
+        School.district_id == district_id
+    )
     return await keyset_page(
         session, stmt, order_by=[School.name, School.id], first=first, after=after
     )
