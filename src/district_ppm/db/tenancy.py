@@ -78,13 +78,24 @@ async def begin_with(
 
 
 async def end_reads(session: AsyncSession) -> None:
-    """Roll back what ``session`` holds and return its connection to the pool."""
+    """Roll back what ``session`` holds and return its connection to the pool.
+
+    A connection the server dropped (a restart) lost its transaction with it: it is thrown
+    away, not rolled back. The failed rollback must not raise: it would replace the caller's
+    own error, make a mutation fail in ``RequestTransaction.release`` although its unit of
+    work would reconnect, and, at the end of a request, escape after the answer was sent, so
+    that the server closes the HTTP connection and the client's next request on it fails.
+    """
     try:
         if session.in_transaction():
             # Detach first: a rollback would expire every loaded object, and read
             # resolvers map their rows to GraphQL types after the transaction ends.
             session.expunge_all()
             await session.rollback()
+    except (DBAPIError, OSError) as error:
+        if not server_went_away(error):
+            raise
+        await session.invalidate()
     finally:
         await session.close()
 

@@ -1,0 +1,78 @@
+"""A connection the server drops, one at a time: what a restart does to every pooled connection.
+
+The server ends one backend (``pg_terminate_backend``, the same FATAL a fast shutdown sends),
+so these run on the shared test database without restarting anything; the whole restart under
+load is ``test_database_restart.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from district_ppm.db.engine import create_app_engine, make_sessionmaker
+from district_ppm.db.tenancy import begin_with, end_reads, tenant_transaction
+
+BACKEND = text("SELECT pg_backend_pid()")
+
+
+@pytest.fixture
+async def one_connection(settings: Any) -> AsyncIterator[Any]:
+    """An application sessionmaker whose pool holds a single connection."""
+    engine = create_app_engine(settings, pool_size=1)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def terminate(admin_sessionmaker: Any, pid: int) -> None:
+    async with admin_sessionmaker() as session:
+        assert await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        # The backend is gone once the server no longer lists it.
+        for _ in range(100):
+            listed = await session.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            )
+            if not listed:
+                return
+            await session.rollback()
+        raise AssertionError(f"backend {pid} was not terminated")
+
+
+async def test_a_first_statement_on_a_dropped_pooled_connection_runs_again_on_a_new_one(
+    one_connection, admin_sessionmaker, factory
+):
+    district_id, _ = await factory.district()
+    async with tenant_transaction(one_connection, district_id) as session:
+        dropped = await session.scalar(BACKEND)
+    await terminate(admin_sessionmaker, dropped)
+
+    # The pool hands out the dead connection; begin_with finds out and runs the statement anew.
+    session, result = await begin_with(one_connection, BACKEND, {})
+    try:
+        assert result.scalar() != dropped
+    finally:
+        await end_reads(session)
+
+
+async def test_ending_a_transaction_whose_connection_was_dropped_does_not_raise(
+    one_connection, admin_sessionmaker, factory
+):
+    district_id, _ = await factory.district()
+    session, result = await begin_with(one_connection, BACKEND, {})
+    dropped = result.scalar()
+    await terminate(admin_sessionmaker, dropped)
+
+    # Nothing to roll back: the transaction died with the connection. Raising here would
+    # replace the caller's own error, or, at the end of a request, break its HTTP connection.
+    await end_reads(session)
+
+    # And the dead connection did not go back to the pool: the next checkout is a live one.
+    async with one_connection() as fresh:
+        assert await fresh.scalar(BACKEND) != dropped
+    async with tenant_transaction(one_connection, district_id) as session:
+        assert await session.scalar(text("SELECT current_setting('app.district_id')")) == str(
+            district_id
+        )
