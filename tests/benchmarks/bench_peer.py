@@ -134,9 +134,9 @@ async def drop_database(settings: Settings, name: str) -> None:
         await conn.close()
 
 
-async def build_district(settings: Settings, size: tuple[int, int, int], api_port: int) -> None:
+async def build_district(settings: Settings, size: tuple[int, int, int], api: Server) -> None:
     """bench_measures' district: schools and measures, the CSV imported over HTTP through a
-    running API (``api_port``), every measure's statuses refreshed, then VACUUM ANALYZE so
+    running ``api``, every measure's statuses refreshed, then VACUUM ANALYZE so
     that no autovacuum runs inside a timed run."""
     n_schools, n_measures, n_months = size
     district_id, token, schools, measures = await bench_measures.build(
@@ -144,7 +144,7 @@ async def build_district(settings: Settings, size: tuple[int, int, int], api_por
     )
     body = bench_measures.csv_body(schools, measures, bench_measures.months(n_months))
     started = clock.perf_counter()
-    async with httpx.AsyncClient(base_url=f"http://{HOST}:{api_port}", timeout=900) as http:
+    async with httpx.AsyncClient(base_url=f"http://{HOST}:{api.port}", timeout=900) as http:
         response = await http.post(
             "/api/v1/imports/measurements",
             content=body,
@@ -152,7 +152,7 @@ async def build_district(settings: Settings, size: tuple[int, int, int], api_por
         )
     rows = n_schools * n_measures * n_months
     if response.status_code != 200 or response.json() != {"written": rows}:
-        raise SystemExit(f"the measurements import failed: {response.text[:500]}")
+        raise SystemExit(f"the measurements import failed: {response.text[:500]}\nsee {api.log}")
     print(f"  imported {rows:,} measurements in {clock.perf_counter() - started:.1f} s")
     started = clock.perf_counter()
     engine = create_app_engine(settings, pool_size=1)
@@ -321,7 +321,7 @@ async def run(args: argparse.Namespace, settings: Settings, peer_version: str) -
             try:
                 async with httpx.AsyncClient(timeout=30) as http:
                     await wait_ready(builder, http)
-                await build_district(settings, size, builder.port)
+                await build_district(settings, size, builder)
             finally:
                 builder.stop()
         bench = await find_district(settings)
