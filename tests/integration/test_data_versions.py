@@ -48,7 +48,10 @@ GROUP BY c.relname ORDER BY 1
 
 
 async def unmarked_writes(session: Any) -> list[str]:
-    """Every table under RLS whose writes would not move a data version, with the writes."""
+    """Every table under RLS whose writes would not move a data version, with the writes.
+
+    A new table's migration runs ``data_version.data_version_trigger_sql(table)``, or the
+    table is listed in ``data_version.UNVERSIONED_TABLES`` with the reason."""
     problems = []
     for table, events, per_row in await session.execute(text(_MARKING_TRIGGERS)):
         if table in UNVERSIONED_TABLES:
