@@ -126,10 +126,11 @@ def start_ours(
         raise SystemExit("district-ppm is not installed: run `make install`")
     port = bench_measures.free_port()
     argv = [command, "serve", "--host", HOST, "--port", str(port)]
-    if workers != 1:
-        if not serve_takes_workers(command):
-            raise SystemExit("--api-workers: this `district-ppm serve` has no --workers yet")
+    # Always named when serve takes it: its default may come from $WEB_CONCURRENCY.
+    if serve_takes_workers(command):
         argv += ["--workers", str(workers)]
+    elif workers != 1:
+        raise SystemExit("--api-workers: this `district-ppm serve` has no --workers yet")
     env = {
         **os.environ,
         "DISTRICT_PPM_DATABASE_URL": settings.database_url,
