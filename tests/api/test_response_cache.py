@@ -272,10 +272,11 @@ async def test_an_answer_about_the_caller_is_kept_per_token(http, factory):
     assert answers[0].json() != answers[2].json()
 
 
-async def test_the_job_queue_errors_and_unparsable_bodies_are_never_stored(http, factory):
+async def test_the_job_queue_errors_and_odd_requests_are_never_stored(http, factory):
     _, token = await factory.district()
     jobs = [await post(http, "{ jobs { pending { id } } }", token=token) for _ in range(2)]
     failing = [await post(http, '{ school(id: "nope") { name } }', token=token) for _ in range(2)]
+    oversized = await post(http, COUNT, {"unused": "x" * 70_000}, token=token)
     garbled = await http.post(
         "/graphql",
         content=b"{not json",
@@ -285,6 +286,7 @@ async def test_the_job_queue_errors_and_unparsable_bodies_are_never_stored(http,
     assert [cache(r) for r in jobs] == [None, None]
     assert [cache(r) for r in failing] == ["miss", "miss"]
     assert "errors" in failing[1].json()
+    assert cache(oversized) is None and "errors" not in oversized.json()
     assert garbled.status_code == 400 and cache(garbled) is None
 
 

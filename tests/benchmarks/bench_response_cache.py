@@ -283,11 +283,9 @@ def report(name: str, cold: Figures, warm: Figures, hit_share: float, clients: i
         f"  {f'req/s, {clients} clients (median)':<34}{cold_rate:>10.1f}{warm_rate:>10.1f}"
         f"{warm_rate / cold_rate:>10.1f}x"
     )
-    print(
-        f"  {'  runs':<34}"
-        f"{' / '.join(f'{r:.0f}' for r in cold.per_second):>10}"
-        f"{' / '.join(f'{r:.0f}' for r in warm.per_second):>10}"
-    )
+    for side, figures in (("cold", cold), ("warm", warm)):
+        runs = " / ".join(f"{rate:.1f}" for rate in figures.per_second)
+        print(f"  {f'  runs, {side}':<34}{runs}")
     cold_cpu, warm_cpu = statistics.median(cold.cpu_ms), statistics.median(warm.cpu_ms)
     print(
         f"  {'API CPU per request (ms)':<34}{cold_cpu:>10.2f}{warm_cpu:>10.2f}"

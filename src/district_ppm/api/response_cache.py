@@ -60,6 +60,8 @@ REDIS_TIMEOUT_SECONDS = 1.0
 OUTAGE_BACKOFF_SECONDS = 5.0
 # Larger answers (a whole district's lists) are recomputed rather than kept.
 MAX_STORED_BYTES = 1024 * 1024
+# A dashboard's read is a few KB; a larger body (a batch of values to record) is not looked up.
+MAX_REQUEST_BYTES = 64 * 1024
 _PENDING = "response_cache_key"  # scope state: the key a miss's answer is stored under
 
 
@@ -170,8 +172,11 @@ async def _graphql_request(request: Request) -> tuple[str, str | None, dict[str,
         "application/json"
     ):
         return None
+    body = await request.body()
+    if len(body) > MAX_REQUEST_BYTES:
+        return None  # a batch of writes, not worth decoding twice
     try:
-        payload = json.loads(await request.body())
+        payload = json.loads(body)
     except ValueError:
         return None  # answered (with its error) by the GraphQL route
     if not isinstance(payload, dict):
