@@ -1,9 +1,13 @@
 """The savings roll-ups: recomputed whole by the worker, served as stored.
 
 Every figure nets reversals (a reversal is an entry with the negated amount), as DOMAIN.md
-"Savings" says. The recompute replaces the district's rows inside the caller's transaction:
-a crash or a failure leaves the previous figures and ``computed_at`` as they were, and a
-duplicate or redelivered message writes the same rows again.
+"Savings" says. The recompute brings the district's rows to the ledger's figures inside the
+caller's transaction, writing only the rows whose figures changed (and deleting those no
+longer produced): a crash or a failure leaves the previous figures and ``computed_at`` as they
+were, and a duplicate or redelivered message leaves the same rows.
+
+``computed_at`` moves with every run that follows a ledger write, so that it passes the write
+as the API promises; the nightly run (``stamp=False``) moves it only when a figure changed.
 
 Per fiscal year:
 - ``savings_category_rollups``: the net amount by category x status x unit (``rows``);
@@ -20,10 +24,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.sync_rows import sync_rows_sql
 from district_ppm.savings.models import (
     SavingsCategory,
     SavingsCategoryRollup,
@@ -35,43 +41,63 @@ from district_ppm.savings.models import (
 
 GROUPINGS = ("PROJECT", "PROCESS", "SCHOOL", "PRACTICE", "ADOPTION")
 
-_CATEGORY_ROWS_SQL = """
-INSERT INTO savings_category_rollups (
-    district_id, fiscal_year, category, status, unit, amount, entries)
-SELECT district_id, fiscal_year, category, status, unit, sum(amount), count(*)
-FROM savings_entries
-WHERE district_id = :district_id
-GROUP BY district_id, fiscal_year, category, status, unit
-"""
+_CATEGORY_ROWS_SQL = sync_rows_sql(
+    table="savings_category_rollups",
+    fresh="""
+    SELECT district_id, fiscal_year, category, status, unit, sum(amount) AS amount,
+           count(*)::int AS entries
+    FROM savings_entries
+    WHERE district_id = :district_id
+    GROUP BY district_id, fiscal_year, category, status, unit""",
+    key=["fiscal_year", "category", "status", "unit"],
+    figures=["amount", "entries"],
+)
 
 _REALIZED = "status IN ('REALIZED', 'VALIDATED')"
-_GROUP_ROWS_SQL = f"""
-INSERT INTO savings_rollups (
-    district_id, fiscal_year, grouping, group_key, hard_validated, total_usd, validated_usd,
-    total_hours, validated_hours, entries)
-SELECT :district_id, e.fiscal_year, g.grouping, g.group_key,
+_GROUP_ROWS_SQL = sync_rows_sql(
+    table="savings_rollups",
+    fresh=f"""
+    SELECT CAST(:district_id AS uuid) AS district_id, e.fiscal_year, g.grouping, g.group_key,
        coalesce(sum(e.amount) FILTER (
            WHERE e.category = 'HARD' AND e.status = 'VALIDATED' AND e.unit = 'USD'), 0),
        coalesce(sum(e.amount) FILTER (WHERE e.unit = 'USD' AND e.{_REALIZED}), 0),
        coalesce(sum(e.amount) FILTER (WHERE e.unit = 'USD' AND e.status = 'VALIDATED'), 0),
        coalesce(sum(e.amount) FILTER (WHERE e.unit = 'HOURS' AND e.{_REALIZED}), 0),
        coalesce(sum(e.amount) FILTER (WHERE e.unit = 'HOURS' AND e.status = 'VALIDATED'), 0),
-       count(*)
-FROM (
-    SELECT s.fiscal_year, s.category, s.status, s.unit, s.amount, s.project_id,
-           p.process_id, s.school_id, a.practice_id, s.adoption_id
-    FROM savings_entries s
-    JOIN projects p ON p.district_id = s.district_id AND p.id = s.project_id
-    LEFT JOIN adoptions a ON a.district_id = s.district_id AND a.id = s.adoption_id
-    WHERE s.district_id = :district_id
-) e
-CROSS JOIN LATERAL (VALUES
-    ('PROJECT', e.project_id), ('PROCESS', e.process_id), ('SCHOOL', e.school_id),
-    ('PRACTICE', e.practice_id), ('ADOPTION', e.adoption_id)
-) AS g(grouping, group_key)
-WHERE g.group_key IS NOT NULL
-GROUP BY e.fiscal_year, g.grouping, g.group_key
-"""  # noqa: S608 - fixed fragments, no input
+       count(*)::int
+    FROM (
+        SELECT s.fiscal_year, s.category, s.status, s.unit, s.amount, s.project_id,
+               p.process_id, s.school_id, a.practice_id, s.adoption_id
+        FROM savings_entries s
+        JOIN projects p ON p.district_id = s.district_id AND p.id = s.project_id
+        LEFT JOIN adoptions a ON a.district_id = s.district_id AND a.id = s.adoption_id
+        WHERE s.district_id = :district_id
+    ) e
+    CROSS JOIN LATERAL (VALUES
+        ('PROJECT', e.project_id), ('PROCESS', e.process_id), ('SCHOOL', e.school_id),
+        ('PRACTICE', e.practice_id), ('ADOPTION', e.adoption_id)
+    ) AS g(grouping, group_key)
+    WHERE g.group_key IS NOT NULL
+    GROUP BY e.fiscal_year, g.grouping, g.group_key""",  # noqa: S608 - fixed fragments
+    key=["fiscal_year", "grouping", "group_key"],
+    figures=[
+        "hard_validated",
+        "total_usd",
+        "validated_usd",
+        "total_hours",
+        "validated_hours",
+        "entries",
+    ],
+)
+
+# Whether there is anything to compute or to clear: an empty ledger with no stored rows (most
+# districts, most nights) costs one statement and writes nothing.
+_ANYTHING_SQL = """
+SELECT EXISTS (SELECT 1 FROM savings_entries WHERE district_id = :district_id)
+    OR EXISTS (SELECT 1 FROM savings_category_rollups WHERE district_id = :district_id)
+    OR EXISTS (SELECT 1 FROM savings_rollups WHERE district_id = :district_id),
+    EXISTS (SELECT 1 FROM savings_rollup_state WHERE district_id = :district_id)
+"""
 
 _MARK_COMPUTED_SQL = """
 INSERT INTO savings_rollup_state (district_id, computed_at, entries)
@@ -82,21 +108,25 @@ SET computed_at = excluded.computed_at, entries = excluded.entries
 """
 
 
-async def recompute_savings_rollups(*, session: AsyncSession, district_id: uuid.UUID) -> None:
-    """Replace the district's savings roll-ups with figures from its whole ledger.
+async def recompute_savings_rollups(
+    *, session: AsyncSession, district_id: uuid.UUID, stamp: bool = True
+) -> int:
+    """Bring the district's savings roll-ups to the figures of its whole ledger; returns how
+    many rows changed.
 
     The caller holds the district's lock for this job and commits; ``computed_at`` is the
-    clock when the figures were written, so it lies after every write they include.
+    clock when the figures were written, so it lies after every write they include. With
+    ``stamp`` False (the nightly run) it moves only when a figure changed, or on a first run.
     """
     params = {"district_id": district_id}
-    for table in ("savings_category_rollups", "savings_rollups"):
-        await session.execute(
-            text(f"DELETE FROM {table} WHERE district_id = :district_id"),  # noqa: S608
-            params,
-        )
-    await session.execute(text(_CATEGORY_ROWS_SQL), params)
-    await session.execute(text(_GROUP_ROWS_SQL), params)
-    await mark_computed(session, district_id)
+    anything, computed_before = (await session.execute(text(_ANYTHING_SQL), params)).one()
+    changed = 0
+    if anything:
+        for sql in (_CATEGORY_ROWS_SQL, _GROUP_ROWS_SQL):
+            changed += (await session.execute(text(sql), params)).scalar_one()
+    if stamp or changed or not computed_before:
+        await mark_computed(session, district_id)
+    return changed
 
 
 async def mark_computed(session: AsyncSession, district_id: uuid.UUID) -> None:
@@ -111,14 +141,22 @@ class CategoryAmount:
     amount: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class GroupTotals:
-    key: uuid.UUID
-    hard_validated: Decimal
-    total_usd: Decimal
-    validated_usd: Decimal
-    total_hours: Decimal
-    validated_hours: Decimal
+class GroupTotals(Protocol):
+    """One group's figures: a Core row of ``savings_rollups`` (a large district's summary has
+    hundreds of them, mapped straight to the API's types)."""
+
+    @property
+    def key(self) -> uuid.UUID: ...
+    @property
+    def hard_validated(self) -> Decimal: ...
+    @property
+    def total_usd(self) -> Decimal: ...
+    @property
+    def validated_usd(self) -> Decimal: ...
+    @property
+    def total_hours(self) -> Decimal: ...
+    @property
+    def validated_hours(self) -> Decimal: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +216,7 @@ async def savings_summary(
         group_rows = await session.execute(
             select(
                 SavingsRollup.grouping,
-                SavingsRollup.group_key,
+                SavingsRollup.group_key.label("key"),
                 SavingsRollup.hard_validated,
                 SavingsRollup.total_usd,
                 SavingsRollup.validated_usd,
@@ -197,17 +235,8 @@ async def savings_summary(
                 SavingsRollup.group_key,
             )
         )
-        for grouping, key, hard, usd, validated_usd, hours, validated_hours in group_rows:
-            groups[grouping].append(
-                GroupTotals(
-                    key=key,
-                    hard_validated=hard,
-                    total_usd=usd,
-                    validated_usd=validated_usd,
-                    total_hours=hours,
-                    validated_hours=validated_hours,
-                )
-            )
+        for row in group_rows.all():
+            groups[row.grouping].append(row)
     computed_at = await session.scalar(
         select(SavingsRollupState.computed_at).where(SavingsRollupState.district_id == district_id)
     )

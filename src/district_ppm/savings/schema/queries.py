@@ -5,16 +5,18 @@ Reads are open to every role (DOMAIN.md "Roles": VIEWER reads).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import uuid
 
 import strawberry
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
+from district_ppm.api.selection import selected
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
-from district_ppm.improvement.projects import projects_by_ids
+from district_ppm.improvement import models as improvement_models
 from district_ppm.improvement.schema.types import Project
 from district_ppm.savings import claims, entries, reinvestment, rollup, rules
 from district_ppm.savings.schema.types import (
@@ -35,27 +37,16 @@ GROUPING_FIELDS = {
 }
 
 
-def field_names(selections: Sequence[Selection]) -> set[str]:
-    """The names of the fields in ``selections``, looking through fragments."""
-    names: set[str] = set()
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            names.add(selection.name)
-        else:
-            names |= field_names(selection.selections)
-    return names
-
-
-def children_of(selections: Sequence[Selection], name: str) -> list[Selection]:
-    """What is selected under the fields called ``name`` in ``selections``."""
-    found: list[Selection] = []
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            if selection.name == name:
-                found.extend(selection.selections)
-        else:
-            found.extend(children_of(selection.selections, name))
-    return found
+async def projects_as_types(
+    session: AsyncSession, district_id: uuid.UUID, project_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Project]:
+    """The projects as the API's type, from Core rows of every column (``Project.from_model``
+    reads them by name): a summary names hundreds, and the ORM's identity map is not needed."""
+    table = improvement_models.Project.__table__
+    rows = await session.execute(
+        select(table).where(table.c.district_id == district_id, table.c.id.in_(project_ids))
+    )
+    return {row.id: Project.from_model(row) for row in rows.all()}  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -65,8 +56,7 @@ class SavingsQueries:
         rules.check_fiscal_year(fiscal_year, "fiscalYear")
         # A large district's summary reads only what the client asks for: the groupings it
         # selects, and byProject's projects only when it selects them.
-        selected = [child for field in info.selected_fields for child in field.selections]
-        asked = field_names(selected)
+        asked = selected(info)
         district_id = principal_of(info).district_id
         async with read_session(info) as session:
             summary = await rollup.savings_summary(
@@ -76,13 +66,10 @@ class SavingsQueries:
                 groupings=[g for field, g in GROUPING_FIELDS.items() if field in asked],
             )
             projects = {}
-            if "project" in field_names(children_of(selected, "byProject")):
-                found = await projects_by_ids(
-                    session=session,
-                    district_id=district_id,
-                    project_ids=[g.key for g in summary.groups["PROJECT"]],
+            if summary.groups["PROJECT"] and "project" in selected(info, "byProject"):
+                projects = await projects_as_types(
+                    session, district_id, [g.key for g in summary.groups["PROJECT"]]
                 )
-                projects = {key: Project.from_model(row) for key, row in found.items()}
         return SavingsSummary.from_summary(summary, projects)
 
     @strawberry.field(permission_classes=[ANY_ROLE])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -165,16 +166,6 @@ class SavingsTotals:
     validated_hours: Decimal
 
 
-def _totals(group: rollup.GroupTotals) -> dict[str, Decimal]:
-    return {
-        "hard_validated": group.hard_validated,
-        "total_usd": group.total_usd,
-        "validated_usd": group.validated_usd,
-        "total_hours": group.total_hours,
-        "validated_hours": group.validated_hours,
-    }
-
-
 @strawberry.type
 class ProjectSavings(SavingsTotals):
     project_id: strawberry.ID
@@ -199,6 +190,24 @@ class PracticeSavings(SavingsTotals):
     practice_id: strawberry.ID
 
 
+G = TypeVar("G", ProcessSavings, SchoolSavings, PracticeSavings)
+
+
+def _groups(cls: type[G], key_field: str, rows: list[rollup.GroupTotals]) -> list[G]:
+    """A grouping's rows as its type, each keyed by ``key_field``."""
+    return [
+        cls(
+            **{key_field: strawberry.ID(str(g.key))},
+            hard_validated=g.hard_validated,
+            total_usd=g.total_usd,
+            validated_usd=g.validated_usd,
+            total_hours=g.total_hours,
+            validated_hours=g.validated_hours,
+        )
+        for g in rows
+    ]
+
+
 @strawberry.type(
     description="A fiscal year's savings as the worker last computed them (computedAt; null "
     "before the first computation). Every grouping lists its rows by totalUsd, then "
@@ -221,6 +230,7 @@ class SavingsSummary:
         """``projects``: those of ``byProject``, when the client selects them."""
         projects = projects or {}
         groups = summary.groups
+        # Each row maps straight to its type: hundreds of rows, every field a plain attribute.
         return cls(
             computed_at=summary.computed_at,
             fiscal_year=summary.fiscal_year,
@@ -232,22 +242,17 @@ class SavingsSummary:
                 ProjectSavings(
                     project_id=strawberry.ID(str(g.key)),
                     project=projects.get(g.key),  # type: ignore[arg-type]
-                    **_totals(g),
+                    hard_validated=g.hard_validated,
+                    total_usd=g.total_usd,
+                    validated_usd=g.validated_usd,
+                    total_hours=g.total_hours,
+                    validated_hours=g.validated_hours,
                 )
                 for g in groups["PROJECT"]
             ],
-            by_process=[
-                ProcessSavings(process_id=strawberry.ID(str(g.key)), **_totals(g))
-                for g in groups["PROCESS"]
-            ],
-            by_school=[
-                SchoolSavings(school_id=strawberry.ID(str(g.key)), **_totals(g))
-                for g in groups["SCHOOL"]
-            ],
-            by_practice=[
-                PracticeSavings(practice_id=strawberry.ID(str(g.key)), **_totals(g))
-                for g in groups["PRACTICE"]
-            ],
+            by_process=_groups(ProcessSavings, "process_id", groups["PROCESS"]),
+            by_school=_groups(SchoolSavings, "school_id", groups["SCHOOL"]),
+            by_practice=_groups(PracticeSavings, "practice_id", groups["PRACTICE"]),
         )
 
 
