@@ -393,9 +393,14 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
 ):
     district_id, token = await factory.district()
     (ada, wait) = await two_measures(gql, token)
-    query = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
+    full = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
       status failedChecks plan { id controlMeasures { code } reviews { reviewedOn } } } }"""
-    counts: dict[str | None, list[int]] = {None: [], "2025-06-01": []}
+    # What a dashboard's list shows: the plans' own fields, no control measures, no reviews.
+    listed = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
+      status failedChecks plan { id projectId startDate endDate } } }"""
+    counts: dict[tuple[str, str | None], list[int]] = {
+        (query, as_of): [] for query in (full, listed) for as_of in (None, "2025-06-01")
+    }
     for n in (1, 4):
         while await count_rows(app_sessionmaker, district_id, "sustainability_plans") < n:
             project = await create_project(gql, token)
@@ -404,15 +409,18 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
         async with tenant_transaction(app_sessionmaker, district_id) as session:
             await check_sustainability.run(session, district_id, full=True)
             await session.commit()
-        for as_of, found in counts.items():
+        for (query, as_of), found in counts.items():
             with count_statements(app) as statements:
                 result = await gql(query, {"asOf": as_of}, token=token)
             assert len(result["data"]["sustainabilityCompliance"]) == n
             found.append(len(queries(statements)))
 
-    # Stored: the verdicts with their plans, the plans' measures, the reviews.
-    assert counts[None] == [4, 4]
+    # Stored: the verdicts with their plans (one statement, Core rows); then, when selected,
+    # the plans' control measures with their measures, and the reviews.
+    assert counts[(full, None)] == [3, 3]
+    assert counts[(listed, None)] == [1, 1]
     # Computed: today, the plans, stored rows of that date, the calendar, the clock; controls,
-    # measures, schools, reviews, measurements, rebases, exclusions, targets; then the
-    # plans' measures (2) and reviews as above.
-    assert counts["2025-06-01"] == [16, 16]
+    # measures, schools, reviews, measurements, rebases, exclusions, targets; then, when
+    # selected, the plans' control measures and reviews as above.
+    assert counts[(full, "2025-06-01")] == [15, 15]
+    assert counts[(listed, "2025-06-01")] == [13, 13]

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -40,8 +41,12 @@ from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, Sust
 from district_ppm.sustainability.periods import due_windows, last_complete_start
 from district_ppm.sustainability.service import (
     FIRST_YEAR,
+    PLAN_COLUMNS,
+    PlanFields,
+    PlanRow,
     is_checked_on,
     plan_measures_of,
+    plan_row,
     reviews_of,
 )
 from district_ppm.tenancy.calendar import get_district_calendar
@@ -52,7 +57,7 @@ MAX_DAYS_AHEAD = 366
 
 @dataclass(frozen=True, slots=True)
 class PlanVerdict:
-    plan: SustainabilityPlan
+    plan: PlanRow
     as_of: date
     status: ComplianceStatus
     failed_checks: tuple[str, ...]
@@ -63,7 +68,7 @@ async def evaluate_plans(
     *,
     session: AsyncSession,
     district_id: uuid.UUID,
-    plans: Sequence[SustainabilityPlan],
+    plans: Sequence[PlanRow],
     as_of: date,
 ) -> list[PlanVerdict]:
     """The verdict of each plan as of ``as_of``, in the order given (whether or not the plan
@@ -124,7 +129,7 @@ async def evaluate_plans(
 
 def _control_series(
     facts: MeasureFacts,
-    plan: SustainabilityPlan,
+    plan: PlanFields,
     control: PlanMeasure,
     measure: Measure,
     project_schools: Sequence[uuid.UUID],
@@ -150,15 +155,15 @@ def _control_series(
 
 async def _plans(
     session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID] | None
-) -> list[SustainabilityPlan]:
+) -> list[PlanRow]:
     stmt = (
-        select(SustainabilityPlan)
+        select(*PLAN_COLUMNS)
         .where(SustainabilityPlan.district_id == district_id)
         .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
     )
     if plan_ids is not None:
         stmt = stmt.where(SustainabilityPlan.id.in_(plan_ids))
-    return list(await session.scalars(stmt))
+    return [plan_row(row) for row in (await session.execute(stmt)).all()]
 
 
 async def store_verdicts(
@@ -175,12 +180,18 @@ async def store_verdicts(
     """
     plans = await _plans(session, district_id, plan_ids)
     checked = [plan for plan in plans if is_checked_on(plan, as_of)]
-    unchecked = delete(PlanCompliance).where(PlanCompliance.district_id == district_id)
+    stored = select(PlanCompliance.plan_id).where(PlanCompliance.district_id == district_id)
     if plan_ids is not None:
-        unchecked = unchecked.where(PlanCompliance.plan_id.in_(plan_ids))
-    if checked:
-        unchecked = unchecked.where(PlanCompliance.plan_id.not_in([p.id for p in checked]))
-    await session.execute(unchecked)
+        stored = stored.where(PlanCompliance.plan_id.in_(plan_ids))
+    # Read first: a district without plans (most, most nights) writes nothing at all.
+    unchecked = set(await session.scalars(stored)) - {plan.id for plan in checked}
+    if unchecked:
+        await session.execute(
+            delete(PlanCompliance).where(
+                PlanCompliance.district_id == district_id,
+                PlanCompliance.plan_id.in_(unchecked),
+            )
+        )
     verdicts = await evaluate_plans(
         session=session, district_id=district_id, plans=checked, as_of=as_of
     )
@@ -223,8 +234,9 @@ async def compliance_report(
     that date is served as stored, any other is computed now, by the same function.
     """
     if as_of is None:
+        # One statement, Core rows: the report lists every plan of the district.
         rows = await session.execute(
-            select(SustainabilityPlan, PlanCompliance)
+            select(*PLAN_COLUMNS, *_VERDICT_COLUMNS)
             .join(
                 PlanCompliance,
                 (PlanCompliance.district_id == SustainabilityPlan.district_id)
@@ -233,18 +245,20 @@ async def compliance_report(
             .where(SustainabilityPlan.district_id == district_id)
             .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
         )
-        return [_stored(plan, row) for plan, row in rows.all()]
+        return [_stored(plan_row(row), row[len(PLAN_COLUMNS) :]) for row in rows.all()]
     await _check_as_of(session, district_id, as_of)
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
     ]
     stored = {
-        row.plan_id: row
-        for row in await session.scalars(
-            select(PlanCompliance).where(
-                PlanCompliance.district_id == district_id, PlanCompliance.as_of == as_of
+        row[0]: row[1:]
+        for row in (
+            await session.execute(
+                select(PlanCompliance.plan_id, *_VERDICT_COLUMNS).where(
+                    PlanCompliance.district_id == district_id, PlanCompliance.as_of == as_of
+                )
             )
-        )
+        ).all()
     }
     computed = {
         verdict.plan.id: verdict
@@ -271,5 +285,16 @@ async def _check_as_of(session: AsyncSession, district_id: uuid.UUID, as_of: dat
         )
 
 
-def _stored(plan: SustainabilityPlan, row: PlanCompliance) -> PlanVerdict:
-    return PlanVerdict(plan, row.as_of, row.status, tuple(row.failed_checks), row.computed_at)
+# A stored verdict's columns, in the order ``_stored`` reads them.
+_VERDICT_COLUMNS = (
+    PlanCompliance.as_of,
+    PlanCompliance.status,
+    PlanCompliance.failed_checks,
+    PlanCompliance.computed_at,
+)
+
+
+def _stored(plan: PlanRow, verdict: Sequence[Any]) -> PlanVerdict:
+    """The plan's stored verdict, from the values of ``_VERDICT_COLUMNS``."""
+    as_of, status, failed_checks, computed_at = verdict
+    return PlanVerdict(plan, as_of, status, tuple(failed_checks), computed_at)

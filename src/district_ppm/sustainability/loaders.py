@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.api.loaders import TenantLoader
 from district_ppm.sustainability import service
-from district_ppm.sustainability.models import SustainabilityReview
 
 
 class PlanByProjectLoader(TenantLoader[uuid.UUID, service.PlanView | None]):
@@ -28,10 +27,10 @@ class PlanByProjectLoader(TenantLoader[uuid.UUID, service.PlanView | None]):
         return [views.get(key) for key in keys]
 
 
-class ReviewsByPlanLoader(TenantLoader[uuid.UUID, list[SustainabilityReview]]):
+class ReviewsByPlanLoader(TenantLoader[uuid.UUID, list[service.ReviewRow]]):
     async def fetch(
         self, session: AsyncSession, keys: Sequence[uuid.UUID]
-    ) -> list[list[SustainabilityReview]]:
+    ) -> list[list[service.ReviewRow]]:
         found = await service.reviews_of(
             session=session, district_id=self.district_id, plan_ids=keys
         )

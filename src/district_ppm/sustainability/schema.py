@@ -11,9 +11,10 @@ from strawberry.types import Info
 from district_ppm.analytics import compliance as compliance_math
 from district_ppm.api.context import loader, principal_of, read_session, unit_of_work
 from district_ppm.api.permissions import ANY_ROLE, IMPROVEMENT
+from district_ppm.api.selection import selected
 from district_ppm.api.types import parse_id
 from district_ppm.measures.schema.types import Direction, Frequency
-from district_ppm.sustainability import compliance, models, service
+from district_ppm.sustainability import compliance, service
 from district_ppm.sustainability.loaders import ReviewsByPlanLoader
 from district_ppm.tenancy.service import district_today
 
@@ -42,7 +43,7 @@ class SustainabilityReview:
     notes: str | None
 
     @classmethod
-    def from_model(cls, review: models.SustainabilityReview) -> SustainabilityReview:
+    def from_row(cls, review: service.ReviewRow) -> SustainabilityReview:
         return cls(
             id=strawberry.ID(str(review.id)),
             reviewed_on=review.reviewed_on,
@@ -70,35 +71,45 @@ class SustainabilityPlan:
         "open-ended."
     )
     control_measures: list[ControlMeasure]
+    # The reviews, when whoever made the plan read them with it (a list reads every plan's in
+    # one statement); otherwise the field reads them through the request's loader.
+    read_reviews: strawberry.Private[list[SustainabilityReview] | None] = None
 
     @strawberry.field(description="The plan's reviews, oldest first.")
     async def reviews(self, info: Info) -> list[SustainabilityReview]:
+        if self.read_reviews is not None:
+            return self.read_reviews
         rows = await loader(info, ReviewsByPlanLoader).load(uuid.UUID(self.id))
-        return [SustainabilityReview.from_model(row) for row in rows]
+        return [SustainabilityReview.from_row(row) for row in rows]
 
     @classmethod
-    def from_view(cls, view: service.PlanView) -> SustainabilityPlan:
+    def from_view(
+        cls, view: service.PlanView, reviews: list[service.ReviewRow] | None = None
+    ) -> SustainabilityPlan:
         plan = view.plan
         return cls(
             id=strawberry.ID(str(plan.id)),
             project_id=strawberry.ID(str(plan.project_id)),
             review_cadence=plan.review_cadence,
             start_date=plan.start_date,
-            measure_ids=[strawberry.ID(str(pm.measure_id)) for pm, _ in view.controls],
+            measure_ids=[strawberry.ID(str(c.measure_id)) for c in view.controls],
             owner=plan.owner,
             response_plan=plan.response_plan,
             duration_months=plan.duration_months,
             end_date=service.plan_end(plan),
             control_measures=[
                 ControlMeasure(
-                    measure_id=strawberry.ID(str(measure.id)),
-                    code=measure.code,
-                    direction=measure.direction,
-                    review_frequency=measure.frequency,
-                    target=pm.target,
+                    measure_id=strawberry.ID(str(c.measure_id)),
+                    code=c.code,
+                    direction=c.direction,
+                    review_frequency=c.frequency,
+                    target=c.target,
                 )
-                for pm, measure in view.controls
+                for c in view.controls
             ],
+            read_reviews=None
+            if reviews is None
+            else [SustainabilityReview.from_row(row) for row in reviews],
         )
 
 
@@ -167,22 +178,37 @@ class SustainabilityQueries:
         self, info: Info, as_of: date | None = None
     ) -> list[PlanCompliance]:
         district_id = principal_of(info).district_id
+        # A dashboard's list shows the plans' dates: their control measures and reviews are
+        # read (one statement each, for every plan) only when the query selects them.
+        plan_fields = selected(info, "plan")
+        controls: dict[uuid.UUID, list[service.ControlRow]] = {}
+        reviews: dict[uuid.UUID, list[service.ReviewRow]] | None = None
         async with read_session(info) as session:
             verdicts = await compliance.compliance_report(
                 session=session, district_id=district_id, as_of=as_of
             )
-            views = await service.plan_views(
-                session=session, district_id=district_id, plans=[v.plan for v in verdicts]
-            )
+            plan_ids = [verdict.plan.id for verdict in verdicts]
+            if plan_ids and plan_fields & {"measureIds", "controlMeasures"}:
+                controls = await service.controls_of(
+                    session=session, district_id=district_id, plan_ids=plan_ids
+                )
+            if plan_ids and "reviews" in plan_fields:
+                reviews = await service.reviews_of(
+                    session=session, district_id=district_id, plan_ids=plan_ids
+                )
         return [
             PlanCompliance(
-                plan=SustainabilityPlan.from_view(view),
+                # Unselected details stay empty: GraphQL never serves a field not asked for.
+                plan=SustainabilityPlan.from_view(
+                    service.PlanView(verdict.plan, controls.get(verdict.plan.id, [])),
+                    None if reviews is None else reviews[verdict.plan.id],
+                ),
                 status=verdict.status,
                 failed_checks=list(verdict.failed_checks),
                 as_of=verdict.as_of,
                 computed_at=verdict.computed_at,
             )
-            for verdict, view in zip(verdicts, views, strict=True)
+            for verdict in verdicts
         ]
 
 

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.projects import get_project_or_raise
 from district_ppm.jobs.service import enqueue_job
-from district_ppm.measures.models import Frequency, Measure
+from district_ppm.measures.models import Direction, Frequency, Measure
 from district_ppm.measures.service import measures_by_ids
 from district_ppm.sustainability.models import PlanMeasure, SustainabilityPlan, SustainabilityReview
 from district_ppm.sustainability.periods import add_months
@@ -248,21 +249,124 @@ async def plan_measures_of(
     return {plan_id: found[plan_id] for plan_id in plan_ids}
 
 
+class PlanFields(Protocol):
+    """What is read of a plan: the ORM row, or ``PlanRow`` where plans are listed."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def project_id(self) -> uuid.UUID: ...
+    @property
+    def owner(self) -> str: ...
+    @property
+    def review_cadence(self) -> Frequency: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def duration_months(self) -> int | None: ...
+    @property
+    def response_plan(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRow:
+    """A plan's columns read by Core (a district's plans are listed whole: no ORM objects)."""
+
+    id: uuid.UUID
+    project_id: uuid.UUID
+    owner: str
+    review_cadence: Frequency
+    start_date: date
+    duration_months: int | None
+    response_plan: str
+
+
+# PlanRow's columns, in its field order.
+PLAN_COLUMNS = (
+    SustainabilityPlan.id,
+    SustainabilityPlan.project_id,
+    SustainabilityPlan.owner,
+    SustainabilityPlan.review_cadence,
+    SustainabilityPlan.start_date,
+    SustainabilityPlan.duration_months,
+    SustainabilityPlan.response_plan,
+)
+
+
+def plan_row(values: Sequence[Any]) -> PlanRow:
+    """A plan from the values of ``PLAN_COLUMNS`` (the start of a Core row)."""
+    return PlanRow(*values[: len(PLAN_COLUMNS)])
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    id: uuid.UUID
+    reviewed_on: date
+    reviewer: str
+    result: str
+    notes: str | None
+
+
 async def reviews_of(
     *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[SustainabilityReview]]:
-    """Each plan's reviews, oldest first."""
-    found: dict[uuid.UUID, list[SustainabilityReview]] = defaultdict(list)
-    rows = await session.scalars(
-        select(SustainabilityReview)
+) -> dict[uuid.UUID, list[ReviewRow]]:
+    """Each plan's reviews, oldest first. One statement."""
+    found: dict[uuid.UUID, list[ReviewRow]] = defaultdict(list)
+    rows = await session.execute(
+        select(
+            SustainabilityReview.plan_id,
+            SustainabilityReview.id,
+            SustainabilityReview.reviewed_on,
+            SustainabilityReview.reviewer,
+            SustainabilityReview.result,
+            SustainabilityReview.notes,
+        )
         .where(
             SustainabilityReview.district_id == district_id,
             SustainabilityReview.plan_id.in_(plan_ids),
         )
         .order_by(SustainabilityReview.reviewed_on, SustainabilityReview.created_at)
     )
-    for row in rows:
-        found[row.plan_id].append(row)
+    for plan_id, review_id, reviewed_on, reviewer, result, notes in rows.all():
+        found[plan_id].append(ReviewRow(review_id, reviewed_on, reviewer, result, notes))
+    return {plan_id: found[plan_id] for plan_id in plan_ids}
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRow:
+    """A plan's control measure with what the API shows of the measure."""
+
+    measure_id: uuid.UUID
+    code: str
+    direction: Direction
+    frequency: Frequency
+    target: float | None  # the plan's own target, if it sets one
+
+
+async def controls_of(
+    *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ControlRow]]:
+    """Each plan's control measures in the plan's order, with their measures. One statement."""
+    found: dict[uuid.UUID, list[ControlRow]] = defaultdict(list)
+    rows = await session.execute(
+        select(
+            PlanMeasure.plan_id,
+            PlanMeasure.measure_id,
+            Measure.code,
+            Measure.direction,
+            Measure.frequency,
+            PlanMeasure.target,
+        )
+        .join(
+            Measure,
+            (Measure.district_id == PlanMeasure.district_id)
+            & (Measure.id == PlanMeasure.measure_id),
+        )
+        .where(PlanMeasure.district_id == district_id, PlanMeasure.plan_id.in_(plan_ids))
+        .order_by(PlanMeasure.plan_id, PlanMeasure.position)
+    )
+    for plan_id, measure_id, code, direction, frequency, target in rows.all():
+        found[plan_id].append(ControlRow(measure_id, code, direction, frequency, target))
     return {plan_id: found[plan_id] for plan_id in plan_ids}
 
 
@@ -270,36 +374,28 @@ async def reviews_of(
 class PlanView:
     """A plan with its control measures (each with its measure), as the API shows it."""
 
-    plan: SustainabilityPlan
-    controls: list[tuple[PlanMeasure, Measure]]
+    plan: PlanFields
+    controls: list[ControlRow]
 
 
 async def plan_views(
-    *, session: AsyncSession, district_id: uuid.UUID, plans: Sequence[SustainabilityPlan]
+    *, session: AsyncSession, district_id: uuid.UUID, plans: Sequence[PlanFields]
 ) -> list[PlanView]:
-    """The plans with their control measures, in two queries whatever their number."""
-    controls = await plan_measures_of(
+    """The plans with their control measures, in one statement whatever their number."""
+    controls = await controls_of(
         session=session, district_id=district_id, plan_ids=[plan.id for plan in plans]
     )
-    measures = await measures_by_ids(
-        session=session,
-        district_id=district_id,
-        measure_ids=sorted({pm.measure_id for pms in controls.values() for pm in pms}),
-    )
-    return [
-        PlanView(plan, [(pm, measures[pm.measure_id]) for pm in controls[plan.id]])
-        for plan in plans
-    ]
+    return [PlanView(plan, controls[plan.id]) for plan in plans]
 
 
-def plan_end(plan: SustainabilityPlan) -> date | None:
+def plan_end(plan: PlanFields) -> date | None:
     """The last day the plan is checked (its start plus its duration), None when open-ended."""
     if plan.duration_months is None:
         return None
     return add_months(plan.start_date, plan.duration_months)
 
 
-def is_checked_on(plan: SustainabilityPlan, day: date) -> bool:
+def is_checked_on(plan: PlanFields, day: date) -> bool:
     """Whether the plan is checked (and reported) as of ``day``: from its start date to its
     end, both inclusive, whatever its project's phase (CLOSED projects included)."""
     end = plan_end(plan)
