@@ -14,6 +14,7 @@ from district_ppm.jobs.models import OutboxMessage
 from district_ppm.measures.models import (
     Direction,
     Frequency,
+    MeasureDirtyMark,
     MeasureLevel,
     Measurement,
     MeasurementRevision,
@@ -97,10 +98,12 @@ async def test_computed_values_upsert_keep_history_and_queue_one_refresh(factory
                 select(OutboxMessage).where(OutboxMessage.actor_name == "refresh_measure_status")
             )
         )
+        marks = list(await session.scalars(select(MeasureDirtyMark.measure_id)))
     assert {d: m.value for d, m in rows.items()} == {date(2025, 9, 1): 3.0, date(2025, 10, 1): 6.0}
     assert rows[date(2025, 10, 1)].source is Source.COMPUTED
     assert [(r.period_start, r.value) for r in revisions] == [(date(2025, 10, 1), 5.0)]
-    assert [job.payload for job in jobs] == [{"measure_id": str(measure_id)}]
+    assert [(job.payload, job.dedupe_key) for job in jobs] == [({}, "district")]
+    assert marks == [measure_id, measure_id]  # one mark per writing transaction
 
 
 async def test_same_values_again_change_nothing(factory, app_sessionmaker):

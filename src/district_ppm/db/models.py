@@ -24,6 +24,7 @@ from district_ppm.measures.logic_models import (
 )
 from district_ppm.measures.models import (
     Measure,
+    MeasureDirtyMark,
     Measurement,
     MeasurementRevision,
     MeasureStatus,
@@ -82,6 +83,7 @@ __all__ = [
     "LogicModelMeasure",
     "ManagementRating",
     "Measure",
+    "MeasureDirtyMark",
     "MeasureLink",
     "MeasureStatus",
     "Measurement",

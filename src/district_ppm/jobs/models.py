@@ -33,6 +33,12 @@ class OutboxMessage(TenantMixin, Base):
             postgresql_where=text("dispatched_at IS NULL"),
         ),
         Index("ix_outbox_pending", "created_at", postgresql_where=text("dispatched_at IS NULL")),
+        # The nightly purge of dispatched rows older than the retention (ppm_purge_job_history).
+        Index(
+            "ix_outbox_messages_dispatched_at",
+            "dispatched_at",
+            postgresql_where=text("dispatched_at IS NOT NULL"),
+        ),
     )
 
     actor_name: Mapped[str] = mapped_column(String(100))
@@ -47,6 +53,8 @@ class JobRun(TenantMixin, Base):
     """The outcome of one job: when it ran, whether it failed, and why."""
 
     __tablename__ = "job_runs"
+    # The nightly purge of runs older than the retention (ppm_purge_job_history).
+    __table_args__ = (Index("ix_job_runs_finished_at", "finished_at"),)
 
     actor_name: Mapped[str] = mapped_column(String(100))
     message_id: Mapped[str] = mapped_column(String(64))

@@ -11,7 +11,16 @@ no area declared, so a typo fails where it is written instead of leaving a job n
 
 A job declared ``after="other_job"`` is queued (no payload) each time ``other_job`` succeeds, in
 the same transaction: an area whose figures depend on another's (sustainability compliance on
-the measures' status rows) follows it without the other area knowing.
+the measures' status rows) follows it without the other area knowing. Without a payload a
+follower covers its whole district; that is also how a nightly follower of a nightly job runs
+each night (the scheduler leaves it to its leader). A handler that returns ``False`` says it
+found nothing to do (a refresh whose work an earlier run already did): its followers are not
+queued.
+
+A job declared ``has_work="<SQL condition on :district_id>"`` is queued by the scheduler, and
+after its leader, only for a district where the condition holds: it must be true whenever a
+whole-district run could change anything (most districts use few areas, and a job that finds
+nothing still costs a transaction). Jobs queued for a write are queued regardless.
 
 A handler takes the tenant session, the district id and its payload as keyword arguments; it
 runs inside ``run_job`` (one transaction, under the district's lock for that job), so it never
@@ -29,7 +38,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-JobHandler = Callable[..., Awaitable[None]]
+JobHandler = Callable[..., Awaitable[bool | None]]  # False: nothing done, no followers
 
 
 class UnknownJob(LookupError):
@@ -42,9 +51,12 @@ class Job:
     handler: JobHandler
     nightly: bool  # queued for every district each night with ``full=True``
     after: str | None = None  # queued whenever this job succeeds
+    has_work: str | None = None  # SQL: false where a whole-district run has nothing to do
 
-    async def run(self, session: AsyncSession, district_id: uuid.UUID, **payload: Any) -> None:
-        await self.handler(session, district_id, **payload)
+    async def run(
+        self, session: AsyncSession, district_id: uuid.UUID, **payload: Any
+    ) -> bool | None:
+        return await self.handler(session, district_id, **payload)
 
 
 _jobs: dict[str, Job] = {}
@@ -52,14 +64,16 @@ _discovered = False
 
 
 def job(
-    name: str, *, nightly: bool = False, after: str | None = None
+    name: str, *, nightly: bool = False, after: str | None = None, has_work: str | None = None
 ) -> Callable[[JobHandler], Job]:
     """Declare the decorated handler as the job ``name``."""
 
     def declare(handler: JobHandler) -> Job:
         if name in _jobs and _jobs[name].handler is not handler:
             raise ValueError(f"job {name!r} is declared twice")
-        _jobs[name] = Job(name=name, handler=handler, nightly=nightly, after=after)
+        _jobs[name] = Job(
+            name=name, handler=handler, nightly=nightly, after=after, has_work=has_work
+        )
         return _jobs[name]
 
     return declare

@@ -7,6 +7,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Enum,
     Float,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -283,3 +285,22 @@ class MeasureStatus(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     trend: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MeasureDirtyMark(Base):
+    """A measure whose data one writer transaction changed: its status rows need a refresh.
+
+    Written in the writer's transaction (``measures.jobs.enqueue_refresh``); the status refresh
+    takes (deletes) the marks it can see before it reads the data. ``marked_by`` is the
+    writer's transaction id, so a write still uncommitted then never merges into a mark the
+    refresh takes: it leaves a mark of its own for the next refresh.
+    """
+
+    __tablename__ = "measure_dirty_marks"
+    __table_args__ = (fk_measure(),)
+
+    district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    marked_by: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, server_default=text("(pg_current_xact_id()::text::bigint)")
+    )
