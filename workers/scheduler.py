@@ -1,5 +1,6 @@
 """The scheduler: once a day, every nightly job (``@job(..., nightly=True)``) for every district,
-through the outbox, each with ``full=True``.
+through the outbox, each with ``full=True``; a nightly job that follows another nightly job
+(``after=``) runs when that one succeeds instead.
 
 It works with two sessionmakers: ``jobs`` connects as the job runner's role, the only one that
 may list every district and purge job history; ``tenants`` is the application role's, on
@@ -19,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.jobs.registry import nightly_jobs
-from district_ppm.jobs.service import enqueue_job
+from district_ppm.jobs.registry import Job, nightly_jobs
+from district_ppm.jobs.service import enqueue_job, jobs_with_work
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +39,25 @@ async def schedule_nightly(jobs: async_sessionmaker, tenants: async_sessionmaker
     return queued
 
 
+def queued_nightly() -> list[Job]:
+    """The nightly jobs the scheduler queues: all but those that follow another nightly job.
+
+    A follower is queued (for its whole district: no payload) each time its leader succeeds,
+    which the leader's nightly run does; queued here as well it would run twice a night, the
+    first time perhaps before its leader, on the figures of the day before.
+    """
+    nightly = nightly_jobs()
+    names = {job.name for job in nightly}
+    return [job for job in nightly if job.after not in names]
+
+
 async def queue_nightly(tenants: async_sessionmaker, district_id: uuid.UUID, day: date) -> int:
-    """Queue every nightly job for one district (``full=True``); a second call the same day
-    adds nothing while the first day's jobs wait."""
+    """Queue the nightly jobs for one district (``full=True``) that have work there (their
+    ``has_work`` condition); a second call the same day adds nothing while the first day's
+    jobs wait. Returns how many it queued."""
     async with tenant_transaction(tenants, district_id) as session:
-        for job in nightly_jobs():
+        jobs = await jobs_with_work(session, district_id, queued_nightly())
+        for job in jobs:
             await enqueue_job(
                 session=session,
                 district_id=district_id,
@@ -51,7 +66,7 @@ async def queue_nightly(tenants: async_sessionmaker, district_id: uuid.UUID, day
                 dedupe_key=f"nightly:{day.isoformat()}",
             )
         await session.commit()
-    return len(nightly_jobs())
+    return len(jobs)
 
 
 async def purge_job_history(jobs: async_sessionmaker, keep_days: int) -> int:

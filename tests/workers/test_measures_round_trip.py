@@ -6,7 +6,7 @@ from datetime import datetime
 
 from district_ppm.jobs.registry import followers_of
 from district_ppm.measures.jobs import refresh_measure_status_job
-from tests.support.jobs import pending_jobs
+from tests.support.jobs import marked_measures, pending_jobs
 from tests.support.measures import SET_TARGET, create_measure, monthly, record
 from tests.support.waiting import eventually
 from workers.relay import relay_once
@@ -40,10 +40,12 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
     written = await record(gql, token, measure_id, monthly(None, 2025, 7, [91, 92, 93, 94, 95, 96]))
     assert written["data"]["recordMeasurements"]["written"] == 6
 
-    # Two writes to one measure, one pending refresh: the outbox coalesces them.
+    # Two writes to one measure, one pending refresh of the district: the outbox coalesces
+    # them, and the measure is marked for it.
     assert await pending_jobs(app_sessionmaker, district_id) == [
-        (refresh_measure_status_job.name, {"measure_id": measure_id})
+        (refresh_measure_status_job.name, {})
     ]
+    assert await marked_measures(app_sessionmaker, district_id) == [measure_id]
     before = await gql(SCORECARD, token=token)
     assert [r["status"] for r in before["data"]["scorecard"]["rows"]] == ["NO_DATA"]
     await relay_until_sent(app_sessionmaker, jobs_sessionmaker, broker, district_id)
@@ -76,7 +78,8 @@ async def test_a_write_reaches_the_scorecard_through_the_worker(
 
     assert (red["latestPeriod"], red["latestValue"]) == ("2026-01-01", 70.0)
     assert datetime.fromisoformat(red["computedAt"]) > datetime.fromisoformat(green["computedAt"])
-    # All that is left: the jobs that follow a status refresh (@job(after=...)), queued in the
-    # transaction that wrote the RED row.
-    followers = sorted((job.name, {}) for job in followers_of(refresh_measure_status_job.name))
-    assert sorted(await pending_jobs(app_sessionmaker, district_id)) == followers
+    # Nothing is left: the marks were taken, and the jobs that follow a status refresh
+    # (@job(after=...)) have no work in a district without plans or adoptions (has_work).
+    assert [job.name for job in followers_of(refresh_measure_status_job.name)]
+    assert await pending_jobs(app_sessionmaker, district_id) == []
+    assert await marked_measures(app_sessionmaker, district_id) == []

@@ -59,7 +59,11 @@ async def compute_adoption_gains(
     """
     calendar = await get_district_calendar(session=session, district_id=district_id)
     subjects = await _subjects(session=session, district_id=district_id, adoption_ids=adoption_ids)
-    series = await _series(session=session, district_id=district_id, adoption_ids=adoption_ids)
+    series = (
+        await _series(session=session, district_id=district_id, adoption_ids=adoption_ids)
+        if subjects
+        else {}
+    )
     fresh: dict[tuple[uuid.UUID, uuid.UUID], Gain] = {}
     # Values as the API serves them (HOURS to two decimals), once per series: a school that
     # adopted several practices with the same measure shares one.
@@ -122,6 +126,8 @@ async def _store(
         if key in stored
         and (stored[key].before, stored[key].after, stored[key].gain) != (g.before, g.after, g.gain)
     ]
+    if not stored and not fresh:
+        return  # nothing stored, nothing to store (a district without adoptions)
     computed_at = await session.scalar(select(func.now()))
     if stale:
         await session.execute(
@@ -139,7 +145,8 @@ async def _store(
             changed,
         )
     # Every row in scope was computed now, changed or not: computedAt says how fresh they are.
-    await session.execute(update(table).where(*scope).values(computed_at=computed_at))
+    if stored:
+        await session.execute(update(table).where(*scope).values(computed_at=computed_at))
     new = [
         {
             "district_id": district_id,

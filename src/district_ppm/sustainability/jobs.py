@@ -10,8 +10,14 @@ from district_ppm.jobs.registry import job
 from district_ppm.sustainability.compliance import store_verdicts
 from district_ppm.tenancy.service import district_today
 
+# Plans to check, or verdicts to clear.
+HAS_PLANS = (
+    "EXISTS (SELECT 1 FROM sustainability_plans WHERE district_id = :district_id) "
+    "OR EXISTS (SELECT 1 FROM plan_compliance WHERE district_id = :district_id)"
+)
 
-@job("check_sustainability", nightly=True, after="refresh_measure_status")
+
+@job("check_sustainability", nightly=True, after="refresh_measure_status", has_work=HAS_PLANS)
 async def check_sustainability(
     session: AsyncSession,
     district_id: uuid.UUID,

@@ -3,9 +3,11 @@
 Two stored grains: ``time_loss_route_months`` (one route's runs in one month, rebuilt from
 ``bus_runs`` for exactly the pairs marked dirty) and ``time_loss_rollups`` (a school year's
 sums by school, route, month and for the district, re-aggregated from the route-months of the
-affected school years, which is a few thousand rows). Everything is delete-and-insert of
-whole keys inside the caller's transaction, so a retry or a duplicate message recomputes the
-same numbers, and a crash leaves the previous numbers and the dirty marks as they were.
+affected school years, which is a few thousand rows). Dirty pairs are replaced whole; the
+full rebuild and the roll-ups write only rows whose figures changed (``db.sync_rows``), so a
+nightly run over unchanged runs writes nothing. All inside the caller's transaction: a retry
+or a duplicate message recomputes the same numbers, and a crash leaves the previous numbers
+and the dirty marks as they were.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from decimal import Decimal
 from sqlalchemy import String, and_, cast, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.sync_rows import sync_rows_sql
 from district_ppm.school_calendar import check_school_year
 from district_ppm.schools.models import School
 from district_ppm.tenancy.calendar import get_district_calendar
@@ -35,25 +38,16 @@ _LATE = (
 )
 _LOST = f"greatest(0, {_MINUTE.format(t='r.actual_arrival')} - {_MINUTE.format(t='s.first_bell')})"
 
-# Route-months from runs; ``{runs}`` says which runs are read (all, or the dirty pairs'), and
-# ``{materialized}`` whether they are gathered once before the joins (see ``_DIRTY_RUNS``).
-_ROUTE_MONTHS_SQL = f"""
-WITH runs AS {{materialized}} (
-    SELECT r.district_id, r.route_id, r.service_date, r.scheduled_arrival, r.actual_arrival,
-           r.riders, rt.school_id
-    FROM {{runs}}
-)
-INSERT INTO time_loss_route_months (
-    district_id, route_id, month, school_id, school_year, runs, late_instances, late_minutes,
-    instructional_minutes_lost, student_instructional_minutes_lost)
+# Route-months from runs (the CTE ``runs``, of all the district's runs or the dirty pairs').
+_ROUTE_MONTHS_SELECT = f"""
 SELECT m.district_id, m.route_id, m.month, m.school_id,
        CASE WHEN extract(month FROM m.month) >= 7
             THEN extract(year FROM m.month)::int + 1 ELSE extract(year FROM m.month)::int END,
-       count(*),
-       count(*) FILTER (WHERE m.late > :grace),
-       coalesce(sum(m.late) FILTER (WHERE m.late > :grace), 0),
-       sum(m.lost),
-       sum(m.lost::bigint * m.riders)
+       count(*)::int,
+       (count(*) FILTER (WHERE m.late > :grace))::int,
+       coalesce(sum(m.late) FILTER (WHERE m.late > :grace), 0)::bigint,
+       sum(m.lost)::bigint,
+       sum(m.lost::bigint * m.riders)::bigint
 FROM (
     SELECT r.district_id, r.route_id, date_trunc('month', r.service_date)::date AS month,
            r.school_id, r.riders, {_LATE} AS late, {_LOST} AS lost
@@ -63,6 +57,20 @@ FROM (
 ) m
 GROUP BY m.district_id, m.route_id, m.month, m.school_id
 """  # noqa: S608
+_RUNS_CTE = """WITH runs AS {materialized} (
+    SELECT r.district_id, r.route_id, r.service_date, r.scheduled_arrival, r.actual_arrival,
+           r.riders, rt.school_id
+    FROM {runs}
+)"""
+_ROUTE_MONTH_FIGURES = [
+    "school_id",
+    "school_year",
+    "runs",
+    "late_instances",
+    "late_minutes",
+    "instructional_minutes_lost",
+    "student_instructional_minutes_lost",
+]
 
 _ALL_RUNS = """bus_runs r
     JOIN bus_routes rt ON rt.district_id = r.district_id AND rt.id = r.route_id
@@ -79,24 +87,57 @@ _DIRTY_RUNS = """unnest(CAST(:route_ids AS uuid[]), CAST(:months AS date[])) AS 
           AND x.service_date >= d.month
           AND x.service_date < (d.month + interval '1 month')::date
         OFFSET 0) r"""
-_ALL_ROUTE_MONTHS_SQL = _ROUTE_MONTHS_SQL.format(runs=_ALL_RUNS, materialized="NOT MATERIALIZED")
-_DIRTY_ROUTE_MONTHS_SQL = _ROUTE_MONTHS_SQL.format(runs=_DIRTY_RUNS, materialized="MATERIALIZED")
+# The full rebuild writes only the route-months whose figures changed (nightly: none, most
+# nights); the incremental one replaces the dirty pairs' rows whole.
+_ALL_ROUTE_MONTHS_SQL = sync_rows_sql(
+    table="time_loss_route_months",
+    with_=_RUNS_CTE.format(runs=_ALL_RUNS, materialized="NOT MATERIALIZED") + ",",
+    fresh=_ROUTE_MONTHS_SELECT,
+    key=["route_id", "month"],
+    figures=_ROUTE_MONTH_FIGURES,
+)
+_DIRTY_ROUTE_MONTHS_SQL = (
+    _RUNS_CTE.format(runs=_DIRTY_RUNS, materialized="MATERIALIZED")
+    + " INSERT INTO time_loss_route_months (district_id, route_id, month, "
+    + ", ".join(_ROUTE_MONTH_FIGURES)
+    + ")"
+    + _ROUTE_MONTHS_SELECT
+)
 
-_ROLLUPS_SQL = """
-INSERT INTO time_loss_rollups (
-    district_id, school_year, grouping, group_key, runs, late_instances, late_minutes,
-    instructional_minutes_lost, student_instructional_minutes_lost)
-SELECT district_id, school_year,
-       CASE WHEN grouping(school_id) = 0 THEN 'SCHOOL'
-            WHEN grouping(route_id) = 0 THEN 'ROUTE'
-            WHEN grouping(month) = 0 THEN 'MONTH'
-            ELSE 'DISTRICT' END,
-       coalesce(school_id::text, route_id::text, to_char(month, 'YYYY-MM'), ''),
-       sum(runs), sum(late_instances), sum(late_minutes),
-       sum(instructional_minutes_lost), sum(student_instructional_minutes_lost)
-FROM time_loss_route_months
-WHERE district_id = :district_id AND school_year = ANY(CAST(:years AS int[]))
-GROUP BY district_id, school_year, GROUPING SETS ((school_id), (route_id), (month), ())
+# A school year's sums by school, route and month and for the district, from its route-months;
+# only rows whose sums changed are written.
+_ROLLUPS_SQL = sync_rows_sql(
+    table="time_loss_rollups",
+    fresh="""
+    SELECT district_id, school_year,
+           CASE WHEN grouping(school_id) = 0 THEN 'SCHOOL'
+                WHEN grouping(route_id) = 0 THEN 'ROUTE'
+                WHEN grouping(month) = 0 THEN 'MONTH'
+                ELSE 'DISTRICT' END,
+           coalesce(school_id::text, route_id::text, to_char(month, 'YYYY-MM'), ''),
+           sum(runs)::int, sum(late_instances)::int, sum(late_minutes)::bigint,
+           sum(instructional_minutes_lost)::bigint,
+           sum(student_instructional_minutes_lost)::bigint
+    FROM time_loss_route_months
+    WHERE district_id = :district_id AND school_year = ANY(CAST(:years AS int[]))
+    GROUP BY district_id, school_year, GROUPING SETS ((school_id), (route_id), (month), ())""",
+    key=["school_year", "grouping", "group_key"],
+    figures=[
+        "runs",
+        "late_instances",
+        "late_minutes",
+        "instructional_minutes_lost",
+        "student_instructional_minutes_lost",
+    ],
+    scope="AND r.school_year = ANY(CAST(:years AS int[]))",
+)
+
+# Whether a full run has anything to read or to clear: a district without buses (most) costs
+# one statement and writes nothing.
+_ANY_TRANSPORT_SQL = """
+SELECT EXISTS (SELECT 1 FROM bus_routes WHERE district_id = :district_id)
+    OR EXISTS (SELECT 1 FROM time_loss_route_months WHERE district_id = :district_id)
+    OR EXISTS (SELECT 1 FROM time_loss_rollups WHERE district_id = :district_id)
 """
 
 
@@ -120,8 +161,12 @@ async def recompute_time_loss(
     grace = calendar.late_bus_grace_minutes
     state = await session.get(TimeLossState, district_id)
     # A grace other than the one the stored numbers used changes every run's lateness.
-    full = full or (state is not None and state.grace_minutes != grace)
+    regraced = state is not None and state.grace_minutes != grace
+    nightly = full and not regraced and state is not None
+    full = full or regraced
     params = {"district_id": district_id, "grace": grace}
+    if nightly and not await session.scalar(text(_ANY_TRANSPORT_SQL), params):
+        return RecomputeResult(full=True, route_months=0, school_years=[])
     dirty = (
         await session.execute(
             text(
@@ -132,10 +177,7 @@ async def recompute_time_loss(
         )
     ).all()
     if full:
-        await session.execute(
-            text("DELETE FROM time_loss_route_months WHERE district_id = :district_id"), params
-        )
-        await session.execute(text(_ALL_ROUTE_MONTHS_SQL), params)
+        changed = (await session.execute(text(_ALL_ROUTE_MONTHS_SQL), params)).scalar_one()
         years = list(
             (
                 await session.scalars(
@@ -169,28 +211,28 @@ async def recompute_time_loss(
         )
         await session.execute(text(_DIRTY_ROUTE_MONTHS_SQL), pairs)
         years = sorted({month.year + 1 if month.month >= 7 else month.year for _, month in touched})
-    await _rebuild_rollups(session, district_id, years)
+        changed = len(touched)
+    changed += await _rebuild_rollups(session, district_id, years)
+    # The KPI values are merged (only values that differ are written, and those measures'
+    # status refresh queued): they are the measures area's figures, with their own computedAt.
     await measurements.write_time_loss_measurements(
         session=session, district_id=district_id, route_months=touched
     )
-    await _mark_computed(session, district_id, grace)
+    # The nightly run moves this report's computedAt only when a figure of it changed; after
+    # a write it moves on in any case (past the write, as the API promises).
+    if changed or not nightly:
+        await _mark_computed(session, district_id, grace)
     return RecomputeResult(
         full=full, route_months=len(touched) if touched is not None else -1, school_years=years
     )
 
 
-async def _rebuild_rollups(session: AsyncSession, district_id: uuid.UUID, years: list[int]) -> None:
+async def _rebuild_rollups(session: AsyncSession, district_id: uuid.UUID, years: list[int]) -> int:
+    """Bring the roll-ups of ``years`` to their route-months; returns how many rows changed."""
     if not years:
-        return
+        return 0
     params = {"district_id": district_id, "years": years}
-    await session.execute(
-        text(
-            "DELETE FROM time_loss_rollups WHERE district_id = :district_id "
-            "AND school_year = ANY(CAST(:years AS int[]))"
-        ),
-        params,
-    )
-    await session.execute(text(_ROLLUPS_SQL), params)
+    return int((await session.execute(text(_ROLLUPS_SQL), params)).scalar_one())
 
 
 async def _mark_computed(session: AsyncSession, district_id: uuid.UUID, grace: int) -> None:
