@@ -471,15 +471,23 @@ async def test_reading_practices_takes_one_statement_per_level(app, gql, factory
     # Every adoption's gains in full are read one practice at a time (the query cost bounds
     # practices x adoptions x gains); computedAt reads the same stored rows.
     everything = "{ practices { id measureIds adoptions { id school { id name } computedAt } } }"
+    titles = "{ practices { id title } }"
 
     with count_statements(app) as statements:
         answer = await gql(everything, token=token)
+    with count_statements(app) as title_statements:
+        listed = await gql(titles, token=token)
     with count_statements(app) as spread_statements:
         spread = await gql(SPREAD, token=token)
 
     assert [len(p["adoptions"]) for p in answer["data"]["practices"]] == [4, 4, 4]
-    # practices, their measures, their adoptions with schools, the adoptions' gains
+    # practices, their measures, their adoptions with schools, the adoptions' gains; all in
+    # the request's one transaction (the token lookup sets its tenant: no other set_config)
     assert len(queries(statements)) == 4
+    assert len(statements) == 1 + 4
+    # a list of titles reads the practices only
+    assert len(listed["data"]["practices"]) == 3
+    assert len(title_statements) == 1 + 1
     assert len(spread["data"]["gainsAcrossDistrict"]) == 3
     # practices, their measures, adoptions counted, the practices' savings, the stored gains
     assert len(queries(spread_statements)) == 5

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.adoption import median_gain
 from district_ppm.practices.models import Adoption, AdoptionGain
-from district_ppm.practices.service import list_practices, measure_ids_of
+from district_ppm.practices.service import measure_ids_of, practice_rows
 from district_ppm.savings.models import SavingsRollup
 
 
@@ -40,7 +40,7 @@ async def gains_across_district(
     *, session: AsyncSession, district_id: uuid.UUID
 ) -> list[PracticeSpread]:
     """Every practice (by title), with its adoptions counted and its gains' medians."""
-    practices = await list_practices(session=session, district_id=district_id)
+    practices = await practice_rows(session=session, district_id=district_id)
     if not practices:
         return []
     measures = await measure_ids_of(

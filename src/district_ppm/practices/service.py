@@ -11,7 +11,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +24,7 @@ from district_ppm.measures.models import Measure, MeasureLevel
 from district_ppm.practices.jobs import compute_adoption_gains_job
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
 from district_ppm.schools.models import School
+from district_ppm.schools.service import SCHOOL_COLUMNS
 
 MAX_TITLE_LENGTH = 200  # String(200) column
 # A practice shows its effect on a few measures; the bound also keeps what one practice
@@ -166,21 +168,22 @@ async def adopt_practice(
     return adoption, school
 
 
-async def get_practice(
-    *, session: AsyncSession, district_id: uuid.UUID, practice_id: uuid.UUID
-) -> Practice | None:
-    return await session.get(Practice, (district_id, practice_id))
+# A practice as it is listed (Core rows: a district's practices are read whole).
+PRACTICE_COLUMNS = (Practice.id, Practice.title, Practice.description, Practice.project_id)
 
 
-async def list_practices(*, session: AsyncSession, district_id: uuid.UUID) -> list[Practice]:
-    """Every practice of the district, by title (then id)."""
-    return list(
-        await session.scalars(
-            select(Practice)
-            .where(Practice.district_id == district_id)
-            .order_by(Practice.title, Practice.id)
-        )
-    )
+async def practice_rows(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    practice_ids: Sequence[uuid.UUID] | None = None,
+) -> Sequence[Any]:
+    """The district's practices (or those of ``practice_ids``), by title, then id: rows of
+    ``PRACTICE_COLUMNS``."""
+    stmt = select(*PRACTICE_COLUMNS).where(Practice.district_id == district_id)
+    if practice_ids is not None:
+        stmt = stmt.where(Practice.id.in_(practice_ids))
+    return (await session.execute(stmt.order_by(Practice.title, Practice.id))).all()
 
 
 async def measure_ids_of(
@@ -207,29 +210,60 @@ async def measure_ids_of(
 
 
 async def adoptions_of(
-    *, session: AsyncSession, district_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[tuple[Adoption, School]]]:
-    """Each practice's adoptions with their schools, earliest adoption first."""
-    rows = await session.execute(
-        select(Adoption, School)
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    practice_ids: Sequence[uuid.UUID] | None = None,
+    adoption_ids: Sequence[uuid.UUID] | None = None,
+) -> dict[uuid.UUID, list[Any]]:
+    """Each practice's adoptions (of the practices, or the adoptions, named), earliest first,
+    then by school name: Core rows of the school's ``SCHOOL_COLUMNS`` with ``adoption_id``,
+    ``practice_id`` and ``adopted_on``. One statement."""
+    stmt = (
+        select(
+            Adoption.id.label("adoption_id"),
+            Adoption.practice_id,
+            Adoption.adopted_on,
+            *SCHOOL_COLUMNS,
+        )
         .join(
             School, (School.district_id == Adoption.district_id) & (School.id == Adoption.school_id)
         )
-        .where(Adoption.district_id == district_id, Adoption.practice_id.in_(practice_ids))
+        .where(Adoption.district_id == district_id)
         .order_by(Adoption.adopted_on, School.name, Adoption.id)
     )
-    found: dict[uuid.UUID, list[tuple[Adoption, School]]] = defaultdict(list)
-    for adoption, school in rows.all():
-        found[adoption.practice_id].append((adoption, school))
+    if practice_ids is not None:
+        stmt = stmt.where(Adoption.practice_id.in_(practice_ids))
+    if adoption_ids is not None:
+        stmt = stmt.where(Adoption.id.in_(adoption_ids))
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in (await session.execute(stmt)).all():
+        found[row.practice_id].append(row)
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StoredGain:
+    measure_id: uuid.UUID
+    before: float | None
+    after: float | None
+    gain: float | None
+    computed_at: datetime
 
 
 async def gains_of(
     *, session: AsyncSession, district_id: uuid.UUID, adoption_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[AdoptionGain]]:
+) -> dict[uuid.UUID, list[StoredGain]]:
     """Each adoption's stored gains, by measure code (none before the worker has run)."""
-    rows = await session.scalars(
-        select(AdoptionGain)
+    rows = await session.execute(
+        select(
+            AdoptionGain.adoption_id,
+            AdoptionGain.measure_id,
+            AdoptionGain.before,
+            AdoptionGain.after,
+            AdoptionGain.gain,
+            AdoptionGain.computed_at,
+        )
         .join(
             Measure,
             (Measure.district_id == AdoptionGain.district_id)
@@ -238,7 +272,7 @@ async def gains_of(
         .where(AdoptionGain.district_id == district_id, AdoptionGain.adoption_id.in_(adoption_ids))
         .order_by(Measure.code, Measure.id)
     )
-    found: dict[uuid.UUID, list[AdoptionGain]] = defaultdict(list)
-    for gain in rows:
-        found[gain.adoption_id].append(gain)
+    found: dict[uuid.UUID, list[StoredGain]] = defaultdict(list)
+    for adoption_id, measure_id, before, after, gain, computed_at in rows.all():
+        found[adoption_id].append(StoredGain(measure_id, before, after, gain, computed_at))
     return found

@@ -9,8 +9,10 @@ from strawberry.types import Info
 
 from district_ppm.api.context import principal_of, read_session, unit_of_work
 from district_ppm.api.permissions import ANY_ROLE, IMPROVEMENT
+from district_ppm.api.selection import selected
 from district_ppm.api.types import parse_id, parse_optional_id
 from district_ppm.practices import rollup, service
+from district_ppm.practices.schema.reads import adoptions_as_types, practices_as_types
 from district_ppm.practices.schema.types import Adoption, Practice, PracticeSpread
 
 
@@ -46,10 +48,13 @@ class PracticeQueries:
     @strawberry.field(permission_classes=[ANY_ROLE], description="Every practice, by title.")
     async def practices(self, info: Info) -> list[Practice]:
         async with read_session(info) as session:
-            found = await service.list_practices(
-                session=session, district_id=principal_of(info).district_id
+            return await practices_as_types(
+                session=session,
+                district_id=principal_of(info).district_id,
+                practice_ids=None,
+                fields=selected(info),
+                adoption_fields=selected(info, "adoptions"),
             )
-        return [Practice.from_model(practice) for practice in found]
 
     @strawberry.field(
         permission_classes=[ANY_ROLE],
@@ -59,10 +64,14 @@ class PracticeQueries:
     async def practice(self, info: Info, id: strawberry.ID) -> Practice | None:
         practice_id = parse_id(id, "id")
         async with read_session(info) as session:
-            found = await service.get_practice(
-                session=session, district_id=principal_of(info).district_id, practice_id=practice_id
+            found = await practices_as_types(
+                session=session,
+                district_id=principal_of(info).district_id,
+                practice_ids=[practice_id],
+                fields=selected(info),
+                adoption_fields=selected(info, "adoptions"),
             )
-        return Practice.from_model(found) if found else None
+        return found[0] if found else None
 
     @strawberry.field(
         permission_classes=[ANY_ROLE],
@@ -104,7 +113,14 @@ class PracticeMutations:
                 projectId=str(practice.project_id) if practice.project_id else None,
                 measureIds=[str(measure_id) for measure_id in data.measure_ids],
             )
-        return PracticePayload(practice=Practice.from_model(practice))
+            (created,) = await practices_as_types(
+                session=uow.session,
+                district_id=uow.district_id,
+                practice_ids=[practice.id],
+                fields=selected(info, "practice"),
+                adoption_fields=selected(info, "practice", "adoptions"),
+            )
+        return PracticePayload(practice=created)
 
     @strawberry.mutation(
         permission_classes=[IMPROVEMENT],
@@ -118,7 +134,7 @@ class PracticeMutations:
             adopted_on=input.adopted_on,
         )
         async with unit_of_work(info, "adoptPractice") as uow:
-            adoption, school = await service.adopt_practice(
+            adoption, _ = await service.adopt_practice(
                 session=uow.session,
                 district_id=uow.district_id,
                 data=data,
@@ -131,4 +147,13 @@ class PracticeMutations:
                 schoolId=str(adoption.school_id),
                 adoptedOn=adoption.adopted_on.isoformat(),
             )
-        return AdoptionPayload(adoption=Adoption.from_model(adoption, school))
+            rows = await service.adoptions_of(
+                session=uow.session, district_id=uow.district_id, adoption_ids=[adoption.id]
+            )
+            (adopted,) = await adoptions_as_types(
+                session=uow.session,
+                district_id=uow.district_id,
+                rows=rows[adoption.practice_id],
+                fields=selected(info, "adoption"),
+            )
+        return AdoptionPayload(adoption=adopted)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
 import strawberry
-from strawberry.types import Info
 
 from district_ppm.analytics.adoption import DECIMALS
-from district_ppm.api.context import loader
-from district_ppm.practices import models, rollup
-from district_ppm.practices.schema.loaders import (
-    AdoptionsByPracticeLoader,
-    GainsByAdoptionLoader,
-    MeasureIdsByPracticeLoader,
-    SavingsUsdByAdoptionLoader,
-)
-from district_ppm.schools import models as school_models
+from district_ppm.practices import rollup, service
 from district_ppm.schools.schema import School
 
 ROUNDING = f"rounded half-up to {DECIMALS} decimals"
@@ -46,13 +36,15 @@ class AdoptionGain:
     gain: float | None
 
     @classmethod
-    def from_model(cls, row: models.AdoptionGain) -> AdoptionGain:
+    def from_stored(cls, row: service.StoredGain) -> AdoptionGain:
         return cls(
-            measure_id=_id(row.measure_id),
-            before=row.before,
-            after=row.after,
-            gain=row.gain,
+            measure_id=_id(row.measure_id), before=row.before, after=row.after, gain=row.gain
         )
+
+
+# Practices and adoptions are read in bulk by ``reads.py``: each detail below (measures,
+# adoptions, gains, savings) in one statement for every row, and only when the query selects
+# it. A detail the query does not select is left empty: GraphQL never serves it.
 
 
 @strawberry.type(description="A school that took up a practice, from a date.")
@@ -61,39 +53,19 @@ class Adoption:
     practice_id: strawberry.ID
     school: School
     adopted_on: date
-
-    @strawberry.field(
+    gains: list[AdoptionGain] = strawberry.field(
         description="One gain per SCHOOL-level measure of the practice, by measure code, as "
         "the worker last computed them; empty until it first has (see computedAt)."
     )
-    async def gains(self, info: Info) -> list[AdoptionGain]:
-        rows = await loader(info, GainsByAdoptionLoader).load(uuid.UUID(self.id))
-        return [AdoptionGain.from_model(row) for row in rows]
-
-    @strawberry.field(
+    computed_at: datetime | None = strawberry.field(
         description="When the worker computed these gains; null until it has. The worker "
         "recomputes them after every measurement write and nightly."
     )
-    async def computed_at(self, info: Info) -> datetime | None:
-        rows = await loader(info, GainsByAdoptionLoader).load(uuid.UUID(self.id))
-        return max((row.computed_at for row in rows), default=None)
-
-    @strawberry.field(
+    savings_usd: Decimal = strawberry.field(
         description="Its USD savings entries that are REALIZED or VALIDATED, reversals "
         "included, over every fiscal year, as the savings worker last rolled them up "
         "(savingsSummary's computedAt says when)."
     )
-    async def savings_usd(self, info: Info) -> Decimal:
-        return await loader(info, SavingsUsdByAdoptionLoader).load(uuid.UUID(self.id))
-
-    @classmethod
-    def from_model(cls, adoption: models.Adoption, school: school_models.School) -> Adoption:
-        return cls(
-            id=_id(adoption.id),
-            practice_id=_id(adoption.practice_id),
-            school=School.from_model(school),
-            adopted_on=adoption.adopted_on,
-        )
 
 
 @strawberry.type(description="A practice a project proved, to be adopted at other schools.")
@@ -102,25 +74,12 @@ class Practice:
     title: str
     description: str
     project_id: strawberry.ID | None
-
-    @strawberry.field(description="The SCHOOL-level measures that show its effect, by code.")
-    async def measure_ids(self, info: Info) -> list[strawberry.ID]:
-        ids = await loader(info, MeasureIdsByPracticeLoader).load(uuid.UUID(self.id))
-        return [_id(measure_id) for measure_id in ids]
-
-    @strawberry.field(description="Its adoptions, earliest first (then by school name).")
-    async def adoptions(self, info: Info) -> list[Adoption]:
-        rows = await loader(info, AdoptionsByPracticeLoader).load(uuid.UUID(self.id))
-        return [Adoption.from_model(adoption, school) for adoption, school in rows]
-
-    @classmethod
-    def from_model(cls, practice: models.Practice) -> Practice:
-        return cls(
-            id=_id(practice.id),
-            title=practice.title,
-            description=practice.description,
-            project_id=_optional_id(practice.project_id),
-        )
+    measure_ids: list[strawberry.ID] = strawberry.field(
+        description="The SCHOOL-level measures that show its effect, by code."
+    )
+    adoptions: list[Adoption] = strawberry.field(
+        description="Its adoptions, earliest first (then by school name)."
+    )
 
 
 @strawberry.type(description="How one measure moved across a practice's adoptions.")
