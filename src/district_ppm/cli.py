@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -13,6 +14,13 @@ from typing import Any
 
 from district_ppm.config import Settings, get_settings
 from district_ppm.errors import DomainError
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
 
 
 def _emit(payload: dict[str, Any]) -> None:
@@ -71,11 +79,14 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
     import uvicorn
 
+    # Several processes share the port (uvicorn's supervisor forks them): one Python
+    # process serves about one core, and every request's state is in PostgreSQL and Redis.
     uvicorn.run(
         "district_ppm.app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
@@ -235,6 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the GraphQL and REST API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=os.environ.get("WEB_CONCURRENCY", "1"),
+        help="API processes sharing the port (default: $WEB_CONCURRENCY or 1); one per core",
+    )
     commands.add_parser("worker", help="run consumers, outbox relay and scheduler")
 
     district = commands.add_parser("create-district", help="create a district and its admin token")

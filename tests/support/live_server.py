@@ -35,12 +35,35 @@ def serving(
 
     The server's output goes to ``log_path`` when given (a test that reads it afterwards).
     """
+    with serving_process(env, startup_seconds=startup_seconds, log_path=log_path) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serving_process(
+    env: Mapping[str, str] | None = None,
+    *,
+    workers: int = 1,
+    startup_seconds: float = 60,
+    log_path: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``serving``, with ``--workers`` and the server's process (uvicorn's supervisor when
+    there are several workers)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     # A file, not a pipe: a pipe nobody reads fills up and stalls the server mid-test.
     with log_path.open("w+") if log_path else tempfile.TemporaryFile(mode="w+") as log:
         process = subprocess.Popen(
-            [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                str(CLI),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                f"{workers}",
+            ],
             env=dict(os.environ if env is None else env),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -48,7 +71,7 @@ def serving(
         )
         try:
             _wait_until_live(process, base_url, log, startup_seconds)
-            yield base_url
+            yield base_url, process
         finally:
             process.terminate()
             try:

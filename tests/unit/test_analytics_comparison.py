@@ -137,3 +137,15 @@ def test_round_half_up_takes_any_finite_float(value):
     # recordMeasurements and the import accept any finite number; the default decimal context
     # (28 digits) refused to quantize these, and every read of an HOURS series failed with it.
     assert round_half_up(value, 2) == value
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(min_value=0, max_value=6))
+def test_round_half_up_agrees_with_quantizing_every_value(value, decimals):
+    # The shortcut for values with few enough digits must give what the decimal route gives.
+    from decimal import ROUND_HALF_UP, Context, Decimal
+
+    exact = Context(prec=400)
+    quantized = Decimal(repr(value)).quantize(
+        Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=exact
+    )
+    assert round_half_up(value, decimals) == float(quantized)

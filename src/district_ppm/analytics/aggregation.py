@@ -80,5 +80,9 @@ def derived(value: float) -> float:
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` to ``decimals`` places, halves away from zero as its decimal digits read
     (2.675 gives 2.68, where binary ``round`` gives 2.67)."""
+    text = repr(value)
+    point = text.find(".")
+    if "e" not in text and (point == -1 or len(text) - point - 1 <= decimals):
+        return value  # no more digits than asked for: nothing to round (most values)
     step = Decimal(1).scaleb(-decimals)
     return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP, context=_EXACT))

@@ -11,6 +11,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
 from district_ppm.api.error_contract import ErrorContract
+from district_ppm.api.execution import ExecutionContext
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
@@ -84,4 +85,9 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        execution_context_class=ExecutionContext,
+    )

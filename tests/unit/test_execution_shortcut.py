@@ -1,0 +1,88 @@
+"""The executor's shortcut for plain scalar fields answers exactly what graphql-core would."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+import pytest
+import strawberry
+
+from district_ppm.api.execution import ExecutionContext
+
+
+@strawberry.enum
+class Color(enum.Enum):
+    RED = "red"
+    GREEN = "green"
+
+
+@strawberry.type
+class Row:
+    name: str
+    value: float
+    rank: int
+    color: Color
+    day: date
+    note: str | None
+    broken: str  # a value the schema says is never null; rows below break that promise
+    ident: strawberry.ID
+
+    @strawberry.field
+    def doubled(self) -> float:
+        return self.value * 2
+
+    @strawberry.field
+    async def later(self) -> int:
+        return self.rank + 1
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def rows(self, broken: bool = False) -> list[Row]:
+        return [
+            Row(
+                name=f"school {i}",
+                value=i / 3,
+                rank=i,
+                color=Color.RED if i % 2 else Color.GREEN,
+                day=date(2026, 1, 1 + i),
+                note=None if i % 2 else f"note {i}",
+                broken=None if broken and i == 1 else "ok",  # type: ignore[arg-type]
+                ident=strawberry.ID(f"id-{i}"),
+            )
+            for i in range(3)
+        ]
+
+
+DOCUMENTS = [
+    "{ rows { name value rank color day note broken ident } }",
+    "{ rows { a: name b: value name __typename doubled later } }",
+    "query($skip: Boolean!) { rows { name @skip(if: $skip) rank @include(if: $skip) } }",
+    "{ rows { ...F } } fragment F on Row { color note ... on Row { day } }",
+    "{ rows(broken: true) { name broken } }",
+    "{ rows(broken: true) { name note } }",
+]
+
+
+async def run(execution_context_class: Any, document: str) -> Any:
+    schema = strawberry.Schema(query=Query, execution_context_class=execution_context_class)
+    result = await schema.execute(document, variable_values={"skip": True})
+    errors = [(e.message, e.path) for e in result.errors or []]
+    return result.data, errors
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_the_shortcut_answers_what_graphql_core_answers(document):
+    assert await run(ExecutionContext, document) == await run(None, document)
+
+
+async def test_a_null_in_a_non_null_field_is_still_an_error_at_its_path():
+    data, errors = await run(ExecutionContext, "{ rows(broken: true) { name broken } }")
+
+    assert data is None
+    assert errors == [
+        ("Cannot return null for non-nullable field Row.broken.", ["rows", 1, "broken"])
+    ]
