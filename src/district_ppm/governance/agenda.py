@@ -25,7 +25,6 @@ exclusions are read in bulk), plus the sustainability report's own when a plan i
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,11 +38,9 @@ from district_ppm.analytics.status import Status
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
+from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
-from district_ppm.measures.charts import draw_chart
-from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
-from district_ppm.measures.models import Direction, Measure, MeasureStatus
-from district_ppm.measures.series import load_district_series
+from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
 from district_ppm.sustainability.models import SustainabilityPlan
@@ -170,51 +167,6 @@ async def _red_measures(
         for m in measures
         if m.id in red
     ]
-
-
-async def unfavorable_latest_points(
-    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
-) -> dict[uuid.UUID, date]:
-    """The measures whose district-wide chart's latest point is unfavorable, with its period.
-
-    Every chart from the same few statements: the series in bulk, then the district-wide
-    rebases and exclusions of all the measures.
-    """
-    if not measures:
-        return {}
-    ids = [measure.id for measure in measures]
-    series = await load_district_series(session=session, district_id=district_id, measures=measures)
-    starts: dict[uuid.UUID, date] = {}
-    for measure_id, start in await session.execute(
-        select(ChartRebase.measure_id, ChartRebase.start_period)
-        .where(
-            ChartRebase.district_id == district_id,
-            ChartRebase.school_id.is_(None),
-            ChartRebase.measure_id.in_(ids),
-        )
-        .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
-    ):
-        starts.setdefault(measure_id, start)  # the newest, as get_control_chart takes it
-    exclusions: dict[uuid.UUID, dict[date, str]] = defaultdict(dict)
-    for measure_id, period, reason in await session.execute(
-        select(ChartExclusion.measure_id, ChartExclusion.period_start, ChartExclusion.reason).where(
-            ChartExclusion.district_id == district_id,
-            ChartExclusion.school_id.is_(None),
-            ChartExclusion.measure_id.in_(ids),
-        )
-    ):
-        exclusions[measure_id][period] = reason
-    found = {}
-    for measure in measures:
-        _, _, points = draw_chart(
-            series.get(measure.id, []),
-            start_period=starts.get(measure.id),
-            exclusions=exclusions.get(measure.id, {}),
-            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
-        )
-        if points and points[-1].unfavorable:
-            found[measure.id] = points[-1].period_start
-    return found
 
 
 async def _signalling_measures(
