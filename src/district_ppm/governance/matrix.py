@@ -19,16 +19,20 @@ of schools and measures.
 
 from __future__ import annotations
 
+import statistics
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.comparison import Entry, Ranked, compare
+from district_ppm.analytics.aggregation import derived
+from district_ppm.analytics.comparison import competition_ranks
 from district_ppm.analytics.status import Status
 from district_ppm.errors import NotFound
 from district_ppm.governance.responsibilities import descendants
@@ -38,13 +42,24 @@ from district_ppm.measures.models import (
     MeasureLevel,
     Measurement,
     MeasureStatus,
+    Unit,
     served,
 )
 from district_ppm.processes.models import Process
 from district_ppm.school_calendar import check_school_year, school_year_bounds
 from district_ppm.schools.models import School, SchoolLevel
+from district_ppm.schools.service import SCHOOL_COLUMNS, SchoolFields
 
 LEVEL_ORDER = list(SchoolLevel)
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixMeasure:
+    id: uuid.UUID
+    code: str
+    name: str
+    unit: Unit
+    direction: Direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +71,7 @@ class PeerMedian:
 
 @dataclass(frozen=True, slots=True)
 class MatrixColumn:
-    measure: Measure
+    measure: MatrixMeasure
     peer_medians: list[PeerMedian]  # levels with a value, in SchoolLevel order
 
 
@@ -68,15 +83,18 @@ class MatrixCell:
     rank: int | None
 
 
+EMPTY = MatrixCell(None, None, Status.NO_DATA, None)
+
+
 @dataclass(frozen=True, slots=True)
 class MatrixRow:
-    school: School
+    school: SchoolFields
     cells: list[MatrixCell]  # one per column, in the columns' order
 
 
 @dataclass(frozen=True, slots=True)
 class ProcessMatrix:
-    process: Process
+    process_id: uuid.UUID
     school_year: int
     columns: list[MatrixColumn]
     rows: list[MatrixRow]
@@ -90,116 +108,125 @@ async def process_matrix(
     check_school_year(school_year)
     # The whole tree (a few hundred rows at most) in one statement: the process and, below
     # it, its descendants.
-    tree = {
-        p.id: p
-        for p in await session.scalars(select(Process).where(Process.district_id == district_id))
-    }
-    process = tree.get(process_id)
-    if process is None:
+    tree = (
+        await session.execute(
+            select(Process.id, Process.parent_id).where(Process.district_id == district_id)
+        )
+    ).all()
+    if process_id not in {node_id for node_id, _ in tree}:
         raise NotFound("processId", "no such process")
-    ids = descendants(((p.id, p.parent_id) for p in tree.values()), {process_id})[process_id]
+    ids = descendants(tree, {process_id})[process_id]
     measures = sorted(
-        await session.scalars(
-            select(Measure).where(
-                Measure.district_id == district_id,
-                Measure.process_id.in_(ids),
-                Measure.level == MeasureLevel.SCHOOL,
+        (
+            MatrixMeasure(*row)
+            for row in await session.execute(
+                select(
+                    Measure.id, Measure.code, Measure.name, Measure.unit, Measure.direction
+                ).where(
+                    Measure.district_id == district_id,
+                    Measure.process_id.in_(ids),
+                    Measure.level == MeasureLevel.SCHOOL,
+                )
             )
         ),
         key=lambda m: (m.code, m.id),
     )
-    schools = sorted(
-        await session.scalars(select(School).where(School.district_id == district_id)),
+    schools: list[SchoolFields] = sorted(
+        (
+            await session.execute(select(*SCHOOL_COLUMNS).where(School.district_id == district_id))
+        ).all(),
         key=lambda s: (s.name, s.id),
     )
     if not measures or not schools:
-        empty = [MatrixCell(None, None, Status.NO_DATA, None) for _ in measures]
-        rows = [MatrixRow(school, list(empty)) for school in schools]
-        return ProcessMatrix(process, school_year, [MatrixColumn(m, []) for m in measures], rows)
-    latest = await _latest_values(session, district_id, measures, school_year)
-    statuses = {
-        (measure_id, school_id): status
-        for measure_id, school_id, status in (
-            await session.execute(
-                select(
-                    MeasureStatus.measure_id, MeasureStatus.school_id, MeasureStatus.status
-                ).where(
-                    MeasureStatus.district_id == district_id,
-                    MeasureStatus.school_year == school_year,
-                    MeasureStatus.school_id.is_not(None),
-                    MeasureStatus.measure_id.in_([m.id for m in measures]),
-                )
+        rows = [MatrixRow(school, [EMPTY] * len(measures)) for school in schools]
+        return ProcessMatrix(process_id, school_year, [MatrixColumn(m, []) for m in measures], rows)
+    # The grid by position: each id is hashed once per row read, not once per cell looked up.
+    column_of = {measure.id: index for index, measure in enumerate(measures)}
+    row_of = {school.id: index for index, school in enumerate(schools)}
+    latest: list[list[tuple[date, float] | None]] = [[None] * len(schools) for _ in measures]
+    for measure_id, school_id, period, value in await _latest_values(
+        session, district_id, measures, school_year
+    ):
+        column = column_of[measure_id]
+        latest[column][row_of[school_id]] = (period, served(measures[column].unit, value))
+    statuses: list[list[str]] = [[Status.NO_DATA.value] * len(schools) for _ in measures]
+    for measure_id, school_id, status in await session.execute(
+        select(MeasureStatus.measure_id, MeasureStatus.school_id, MeasureStatus.status).where(
+            MeasureStatus.district_id == district_id,
+            MeasureStatus.school_year == school_year,
+            MeasureStatus.school_id.is_not(None),
+            MeasureStatus.measure_id.in_(list(column_of)),
+        )
+    ):
+        if school_id in row_of:
+            statuses[column_of[measure_id]][row_of[school_id]] = status
+    columns = []
+    cells: list[list[MatrixCell]] = [[] for _ in schools]
+    for column, measure in enumerate(measures):
+        # Ranks and medians as schoolComparison takes them (analytics.comparison): competition
+        # ranks over the schools with a value, each level's median once.
+        reported = [r for r, found in enumerate(latest[column]) if found is not None]
+        values = [latest[column][r][1] for r in reported]  # type: ignore[index]
+        ranks = dict(
+            zip(
+                reported,
+                competition_ranks(
+                    values, higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER
+                ),
+                strict=True,
             )
         )
-    }
-    columns, ranks = [], {}
-    for measure in measures:
-        # Ranked and medians taken exactly as schoolComparison does it (analytics.comparison).
-        ranked = compare(
-            [
-                Entry(school.id, school.level, latest[(measure.id, school.id)][1])
-                for school in schools
-                if (measure.id, school.id) in latest
-            ],
-            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
-        )
-        ranks.update({(measure.id, r.key): r.rank for r in ranked})
-        levels = {school.id: school.level for school in schools}
-        by_level: dict[SchoolLevel, list[Ranked]] = defaultdict(list)
-        for r in ranked:
-            by_level[levels[r.key]].append(r)  # type: ignore[index]
+        by_level: dict[SchoolLevel, list[float]] = defaultdict(list)
+        for r, value in zip(reported, values, strict=True):
+            by_level[schools[r].level].append(value)
         columns.append(
             MatrixColumn(
                 measure,
                 [
-                    PeerMedian(level, by_level[level][0].peer_median, len(by_level[level]))
+                    PeerMedian(
+                        level, derived(statistics.median(by_level[level])), len(by_level[level])
+                    )
                     for level in LEVEL_ORDER
                     if by_level[level]
                 ],
             )
         )
-    rows = [
-        MatrixRow(
-            school,
-            [
+        for r, found in enumerate(latest[column]):
+            cells[r].append(
                 MatrixCell(
-                    value=latest.get((m.id, school.id), (None, None))[1],
-                    period_start=latest.get((m.id, school.id), (None, None))[0],
-                    status=Status(statuses.get((m.id, school.id), Status.NO_DATA.value)),
-                    rank=ranks.get((m.id, school.id)),
+                    value=None if found is None else found[1],
+                    period_start=None if found is None else found[0],
+                    status=Status(statuses[column][r]),
+                    rank=ranks.get(r),
                 )
-                for m in measures
-            ],
-        )
-        for school in schools
-    ]
-    return ProcessMatrix(process, school_year, columns, rows)
+            )
+    rows = [MatrixRow(school, cells[r]) for r, school in enumerate(schools)]
+    return ProcessMatrix(process_id, school_year, columns, rows)
 
 
 async def _latest_values(
-    session: AsyncSession, district_id: uuid.UUID, measures: list[Measure], school_year: int
-) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[date, float]]:
-    """(measure, school) -> (period, value served) of the newest period in the school year."""
+    session: AsyncSession, district_id: uuid.UUID, measures: list[MatrixMeasure], school_year: int
+) -> Sequence[Any]:
+    """(measure, school, period, stored value) of each school's newest period in the school
+    year, per measure: Core rows, one statement."""
     first, last = school_year_bounds(school_year)
-    units = {m.id: m.unit for m in measures}
-    rows = await session.execute(
-        select(
-            Measurement.measure_id,
-            Measurement.school_id,
-            Measurement.period_start,
-            Measurement.value,
+    return (
+        await session.execute(
+            select(
+                Measurement.measure_id,
+                Measurement.school_id,
+                Measurement.period_start,
+                Measurement.value,
+            )
+            .where(
+                Measurement.district_id == district_id,
+                Measurement.measure_id.in_([m.id for m in measures]),
+                Measurement.school_id.is_not(None),
+                Measurement.period_start.between(first, last),
+            )
+            .order_by(
+                Measurement.measure_id, Measurement.school_id, Measurement.period_start.desc()
+            )
+            .ext(distinct_on(Measurement.measure_id, Measurement.school_id))
         )
-        .where(
-            Measurement.district_id == district_id,
-            Measurement.measure_id.in_(list(units)),
-            Measurement.school_id.is_not(None),
-            Measurement.period_start.between(first, last),
-        )
-        .order_by(Measurement.measure_id, Measurement.school_id, Measurement.period_start.desc())
-        .ext(distinct_on(Measurement.measure_id, Measurement.school_id))
-    )
-    # school_id is never NULL here (the statement leaves district-wide rows out).
-    return {
-        (measure_id, school_id): (period, served(units[measure_id], value))  # type: ignore[misc]
-        for measure_id, school_id, period, value in rows
-    }
+    ).all()

@@ -68,7 +68,7 @@ class ProcessMatrix:
     @classmethod
     def from_result(cls, result: matrix.ProcessMatrix) -> ProcessMatrix:
         return cls(
-            process_id=strawberry.ID(str(result.process.id)),
+            process_id=strawberry.ID(str(result.process_id)),
             school_year=result.school_year,
             columns=[
                 MatrixColumn(
