@@ -14,14 +14,14 @@ does, the pause making sure requests arrive while nothing listens) under a real
 
 What a restart does cost: with ``-m fast`` PostgreSQL terminates every backend at once, so a
 request whose transaction was open at that instant (its first statement had run, later ones
-had not) loses its connection mid-transaction. Nothing underneath the request can replay that
-transaction: a read's earlier statements have already been resolved into the answer, and a
-write may have reached COMMIT, so whether it committed is unknown and only the client can
-decide to send it again. The pre-ping never covered that case either (it tests a connection
-at checkout, not during use). So zero failures is not the property; the precise one is: the
-only failed requests are those in flight while the server was shutting down, at most one per
-client, each answered as an INTERNAL error whose logged cause is the terminated connection,
-never a first statement that gave up (begin_with's job). The test prints how many failed.
+had not) loses its connection mid-transaction. A query is then executed again, whole, on a
+new connection (``api.schema.Schema.execute``): it only read. A write may have reached
+COMMIT, so whether it committed is unknown and only the client can decide to send it again.
+The pre-ping never covered that case either (it tests a connection at checkout, not during
+use). So the precise property is: the only failed requests are writes in flight while the
+server was shutting down, at most one per client, each answered as an INTERNAL error whose
+logged cause is the terminated connection, never a first statement that gave up (begin_with's
+job). The test prints how many failed.
 
 The machine's shared PostgreSQL is never touched: the server restarted here is a private
 cluster in a temporary directory (``tests.support.private_postgres``).
@@ -244,6 +244,8 @@ async def test_a_restart_under_load_fails_no_request_sent_after_the_server_stopp
     assert all(o.sent < restarted.stopped and o.answered > restarted.stopping for o in failed)
     assert len({o.client for o in failed}) == len(failed) <= CLIENTS, story
     assert all('"code": "INTERNAL"' in o.detail for o in failed), story
+    # ...and writes only: a read that lost its connection ran again on a new one.
+    assert {o.kind for o in failed} <= {"record"}, story
     # ...whose logged cause is the terminated connection, and never a first statement that
     # gave up (begin_with retries those); nothing else went wrong in the API.
     errors = logged_errors(stack.api_log)

@@ -76,3 +76,52 @@ async def test_ending_a_transaction_whose_connection_was_dropped_does_not_raise(
         assert await session.scalar(text("SELECT current_setting('app.district_id')")) == str(
             district_id
         )
+
+
+async def test_a_query_whose_connection_is_dropped_mid_request_is_answered_from_a_new_one(
+    gql, factory, admin_sessionmaker, monkeypatch
+):
+    """The token was looked up, then the server dropped the connection before the reads: the
+    query runs again in a new transaction and answers as if nothing had happened."""
+    from district_ppm.schools import service as schools
+    from tests.support.schools import CREATE, school_input
+
+    _, token = await factory.district()
+    await gql(CREATE, {"input": school_input()}, token=token)
+    list_schools = schools.list_schools
+    dropped: list[int] = []
+
+    async def list_after_a_drop(*, session: Any, **kwargs: Any) -> Any:
+        if not dropped:  # the first attempt only
+            dropped.append(await session.scalar(BACKEND))
+            await terminate(admin_sessionmaker, dropped[0])
+        return await list_schools(session=session, **kwargs)
+
+    monkeypatch.setattr(schools, "list_schools", list_after_a_drop)
+    result = await gql("{ schools(first: 5) { totalCount } }", token=token)
+
+    assert dropped, "the connection was never dropped"
+    assert result == {"data": {"schools": {"totalCount": 1}}}
+
+
+async def test_a_mutation_whose_connection_is_dropped_is_not_run_twice(
+    gql, factory, admin_sessionmaker, monkeypatch
+):
+    """A write may have committed before the drop, so it fails instead of running again."""
+    from district_ppm.schools import service as schools
+    from tests.support.schools import CREATE, school_input
+
+    _, token = await factory.district()
+    create_school = schools.create_school
+    calls: list[int] = []
+
+    async def create_after_a_drop(*, session: Any, **kwargs: Any) -> Any:
+        calls.append(await session.scalar(BACKEND))
+        await terminate(admin_sessionmaker, calls[-1])
+        return await create_school(session=session, **kwargs)
+
+    monkeypatch.setattr(schools, "create_school", create_after_a_drop)
+    result = await gql(CREATE, {"input": school_input()}, token=token)
+
+    assert len(calls) == 1
+    assert result["errors"][0]["extensions"]["code"] == "INTERNAL"

@@ -27,6 +27,8 @@ class Context(BaseContext, kw_only=True):
     sessionmaker: async_sessionmaker
     principal: Principal | None
     transaction: RequestTransaction | None = None  # the request's reads, once authenticated
+    # The server dropped a connection while executing (a restart): set by the error contract.
+    connection_lost: bool = False
     request_id: str | None = None
     client_ip: str | None = None
     loaders: dict[type, Any] = msgspec.field(default_factory=dict)
@@ -77,6 +79,11 @@ async def close_request_transaction(scope: Scope) -> None:
     transaction = scope.get("state", {}).pop(_TRANSACTION, None)
     if transaction is not None:
         await transaction.close()
+
+
+def lost_connection(context: object) -> None:
+    if isinstance(context, Context):
+        context.connection_lost = True
 
 
 def principal_of(info: Info) -> Principal:

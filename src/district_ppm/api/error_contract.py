@@ -13,7 +13,11 @@ from collections.abc import Iterator
 
 import structlog
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
+from strawberry.types.graphql import OperationType
 
+from district_ppm.api.context import lost_connection
+from district_ppm.db.tenancy import server_went_away
 from district_ppm.errors import DomainError
 from graphql import ArgumentNode, DocumentNode, GraphQLError, VariableNode, Visitor, visit
 
@@ -52,14 +56,17 @@ def _field_from_variable_error(message: str, document: DocumentNode | None) -> s
     return _INDEX.sub(r".\1", root + (match.group("path") or ""))
 
 
-def apply_contract(error: GraphQLError, document: DocumentNode | None = None) -> None:
+def apply_contract(
+    error: GraphQLError, document: DocumentNode | None = None, *, log_internal: bool = True
+) -> None:
     """Give ``error`` the contract's extensions, in place (Strawberry returns some error lists,
     such as parse errors, without passing them through the result we could replace)."""
     original = error.original_error
     if isinstance(original, DomainError):
         error.extensions = original.extensions
     elif original is not None and not isinstance(original, GraphQLError):
-        log.error("graphql.internal_error", path=error.path, exc_info=original)
+        if log_internal:
+            log.error("graphql.internal_error", path=error.path, exc_info=original)
         error.message = INTERNAL_MESSAGE
         error.original_error = None
         error.extensions = {"code": "INTERNAL"}
@@ -73,6 +80,12 @@ def apply_contract(error: GraphQLError, document: DocumentNode | None = None) ->
         if field:
             extensions["field"] = field
         error.extensions = extensions
+
+
+def _replayed(context: ExecutionContext) -> bool:
+    """Whether ``api.schema.Schema.execute`` will run this operation again."""
+    has_transaction = getattr(context.context, "transaction", None) is not None
+    return has_transaction and context.operation_type is OperationType.QUERY
 
 
 class ErrorContract(SchemaExtension):
@@ -89,4 +102,11 @@ class ErrorContract(SchemaExtension):
         if context.result is not None and context.result.errors:
             errors += context.result.errors
         for each in errors:
+            if each.original_error is not None and server_went_away(each.original_error):
+                # Before the contract hides the cause: a query runs again (api.schema).
+                lost_connection(context.context)
+                if _replayed(context):
+                    log.warning("graphql.connection_lost_replaying", path=each.path)
+                    apply_contract(each, context.graphql_document, log_internal=False)
+                    continue
             apply_contract(each, context.graphql_document)

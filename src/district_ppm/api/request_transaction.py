@@ -22,7 +22,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from district_ppm.db.tenancy import begin_with, end_reads, tenant_transaction
+from district_ppm.db.tenancy import begin_tenant, begin_with, end_reads, tenant_transaction
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.service import principal_from_row
 from district_ppm.tenancy.tokens import hash_token
@@ -75,6 +75,15 @@ class RequestTransaction:
                 yield self._session
             finally:
                 self._turn_holder = None
+
+    async def begin_again(self) -> None:
+        """Roll back and begin anew on a fresh connection, same tenant: for replaying a
+        query whose connection the server dropped mid-request (``api.schema``)."""
+        if self._district_id is None:
+            raise RuntimeError("no authenticated transaction in this request")
+        async with self._turn:
+            await self.close()
+            self._session = await begin_tenant(self._sessionmaker, self._district_id)
 
     async def release(self) -> None:
         """End the transaction now, once no reader holds it (a caller inside its own turn

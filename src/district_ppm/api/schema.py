@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import strawberry
 from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType as StrawberryOperationType
 
+from district_ppm.api.context import Context
 from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.execution import ExecutionContext
 from district_ppm.api.input_guards import InputGuards
@@ -32,6 +35,7 @@ from district_ppm.sustainability.schema import SustainabilityMutations, Sustaina
 from district_ppm.tenancy.schema import TenancyQueries
 from district_ppm.tenancy.token_schema import TokenMutations, TokenQueries
 from district_ppm.transportation.schema import TransportationMutations, TransportationQueries
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
 
 QUERY_TYPES: tuple[type, ...] = (
     TenancyQueries,
@@ -69,6 +73,54 @@ Mutation = merge_types("Mutation", MUTATION_TYPES)
 class Schema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """ErrorContract logs internal errors once, with the request id; nothing to add."""
+
+    async def execute(
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        allowed_operation_types: Iterable[StrawberryOperationType] | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        """Execute; a query whose connection the server dropped (a restart) runs once more.
+
+        A query only reads, so running it again on a fresh connection is safe and answers as
+        if the restart had not happened; a mutation may have committed, so it is not replayed.
+        """
+
+        async def run() -> ExecutionResult:
+            return await super(Schema, self).execute(
+                query,
+                variable_values=variable_values,
+                context_value=context_value,
+                root_value=root_value,
+                operation_name=operation_name,
+                allowed_operation_types=allowed_operation_types,
+                operation_extensions=operation_extensions,
+            )
+
+        result = await run()
+        if (
+            isinstance(context_value, Context)
+            and context_value.transaction is not None
+            and context_value.connection_lost
+            and _is_query(query, operation_name)
+        ):
+            context_value.connection_lost = False
+            context_value.loaders.clear()  # their batches failed with the connection
+            await context_value.transaction.begin_again()
+            result = await run()
+        return result
+
+
+def _is_query(query: str | None, operation_name: str | None) -> bool:
+    try:
+        operation = get_operation_ast(parse(query or ""), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

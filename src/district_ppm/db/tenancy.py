@@ -100,6 +100,12 @@ async def end_reads(session: AsyncSession) -> None:
         await session.close()
 
 
+async def begin_tenant(sessionmaker: async_sessionmaker, district_id: uuid.UUID) -> AsyncSession:
+    """A new session in a transaction scoped to ``district_id`` (see ``begin_with``)."""
+    session, _ = await begin_with(sessionmaker, _SET_TENANT, {"district_id": str(district_id)})
+    return session
+
+
 @asynccontextmanager
 async def tenant_transaction(
     sessionmaker: async_sessionmaker, district_id: uuid.UUID
@@ -109,7 +115,7 @@ async def tenant_transaction(
     The caller commits explicitly (``await session.commit()``); leaving the block without a
     commit, or with an exception, rolls everything back.
     """
-    session, _ = await begin_with(sessionmaker, _SET_TENANT, {"district_id": str(district_id)})
+    session = await begin_tenant(sessionmaker, district_id)
     try:
         yield session
     finally:
