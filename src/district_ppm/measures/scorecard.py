@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import ColumnElement, Row, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -104,7 +104,9 @@ async def get_scorecard(
     )
 
 
-def _line(row: Row[Unpack[tuple[Any, ...]]], school_id: uuid.UUID | None, school_year: int) -> ScorecardLine:
+def _line(
+    row: Row[*tuple[Any, ...]], school_id: uuid.UUID | None, school_year: int
+) -> ScorecardLine:
     shown_school = school_id if school_id is not None and row.level is MeasureLevel.SCHOOL else None
     if row.school_year != school_year:
         # No row (school_year is NULL): nothing computed yet, or no data up to the year's
