@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -237,6 +238,15 @@ class PostgresBackends:
         return local if local or not pids else None
 
 
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MB; 0 when it is gone."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _command(pid: int) -> str | None:
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
@@ -358,6 +368,9 @@ async def run(args: argparse.Namespace, settings: Settings, peer_version: str) -
             print(f"{read.name}:", flush=True)
             results.append(await measure(read, count, servers, args, backends))
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for side, server in servers.items():
+            peaks = [peak_rss_mb(pid) for pid in process_tree(server.process.pid)]
+            print(f"peak RSS per process, {side}: {', '.join(f'{mb:.0f} MB' for mb in peaks)}")
         return 0 if report(results, args) else 1
     finally:
         for server in servers.values():
