@@ -1,7 +1,8 @@
-"""POST /api/v1/imports/bus-runs: COPY, set-based validation, all or nothing, idempotent."""
+"""POST /api/v1/imports/bus-runs: COPY, set-based checks, insert or merge, all or nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import time
 from typing import Any
 
@@ -9,13 +10,17 @@ from sqlalchemy import func, select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.tenancy.models import Role
-from district_ppm.transportation.models import BusRunDirtyMonth
+from district_ppm.transportation import service
+from district_ppm.transportation.models import BusRoute, BusRunDirtyMonth
+from tests.support.imports import last_write, waiting_on_a_lock
 from tests.support.transportation import (
     HEADER,
     add_route,
     add_school,
+    admin,
     recompute,
     report,
+    run,
     setup,
     stored,
 )
@@ -243,3 +248,82 @@ async def test_a_cell_that_does_not_cast_is_reported_beside_another_error_of_its
         (2, "service_date"),
     ]
     assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_new_runs_are_inserted_with_their_months_marked_and_overlaps_are_merged(
+    client, factory, app_sessionmaker, admin_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    september = "R1,2025-09-01,07:40,08:10,\nR2,2025-09-30,07:40,08:10,\n"
+    october = "R1,2025-10-01,07:40,08:12,\n"
+
+    first = await post(client, token, HEADER + september)
+    first_write = await last_write(admin_sessionmaker, district_id, "bus-runs")
+    first_marks = await dirty_count(app_sessionmaker, district_id)
+    await recompute(app_sessionmaker, district_id)
+    # October is after every stored day of R1: new again
+    later = await post(client, token, HEADER + october)
+    later_write = await last_write(admin_sessionmaker, district_id, "bus-runs")
+    later_marks = await dirty_count(app_sessionmaker, district_id)
+    await recompute(app_sessionmaker, district_id)
+    # R1 on September 1st is stored: merged, and only its month is marked
+    overlap = await post(client, token, HEADER + september.replace("08:10,\nR2", "08:20,\nR2"))
+    overlap_write = await last_write(admin_sessionmaker, district_id, "bus-runs")
+
+    assert [r.json() for r in (first, later, overlap)] == [{"written": n} for n in (2, 1, 2)]
+    assert (first_write, later_write, overlap_write) == ("insert", "insert", "merge")
+    assert (first_marks, later_marks, await dirty_count(app_sessionmaker, district_id)) == (2, 1, 1)
+    assert [str(a) for _, _, a, _ in await stored(app_sessionmaker, district_id)] == [
+        "08:20:00",
+        "08:10:00",
+        "08:12:00",
+    ]
+
+
+async def test_a_new_run_a_racing_writer_commits_while_the_import_inserts_is_merged(
+    client, factory, app_sessionmaker, admin_sessionmaker
+):
+    """The import surveys nothing stored and inserts; a writer that stored one of its runs
+    meanwhile makes the INSERT fail on the primary key: the import merges instead (the last
+    writer's run wins whole) and answers 200."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        route = await session.scalar(select(BusRoute.id).where(BusRoute.code == "R1"))
+    body = HEADER + "R1,2025-09-01,07:40,08:10,\nR1,2025-09-02,07:40,08:11,\n"
+
+    async with tenant_transaction(app_sessionmaker, district_id) as racer:
+        await service.record_bus_runs(
+            session=racer,
+            district_id=district_id,
+            principal=admin(district_id),
+            runs=[run(route, "2025-09-02", "07:40", "09:00")],
+        )
+        upload = asyncio.create_task(post(client, token, body))
+        # The import's INSERT waits for the racer's uncommitted run.
+        await waiting_on_a_lock(admin_sessionmaker, "INSERT INTO bus_runs")
+        await racer.commit()
+    response = await upload
+
+    assert (response.status_code, response.json()) == (200, {"written": 2})
+    assert await last_write(admin_sessionmaker, district_id, "bus-runs") == "merge"
+    assert [str(a) for _, _, a, _ in await stored(app_sessionmaker, district_id)] == [
+        "08:10:00",
+        "08:11:00",
+    ]
+
+
+async def test_cells_of_spaces_are_empty_an_empty_date_refused_empty_riders_the_route_s(
+    client, factory, app_sessionmaker
+):
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+
+    empty_date = await post(client, token, HEADER + "R1,  ,07:40,08:10,\n")
+    padded = await post(client, token, HEADER + " R1 , 2025-09-01 , 07:40 ,08:10,  \n")
+
+    assert empty_date.json()["errors"] == [
+        {"line": 2, "column": "service_date", "message": "must not be empty"}
+    ]
+    assert padded.json() == {"written": 1}
+    assert [(str(d), r) for d, _, _, r in await stored(app_sessionmaker, district_id)] == [
+        ("2025-09-01", 40)
+    ]

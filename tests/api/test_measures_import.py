@@ -1,14 +1,18 @@
-"""POST /api/v1/imports/measurements: staging, set-based validation, merge, idempotence."""
+"""POST /api/v1/imports/measurements: staging, set-based checks, insert or merge, idempotence."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import date
 
 from sqlalchemy import func, select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measurement, MeasurementRevision, Source
+from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.tenancy.models import Role
+from tests.support.imports import last_write, waiting_on_a_lock
 from tests.support.measures import create_measure, create_school
 
 
@@ -275,3 +279,90 @@ async def test_an_empty_file_and_a_header_alone(client, factory):
     assert header_only.json()["errors"] == [
         {"line": 2, "column": None, "message": "the file has a header row but no rows after it"}
     ]
+
+
+async def test_new_rows_are_inserted_and_a_file_touching_stored_ones_is_merged(
+    gql, client, factory, app_sessionmaker, admin_sessionmaker
+):
+    district_id, token = await factory.district()
+    await create_school(gql, token, "Lincoln", nces_id="480000100001")
+    await create_measure(gql, token)
+    header = "measure_code,school,period_start,value\n"
+    september = "SS-ADA,480000100001,2025-09-01,91.5\n"
+    october = "SS-ADA,480000100001,2025-10-01,92\n"
+
+    first = await post_csv(client, token, header + september)
+    first_write = await last_write(admin_sessionmaker, district_id, "measurements")
+    # October is after every stored period: new again
+    later = await post_csv(client, token, header + october)
+    later_write = await last_write(admin_sessionmaker, district_id, "measurements")
+    # September is stored: the file is merged, its changed value kept in the history
+    overlap = await post_csv(client, token, header + september.replace("91.5", "90") + october)
+    overlap_write = await last_write(admin_sessionmaker, district_id, "measurements")
+
+    assert [r.json() for r in (first, later, overlap)] == [{"written": n} for n in (1, 1, 2)]
+    assert (first_write, later_write, overlap_write) == ("insert", "insert", "merge")
+    assert await counts(app_sessionmaker, district_id) == (2, 1)
+
+
+async def test_a_repeated_key_in_a_file_of_new_rows_is_refused_and_nothing_is_written(
+    gql, client, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    lincoln = await create_school(gql, token, "Lincoln", nces_id="480000100001")
+    await create_measure(gql, token)
+    body = (
+        "measure_code,school,period_start,value\n"
+        "SS-ADA,480000100001,2025-09-01,91.5\n"
+        "SS-ADA,480000100001,2025-10-01,92\n"
+        f"SS-ADA,{lincoln},2025-09-01,93\n"  # line 4: line 2's key, the school by its id
+    )
+
+    response = await post_csv(client, token, body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "line": 4,
+            "column": "period_start",
+            "message": "the same measure, school and period are on line 2",
+        }
+    ]
+    assert await counts(app_sessionmaker, district_id) == (0, 0)
+
+
+async def test_a_new_key_a_racing_writer_commits_while_the_import_inserts_is_merged(
+    gql, client, factory, app_sessionmaker, admin_sessionmaker
+):
+    """The import surveys nothing stored and inserts; a writer that stored one of its keys
+    meanwhile makes the INSERT fail on the unique key: the import merges instead, the racing
+    value kept in the history, and answers 200."""
+    district_id, token = await factory.district()
+    school = await create_school(gql, token, "Lincoln", nces_id="480000100001")
+    measure = await create_measure(gql, token)
+    body = (
+        "measure_code,school,period_start,value\n"
+        "SS-ADA,480000100001,2025-09-01,91.5\n"
+        "SS-ADA,480000100001,2025-10-01,92\n"
+    )
+
+    async with tenant_transaction(app_sessionmaker, district_id) as racer:
+        await record_measurements(
+            session=racer,
+            district_id=district_id,
+            measure_id=uuid.UUID(measure),
+            values=[MeasurementValue(date(2025, 10, 1), 50.0, uuid.UUID(school))],
+            recorded_by="racer",
+        )
+        upload = asyncio.create_task(post_csv(client, token, body))
+        # The import's INSERT waits for the racer's uncommitted key.
+        await waiting_on_a_lock(admin_sessionmaker, "WITH ids AS")
+        await racer.commit()
+    response = await upload
+
+    assert (response.status_code, response.json()) == (200, {"written": 2})
+    assert await last_write(admin_sessionmaker, district_id, "measurements") == "merge"
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        values = sorted(await session.scalars(select(Measurement.value)))
+        replaced = list(await session.scalars(select(MeasurementRevision.value)))
+    assert (values, replaced) == ([91.5, 92.0], [50.0])

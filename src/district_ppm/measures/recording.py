@@ -1,4 +1,5 @@
-"""Writing measurements: validation of a batch, and the one merge every writer uses.
+"""Writing measurements: validation of a batch, the one merge every writer uses, and a plain
+insert of keys not yet stored for bulk imports.
 
 A write to an existing (measure, school, period) key replaces the value and the database moves
 the old one to ``measurement_revisions`` (a trigger on the replaced row itself, so racing
@@ -26,6 +27,14 @@ from district_ppm.tenancy.calendar import get_district_calendar
 
 MAX_BATCH = 10_000
 COMPUTED_BY = "system:computed"
+
+# A statement's new ids: this prefix (the UUID version 7 layout: milliseconds, then random
+# bits), then the row's number in key order (see MERGE_SQL).
+ID_PREFIX_SQL = """
+SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+       || '7' || substr(md5(random()::text), 1, 3)
+       || '8' || substr(md5(random()::text), 1, 7) AS prefix
+"""
 
 # ``{incoming}`` is a relation of (measure_id, school_id, period_start, value, numerator,
 # denominator) without duplicate keys. ``changes`` keeps only the rows that are new or carry a
@@ -59,11 +68,7 @@ changes AS MATERIALIZED (
        OR (m.value, m.numerator, m.denominator)
           IS DISTINCT FROM (i.value, i.numerator, i.denominator)
 ),
-ids AS (
-    SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
-           || '7' || substr(md5(random()::text), 1, 3)
-           || '8' || substr(md5(random()::text), 1, 7) AS prefix
-),
+ids AS ({id_prefix}),
 written AS (
     INSERT INTO measurements (
         district_id, id, measure_id, school_id, period_start, value, numerator, denominator,
@@ -83,6 +88,25 @@ written AS (
 )
 SELECT DISTINCT measure_id FROM written
 """
+
+# ``{incoming}`` is a relation like MERGE_SQL's whose keys none is stored; ``{key_order}``
+# sorts its rows (aliased ``c``) by key (measure, period, school). A plain INSERT (no conflict
+# arm: nothing is replaced, so there is no history to keep), with MERGE_SQL's ids, in key
+# order; the window and the insert share one sort.
+INSERT_NEW_SQL = """
+WITH ids AS ({id_prefix})
+INSERT INTO measurements (
+    district_id, id, measure_id, school_id, period_start, value, numerator, denominator,
+    source, recorded_by, recorded_at, created_at)
+SELECT :district_id,
+       CAST((SELECT prefix FROM ids)
+            || lpad(to_hex(row_number() OVER (ORDER BY {key_order})), 8, '0') AS uuid),
+       c.measure_id, c.school_id, c.period_start, c.value, c.numerator, c.denominator, :source,
+       :recorded_by, now(), now()
+FROM ({incoming}) c
+ORDER BY {key_order}
+"""
+KEY_ORDER = "c.measure_id, c.period_start, c.school_id"
 
 UNNEST_SQL = """
 SELECT * FROM unnest(
@@ -106,13 +130,42 @@ async def merge_measurements(
     Changed measures get their status refresh queued.
     """
     result = await session.execute(
-        text(MERGE_SQL.format(incoming=incoming_sql)),
+        text(MERGE_SQL.format(incoming=incoming_sql, id_prefix=ID_PREFIX_SQL)),
         {**params, "district_id": district_id, "source": source.value, "recorded_by": recorded_by},
     )
     changed = set(result.scalars().all())
     if changed:
         await enqueue_refresh(session=session, district_id=district_id, measure_ids=changed)
     return changed
+
+
+async def insert_new_measurements(
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    incoming_sql: str,
+    params: dict[str, Any],
+    measure_ids: Sequence[uuid.UUID],
+    source: Source,
+    recorded_by: str,
+    key_order: str = KEY_ORDER,
+) -> int:
+    """Insert the rows of ``incoming_sql`` (see INSERT_NEW_SQL), of the measures
+    ``measure_ids``; how many were written. For a bulk write of keys that were not stored:
+    one stored after all (a racing writer's) raises a unique violation, so run it in a
+    savepoint and fall back on ``merge_measurements``. ``key_order``: SQL sorting the rows
+    (``c``) as KEY_ORDER does, say by cheaper columns of the same order.
+
+    The measures get their status refresh queued.
+    """
+    sql = INSERT_NEW_SQL.format(incoming=incoming_sql, key_order=key_order, id_prefix=ID_PREFIX_SQL)
+    result = await session.execute(
+        text(sql),
+        {**params, "district_id": district_id, "source": source.value, "recorded_by": recorded_by},
+    )
+    if measure_ids:
+        await enqueue_refresh(session=session, district_id=district_id, measure_ids=measure_ids)
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,23 +3,36 @@
 The body goes by COPY, as it arrives, into a temporary table of text cells (imports.staging);
 lines that cannot be split into cells are reported by imports.lines on the way. Then the
 cells are cast into typed rows in one statement, PostgreSQL reading each date and time far
-faster than a pattern could check it; only route codes, the caller's school scope and the
-riders' range remain to check, set-based. A file with a cell that does not cast takes the slow
-path: one pass over the text cells names every bad one by line and column. The merge is one
-statement that skips unchanged runs, writes the rest in key order, and marks the changed
-(route, month) pairs: a re-sent file changes no row and queues no recompute. Memory stays flat
-whatever the file's size.
+faster than a pattern could check it, each row's route resolved by the same statement and the
+remaining checks (route codes, the caller's school scope, the riders' range) computed into
+one flag per row. A file with a cell that does not cast takes the slow path: one pass over the
+text cells names every bad one by line and column.
+
+Then one of two writes, chosen by one aggregate over the typed rows:
+
+- the file's runs are new (no run is stored for its routes between each route's first and
+  last day in the file: a first import, or the days since the last one): a plain INSERT in key
+  order, as close to a COPY into bus_runs as the app role can come (COPY FROM is refused under
+  row-level security). No anti-join, no conflict arm. A repeated key in the file, or a run
+  that a racing writer stored since, breaks the primary key: the INSERT is rolled back to its
+  savepoint and the general write below settles it (naming the repeated lines, or merging).
+- otherwise the general merge: one statement that skips unchanged runs, writes the rest in key
+  order and marks the changed (route, month) pairs, so a re-sent file changes no row and
+  queues no recompute.
+
+Memory stays flat whatever the file's size.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.unit_of_work import UnitOfWork
+from district_ppm.db.unit_of_work import UNIQUE_VIOLATION, UnitOfWork
 from district_ppm.imports.csvfile import (
     MAX_REPORTED_ERRORS,
     ImportRejected,
@@ -103,33 +116,49 @@ ORDER BY b.line
 LIMIT {REPORTED_ERRORS}
 """  # noqa: S608 - constants only; values are bound parameters
 
-ROWS = "bus_run_rows"  # typed: what the checks and the merge read
-# Empty cells become NULL, which the checks below name; a cell that does not cast aborts the
-# statement, and the slow path names it.
+ROWS = "bus_run_rows"  # typed, routes resolved: what the checks and both writes read
+# Sorting 800,000 runs for the write (and hashing them for the checks) spills to disk at 4MB.
+WORK_MEM = "128MB"
+
+# A row that a check beyond the casts refuses; _ROW_ERRORS_SQL says which and why.
+_SUSPECT = f"""(rt.id IS NULL
+    OR NOT (:any_school OR rt.school_id = ANY(CAST(:school_ids AS uuid[])))
+    OR c.service_date IS NULL OR c.scheduled_arrival IS NULL OR c.actual_arrival IS NULL
+    OR c.scheduled_arrival = '24:00' OR c.actual_arrival = '24:00'
+    OR c.riders NOT BETWEEN 0 AND {MAX_RIDERS}) IS TRUE"""
+
+# Empty cells become NULL, which the checks name; a cell that does not cast aborts the
+# statement, and the slow path names it. Dates and times are not trimmed: their casts skip
+# surrounding spaces themselves, and a cell of spaces alone fails the cast, for the slow path
+# to name as empty (riders are trimmed: an empty riders cell is allowed). Each route is
+# resolved here, once, with the rank of its id among the district's routes: the write's key
+# order as a cheap integer.
 _CELLS_TO_ROWS = f"""
 CREATE TEMP TABLE {ROWS} ON COMMIT DROP AS
-SELECT line, trim(route_code) AS route_code,
-       nullif(trim(service_date), '')::date AS service_date,
-       nullif(trim(scheduled_arrival), '')::time AS scheduled_arrival,
-       nullif(trim(actual_arrival), '')::time AS actual_arrival,
-       nullif(trim(riders), '')::integer AS riders
-FROM {CELLS}
-WHERE {has_cells(COLUMNS)}
-"""  # noqa: S608
+SELECT c.line, c.route_code, rt.id AS route_id, rt.school_id, rt.riders AS route_riders,
+       rt.ordinal AS route_ordinal, c.service_date, c.scheduled_arrival, c.actual_arrival,
+       c.riders, {_SUSPECT} AS suspect
+FROM (
+    SELECT line, trim(route_code) AS route_code,
+           nullif(service_date, '')::date AS service_date,
+           nullif(scheduled_arrival, '')::time AS scheduled_arrival,
+           nullif(actual_arrival, '')::time AS actual_arrival,
+           nullif(trim(riders), '')::integer AS riders
+    FROM {CELLS}
+    -- A line with a route code is not blank: most lines skip the test of every cell.
+    WHERE trim(route_code) <> '' OR {has_cells(COLUMNS)}
+    OFFSET 0  -- a fence: each cell is cast once, not once for each use of it above
+) c
+LEFT JOIN (
+    SELECT id, code, school_id, riders, row_number() OVER (ORDER BY id) AS ordinal
+    FROM bus_routes WHERE district_id = :district_id
+) rt ON rt.code = c.route_code
+"""  # noqa: S608 - constants only; values are bound parameters
 
-# The typed rows' remaining checks; the few bad rows are found first, then explained.
+# The flagged rows explained, column by column.
 _ROW_ERRORS_SQL = f"""
 SELECT b.line, e.col, e.msg
-FROM (
-    SELECT s.*, rt.id AS route_id, rt.school_id
-    FROM {ROWS} s
-    LEFT JOIN bus_routes rt ON rt.district_id = :district_id AND rt.code = s.route_code
-    WHERE rt.id IS NULL
-       OR NOT (:any_school OR rt.school_id = ANY(CAST(:school_ids AS uuid[])))
-       OR s.service_date IS NULL OR s.scheduled_arrival IS NULL OR s.actual_arrival IS NULL
-       OR s.scheduled_arrival = '24:00' OR s.actual_arrival = '24:00'
-       OR s.riders NOT BETWEEN 0 AND {MAX_RIDERS}
-) b
+FROM {ROWS} b
 CROSS JOIN LATERAL (VALUES
   ('route_code', CASE
      WHEN coalesce(b.route_code, '') = '' THEN 'must not be empty'
@@ -143,31 +172,72 @@ CROSS JOIN LATERAL (VALUES
      WHEN b.actual_arrival = '24:00' THEN 'must be a time HH:MM or HH:MM:SS' END),
   ('riders', CASE WHEN b.riders NOT BETWEEN 0 AND {MAX_RIDERS} THEN '{_RIDERS}' END)
 ) AS e(col, msg)
-WHERE e.msg IS NOT NULL
+WHERE b.suspect AND e.msg IS NOT NULL
 ORDER BY b.line
 LIMIT {REPORTED_ERRORS}
 """  # noqa: S608
 
+MONTHS = "bus_run_months"  # the file's (route, month) pairs: the survey, then the marks
+# One pass over the rows, summed per route and month, decides the write: how many rows,
+# whether any is flagged, and whether any run is stored between the pair's first and last day
+# in the file (one index probe per pair). A new file's pairs are then the months to mark.
+_MONTHS_SQL = f"""
+CREATE TEMP TABLE {MONTHS} ON COMMIT DROP AS
+SELECT route_id, date_trunc('month', service_date::timestamp)::date AS month,
+       count(*) AS rows, bool_or(suspect) AS suspect,
+       min(service_date) AS first_day, max(service_date) AS last_day
+FROM {ROWS}
+GROUP BY 1, 2
+"""  # noqa: S608
+_SURVEY_SQL = f"""
+SELECT coalesce(sum(m.rows), 0), coalesce(bool_or(m.suspect), false),
+       coalesce(bool_or(EXISTS (
+           SELECT 1 FROM bus_runs x
+           WHERE x.district_id = :district_id AND x.route_id = m.route_id
+             AND x.service_date BETWEEN m.first_day AND m.last_day)), false)
+FROM {MONTHS} m
+"""  # noqa: S608
+
+# New runs only (the survey found none stored in their range): a plain INSERT in key order,
+# (route id, service date) as one integer: the route's rank above 32 bits, the day below (a
+# date is within 2^31 days of 1970). Racing writers take keys in that one order, and the
+# primary key grows at its right edge.
+_INSERT_NEW_SQL = f"""
+INSERT INTO bus_runs (district_id, route_id, service_date, scheduled_arrival, actual_arrival,
+                      riders)
+SELECT :district_id, route_id, service_date, scheduled_arrival, actual_arrival,
+       coalesce(riders, route_riders)
+FROM {ROWS}
+WHERE NOT suspect
+ORDER BY (route_ordinal << 32) + (service_date - DATE '1970-01-01')
+"""  # noqa: S608
+# Every month of a new run changed.
+_MARK_NEW_SQL = f"""
+INSERT INTO bus_run_dirty_months (district_id, route_id, month)
+SELECT :district_id, route_id, month FROM {MONTHS}
+ON CONFLICT DO NOTHING
+"""  # noqa: S608
+
 _DUPLICATES_SQL = f"""
-SELECT line, first_line, trim(route_code), service_date FROM (
+SELECT line, first_line, route_code, service_date FROM (
     SELECT line, route_code, service_date,
-           min(line) OVER (PARTITION BY trim(route_code), service_date) AS first_line
+           min(line) OVER (PARTITION BY route_code, service_date) AS first_line
     FROM {ROWS}) d
 WHERE line > first_line ORDER BY line LIMIT {REPORTED_ERRORS}
 """  # noqa: S608
 
 _ANY_DUPLICATE_SQL = f"""
-SELECT 1 FROM {ROWS} GROUP BY trim(route_code), service_date HAVING count(*) > 1 LIMIT 1
+SELECT 1 FROM {ROWS} GROUP BY route_code, service_date HAVING count(*) > 1 LIMIT 1
 """  # noqa: S608
 
-# Unchanged runs are skipped by an anti-join (cheaper than a no-op conflict per row); the
-# rest go in key order, which keeps the primary-key index inserts sequential.
+# The general write. Unchanged runs are skipped by an anti-join (cheaper than a no-op
+# conflict per row); the rest go in key order, which keeps the primary-key index inserts
+# sequential.
 _MERGE_SQL = f"""
 WITH incoming AS (
-    SELECT rt.id AS route_id, s.service_date, s.scheduled_arrival, s.actual_arrival,
-           coalesce(s.riders, rt.riders) AS riders
-    FROM {ROWS} s
-    JOIN bus_routes rt ON rt.district_id = :district_id AND rt.code = trim(s.route_code)
+    SELECT route_id, service_date, scheduled_arrival, actual_arrival,
+           coalesce(riders, route_riders) AS riders
+    FROM {ROWS}
 ), changed AS (
     INSERT INTO bus_runs AS r (district_id, route_id, service_date, scheduled_arrival,
                                actual_arrival, riders)
@@ -210,11 +280,11 @@ async def _errors(session: AsyncSession, sql: str, uow: UnitOfWork) -> list[RowE
     return [RowError(line, column, message) for line, column, message in rows]
 
 
-async def _cast_rows(session: AsyncSession) -> bool:
+async def _cast_rows(session: AsyncSession, uow: UnitOfWork) -> bool:
     """Fill the typed rows; False (and no table) when a cell does not cast."""
     try:
         async with session.begin_nested():
-            await session.execute(text(_CELLS_TO_ROWS))
+            await session.execute(text(_CELLS_TO_ROWS), _scope(uow))
     except DBAPIError as error:
         if not str(getattr(error.orig, "sqlstate", "")).startswith(DATA_EXCEPTION):
             raise
@@ -236,6 +306,41 @@ async def _reject_duplicates(session: AsyncSession) -> None:
     )
 
 
+async def _insert_new(session: AsyncSession, district_id: uuid.UUID) -> bool:
+    """Write runs none of whose keys was stored when surveyed; False, having written nothing,
+    when one is there after all (repeated in the file, or stored by a racing writer since)."""
+    params = {"district_id": district_id}
+    try:
+        async with session.begin_nested():
+            await session.execute(text(_INSERT_NEW_SQL), params)
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return False
+    await session.execute(text(_MARK_NEW_SQL), params)
+    return True
+
+
+async def _merge(session: AsyncSession, district_id: uuid.UUID, rows: int) -> int:
+    """The general write (module docstring); how many runs changed."""
+    # Temporary tables have no statistics until analyzed; the anti-join's plan needs them.
+    await session.execute(text(f"ANALYZE {ROWS}"))
+    changed = 0
+    try:
+        async with session.begin_nested():
+            changed = await session.scalar(text(_MERGE_SQL), {"district_id": district_id})
+    except DBAPIError as error:
+        # "ON CONFLICT DO UPDATE command cannot affect row a second time": a repeated key.
+        if "second time" not in str(error):
+            raise
+        await _reject_duplicates(session)
+    # Lines equal to the stored run are skipped before the conflict check, so a repeated key
+    # whose other line was skipped raised nothing; look for one only when lines were skipped.
+    if changed < rows and await session.scalar(text(_ANY_DUPLICATE_SQL)):
+        await _reject_duplicates(session)
+    return int(changed)
+
+
 @register_import("bus-runs", Role.DISTRICT_ADMIN, Role.PROCESS_OWNER, Role.SCHOOL_LEADER)
 async def import_bus_runs(uow: UnitOfWork, source: CsvStream) -> int:
     """Columns ``route_code, service_date, scheduled_arrival, actual_arrival, [riders]``;
@@ -247,32 +352,27 @@ async def import_bus_runs(uow: UnitOfWork, source: CsvStream) -> int:
     # under YMD it does not, and the slow path names the cell. ISO dates read alike under
     # every style. For this transaction only.
     await session.execute(text("SELECT set_config('DateStyle', 'ISO, YMD', true)"))
+    await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     await stage_cells(session=session, source=source, table=CELLS, columns=COLUMNS)
     # The lines refused on the way (ragged, badly quoted, not UTF-8) go with the bad cells.
-    if not await _cast_rows(session):
+    if not await _cast_rows(session, uow):
         reject_if_any(source.errors, await _errors(session, _CELL_ERRORS_SQL, uow))
         raise RuntimeError("a bus-run cell does not cast, yet no check names it")
-    # Temporary tables have no statistics until analyzed; the joins below need them.
-    await session.execute(text(f"ANALYZE {ROWS}"))
-    reject_if_any(source.errors, await _errors(session, _ROW_ERRORS_SQL, uow))
-    rows = int(await session.scalar(text(f"SELECT count(*) FROM {ROWS}")) or 0)  # noqa: S608
+    await session.execute(text(_MONTHS_SQL))
+    survey = (await session.execute(text(_SURVEY_SQL), {"district_id": uow.district_id})).one()
+    rows, suspect, stored = int(survey[0]), bool(survey[1]), bool(survey[2])
+    if suspect or source.errors:
+        reject_if_any(source.errors, await _errors(session, _ROW_ERRORS_SQL, uow))
+        raise RuntimeError("a bus run is flagged, yet no check names it")
     if not rows:
         raise no_rows()
-    try:
-        async with session.begin_nested():
-            changed = await session.scalar(text(_MERGE_SQL), {"district_id": uow.district_id})
-    except DBAPIError as error:
-        # "ON CONFLICT DO UPDATE command cannot affect row a second time": a repeated key.
-        if "second time" not in str(error):
-            raise
-        await _reject_duplicates(session)
-    # Lines equal to the stored run are skipped before the conflict check, so a repeated key
-    # whose other line was skipped raised nothing; look for one only when lines were skipped.
-    if changed < rows and await session.scalar(text(_ANY_DUPLICATE_SQL)):
-        await _reject_duplicates(session)
+    if not stored and await _insert_new(session, uow.district_id):
+        write, changed = "insert", rows
+    else:
+        write, changed = "merge", await _merge(session, uow.district_id, rows)
     if changed:
         await enqueue_job(
             session=session, district_id=uow.district_id, actor_name=recompute_time_loss_job.name
         )
-    uow.audit("bus_run", None, rows=rows, changed=changed, bytes=source.bytes_read)
+    uow.audit("bus_run", None, rows=rows, changed=changed, bytes=source.bytes_read, write=write)
     return rows
