@@ -39,7 +39,22 @@ class Row:
 
 
 @strawberry.type
+class Pair:
+    left: Row
+    right: Row | None
+    strict: Row  # rows below break this promise too
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    async def pairs(self, broken: bool = False) -> list[Pair]:
+        rows = await Query.rows(self, broken=broken)  # type: ignore[call-arg]
+        return [
+            Pair(left=rows[0], right=None, strict=rows[1]),
+            Pair(left=rows[2], right=rows[1], strict=None if broken else rows[0]),  # type: ignore[arg-type]
+        ]
+
     @strawberry.field
     async def rows(self, broken: bool = False) -> list[Row]:
         return [
@@ -64,6 +79,10 @@ DOCUMENTS = [
     "{ rows { ...F } } fragment F on Row { color note ... on Row { day } }",
     "{ rows(broken: true) { name broken } }",
     "{ rows(broken: true) { name note } }",
+    "{ pairs { left { name later } right { name color } strict { rank } } }",
+    "{ pairs(broken: true) { left { name } strict { rank } } }",
+    "{ pairs(broken: true) { left { name } right { broken } } }",
+    "{ pairs { a: left { __typename doubled } b: right { ... on Row { day } } } }",
 ]
 
 

@@ -38,7 +38,17 @@ class PlainScalar:
     non_null: bool
 
 
-def plain_scalar(field_def: GraphQLField, field_nodes: Any) -> PlainScalar | None:
+@dataclass(frozen=True, slots=True)
+class PlainObject:
+    """An object-typed plain field: read, then its own fields executed directly."""
+
+    attribute: str
+    object_type: GraphQLObjectType
+    field_type: Any
+    non_null: bool
+
+
+def plain_field(field_def: GraphQLField, field_nodes: Any) -> PlainScalar | PlainObject | None:
     """How to read ``field_def`` directly, or None when it needs the full path."""
     strawberry_field = (field_def.extensions or {}).get(STRAWBERRY_FIELD)
     if (
@@ -52,9 +62,11 @@ def plain_scalar(field_def: GraphQLField, field_nodes: Any) -> PlainScalar | Non
     field_type = field_def.type
     non_null = isinstance(field_type, GraphQLNonNull)
     named = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-    if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
-        return None
-    return PlainScalar(strawberry_field.python_name, named.coerce_output_value, non_null)
+    if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+        return PlainScalar(strawberry_field.python_name, named.coerce_output_value, non_null)
+    if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
+        return PlainObject(strawberry_field.python_name, named, field_type, non_null)
+    return None
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -72,10 +84,49 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         plan = []
         for response_name, field_details_list in grouped_field_set.items():
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
-            shortcut = None if field_def is None else plain_scalar(field_def, field_details_list)
+            shortcut = None if field_def is None else plain_field(field_def, field_details_list)
             plan.append((response_name, field_details_list, shortcut))
         self._plans[key] = (grouped_field_set, plan)
         return plan
+
+    def _plain_object(
+        self,
+        shortcut: PlainObject,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        field_details_list: Any,
+        path: Path | None,
+        response_name: str,
+        position_context: Any,
+    ) -> Any:
+        """What ``execute_field`` gives for the field, without a resolve info; Undefined when
+        the full path must answer (a null in a non-null field, a missing attribute)."""
+        value = getattr(source_value, shortcut.attribute, Undefined)
+        if value is Undefined or (value is None and shortcut.non_null):
+            return Undefined
+        if value is None:
+            return None
+        field_path = Path(path, response_name, parent_type.name)
+        try:
+            completed = self.collect_and_execute_subfields(
+                shortcut.object_type, field_details_list, field_path, value, position_context
+            )
+        except Exception as raw_error:  # noqa: BLE001 - as execute_field handles it
+            self.handle_field_error(raw_error, shortcut.field_type, field_details_list, field_path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:  # noqa: BLE001 - as execute_field handles it
+                self.handle_field_error(
+                    raw_error, shortcut.field_type, field_details_list, field_path
+                )
+                return None
+
+        return await_completed()
 
     def execute_fields(
         self,
@@ -97,7 +148,22 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for response_name, field_details_list, shortcut in self._plan(
                 parent_type, grouped_field_set
             ):
-                if shortcut is not None:
+                if isinstance(shortcut, PlainObject):
+                    result = self._plain_object(
+                        shortcut,
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        path,
+                        response_name,
+                        position_context,
+                    )
+                    if result is not Undefined:
+                        results[response_name] = result
+                        if is_awaitable(result):
+                            awaitable_fields.append(response_name)
+                        continue
+                elif shortcut is not None:
                     value = getattr(source_value, shortcut.attribute, Undefined)
                     if value is None and not shortcut.non_null:
                         results[response_name] = None
