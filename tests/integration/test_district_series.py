@@ -1,7 +1,11 @@
 """governance.signals.district_series (PostgreSQL groups the schools' values by period) gives
 every measure the same district-wide series as measures.series.load_district_series (the rows
 one by one): every aggregation, unit and level, schools missing periods, enrollments missing or
-of other years, RATIO values with and without their parts."""
+of other years, RATIO values with and without their parts.
+
+Values are eighths, so that sums are exact whatever order the schools are added in: the
+row-by-row read takes a period's schools in no fixed order, and a sum of decimals that lands on
+a half (HOURS to two decimals) could round either way in it."""
 
 from __future__ import annotations
 
@@ -85,11 +89,13 @@ async def seed(app_sessionmaker: Any, district_id: uuid.UUID) -> None:
             for scope in scopes:
                 if scope is not None and rng.random() < 0.2:
                     continue  # this school did not report the period
-                value = round(rng.uniform(0, 100), rng.choice((0, 1, 2, 3)))
+                # Eighths: every sum is exact in binary, so the order the schools are added in
+                # (not fixed by the row-by-row read) cannot move a half-way rounding.
+                value = rng.randint(0, 800) / 8
                 parts: dict[str, float | None] = {"numerator": None, "denominator": None}
                 if measure["aggregation"] is Aggregation.RATIO and rng.random() < 0.9:
                     denominator = float(rng.randint(0, 40))
-                    parts = {"numerator": round(rng.uniform(0, denominator), 1),
+                    parts = {"numerator": rng.randint(0, 8 * int(denominator)) / 8,
                              "denominator": denominator}  # fmt: skip
                 values.append(
                     {

@@ -44,7 +44,8 @@ class ControlSeries:
     ``values`` may run past ``through``; values after it (an incomplete period, or data after
     the verdict's date) are ignored. ``chart`` is the XmR chart (analytics.xmr) of the chart's
     own points (from its rebase on, without excluded points) up to ``through``: the chart as
-    it stood on the verdict's date.
+    it stood on the verdict's date. Only its last ``IN_CONTROL_POINTS`` points are read, so
+    it may be drawn from the points that decide them (``analytics.xmr_tail``).
     """
 
     code: str

@@ -27,12 +27,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.analytics.status import Status
 from district_ppm.errors import BadInput
@@ -40,11 +41,11 @@ from district_ppm.governance.forums import get_forum_or_raise, scope_measures, s
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
 from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
-from district_ppm.measures.models import Measure, MeasureStatus
+from district_ppm.measures.models import Direction, Measure, MeasureLevel, MeasureStatus, Unit
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
 from district_ppm.sustainability.models import SustainabilityPlan
-from district_ppm.sustainability.service import FIRST_YEAR, is_checked_on
+from district_ppm.sustainability.service import FIRST_YEAR, PLAN_COLUMNS, is_checked_on, plan_row
 from district_ppm.tenancy.service import district_today
 
 PLAN_REASONS = {
@@ -74,15 +75,34 @@ def school_year_label(school_year: int) -> str:
     return f"{school_year - 1}-{school_year % 100:02d}"
 
 
-def measure_title(measure: Measure) -> str:
+class _Coded(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+
+
+class _Titled(Protocol):
+    @property
+    def title(self) -> str: ...
+
+
+class _Decided(_Titled, Protocol):
+    @property
+    def owner(self) -> str: ...
+    @property
+    def due_on(self) -> date: ...
+
+
+def measure_title(measure: _Coded) -> str:
     return f"{measure.code} {measure.name}"
 
 
-def decision_title(decision: Decision) -> str:
+def decision_title(decision: _Decided) -> str:
     return f"{decision.title} (owner {decision.owner}, due {decision.due_on.isoformat()})"
 
 
-def plan_title(project: Project) -> str:
+def plan_title(project: _Titled) -> str:
     return f"Sustainability plan of {project.title}"
 
 
@@ -97,6 +117,28 @@ async def check_agenda_date(
         raise BadInput(
             field, f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedMeasure:
+    """What the agenda reads of a measure in the forum's scope (a Core row: a forum reviews
+    hundreds)."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    unit: Unit
+    direction: Direction
+    level: MeasureLevel
+    aggregation: Aggregation
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedProject:
+    id: uuid.UUID
+    title: str
+    phase: Phase
+    tollgate_requested_at: datetime | None
 
 
 async def generate_agenda(
@@ -118,15 +160,26 @@ async def generate_agenda(
     scoped = scope_measures(district_id, forum_id, tree).subquery()
     scoped_ids = select(scoped.c.measure_id)
     measures = sorted(
-        await session.scalars(
-            select(Measure).where(Measure.district_id == district_id, Measure.id.in_(scoped_ids))
+        (
+            ScopedMeasure(*row)
+            for row in await session.execute(
+                select(
+                    Measure.id,
+                    Measure.code,
+                    Measure.name,
+                    Measure.unit,
+                    Measure.direction,
+                    Measure.level,
+                    Measure.aggregation,
+                ).where(Measure.district_id == district_id, Measure.id.in_(scoped_ids))
+            )
         ),
         key=lambda m: (m.code, m.id),
     )
     projects = {
-        project.id: project
-        for project in await session.scalars(
-            select(Project).where(
+        row.id: ScopedProject(*row)
+        for row in await session.execute(
+            select(Project.id, Project.title, Project.phase, Project.tollgate_requested_at).where(
                 Project.district_id == district_id,
                 or_(
                     Project.process_id.in_(select(tree.c.process_id)),
@@ -144,7 +197,7 @@ async def generate_agenda(
 
 
 async def _red_measures(
-    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure], as_of: date
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ScopedMeasure], as_of: date
 ) -> list[AgendaLine]:
     year = school_year_of(as_of)
     red = set(
@@ -170,7 +223,7 @@ async def _red_measures(
 
 
 async def _signalling_measures(
-    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ScopedMeasure]
 ) -> list[AgendaLine]:
     latest = await unfavorable_latest_points(
         session=session, district_id=district_id, measures=measures
@@ -186,7 +239,7 @@ async def _signalling_measures(
     ]
 
 
-def _waiting_projects(projects: Iterable[Project]) -> list[AgendaLine]:
+def _waiting_projects(projects: Iterable[ScopedProject]) -> list[AgendaLine]:
     waiting = sorted(
         (p for p in projects if p.phase is not Phase.CLOSED and p.tollgate_requested_at),
         key=lambda p: (p.title, p.id),
@@ -202,15 +255,21 @@ def _waiting_projects(projects: Iterable[Project]) -> list[AgendaLine]:
 
 
 async def _plans(
-    session: AsyncSession, district_id: uuid.UUID, projects: dict[uuid.UUID, Project], as_of: date
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    projects: dict[uuid.UUID, ScopedProject],
+    as_of: date,
 ) -> list[AgendaLine]:
     in_scope = {
         plan.id
-        for plan in await session.scalars(
-            select(SustainabilityPlan).where(
-                SustainabilityPlan.district_id == district_id,
-                SustainabilityPlan.project_id.in_(list(projects)),
-            )
+        for plan in map(
+            plan_row,
+            await session.execute(
+                select(*PLAN_COLUMNS).where(
+                    SustainabilityPlan.district_id == district_id,
+                    SustainabilityPlan.project_id.in_(list(projects)),
+                )
+            ),
         )
         if is_checked_on(plan, as_of)
     }
@@ -242,14 +301,14 @@ async def _overdue_decisions(
     district_id: uuid.UUID,
     forum_id: uuid.UUID,
     scoped_ids: Select[Any],
-    projects: dict[uuid.UUID, Project],
+    projects: dict[uuid.UUID, ScopedProject],
     as_of: date,
 ) -> list[AgendaLine]:
     made_here = select(Meeting.id).where(
         Meeting.district_id == district_id, Meeting.forum_id == forum_id
     )
-    decisions = await session.scalars(
-        select(Decision)
+    decisions = await session.execute(
+        select(Decision.id, Decision.title, Decision.owner, Decision.due_on)
         .where(
             Decision.district_id == district_id,
             Decision.status == DecisionStatus.OPEN,

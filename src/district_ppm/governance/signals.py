@@ -10,29 +10,33 @@ Reading every measure's history school by school was nine tenths of an agenda re
 forum over 300 measures at 20 schools: 93,000 rows, each a Python row, then grouped by period
 in Python). Here PostgreSQL groups the rows: one row per measure and period, the schools'
 values, numerators and denominators in arrays (a tenth of the rows, decoded by the driver), and
-each period is aggregated by the same ``aggregate`` from those arrays. The schools are sent
-only for an ENROLLMENT_WEIGHTED_MEAN measure, the one aggregation that weighs by them. Within a
-period the schools come in id order (the row-by-row read took them in whatever order the sort
-left them), so a figure is the same on every read.
+a period is aggregated by the same ``aggregate`` from those arrays, only if the latest point
+depends on it (``analytics.xmr_tail``). The schools are sent only for an
+ENROLLMENT_WEIGHTED_MEAN measure, the one aggregation that weighs by them. Within a period the
+schools come in id order (the row-by-row read took them in whatever order the sort left them),
+so a figure is the same on every read.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
+from itertools import repeat
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
+from district_ppm.analytics.xmr_tail import tail_periods
 from district_ppm.measures.charts import draw_chart
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     Direction,
-    Measure,
     MeasureLevel,
+    Unit,
     ratio_scale,
     served,
     served_aggregate,
@@ -59,66 +63,120 @@ ORDER BY measure_id, period_start
 """
 
 
-async def district_series(
-    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
-) -> dict[uuid.UUID, Series]:
-    """Each measure's district-wide series, as ``load_district_series`` makes it, in one
-    statement (two when a measure is weighted by enrollment)."""
-    if not measures:
-        return {}
-    by_id = {measure.id: measure for measure in measures}
-    weighted = [m.id for m in measures if m.aggregation is Aggregation.ENROLLMENT_WEIGHTED_MEAN]
-    rows = (
-        await session.execute(
-            text(_BY_PERIOD),
-            {
-                "district_id": district_id,
-                "ids": list(by_id),
-                "school_level": [m.id for m in measures if m.level is MeasureLevel.SCHOOL],
-                "weighted": weighted,
-            },
-        )
-    ).all()
-    enrollments = Enrollments([])
-    if weighted and rows:
-        enrollments = await load_enrollments(session=session, district_id=district_id)
-    found: dict[uuid.UUID, Series] = defaultdict(list)
-    for measure_id, period, values, numerators, denominators, schools in rows:
-        measure = by_id[measure_id]
-        if measure.level is MeasureLevel.DISTRICT:
-            found[measure_id].extend((period, served(measure.unit, v)) for v in values)
-            continue
-        year = school_year_of(period)
+class ChartedMeasure(Protocol):
+    """What the series and the chart read of a measure (an ORM row or a Core row)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def level(self) -> MeasureLevel: ...
+    @property
+    def aggregation(self) -> Aggregation: ...
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def direction(self) -> Direction: ...
+
+
+# One period of a measure (a row of ``_BY_PERIOD``): the measure, the period, its district-wide
+# value or the values of the schools that reported it, with the parts a RATIO pools, and the
+# schools when weighed by enrollment. Kept as the driver's row: thousands per agenda.
+PeriodRow = tuple[
+    uuid.UUID, date, list[float], list[float | None], list[float | None], list[uuid.UUID] | None
+]
+
+
+class DistrictPeriods:
+    """Every period of the measures, read in one statement (two with enrollments), each
+    turned into its district-wide value only when asked (``series``)."""
+
+    def __init__(self, rows: Sequence[PeriodRow], enrollments: Enrollments) -> None:
+        self.enrollments = enrollments
+        self.periods: dict[uuid.UUID, list[PeriodRow]] = defaultdict(list)
+        for row in rows:
+            self.periods[row[0]].append(row)
+
+    def periods_of(self, measure: ChartedMeasure) -> list[date]:
+        return [row[1] for row in self.periods.get(measure.id, [])]
+
+    def aggregated(self, measure: ChartedMeasure, row: PeriodRow) -> float | None:
+        """A SCHOOL-level measure's district-wide value of the period, as
+        ``load_district_series`` serves it (``measures.series.district_wide``)."""
+        _, period, values, numerators, denominators, schools = row
+        if schools is None:
+            weights: Iterable[int | None] = repeat(None)
+        else:
+            year = school_year_of(period)
+            weights = [self.enrollments.of(school, year) for school in schools]
         total = aggregate(
-            [
-                SchoolValue(
-                    value,
-                    None if schools is None else enrollments.of(schools[k], year),
-                    numerators[k],
-                    denominators[k],
-                )
-                for k, value in enumerate(values)
-            ],
+            list(map(SchoolValue, values, weights, numerators, denominators)),
             measure.aggregation,
             ratio_scale=ratio_scale(measure.unit),
         )
-        if total is not None:
-            found[measure_id].append((period, served_aggregate(measure.unit, total)))
-    return {measure.id: found.get(measure.id, []) for measure in measures}
+        return None if total is None else served_aggregate(measure.unit, total)
+
+    def series(self, measure: ChartedMeasure, periods: Collection[date] | None = None) -> Series:
+        """The measure's district-wide series, or only its points of ``periods``."""
+        series = []
+        for row in self.periods.get(measure.id, []):
+            if periods is not None and row[1] not in periods:
+                continue
+            if measure.level is MeasureLevel.DISTRICT:
+                # One value per period (a district-wide row per period is all a DISTRICT-level
+                # measure has); load_district_series lists each row.
+                series += [(row[1], served(measure.unit, v)) for v in row[2]]
+                continue
+            value = self.aggregated(measure, row)
+            if value is not None:
+                series.append((row[1], value))
+        return series
+
+
+async def read_periods(
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ChartedMeasure]
+) -> DistrictPeriods:
+    """The measures' periods (see ``DistrictPeriods``): one statement, and the enrollments
+    when a measure is weighted by them."""
+    weighted = [m.id for m in measures if m.aggregation is Aggregation.ENROLLMENT_WEIGHTED_MEAN]
+    rows: Sequence[Any] = []
+    if measures:
+        rows = (
+            await session.execute(
+                text(_BY_PERIOD),
+                {
+                    "district_id": district_id,
+                    "ids": [m.id for m in measures],
+                    "school_level": [m.id for m in measures if m.level is MeasureLevel.SCHOOL],
+                    "weighted": weighted,
+                },
+            )
+        ).all()
+    enrollments = Enrollments([])
+    if weighted and rows:
+        enrollments = await load_enrollments(session=session, district_id=district_id)
+    return DistrictPeriods(rows, enrollments)
+
+
+async def district_series(
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ChartedMeasure]
+) -> dict[uuid.UUID, Series]:
+    """Each measure's district-wide series, as ``load_district_series`` makes it."""
+    periods = await read_periods(session=session, district_id=district_id, measures=measures)
+    return {measure.id: periods.series(measure) for measure in measures}
 
 
 async def unfavorable_latest_points(
-    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ChartedMeasure]
 ) -> dict[uuid.UUID, date]:
     """The measures whose district-wide chart's latest point is unfavorable, with its period.
 
-    Every chart from the same few statements: the series grouped by period, then the
-    district-wide rebases and exclusions of all the measures.
+    Every chart from the same few statements: the district-wide rebases and exclusions of all
+    the measures, then their periods; only the periods the latest point depends on are
+    aggregated (``analytics.xmr_tail.tail_periods``: 20 of a 36-month history).
     """
     if not measures:
         return {}
     ids = [measure.id for measure in measures]
-    series = await district_series(session=session, district_id=district_id, measures=measures)
     starts: dict[uuid.UUID, date] = {}
     for measure_id, start in await session.execute(
         select(ChartRebase.measure_id, ChartRebase.start_period)
@@ -139,12 +197,15 @@ async def unfavorable_latest_points(
         )
     ):
         exclusions[measure_id][period] = reason
+    periods = await read_periods(session=session, district_id=district_id, measures=measures)
     found = {}
     for measure in measures:
+        rebase, excluded = starts.get(measure.id), exclusions.get(measure.id, {})
+        needed = tail_periods(periods.periods_of(measure), rebase, excluded)
         _, _, points = draw_chart(
-            series.get(measure.id, []),
-            start_period=starts.get(measure.id),
-            exclusions=exclusions.get(measure.id, {}),
+            periods.series(measure, needed),
+            start_period=rebase,
+            exclusions=excluded,
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
         )
         if points and points[-1].unfavorable:

@@ -8,10 +8,13 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr import XmrChart
+from district_ppm.analytics.xmr_tail import tail_periods
 from district_ppm.measures.charts import draw_chart
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
@@ -55,33 +58,51 @@ class MeasureFacts:
         """Everything about the measures checked district-wide and the SCHOOL-level measures
         checked at schools (each school's own series): at the ``schools`` given for each
         measure id, at every school when None."""
+        # A SCHOOL-level measure checked district-wide is aggregated over the schools, as the
+        # measures area serves it; every other series is read as stored.
+        aggregated = [m for m in district_wide if m.level is not MeasureLevel.DISTRICT]
         found = await load_district_series(
-            session=self.session, district_id=self.district_id, measures=district_wide
+            session=self.session, district_id=self.district_id, measures=aggregated
         )
         self.series = {(measure_id, None): series for measure_id, series in found.items()}
-        if at_schools:
-            units = {measure.id: measure.unit for measure in at_schools}
-            # Core rows, not ORM objects: whole histories of many schools.
-            connection = await self.session.connection()
-            stmt = select(
-                Measurement.measure_id,
-                Measurement.school_id,
-                Measurement.period_start,
-                Measurement.value,
-            ).where(
-                Measurement.district_id == self.district_id,
-                Measurement.measure_id.in_(list(units)),
+        district_level = [m.id for m in district_wide if m.level is MeasureLevel.DISTRICT]
+        units = {measure.id: measure.unit for measure in [*district_wide, *at_schools]}
+        scopes: list[ColumnElement[bool]] = []
+        if district_level:
+            scopes.append(
+                Measurement.measure_id.in_(district_level) & Measurement.school_id.is_(None)
             )
-            if schools is not None:
-                # Only the schools each measure is checked at: a SCHOOL-level measure is
-                # often recorded at every school, and a plan's project names a few of them
-                # (bench_improvement: 13,000 rows read instead of 86,000, the check twice as fast).
-                pairs = [(m, school) for m in units for school in schools.get(m, ())]
-                stmt = stmt.where(tuple_(Measurement.measure_id, Measurement.school_id).in_(pairs))
-            rows = await connection.execute(stmt.order_by(Measurement.period_start))
-            for measure_id, school_id, period, value in rows.all():
-                key = (measure_id, school_id)
-                self.series.setdefault(key, []).append((period, served(units[measure_id], value)))
+        if at_schools and schools is None:
+            scopes.append(
+                Measurement.measure_id.in_([m.id for m in at_schools])
+                & Measurement.school_id.is_not(None)
+            )
+        elif at_schools and schools is not None:
+            # Only the schools each measure is checked at: a SCHOOL-level measure is often
+            # recorded at every school, and a plan's project names a few of them
+            # (bench_improvement: 13,000 rows read instead of 86,000, the check twice as fast).
+            pairs = [(m.id, school) for m in at_schools for school in schools.get(m.id, ())]
+            scopes.append(tuple_(Measurement.measure_id, Measurement.school_id).in_(pairs))
+        if scopes:
+            # One row per series, its periods and values in arrays: a few hundred rows where
+            # the values one by one were tens of thousands.
+            by_period = Measurement.period_start
+            rows = await self.session.execute(
+                select(
+                    Measurement.measure_id,
+                    Measurement.school_id,
+                    func.array_agg(aggregate_order_by(Measurement.period_start, by_period)),
+                    func.array_agg(aggregate_order_by(Measurement.value, by_period)),
+                )
+                .where(Measurement.district_id == self.district_id, or_(*scopes))
+                .group_by(Measurement.measure_id, Measurement.school_id)
+            )
+            for measure_id, school_id, periods, values in rows.all():
+                unit = units[measure_id]
+                self.series[(measure_id, school_id)] = [
+                    (period, served(unit, value))
+                    for period, value in zip(periods, values, strict=True)
+                ]
         ids = sorted({measure.id for measure in [*district_wide, *at_schools]})
         rebases = await self.session.execute(
             select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
@@ -123,12 +144,18 @@ class MeasureFacts:
         return self.series.get((measure.id, scope), [])
 
     def chart(self, measure: Measure, scope: Scope, through: date) -> XmrChart:
-        """The chart as it stood with the data up to ``through``: from the newest rebase on,
-        excluded points taking no part."""
+        """The end of the chart as it stood with the data up to ``through`` (from the newest
+        rebase on, excluded points taking no part): its limits and its last
+        ``IN_CONTROL_POINTS`` kept points, which are all a verdict reads. Drawn from the points
+        that decide them (``analytics.xmr_tail``), not the whole history."""
+        start = self.rebases.get((measure.id, scope))
+        exclusions = self.exclusions.get((measure.id, scope), {})
+        series = [(p, v) for p, v in self.values(measure, scope) if p <= through]
+        needed = tail_periods([p for p, _ in series], start, exclusions, IN_CONTROL_POINTS)
         _, chart, _ = draw_chart(
-            [(period, value) for period, value in self.values(measure, scope) if period <= through],
-            start_period=self.rebases.get((measure.id, scope)),
-            exclusions=self.exclusions.get((measure.id, scope), {}),
+            [(p, v) for p, v in series if p in needed],
+            start_period=start,
+            exclusions=exclusions,
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
         )
         return chart

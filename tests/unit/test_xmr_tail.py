@@ -1,0 +1,72 @@
+"""The chart of the periods ``tail_periods`` keeps ends on the same points as the chart of the
+whole series, with the same signals: its baseline and its last rule windows are all they read."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from district_ppm.analytics.xmr_tail import tail_periods
+from district_ppm.measures.charts import draw_chart
+from district_ppm.sustainability.periods import add_months
+
+FIRST = date(2022, 7, 1)
+Series = list[tuple[date, float]]
+
+
+@st.composite
+def charts(draw: st.DrawFn) -> tuple[Series, date | None, set[date], bool, int]:
+    length = draw(st.integers(0, 48))
+    # Gaps between months, values from a few levels with runs and jumps, so that every rule
+    # fires somewhere and ties with the centre line occur.
+    months = sorted(draw(st.sets(st.integers(0, 60), min_size=length, max_size=length)))
+    levels = st.sampled_from([8.0, 9.5, 10.0, 10.5, 11.0, 12.0, 14.0, 30.0])
+    series = [(add_months(FIRST, m), draw(levels)) for m in months]
+    periods = [p for p, _ in series]
+    start = draw(st.one_of(st.none(), st.sampled_from(periods) if periods else st.none()))
+    excluded = draw(st.sets(st.sampled_from(periods), max_size=6)) if periods else set()
+    return series, start, excluded, draw(st.booleans()), draw(st.sampled_from([1, 6]))
+
+
+def chart_end(
+    series: Series, start: date | None, excluded: set[date], higher: bool, points: int
+) -> tuple[object, ...]:
+    """The chart's status and limits, its last charted point, and its last ``points`` kept
+    points with their signals."""
+    _, chart, charted = draw_chart(
+        series,
+        start_period=start,
+        exclusions=dict.fromkeys(excluded, "why"),
+        higher_is_better=higher,
+    )
+    last = (charted[-1].period_start, charted[-1].unfavorable) if charted else None
+    return chart.status, chart.limits, last, chart.points[-points:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(charts())
+def test_the_kept_periods_end_the_chart_on_the_same_points(chart) -> None:  # type: ignore[no-untyped-def]
+    series, start, excluded, higher, points = chart
+    kept = tail_periods([p for p, _ in series], start, excluded, points)
+    reduced = [(p, v) for p, v in series if p in kept]
+
+    assert chart_end(reduced, start, excluded, higher, points) == chart_end(
+        series, start, excluded, higher, points
+    )
+
+
+def test_a_long_history_keeps_its_baseline_and_its_last_kept_points() -> None:
+    periods = [add_months(FIRST, m) for m in range(36)]
+    excluded = {periods[3], periods[34]}
+    kept_points = [p for p in periods[1:] if p not in excluded]  # from the rebase at month 1
+
+    latest = tail_periods(periods, periods[1], excluded)
+    last_six = tail_periods(periods, periods[1], excluded, points=6)
+
+    # The baseline (months 1-2, 4-13), the last 8 kept (27-33, 35); then the last 13 kept.
+    assert latest == {*kept_points[:12], *kept_points[-8:]}
+    assert last_six == {*kept_points[:12], *kept_points[-13:]}
+    assert (len(latest), len(last_six)) == (20, 25)
+    assert tail_periods(periods, None, set(periods)) == {periods[-1]}  # excluded: shown only
