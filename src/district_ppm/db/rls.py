@@ -6,6 +6,9 @@ from __future__ import annotations
 # '' (not NULL) on that pooled connection, hence the NULLIF.
 CURRENT_TENANT = "NULLIF(current_setting('app.district_id', true), '')::uuid"
 TENANT_PREDICATE = f"district_id = {CURRENT_TENANT}"
+# The same for writes, the tenant read once per statement (a scalar subquery is an InitPlan):
+# as a plain expression it is evaluated for every row written (migration 0021).
+TENANT_CHECK = f"district_id = (SELECT {CURRENT_TENANT})"
 
 
 def tenant_table_sql(
@@ -20,7 +23,7 @@ def tenant_table_sql(
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"CREATE POLICY tenant_isolation ON {table} USING ({TENANT_PREDICATE}) "
-        f"WITH CHECK ({TENANT_PREDICATE})",
+        f"WITH CHECK ({TENANT_CHECK})",
         operator_policy_sql(table),
         f"GRANT {privileges} ON {table} TO {app_role}",
     ]
