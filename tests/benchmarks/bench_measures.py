@@ -293,6 +293,9 @@ async def main(small: bool, fresh: bool) -> None:
             baseline_seconds = min(
                 baseline_seconds, await identical_copy(settings, resolved, foreign_keys=True)
             )
+            no_fk_seconds = min(
+                no_fk_seconds, await identical_copy(settings, resolved, foreign_keys=False)
+            )
 
             engine = create_app_engine(settings, pool_size=1)
             started = clock.perf_counter()
