@@ -33,15 +33,15 @@ from typing import Any, Protocol
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.analytics.status import Status
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
+from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
 from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
-from district_ppm.measures.models import Direction, Measure, MeasureLevel, MeasureStatus, Unit
+from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
 from district_ppm.sustainability.models import SustainabilityPlan
@@ -120,20 +120,6 @@ async def check_agenda_date(
 
 
 @dataclass(frozen=True, slots=True)
-class ScopedMeasure:
-    """What the agenda reads of a measure in the forum's scope (a Core row: a forum reviews
-    hundreds)."""
-
-    id: uuid.UUID
-    code: str
-    name: str
-    unit: Unit
-    direction: Direction
-    level: MeasureLevel
-    aggregation: Aggregation
-
-
-@dataclass(frozen=True, slots=True)
 class ScopedProject:
     id: uuid.UUID
     title: str
@@ -159,22 +145,8 @@ async def generate_agenda(
     tree = scope_processes(district_id, forum_id)
     scoped = scope_measures(district_id, forum_id, tree).subquery()
     scoped_ids = select(scoped.c.measure_id)
-    measures = sorted(
-        (
-            ScopedMeasure(*row)
-            for row in await session.execute(
-                select(
-                    Measure.id,
-                    Measure.code,
-                    Measure.name,
-                    Measure.unit,
-                    Measure.direction,
-                    Measure.level,
-                    Measure.aggregation,
-                ).where(Measure.district_id == district_id, Measure.id.in_(scoped_ids))
-            )
-        ),
-        key=lambda m: (m.code, m.id),
+    measures = await measure_rows(
+        session=session, district_id=district_id, where=[Measure.id.in_(scoped_ids)]
     )
     projects = {
         row.id: ScopedProject(*row)
@@ -197,7 +169,7 @@ async def generate_agenda(
 
 
 async def _red_measures(
-    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ScopedMeasure], as_of: date
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[MeasureRow], as_of: date
 ) -> list[AgendaLine]:
     year = school_year_of(as_of)
     red = set(
@@ -223,7 +195,7 @@ async def _red_measures(
 
 
 async def _signalling_measures(
-    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[ScopedMeasure]
+    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[MeasureRow]
 ) -> list[AgendaLine]:
     latest = await unfavorable_latest_points(
         session=session, district_id=district_id, measures=measures

@@ -43,8 +43,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.errors import BadInput
+from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_people import Responsibility, ResponsibilityAssignment
-from district_ppm.measures.models import Frequency, Measure
+from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import last_complete_periods, next_period, period_containing
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD
 from district_ppm.sustainability.periods import add_months
@@ -70,7 +71,7 @@ class Person:
 class MissingValue:
     """A value a measure still owes: for one period, district-wide or from one school."""
 
-    measure: Measure
+    measure: MeasureRow
     school_id: uuid.UUID | None
     school_name: str | None
     period_start: date
@@ -145,7 +146,7 @@ async def missing_values(
     *,
     session: AsyncSession,
     district_id: uuid.UUID,
-    measures: Sequence[Measure],
+    measures: Sequence[MeasureRow],
     as_of: date,
     fiscal_year_start_month: int,
 ) -> list[MissingValue]:
@@ -192,7 +193,7 @@ def _order(value: MissingValue) -> tuple[object, ...]:
 
 
 async def measure_owners(
-    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[Measure]
+    *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[MeasureRow]
 ) -> dict[uuid.UUID, list[ReminderOwner]]:
     """Each measure's owners by the rules of the module docstring (empty when nobody).
 
@@ -263,9 +264,7 @@ async def data_entry_reminders(
     owner texts; an owner owing nothing is left out. Returns the date used too."""
     day = await check_as_of(session=session, district_id=district_id, as_of=as_of)
     calendar = await get_district_calendar(session=session, district_id=district_id)
-    measures = list(
-        await session.scalars(select(Measure).where(Measure.district_id == district_id))
-    )
+    measures = await measure_rows(session=session, district_id=district_id)
     owners_of = await measure_owners(session=session, district_id=district_id, measures=measures)
     owned = [m for m in measures if owners_of[m.id]]
     missing = await missing_values(

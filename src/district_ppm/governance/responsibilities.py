@@ -35,6 +35,7 @@ from district_ppm.governance.accountability import (
     assignment_views,
     find_person,
 )
+from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_people import ResponsibilityAssignment
 from district_ppm.governance.reminders import Person, check_as_of, missing_values
 from district_ppm.governance.signals import unfavorable_latest_points
@@ -58,7 +59,7 @@ REASON_ORDER = list(AttentionReason)
 @dataclass(frozen=True, slots=True)
 class Attention:
     reason: AttentionReason
-    measure: Measure
+    measure: MeasureRow
     period_start: date | None
     school_id: uuid.UUID | None = None
     school_name: str | None = None
@@ -128,13 +129,10 @@ async def person_responsibilities(
     in_subtrees = set().union(*subtrees.values()) if subtrees else set()
     direct = {v.assignment.measure_id for v in views if v.assignment.measure_id}
     measures = (
-        list(
-            await session.scalars(
-                select(Measure).where(
-                    Measure.district_id == district_id,
-                    or_(Measure.id.in_(direct), Measure.process_id.in_(in_subtrees)),
-                )
-            )
+        await measure_rows(
+            session=session,
+            district_id=district_id,
+            where=[or_(Measure.id.in_(direct), Measure.process_id.in_(in_subtrees))],
         )
         if direct or in_subtrees
         else []
@@ -158,7 +156,7 @@ def _item_order(view: AssignmentView) -> tuple[object, ...]:
 
 
 async def _attention(
-    session: AsyncSession, district_id: uuid.UUID, measures: list[Measure], day: date
+    session: AsyncSession, district_id: uuid.UUID, measures: list[MeasureRow], day: date
 ) -> list[Attention]:
     """Every attention line of the measures, by reason, then measure code, school, period."""
     if not measures:
