@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import scope_measures, scope_processes
 from district_ppm.governance.models_forums import Forum, Meeting
+from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import last_complete_periods
 from district_ppm.processes.models import Process
 from district_ppm.processes.service import code_sort_key
@@ -47,12 +48,28 @@ class ForumHygieneReason(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ForumRow:
+    """What hygiene reads of a forum (Core rows: a district lists its forums whole)."""
+
+    id: uuid.UUID
+    name: str
+    cadence: Frequency
+
+
+@dataclass(frozen=True, slots=True)
+class KeyProcess:
+    id: uuid.UUID
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class ForumIssue:
     reason: ForumHygieneReason
     detail: str
-    forum: Forum | None = None
-    other_forum: Forum | None = None
-    process: Process | None = None
+    forum: ForumRow | None = None
+    other_forum: ForumRow | None = None
+    process: KeyProcess | None = None
 
 
 def overlaps(a: set[object], b: set[object]) -> bool:
@@ -67,11 +84,14 @@ async def forum_hygiene(
     """Every forum-hygiene issue of the district as of ``as_of`` (see the module docstring)."""
     if not MIN_YEAR <= as_of.year <= MAX_YEAR:
         raise BadInput("asOf", f"must lie in the years {MIN_YEAR} to {MAX_YEAR}")
-    forums = list(
-        await session.scalars(
-            select(Forum).where(Forum.district_id == district_id).order_by(Forum.name, Forum.id)
+    forums = [
+        ForumRow(*row)
+        for row in await session.execute(
+            select(Forum.id, Forum.name, Forum.cadence)
+            .where(Forum.district_id == district_id)
+            .order_by(Forum.name, Forum.id)
         )
-    )
+    ]
     scopes: dict[uuid.UUID, set[object]] = defaultdict(set)
     tree = scope_processes(district_id)
     for forum_id, process_id in await session.execute(select(tree.c.forum_id, tree.c.process_id)):
@@ -90,8 +110,13 @@ async def forum_hygiene(
     ]
     reviewed = {item for scope in scopes.values() for item in scope}
     key_processes = sorted(
-        await session.scalars(
-            select(Process).where(Process.district_id == district_id, Process.is_key.is_(True))
+        (
+            KeyProcess(*row)
+            for row in await session.execute(
+                select(Process.id, Process.code, Process.name).where(
+                    Process.district_id == district_id, Process.is_key.is_(True)
+                )
+            )
         ),
         key=lambda p: code_sort_key(p.code),
     )
@@ -108,7 +133,7 @@ async def forum_hygiene(
     return issues
 
 
-def _overlaps(forums: list[Forum], scopes: dict[uuid.UUID, set[object]]) -> list[ForumIssue]:
+def _overlaps(forums: list[ForumRow], scopes: dict[uuid.UUID, set[object]]) -> list[ForumIssue]:
     issues = []
     for index, forum in enumerate(forums):
         mine = scopes.get(forum.id, set())
@@ -130,7 +155,7 @@ def _overlaps(forums: list[Forum], scopes: dict[uuid.UUID, set[object]]) -> list
 
 
 async def _without_meetings(
-    session: AsyncSession, district_id: uuid.UUID, forums: list[Forum], as_of: date
+    session: AsyncSession, district_id: uuid.UUID, forums: list[ForumRow], as_of: date
 ) -> list[ForumIssue]:
     fy_month = (
         await get_district_calendar(session=session, district_id=district_id)
