@@ -1,5 +1,7 @@
-"""The chart of the periods ``tail_periods`` keeps ends on the same points as the chart of the
-whole series, with the same signals: its baseline and its last rule windows are all they read."""
+"""The end of an XmR chart read three shorter ways, each against the whole chart: the chart of
+the periods ``tail_periods`` keeps ends on the same points with the same signals;
+``chart_tail`` judges the last points as ``xmr_chart`` does; ``latest_point`` is the latest
+point of ``draw_chart``."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from district_ppm.analytics.xmr_tail import tail_periods
+from district_ppm.analytics.xmr import xmr_chart
+from district_ppm.analytics.xmr_tail import chart_tail, latest_point, tail_periods
 from district_ppm.measures.charts import draw_chart
 from district_ppm.sustainability.periods import add_months
 
@@ -70,3 +73,32 @@ def test_a_long_history_keeps_its_baseline_and_its_last_kept_points() -> None:
     assert last_six == {*kept_points[:12], *kept_points[-13:]}
     assert (len(latest), len(last_six)) == (20, 25)
     assert tail_periods(periods, None, set(periods)) == {periods[-1]}  # excluded: shown only
+
+
+@settings(max_examples=500, deadline=None)
+@given(charts())
+def test_the_tail_of_a_chart_is_judged_as_the_whole_chart_judges_it(chart) -> None:  # type: ignore[no-untyped-def]
+    series, _, _, higher, points = chart
+    values = [v for _, v in series]
+
+    whole = xmr_chart(values, higher_is_better=higher)
+    tail = chart_tail(values, higher_is_better=higher, points=points)
+
+    assert (tail.status, tail.limits) == (whole.status, whole.limits)
+    assert tail.points == whole.points[-points:]
+
+
+@settings(max_examples=500, deadline=None)
+@given(charts())
+def test_the_latest_point_is_the_one_draw_chart_ends_on(chart) -> None:  # type: ignore[no-untyped-def]
+    series, start, excluded, higher, _ = chart
+    _, _, charted = draw_chart(
+        series,
+        start_period=start,
+        exclusions=dict.fromkeys(excluded, "why"),
+        higher_is_better=higher,
+    )
+
+    found = latest_point(series, start=start, exclusions=excluded, higher_is_better=higher)
+
+    assert found == ((charted[-1].period_start, charted[-1].unfavorable) if charted else None)

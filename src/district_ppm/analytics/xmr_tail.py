@@ -4,7 +4,8 @@ The limits come from the chart's first ``BASELINE_MAX`` kept points, and a point
 the window ending at it, ``LONGEST_WINDOW`` kept points at most: the chart of the baseline and
 the last ``points + LONGEST_WINDOW - 1`` kept points ends on the same ``points`` points, with
 the same signals, as the chart of the whole series. Readers that look only at a chart's end
-(the latest point's signal, the last six points of a compliance check) draw that shorter chart.
+(the latest point's signal, the last six points of a compliance check) read only those points
+(``tail_periods``) and judge only the points they look at (``chart_tail``, ``latest_point``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,15 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date
 
-from district_ppm.analytics.xmr import BASELINE_MAX, RULES
+from district_ppm.analytics.xmr import (
+    BASELINE_MAX,
+    RULES,
+    ChartStatus,
+    PointSignals,
+    XmrChart,
+    baseline_limits,
+    signals_at,
+)
 
 LONGEST_WINDOW = max(window for window, _, _ in RULES.values())
 
@@ -29,3 +38,42 @@ def tail_periods(
         return set()
     kept = [p for p in charted if p not in exclusions]
     return {*kept[:BASELINE_MAX], *kept[-(points + LONGEST_WINDOW - 1) :], charted[-1]}
+
+
+def chart_tail(values: Sequence[float], *, higher_is_better: bool, points: int) -> XmrChart:
+    """``xmr_chart(values)`` with its last ``points`` points only: the same status and limits,
+    and those points' signals, computed for them alone (a whole chart judges every point)."""
+    limits = baseline_limits(values)
+    tail = range(max(0, len(values) - points), len(values))
+    if limits is None:
+        return XmrChart(
+            ChartStatus.NOT_ENOUGH_DATA, None, tuple(PointSignals((), False) for _ in tail)
+        )
+    judged = []
+    for index in tail:
+        signals = signals_at(values, index, limits)
+        value = values[index]
+        bad_side = value < limits.center if higher_is_better else value > limits.center
+        judged.append(PointSignals(signals, bool(signals) and bad_side))
+    return XmrChart(ChartStatus.OK, limits, tuple(judged))
+
+
+def latest_point(
+    series: Sequence[tuple[date, float]],
+    *,
+    start: date | None,
+    exclusions: Collection[date],
+    higher_is_better: bool,
+) -> tuple[date, bool] | None:
+    """The period of the latest point of the chart ``measures.charts.draw_chart`` draws (from
+    ``start``, ``exclusions`` shown but taking no part) and whether it is unfavorable; None for
+    an empty chart. An excluded latest point never is."""
+    charted = [(p, v) for p, v in series if start is None or p >= start]
+    if not charted:
+        return None
+    latest = charted[-1][0]
+    if latest in exclusions:
+        return latest, False
+    kept = [v for p, v in charted if p not in exclusions]
+    chart = chart_tail(kept, higher_is_better=higher_is_better, points=1)
+    return latest, chart.points[-1].unfavorable

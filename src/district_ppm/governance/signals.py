@@ -30,8 +30,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
-from district_ppm.analytics.xmr_tail import tail_periods
-from district_ppm.measures.charts import draw_chart
+from district_ppm.analytics.xmr_tail import latest_point, tail_periods
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     Direction,
@@ -202,12 +201,12 @@ async def unfavorable_latest_points(
     for measure in measures:
         rebase, excluded = starts.get(measure.id), exclusions.get(measure.id, {})
         needed = tail_periods(periods.periods_of(measure), rebase, excluded)
-        _, _, points = draw_chart(
+        latest = latest_point(
             periods.series(measure, needed),
-            start_period=rebase,
+            start=rebase,
             exclusions=excluded,
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
         )
-        if points and points[-1].unfavorable:
-            found[measure.id] = points[-1].period_start
+        if latest is not None and latest[1]:
+            found[measure.id] = latest[0]
     return found

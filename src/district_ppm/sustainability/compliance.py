@@ -47,7 +47,7 @@ from district_ppm.sustainability.service import (
     is_checked_on,
     plan_measures_of,
     plan_row,
-    reviews_of,
+    review_dates_of,
 )
 from district_ppm.tenancy.calendar import get_district_calendar
 from district_ppm.tenancy.service import district_today
@@ -87,7 +87,7 @@ async def evaluate_plans(
     schools = await school_ids_of(
         session=session, district_id=district_id, project_ids=[p.project_id for p in plans]
     )
-    reviews = await reviews_of(session=session, district_id=district_id, plan_ids=plan_ids)
+    reviewed = await review_dates_of(session=session, district_id=district_id, plan_ids=plan_ids)
     facts = MeasureFacts(session, district_id)
     district_wide: dict[uuid.UUID, Measure] = {}
     at_schools: dict[uuid.UUID, Measure] = {}
@@ -121,7 +121,7 @@ async def evaluate_plans(
         verdict = plan_verdict(
             series=series,
             review_windows=due_windows(plan.review_cadence, plan.start_date, as_of, fy_month),
-            review_dates=[review.reviewed_on for review in reviews[plan.id]],
+            review_dates=reviewed[plan.id],
         )
         verdicts.append(PlanVerdict(plan, as_of, verdict.status, verdict.failed_checks, now))
     return verdicts

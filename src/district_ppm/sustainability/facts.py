@@ -7,17 +7,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
+from typing import cast
 
-from sqlalchemy import ColumnElement, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, func, or_, select, tuple_, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import NullType
 
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr import XmrChart
-from district_ppm.analytics.xmr_tail import tail_periods
-from district_ppm.measures.charts import draw_chart
+from district_ppm.analytics.xmr_tail import chart_tail
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
+    SERVED_DECIMALS,
     Direction,
     Measure,
     MeasureLevel,
@@ -85,24 +87,32 @@ class MeasureFacts:
             scopes.append(tuple_(Measurement.measure_id, Measurement.school_id).in_(pairs))
         if scopes:
             # One row per series, its periods and values in arrays: a few hundred rows where
-            # the values one by one were tens of thousands.
+            # the values one by one were tens of thousands. The arrays come as the driver
+            # decodes them (dates and floats already): no per-element type processing.
             by_period = Measurement.period_start
             rows = await self.session.execute(
                 select(
                     Measurement.measure_id,
                     Measurement.school_id,
-                    func.array_agg(aggregate_order_by(Measurement.period_start, by_period)),
-                    func.array_agg(aggregate_order_by(Measurement.value, by_period)),
+                    type_coerce(
+                        func.array_agg(aggregate_order_by(Measurement.period_start, by_period)),
+                        NullType(),
+                    ),
+                    type_coerce(
+                        func.array_agg(aggregate_order_by(Measurement.value, by_period)),
+                        NullType(),
+                    ),
                 )
                 .where(Measurement.district_id == self.district_id, or_(*scopes))
                 .group_by(Measurement.measure_id, Measurement.school_id)
             )
-            for measure_id, school_id, periods, values in rows.all():
-                unit = units[measure_id]
-                self.series[(measure_id, school_id)] = [
-                    (period, served(unit, value))
-                    for period, value in zip(periods, values, strict=True)
-                ]
+            for row in rows.all():
+                unit = units[row[0]]
+                periods, values = cast(list[date], row[2]), cast(list[float], row[3])
+                points: list[tuple[date, float]] = list(zip(periods, values, strict=True))
+                if unit in SERVED_DECIMALS:  # otherwise served as stored
+                    points = [(period, served(unit, value)) for period, value in points]
+                self.series[(row[0], row[1])] = points
         ids = sorted({measure.id for measure in [*district_wide, *at_schools]})
         rebases = await self.session.execute(
             select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
@@ -144,21 +154,22 @@ class MeasureFacts:
         return self.series.get((measure.id, scope), [])
 
     def chart(self, measure: Measure, scope: Scope, through: date) -> XmrChart:
-        """The end of the chart as it stood with the data up to ``through`` (from the newest
-        rebase on, excluded points taking no part): its limits and its last
-        ``IN_CONTROL_POINTS`` kept points, which are all a verdict reads. Drawn from the points
-        that decide them (``analytics.xmr_tail``), not the whole history."""
+        """The end of the chart as it stood with the data up to ``through`` (as
+        ``measures.charts.draw_chart`` draws it: from the newest rebase on, excluded points
+        taking no part): its status, its limits and its last ``IN_CONTROL_POINTS`` points,
+        which are all a verdict reads (``analytics.xmr_tail.chart_tail``)."""
         start = self.rebases.get((measure.id, scope))
         exclusions = self.exclusions.get((measure.id, scope), {})
-        series = [(p, v) for p, v in self.values(measure, scope) if p <= through]
-        needed = tail_periods([p for p, _ in series], start, exclusions, IN_CONTROL_POINTS)
-        _, chart, _ = draw_chart(
-            [(p, v) for p, v in series if p in needed],
-            start_period=start,
-            exclusions=exclusions,
+        kept = [
+            value
+            for period, value in self.values(measure, scope)
+            if period <= through and (start is None or period >= start) and period not in exclusions
+        ]
+        return chart_tail(
+            kept,
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+            points=IN_CONTROL_POINTS,
         )
-        return chart
 
     def targets_of(self, measure: Measure, scope: Scope) -> dict[int, tuple[float, float]]:
         """School year -> (target, red threshold) for the scope: a school's own first."""

@@ -332,6 +332,24 @@ async def reviews_of(
     return {plan_id: found[plan_id] for plan_id in plan_ids}
 
 
+async def review_dates_of(
+    *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[date]]:
+    """The days each plan was reviewed on, oldest first: all a verdict reads of its reviews."""
+    found: dict[uuid.UUID, list[date]] = defaultdict(list)
+    rows = await session.execute(
+        select(SustainabilityReview.plan_id, SustainabilityReview.reviewed_on)
+        .where(
+            SustainabilityReview.district_id == district_id,
+            SustainabilityReview.plan_id.in_(plan_ids),
+        )
+        .order_by(SustainabilityReview.reviewed_on)
+    )
+    for plan_id, reviewed_on in rows.all():
+        found[plan_id].append(reviewed_on)
+    return {plan_id: found[plan_id] for plan_id in plan_ids}
+
+
 @dataclass(frozen=True, slots=True)
 class ControlRow:
     """A plan's control measure with what the API shows of the measure."""
