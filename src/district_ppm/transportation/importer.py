@@ -211,7 +211,8 @@ FROM {ROWS}
 WHERE NOT suspect
 ORDER BY (route_ordinal << 32) + (service_date - DATE '1970-01-01')
 """  # noqa: S608
-# Every month of a new run changed.
+# Every month of a new run changed. Marks are this transaction's own (their key's
+# ``marked_by`` defaults to its id): they never merge into another writer's.
 _MARK_NEW_SQL = f"""
 INSERT INTO bus_run_dirty_months (district_id, route_id, month)
 SELECT :district_id, route_id, month FROM {MONTHS}

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -66,10 +67,14 @@ class BusRun(Base):
 
 
 class BusRunDirtyMonth(Base):
-    """A (route, month) whose runs changed since the roll-ups were last computed.
+    """A (route, month) whose runs one writer transaction changed since the roll-ups were last
+    computed.
 
     Written in the writer's transaction, drained by the recompute in its own: a crash before
     the recompute commits leaves the marks in place, so no change is ever forgotten.
+    ``marked_by`` is the writer's transaction id (the column's default), so a write still
+    uncommitted when the recompute takes the marks never merges into a mark it takes: it
+    leaves a mark of its own for the next recompute (migration 0022).
     """
 
     __tablename__ = "bus_run_dirty_months"
@@ -87,6 +92,9 @@ class BusRunDirtyMonth(Base):
     )
     route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
+    marked_by: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, server_default=text("(pg_current_xact_id()::text::bigint)")
+    )
 
 
 class TimeLossRouteMonth(Base):

@@ -190,6 +190,8 @@ async def mark_changed(
     ]
     if not values:
         return
+    # The mark's key carries this transaction's id (BusRunDirtyMonth.marked_by): a conflict
+    # is only this transaction marking a month again, never another writer's mark.
     await session.execute(insert(BusRunDirtyMonth).values(values).on_conflict_do_nothing())
     await enqueue_job(
         session=session, district_id=district_id, actor_name=recompute_time_loss_job.name

@@ -7,7 +7,8 @@ affected school years, which is a few thousand rows). Dirty pairs are replaced w
 full rebuild and the roll-ups write only rows whose figures changed (``db.sync_rows``), so a
 nightly run over unchanged runs writes nothing. All inside the caller's transaction: a retry
 or a duplicate message recomputes the same numbers, and a crash leaves the previous numbers
-and the dirty marks as they were.
+and the dirty marks as they were. Each writer marks the pairs it changed with a mark of its
+own (``take_dirty_months`` says why no write is lost to a recompute running beside it).
 """
 
 from __future__ import annotations
@@ -167,15 +168,7 @@ async def recompute_time_loss(
     params = {"district_id": district_id, "grace": grace}
     if nightly and not await session.scalar(text(_ANY_TRANSPORT_SQL), params):
         return RecomputeResult(full=True, route_months=0, school_years=[])
-    dirty = (
-        await session.execute(
-            text(
-                "DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
-                "RETURNING route_id, month"
-            ),
-            params,
-        )
-    ).all()
+    dirty = await take_dirty_months(session=session, district_id=district_id)
     if full:
         changed = (await session.execute(text(_ALL_ROUTE_MONTHS_SQL), params)).scalar_one()
         years = list(
@@ -225,6 +218,28 @@ async def recompute_time_loss(
     return RecomputeResult(
         full=full, route_months=len(touched) if touched is not None else -1, school_years=years
     )
+
+
+# Each writer leaves its own mark (the key carries its transaction id): a month several
+# writers marked is taken once.
+_TAKE_DIRTY_MONTHS_SQL = text(
+    "WITH taken AS (DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
+    "RETURNING route_id, month) SELECT DISTINCT route_id, month FROM taken ORDER BY 1, 2"
+)
+
+
+async def take_dirty_months(
+    *, session: AsyncSession, district_id: uuid.UUID
+) -> list[tuple[uuid.UUID, date]]:
+    """Delete the district's committed marks and return their (route, month) pairs, each
+    once (in the caller's transaction: a rollback puts them back).
+
+    Taken before the runs are read: a mark is visible only once its writer committed, so the
+    read that follows sees that write. A writer still open now keeps its own mark (never
+    merged into one taken here) for the next recompute, which its commit queues.
+    """
+    result = await session.execute(_TAKE_DIRTY_MONTHS_SQL, {"district_id": district_id})
+    return [(route_id, month) for route_id, month in result]
 
 
 async def _rebuild_rollups(session: AsyncSession, district_id: uuid.UUID, years: list[int]) -> int:
