@@ -84,6 +84,8 @@ class MatrixCell:
 
 
 EMPTY = MatrixCell(None, None, Status.NO_DATA, None)
+# A stored status by its value (a dict lookup: Status(value) costs an enum call per cell).
+STATUS_OF = {status.value: status for status in Status}
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ async def process_matrix(
     ):
         column = column_of[measure_id]
         latest[column][row_of[school_id]] = (period, served(measures[column].unit, value))
-    statuses: list[list[str]] = [[Status.NO_DATA.value] * len(schools) for _ in measures]
+    statuses: list[list[Status]] = [[Status.NO_DATA] * len(schools) for _ in measures]
     for measure_id, school_id, status in await session.execute(
         select(MeasureStatus.measure_id, MeasureStatus.school_id, MeasureStatus.status).where(
             MeasureStatus.district_id == district_id,
@@ -159,7 +161,7 @@ async def process_matrix(
         )
     ):
         if school_id in row_of:
-            statuses[column_of[measure_id]][row_of[school_id]] = status
+            statuses[column_of[measure_id]][row_of[school_id]] = STATUS_OF[status]
     columns = []
     cells: list[list[MatrixCell]] = [[] for _ in schools]
     for column, measure in enumerate(measures):
@@ -196,7 +198,7 @@ async def process_matrix(
                 MatrixCell(
                     value=None if found is None else found[1],
                     period_start=None if found is None else found[0],
-                    status=Status(statuses[column][r]),
+                    status=statuses[column][r],
                     rank=ranks.get(r),
                 )
             )
