@@ -419,8 +419,8 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
     # the plans' control measures with their measures, and the reviews.
     assert counts[(full, None)] == [3, 3]
     assert counts[(listed, None)] == [1, 1]
-    # Computed: today, the plans, stored rows of that date, the calendar, the clock; controls,
-    # measures, schools, reviews, measurements, rebases, exclusions, targets; then, when
-    # selected, the plans' control measures and reviews as above.
-    assert counts[(full, "2025-06-01")] == [15, 15]
-    assert counts[(listed, "2025-06-01")] == [13, 13]
+    # Computed: today, the plans, stored rows of that date, the calendar, the clock; the
+    # controls with their measures, schools, review dates, measurements, rebases, exclusions,
+    # targets; then, when selected, the plans' control measures and reviews as above.
+    assert counts[(full, "2025-06-01")] == [14, 14]
+    assert counts[(listed, "2025-06-01")] == [12, 12]

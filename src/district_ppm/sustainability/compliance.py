@@ -34,10 +34,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
-from district_ppm.measures.models import Direction, Measure
-from district_ppm.measures.service import measures_by_ids
-from district_ppm.sustainability.facts import MeasureFacts, scopes_of
-from district_ppm.sustainability.models import PlanCompliance, PlanMeasure, SustainabilityPlan
+from district_ppm.measures.models import Direction
+from district_ppm.sustainability.facts import (
+    ControlMeasure,
+    MeasureFacts,
+    checked_controls,
+    scopes_of,
+)
+from district_ppm.sustainability.models import PlanCompliance, SustainabilityPlan
 from district_ppm.sustainability.periods import due_windows, last_complete_start
 from district_ppm.sustainability.service import (
     FIRST_YEAR,
@@ -45,7 +49,6 @@ from district_ppm.sustainability.service import (
     PlanFields,
     PlanRow,
     is_checked_on,
-    plan_measures_of,
     plan_row,
     review_dates_of,
 )
@@ -79,28 +82,23 @@ async def evaluate_plans(
         await get_district_calendar(session=session, district_id=district_id)
     ).fiscal_year_start_month
     plan_ids = [plan.id for plan in plans]
-    controls = await plan_measures_of(session=session, district_id=district_id, plan_ids=plan_ids)
-    measure_ids = sorted({pm.measure_id for pms in controls.values() for pm in pms})
-    measures = await measures_by_ids(
-        session=session, district_id=district_id, measure_ids=measure_ids
-    )
+    controls = await checked_controls(session=session, district_id=district_id, plan_ids=plan_ids)
     schools = await school_ids_of(
         session=session, district_id=district_id, project_ids=[p.project_id for p in plans]
     )
     reviewed = await review_dates_of(session=session, district_id=district_id, plan_ids=plan_ids)
     facts = MeasureFacts(session, district_id)
-    district_wide: dict[uuid.UUID, Measure] = {}
-    at_schools: dict[uuid.UUID, Measure] = {}
+    district_wide: dict[uuid.UUID, ControlMeasure] = {}
+    at_schools: dict[uuid.UUID, ControlMeasure] = {}
     checked_schools: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     for plan in plans:
         for control in controls[plan.id]:
-            measure = measures[control.measure_id]
-            checked_at = scopes_of(measure, schools[plan.project_id])
+            checked_at = scopes_of(control, schools[plan.project_id])
             if checked_at == [None]:
-                district_wide[measure.id] = measure
+                district_wide[control.id] = control
             else:
-                at_schools[measure.id] = measure
-                checked_schools[measure.id].update(s for s in checked_at if s is not None)
+                at_schools[control.id] = control
+                checked_schools[control.id].update(s for s in checked_at if s is not None)
     await facts.load(
         district_wide=list(district_wide.values()),
         at_schools=list(at_schools.values()),
@@ -112,11 +110,8 @@ async def evaluate_plans(
     for plan in plans:
         series = []
         for control in controls[plan.id]:
-            measure = measures[control.measure_id]
             series.extend(
-                _control_series(
-                    facts, plan, control, measure, schools[plan.project_id], as_of, fy_month
-                )
+                _control_series(facts, plan, control, schools[plan.project_id], as_of, fy_month)
             )
         verdict = plan_verdict(
             series=series,
@@ -130,26 +125,25 @@ async def evaluate_plans(
 def _control_series(
     facts: MeasureFacts,
     plan: PlanFields,
-    control: PlanMeasure,
-    measure: Measure,
+    control: ControlMeasure,
     project_schools: Sequence[uuid.UUID],
     as_of: date,
     fy_month: int,
 ) -> list[ControlSeries]:
-    due = [start for start, _ in due_windows(measure.frequency, plan.start_date, as_of, fy_month)]
-    through = last_complete_start(measure.frequency, as_of, fy_month)
+    due = [start for start, _ in due_windows(control.frequency, plan.start_date, as_of, fy_month)]
+    through = last_complete_start(control.frequency, as_of, fy_month)
     return [
         ControlSeries(
-            code=measure.code,
-            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+            code=control.code,
+            higher_is_better=control.direction is Direction.HIGHER_IS_BETTER,
             through=through,
             due_periods=due,
-            values=facts.values(measure, scope),
-            chart=facts.chart(measure, scope, through),
-            targets=facts.targets_of(measure, scope),
+            values=facts.values(control, scope),
+            chart=facts.chart(control, scope, through),
+            targets=facts.targets_of(control, scope),
             fixed_target=control.target,
         )
-        for scope in scopes_of(measure, project_schools)
+        for scope in scopes_of(control, project_schools)
     ]
 
 

@@ -6,14 +6,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import ColumnElement, func, or_, select, tuple_, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
+from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.analytics.xmr_tail import chart_tail
@@ -21,15 +23,83 @@ from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     SERVED_DECIMALS,
     Direction,
+    Frequency,
     Measure,
     MeasureLevel,
     Measurement,
     Target,
+    Unit,
     served,
 )
 from district_ppm.measures.series import Series, load_district_series
+from district_ppm.sustainability.models import PlanMeasure
 
 Scope = uuid.UUID | None  # a school, or None for the district-wide series
+
+
+class CheckedMeasure(Protocol):
+    """What a verdict reads of a control measure: an ORM row, or ``ControlMeasure``."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def level(self) -> MeasureLevel: ...
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def frequency(self) -> Frequency: ...
+    @property
+    def aggregation(self) -> Aggregation: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ControlMeasure:
+    """A plan's control measure as a Core row: the measure's columns a verdict reads and the
+    plan's own target for it (a computation reads every plan's at once)."""
+
+    plan_id: uuid.UUID
+    target: float | None
+    id: uuid.UUID
+    code: str
+    level: MeasureLevel
+    unit: Unit
+    direction: Direction
+    frequency: Frequency
+    aggregation: Aggregation
+
+
+async def checked_controls(
+    *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[ControlMeasure]]:
+    """Each plan's control measures, in the plan's order, with their measures. One statement."""
+    found: dict[uuid.UUID, list[ControlMeasure]] = defaultdict(list)
+    rows = await session.execute(
+        select(
+            PlanMeasure.plan_id,
+            PlanMeasure.target,
+            Measure.id,
+            Measure.code,
+            Measure.level,
+            Measure.unit,
+            Measure.direction,
+            Measure.frequency,
+            Measure.aggregation,
+        )
+        .join(
+            Measure,
+            (Measure.district_id == PlanMeasure.district_id)
+            & (Measure.id == PlanMeasure.measure_id),
+        )
+        .where(PlanMeasure.district_id == district_id, PlanMeasure.plan_id.in_(plan_ids))
+        .order_by(PlanMeasure.plan_id, PlanMeasure.position)
+    )
+    for row in rows.all():
+        found[row.plan_id].append(ControlMeasure(**row._asdict()))
+    return {plan_id: found[plan_id] for plan_id in plan_ids}
 
 
 class MeasureFacts:
@@ -53,8 +123,8 @@ class MeasureFacts:
     async def load(
         self,
         *,
-        district_wide: Sequence[Measure],
-        at_schools: Sequence[Measure],
+        district_wide: Sequence[CheckedMeasure],
+        at_schools: Sequence[CheckedMeasure],
         schools: Mapping[uuid.UUID, Collection[uuid.UUID]] | None = None,
     ) -> None:
         """Everything about the measures checked district-wide and the SCHOOL-level measures
@@ -64,7 +134,10 @@ class MeasureFacts:
         # measures area serves it; every other series is read as stored.
         aggregated = [m for m in district_wide if m.level is not MeasureLevel.DISTRICT]
         found = await load_district_series(
-            session=self.session, district_id=self.district_id, measures=aggregated
+            session=self.session,
+            district_id=self.district_id,
+            # It reads id, level, unit and aggregation, which every CheckedMeasure has.
+            measures=cast("list[Measure]", aggregated),
         )
         self.series = {(measure_id, None): series for measure_id, series in found.items()}
         district_level = [m.id for m in district_wide if m.level is MeasureLevel.DISTRICT]
@@ -149,11 +222,11 @@ class MeasureFacts:
             found_targets[measure_id][(school_id, year)] = (value, red)
         self.targets = dict(found_targets)
 
-    def values(self, measure: Measure, scope: Scope) -> Series:
+    def values(self, measure: CheckedMeasure, scope: Scope) -> Series:
         """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
         return self.series.get((measure.id, scope), [])
 
-    def chart(self, measure: Measure, scope: Scope, through: date) -> XmrChart:
+    def chart(self, measure: CheckedMeasure, scope: Scope, through: date) -> XmrChart:
         """The end of the chart as it stood with the data up to ``through`` (as
         ``measures.charts.draw_chart`` draws it: from the newest rebase on, excluded points
         taking no part): its status, its limits and its last ``IN_CONTROL_POINTS`` points,
@@ -171,7 +244,7 @@ class MeasureFacts:
             points=IN_CONTROL_POINTS,
         )
 
-    def targets_of(self, measure: Measure, scope: Scope) -> dict[int, tuple[float, float]]:
+    def targets_of(self, measure: CheckedMeasure, scope: Scope) -> dict[int, tuple[float, float]]:
         """School year -> (target, red threshold) for the scope: a school's own first."""
         rows = self.targets.get(measure.id, {})
         years = {year: t for (school, year), t in rows.items() if school is None}
@@ -180,7 +253,7 @@ class MeasureFacts:
         return years
 
 
-def scopes_of(measure: Measure, project_schools: Sequence[uuid.UUID]) -> list[Scope]:
+def scopes_of(measure: CheckedMeasure, project_schools: Sequence[uuid.UUID]) -> list[Scope]:
     """Where a control measure is checked: at the project's schools for a SCHOOL-level
     measure of a project that names schools, else district-wide."""
     if measure.level is MeasureLevel.SCHOOL and project_schools:

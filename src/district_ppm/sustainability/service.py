@@ -234,21 +234,6 @@ async def plans_for_projects(
     return {plan.project_id: plan for plan in rows}
 
 
-async def plan_measures_of(
-    *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, list[PlanMeasure]]:
-    """Each plan's control measures, in the order the plan lists them."""
-    found: dict[uuid.UUID, list[PlanMeasure]] = defaultdict(list)
-    rows = await session.scalars(
-        select(PlanMeasure)
-        .where(PlanMeasure.district_id == district_id, PlanMeasure.plan_id.in_(plan_ids))
-        .order_by(PlanMeasure.plan_id, PlanMeasure.position)
-    )
-    for row in rows:
-        found[row.plan_id].append(row)
-    return {plan_id: found[plan_id] for plan_id in plan_ids}
-
-
 class PlanFields(Protocol):
     """What is read of a plan: the ORM row, or ``PlanRow`` where plans are listed."""
 
