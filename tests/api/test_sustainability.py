@@ -401,6 +401,7 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
     counts: dict[tuple[str, str | None], list[int]] = {
         (query, as_of): [] for query in (full, listed) for as_of in (None, "2025-06-01")
     }
+    every_statement: dict[tuple[str, str | None], list[int]] = {key: [] for key in counts}
     for n in (1, 4):
         while await count_rows(app_sessionmaker, district_id, "sustainability_plans") < n:
             project = await create_project(gql, token)
@@ -414,11 +415,14 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
                 result = await gql(query, {"asOf": as_of}, token=token)
             assert len(result["data"]["sustainabilityCompliance"]) == n
             found.append(len(queries(statements)))
+            every_statement[(query, as_of)].append(len(statements))
 
     # Stored: the verdicts with their plans (one statement, Core rows); then, when selected,
-    # the plans' control measures with their measures, and the reviews.
+    # the plans' control measures with their measures, and the reviews, all in the request's
+    # transaction (the token lookup sets its tenant; no loader opens another).
     assert counts[(full, None)] == [3, 3]
     assert counts[(listed, None)] == [1, 1]
+    assert every_statement[(full, None)] == [1 + 3, 1 + 3]
     # Computed: today, the plans, stored rows of that date, the calendar, the clock; the
     # controls with their measures, schools, review dates, measurements, rebases, exclusions,
     # targets; then, when selected, the plans' control measures and reviews as above.
