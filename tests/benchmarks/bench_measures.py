@@ -32,6 +32,8 @@ BASE_URL = os.environ.get(
 BENCH_DB = f"district_ppm_bench_measures_{os.getpid()}"
 os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ.setdefault("DISTRICT_PPM_ENVIRONMENT", "test")
+# Every request computed: the latencies are the reads', not the response cache's.
+os.environ.setdefault("DISTRICT_PPM_RESPONSE_CACHE", "off")
 sys.path.insert(0, str(ROOT / "src"))
 
 import asyncpg  # noqa: E402
