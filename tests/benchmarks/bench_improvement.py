@@ -1,24 +1,35 @@
-"""Improvement at district scale: the worker's full recompute of savings roll-ups, sustainability
-compliance and adoption gains, and savingsSummary / sustainabilityCompliance over HTTP.
+"""Improvement and management at district scale: the worker's full recompute of savings roll-ups,
+sustainability compliance and adoption gains, and the areas' reads over HTTP.
 
     python tests/benchmarks/bench_improvement.py           # 300 projects, 20,000 entries, 100 plans
     python tests/benchmarks/bench_improvement.py --small   # a quick smoke run
+    ... --keep                  # build into a database of a fixed name and keep it
+    ... --reuse [--only agenda] [--single] [--profile DIR]   # time reads on it again (no seeding)
+    ... --baseline DIR          # also serve another checkout, and time both on every read
 
-Builds its own database (and drops it): one district with 300 DMAIC projects, 20,000 savings
-entries (every category, PROJECTED / REALIZED / VALIDATED, USD and HOURS, five fiscal years,
-schools and practice adoptions, 1,000 of them reversals), 100 sustainability plans of three
-monthly control measures with 36 months of data each (district-wide, or at each of the
-district's schools for the plans of projects that name schools), their reviews and targets,
-and a few practices adopted at several schools. Reference rows (schools, processes, measures)
-go through the services; the volume is copied in with COPY as the owner, every row as the
-services would have written it. The seeding is not timed.
+Builds its own database (and drops it, unless --keep): one district with 300 DMAIC projects,
+20,000 savings entries (every category, PROJECTED / REALIZED / VALIDATED, USD and HOURS, five
+fiscal years, schools and practice adoptions, 1,000 of them reversals), 100 sustainability plans
+of three monthly control measures with 36 months of data each (district-wide, or at each of the
+district's 20 schools for the plans of projects that name schools), their reviews and targets,
+and a few practices adopted at several schools; for the management reads, key processes over
+the projects' processes, the measures' status rows (the status worker's full refresh), a forum
+reviewing every key process, overdue decisions, and a member accountable for key process 1.
+Reference rows (schools, processes, measures, forums, decisions, people) go through the
+services; the volume is copied in with COPY as the owner, every row as the services would have
+written it. The seeding is not timed.
 
 Prints (1) each improvement job of the registry (the savings, sustainability and practices
 areas) run by ``run_job`` in its own transaction, three times, and the median and total, beside
-the bare SELECT that reads what it reads; (2) savingsSummary and sustainabilityCompliance
-p50/p95 over HTTP against ``district-ppm serve`` on a loopback port, one client then eight at
-once, beside the same stored figures read by one raw SELECT over asyncpg. Numbers, not
-pass/fail; the goals (recompute under 2 s, p95 under 50 ms) are printed beside them.
+the bare SELECT that reads what it reads; (2) every read (savingsSummary,
+sustainabilityCompliance stored and on a past date, practices, gainsAcrossDistrict, a forum's
+agenda on a meeting's date, processMatrix, metricsHygiene, forumHygiene, a person's
+responsibilities, dataEntryReminders) over HTTP against ``district-ppm serve`` on a loopback
+port with the response cache off (every request executed): one client (p50/p95, the server's
+CPU ms per request, the ratio to ``me { role }``, a request's fixed cost, on the same server),
+then eight at once (req/s, and its ratio to ``me``). With --baseline, both servers take turns on
+every read and the last column compares them. Numbers, not pass/fail; the goals (recompute
+under 2 s, p95 under 50 ms) are printed beside them.
 """
 
 from __future__ import annotations
@@ -44,7 +55,14 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = os.environ.get(
     "DISTRICT_PPM_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-BENCH_DB = f"district_ppm_bench_improvement_{os.getpid()}"
+# --keep builds into (and --reuse reads) a database of a fixed name that is not dropped; the
+# name must be known before the settings are read, at import, hence argv here.
+KEPT = "--keep" in sys.argv or "--reuse" in sys.argv
+BENCH_DB = (
+    f"district_ppm_bench_improvement_kept{'_small' if '--small' in sys.argv else ''}"
+    if KEPT
+    else f"district_ppm_bench_improvement_{os.getpid()}"
+)
 os.environ["DISTRICT_PPM_DATABASE_URL"] = BASE_URL.rsplit("/", 1)[0] + "/" + BENCH_DB
 os.environ["DISTRICT_PPM_QUEUE_NAMESPACE"] = f"dppm-bench-{os.getpid()}"
 os.environ.setdefault("DISTRICT_PPM_ENVIRONMENT", "test")
@@ -52,6 +70,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from district_ppm.config import get_settings  # noqa: E402
 from district_ppm.db.bootstrap import migrate  # noqa: E402
@@ -61,18 +80,23 @@ from district_ppm.db.engine import (  # noqa: E402
     make_sessionmaker,
 )
 from district_ppm.db.tenancy import tenant_transaction  # noqa: E402
-from district_ppm.improvement.models import PHASE_ORDER, Phase  # noqa: E402
+from district_ppm.governance.accountability import assign_responsibility  # noqa: E402
+from district_ppm.governance.decisions import DecisionRecord, record_decision  # noqa: E402
+from district_ppm.governance.forums import ForumData, create_forum  # noqa: E402
+from district_ppm.governance.models_people import Responsibility  # noqa: E402
+from district_ppm.improvement.models import PHASE_ORDER, Phase, Project  # noqa: E402
 from district_ppm.jobs.registry import Job, all_jobs  # noqa: E402
 from district_ppm.jobs.service import run_job  # noqa: E402
 from district_ppm.measures.models import (  # noqa: E402
     Direction,
     Frequency,
+    Measure,
     MeasureLevel,
     Stage,
     Unit,
 )
 from district_ppm.measures.service import MeasureCreate, create_measure  # noqa: E402
-from district_ppm.processes.models import ProcessKind  # noqa: E402
+from district_ppm.processes.models import Process, ProcessKind  # noqa: E402
 from district_ppm.processes.service import ProcessCreate, create_process  # noqa: E402
 from district_ppm.school_calendar import school_year_of  # noqa: E402
 from district_ppm.schools.models import SchoolLevel  # noqa: E402
@@ -96,6 +120,29 @@ SAVINGS_SUMMARY = """query($fy: Int!) { savingsSummary(fiscalYear: $fy) {
 ME = "query { me { role } }"
 COMPLIANCE = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
   plan { id projectId startDate endDate } status failedChecks asOf computedAt } }"""
+# The practices and management reads, with the fields graphql/operations/ sends.
+PRACTICES = """query { practices { id title projectId measureIds
+  adoptions { id school { id name } adoptedOn savingsUsd } } }"""
+GAINS = """query { gainsAcrossDistrict { practiceId title schoolsAdopted totalSavingsUsd
+  computedAt measures { measureId medianGain adoptionsWithGain } } }"""
+AGENDA = """query($forumId: ID!, $asOf: Date!) { agenda(forumId: $forumId, asOf: $asOf) {
+  reason measureId projectId planId decisionId title origin } }"""
+MATRIX = """query($processId: ID!, $schoolYear: Int!) {
+  processMatrix(processId: $processId, schoolYear: $schoolYear) { processId schoolYear
+    columns { measureId code name unit direction peerMedians { level median schools } }
+    rows { school { id name level } cells { value status rank } } } }"""
+HYGIENE = """query($asOf: Date) { metricsHygiene(asOf: $asOf) {
+  asOf notChecked rows { measure { id code name } reasons } } }"""
+FORUM_HYGIENE = """query($asOf: Date) { forumHygiene(asOf: $asOf) {
+  reason detail forumId forumName otherForumId otherForumName processId } }"""
+RESPONSIBILITIES = """query($email: String, $asOf: Date) {
+  responsibilities(email: $email, asOf: $asOf) { asOf person { id email displayName role }
+    items { assignmentId responsibility processId measureId code name red signalling due overdue }
+    attention { assignmentId reason measureId measureCode schoolId schoolName periodStart } } }"""
+REMINDERS = """query($asOf: Date) { dataEntryReminders(asOf: $asOf) { asOf
+  owners { key userId name email due overdue }
+  items { ownerKey measureId measureCode measureName frequency schoolId schoolName periodStart
+          overdue } } }"""
 
 # The same stored figures as the two queries, each read by one SELECT (the floor of a read).
 SUMMARY_FLOOR_SQL = """
@@ -163,6 +210,7 @@ class Size:
     months: int
     practices: int
     adoptions_per_practice: int
+    decisions: int  # OPEN decisions, all overdue
     requests: int  # per query, one client
     requests_per_client: int  # per query, each of the concurrent clients
 
@@ -171,8 +219,8 @@ class Size:
         return self.district_plans + self.school_plans
 
 
-FULL = Size(20, 12, 300, 20_000, 1_000, 60, 40, 36, 5, 6, 200, 50)
-SMALL = Size(6, 4, 30, 2_000, 100, 6, 4, 36, 2, 3, 30, 5)
+FULL = Size(20, 12, 300, 20_000, 1_000, 60, 40, 36, 5, 6, 40, 200, 50)
+SMALL = Size(6, 4, 30, 2_000, 100, 6, 4, 36, 2, 3, 6, 30, 5)
 
 
 # Seeding ----------------------------------------------------------------------------------
@@ -225,6 +273,19 @@ async def reference_rows(
                 today=today,
             )
             schools.append(school.id)
+        # Key processes "1", "2", ... each with four sub-processes "1.1" to "1.4": the projects
+        # and measures name the sub-processes, a forum or the process matrix their parents.
+        roots = []
+        for r in range((size.processes + 3) // 4):
+            root = await create_process(
+                session=session,
+                district_id=district_id,
+                data=ProcessCreate(
+                    code=str(1 + r), name=f"Key process {r}", kind=ProcessKind.OPERATIONAL,
+                    is_key=True,
+                ),
+            )  # fmt: skip
+            roots.append(root.id)
         processes = []
         for i in range(size.processes):
             process = await create_process(
@@ -234,6 +295,7 @@ async def reference_rows(
                     code=f"{1 + i // 4}.{1 + i % 4}",
                     name=f"Process {i}",
                     kind=ProcessKind.INSTRUCTIONAL if i % 3 == 0 else ProcessKind.OPERATIONAL,
+                    parent_id=roots[i // 4],
                 ),
             )
             processes.append(process.id)
@@ -292,14 +354,17 @@ def seed_improvement(
             "projects",
             ["district_id", "id", "created_at", "title", "problem_statement", "goal_statement",
              "scope", "process_id", "primary_measure_id", "baseline", "target",
-             "baseline_school_year", "sponsor", "lead", "team", "phase", "created_by"],
+             "baseline_school_year", "sponsor", "lead", "team", "phase", "created_by",
+             "tollgate_requested_at"],
             (d, project_id, seed.now, f"Project {p:03d}", f"Problem of project {p}",
              f"Goal of project {p}", None,
              None if p % 13 == 0 else processes[p % len(processes)],
              primary if phase is not Phase.DEFINE else None,
              50.0 + p % 7 if past_measure or phase is Phase.MEASURE else None,
              60.0 + p % 7 if past_measure else None, 2024, "Sponsor", "Lead",
-             ["Ana", "Ben"], phase.value, "bench"),
+             ["Ana", "Ben"], phase.value, "bench",
+             # Some wait at their tollgate (an agenda item of the forum reviewing them).
+             seed.now if p % 11 == 0 and phase is not Phase.CLOSED else None),
         )  # fmt: skip
         # Projects of school-level plans name three schools; the others none to three.
         if size.district_plans <= p < size.plans:
@@ -514,6 +579,93 @@ async def copy_rows(dsn: str, seed: Seed) -> None:
         await conn.close()
 
 
+LEADERSHIP_FORUM = "District leadership"  # reviews every key process: the largest agenda
+MEMBER_EMAIL = "process.owner@bench.example"  # ACCOUNTABLE for key process 1
+
+
+async def management_rows(
+    admin_sm: Any, app_sm: Any, district_id: uuid.UUID, today: date, size: Size
+) -> None:
+    """What the management reads read, through the services: the measures' status rows (the
+    worker's full refresh), a forum reviewing every key process and one reviewing the first,
+    overdue decisions on measures and projects, and a member ACCOUNTABLE for key process 1
+    and RESPONSIBLE for some of its measures."""
+    (refresh,) = [j for j in all_jobs() if j.name == "refresh_measure_status"]
+    await run_job(
+        sessionmaker=app_sm,
+        district_id=district_id,
+        actor_name=refresh.name,
+        message_id="bench-seed-refresh",
+        body=full_run(refresh),
+    )
+    async with admin_sm() as session, session.begin():
+        await tenancy.add_member(
+            session=session,
+            district_id=district_id,
+            email=MEMBER_EMAIL,
+            display_name="Process Owner",
+            role=Role.DISTRICT_ADMIN,
+            school_ids=[],
+            ttl=timedelta(days=1),
+        )
+    async with tenant_transaction(app_sm, district_id) as session:
+        keys = list(
+            await session.scalars(
+                select(Process.id)
+                .where(Process.district_id == district_id, Process.is_key.is_(True))
+                .order_by(Process.code)
+            )
+        )
+        measures = list(
+            await session.scalars(
+                select(Measure.id).where(Measure.district_id == district_id).order_by(Measure.code)
+            )
+        )
+        projects = list(
+            await session.scalars(
+                select(Project.id).where(Project.district_id == district_id).order_by(Project.title)
+            )
+        )
+        for name, cadence, scope in (
+            (LEADERSHIP_FORUM, Frequency.MONTHLY, keys),
+            ("Teaching and learning", Frequency.QUARTERLY, keys[:1]),
+        ):
+            await create_forum(
+                session=session,
+                district_id=district_id,
+                data=ForumData(name=name, cadence=cadence, chair="Chair", process_ids=scope),
+                created_by="bench",
+            )
+        for k in range(size.decisions):
+            await record_decision(
+                session=session,
+                district_id=district_id,
+                data=DecisionRecord(
+                    title=f"Decision {k}",
+                    owner="owner@bench",
+                    due_on=today - timedelta(days=7 * (k + 1)),
+                    measure_id=measures[(7 * k) % len(measures)] if k % 2 else None,
+                    project_id=None if k % 2 else projects[(5 * k) % len(projects)],
+                ),
+                created_by="bench",
+            )
+        assignments = [(Responsibility.ACCOUNTABLE, keys[0], None)] + [
+            (Responsibility.RESPONSIBLE, None, measure_id) for measure_id in measures[::15]
+        ]
+        for responsibility, process_id, measure_id in assignments:
+            await assign_responsibility(
+                session=session,
+                district_id=district_id,
+                user_id=None,
+                email=MEMBER_EMAIL,
+                process_id=process_id,
+                measure_id=measure_id,
+                responsibility=responsibility,
+                assigned_by="bench",
+            )
+        await session.commit()
+
+
 # Timing -----------------------------------------------------------------------------------
 
 
@@ -626,20 +778,73 @@ def load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-# Main -------------------------------------------------------------------------------------
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds the process has used (Linux /proc), children excluded."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Profiler:
+    """py-spy attached to the server while one read runs (``--profile DIR``): a raw
+    (collapsed-stack) file per read, for flame graphs or a quick grep of where time goes."""
+
+    def __init__(self, directory: Path | None, pid: int) -> None:
+        self.directory, self.pid = directory, pid
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, label: str) -> None:
+        if self.directory is None:
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = "".join(c if c.isalnum() else "_" for c in label).strip("_")[:60]
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(self.pid),
+             "--format", "raw", "--rate", "250", "--output",
+             str(self.directory / f"{name}.txt")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        clock.sleep(1.0)  # attached before the first request
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(2)  # SIGINT: py-spy writes its file and exits
+            self.process.wait(timeout=60)
+            self.process = None
 
 
 @dataclass(frozen=True, slots=True)
-class Built:
+class Case:
+    label: str
+    query: str
+    variables: dict[str, Any]
+    floor_sql: str | None  # the same stored figures by one SELECT, when there is one
+    floor_args: tuple[Any, ...]
+    n: int  # requests, one client
+    per_client: int  # requests per client, eight at once
+
+
+@dataclass(frozen=True, slots=True)
+class Bench:
     district_id: uuid.UUID
     token: str  # a VIEWER's, as a dashboard holds
     today: date
-    seed: Seed
-    counts: dict[str, int]
-    seconds: float
+    seconds: float | None  # seeding time; None when reused
 
 
-async def build(size: Size, owner_dsn: str, admin_sm: Any, app_sm: Any) -> Built:
+async def viewer_token(admin_sm: Any, district_id: uuid.UUID) -> str:
+    async with admin_sm() as session, session.begin():
+        _, token = await tenancy.create_token(
+            session=session,
+            district_id=district_id,
+            role=Role.VIEWER,
+            name="bench dashboard",
+            ttl=timedelta(days=1),
+        )
+    return token
+
+
+async def build(size: Size, owner_dsn: str, admin_sm: Any, app_sm: Any) -> Bench:
     """The district and all its rows (the ANALYZE included)."""
     started = clock.perf_counter()
     async with admin_sm() as session, session.begin():
@@ -650,25 +855,329 @@ async def build(size: Size, owner_dsn: str, admin_sm: Any, app_sm: Any) -> Built
             fiscal_year_start_month=FISCAL_YEAR_START_MONTH,
         )
         district_id = district.id
-        _, token = await tenancy.create_token(
-            session=session,
-            district_id=district_id,
-            role=Role.VIEWER,
-            name="bench dashboard",
-            ttl=timedelta(days=1),
-        )
     async with tenant_transaction(app_sm, district_id) as session:
         calendar = await get_district_calendar(session=session, district_id=district_id)
         today = await tenancy.district_today(session=session, district_id=district_id)
     assert calendar.fiscal_year_start_month == FISCAL_YEAR_START_MONTH
     schools, processes, controls = await reference_rows(app_sm, district_id, size, today)
     seed = Seed(size, district_id, today)
-    counts = seed_improvement(seed, schools, processes, controls)
+    seed_improvement(seed, schools, processes, controls)
     await copy_rows(owner_dsn, seed)
-    return Built(district_id, token, today, seed, counts, clock.perf_counter() - started)
+    await management_rows(admin_sm, app_sm, district_id, today, size)
+    token = await viewer_token(admin_sm, district_id)
+    return Bench(district_id, token, today, clock.perf_counter() - started)
 
 
-async def main(small: bool) -> None:
+async def reuse(admin_sm: Any, app_sm: Any) -> Bench:
+    """The district a ``--keep`` run left, with a new token."""
+    async with admin_sm() as session:
+        district = await tenancy.get_district_by_slug(session=session, slug="bench")
+    async with tenant_transaction(app_sm, district.id) as session:
+        today = await tenancy.district_today(session=session, district_id=district.id)
+    return Bench(district.id, await viewer_token(admin_sm, district.id), today, None)
+
+
+COUNTS_SQL = """
+SELECT (SELECT count(*) FROM schools) AS schools,
+       (SELECT count(*) FROM projects) AS projects,
+       (SELECT count(*) FROM savings_entries) AS entries,
+       (SELECT count(*) FROM savings_entries WHERE reverses_id IS NOT NULL) AS reversals,
+       (SELECT count(*) FROM savings_entries WHERE status = 'VALIDATED') AS validated,
+       (SELECT count(*) FROM savings_entries WHERE adoption_id IS NOT NULL) AS with_adoption,
+       (SELECT min(fiscal_year) FROM savings_entries) AS first_fy,
+       (SELECT max(fiscal_year) FROM savings_entries) AS last_fy,
+       (SELECT count(*) FROM sustainability_plans) AS plans,
+       (SELECT count(*) FROM measurements) AS measurements,
+       (SELECT count(*) FROM sustainability_reviews) AS reviews,
+       (SELECT count(*) FROM practices) AS practices,
+       (SELECT count(*) FROM adoptions) AS adoptions,
+       (SELECT count(*) FROM measures) AS measures,
+       (SELECT count(*) FROM measure_statuses) AS statuses,
+       (SELECT count(*) FROM forums) AS forums,
+       (SELECT count(*) FROM decisions) AS decisions
+"""
+
+
+async def describe(owner_dsn: str, bench: Bench, small: bool) -> None:
+    conn = await asyncpg.connect(owner_dsn)
+    try:
+        c = await conn.fetchrow(COUNTS_SQL)
+    finally:
+        await conn.close()
+    seeded = "reused (--reuse)" if bench.seconds is None else f"seeded in {bench.seconds:.1f} s"
+    print(
+        f"\nimprovement and management benchmark ({'small' if small else 'full'}, database "
+        f"{BENCH_DB}): one district, {c['schools']} schools, {c['projects']} projects, "
+        f"{c['entries']:,} savings entries ({c['reversals']:,} reversals, "
+        f"{c['validated']:,} validated, {c['with_adoption']:,} of adoptions; "
+        f"FY{c['first_fy']}-FY{c['last_fy']}),\n{c['plans']} plans x 3 monthly control "
+        f"measures ({c['measures']} measures, {c['measurements']:,} measurements, "
+        f"{c['statuses']:,} status rows, {c['reviews']:,} reviews), {c['practices']} practices "
+        f"with {c['adoptions']} adoptions, {c['forums']} forums, {c['decisions']} overdue "
+        f"decisions; {seeded} (not timed below)."
+    )
+    print(f"2 cores shared with other engineers; load average at start: {load_average()}")
+
+
+async def print_recompute(app_sm: Any, owner_dsn: str, district_id: uuid.UUID) -> None:
+    """(1) The full recompute, each job in its own run_job transaction."""
+    jobs = improvement_jobs()
+    seconds = await time_jobs(app_sm, district_id, jobs, rounds=3)
+    conn = await asyncpg.connect(owner_dsn)
+    try:
+        floors = {
+            j.name: await floor_seconds(conn, JOB_FLOOR_SQL[j.name], district_id)
+            for j in jobs
+            if j.name in JOB_FLOOR_SQL
+        }
+    finally:
+        await conn.close()
+    print(
+        f"\n{'full recompute, run_job each (s)':<36}{'run 1':>8}{'run 2':>8}{'run 3':>8}"
+        f"{'median':>8}{'floor':>8}{'x floor':>9}"
+    )
+    for job in jobs:
+        runs, median = seconds[job.name], statistics.median(seconds[job.name])
+        floor = floors.get(job.name)
+        print(
+            f"{job.name:<36}"
+            + "".join(f"{s:>8.3f}" for s in runs)
+            + f"{median:>8.3f}"
+            + (f"{floor:>8.3f}{median / floor:>9.1f}" if floor else f"{'-':>8}{'-':>9}")
+        )
+    totals = [sum(seconds[j.name][r] for j in jobs) for r in range(3)]
+    print(
+        f"{'total (goal: under 2 s)':<36}"
+        + "".join(f"{s:>8.3f}" for s in totals)
+        + f"{statistics.median(totals):>8.3f}"
+    )
+    print(
+        "floor: what the job reads, by one SELECT over asyncpg that writes nothing\n"
+        "(savings: the same sums; compliance: the control measurements it checks, "
+        "district-wide or at the project's schools; gains: the adopting schools' series)"
+    )
+    conn = await asyncpg.connect(owner_dsn)
+    try:
+        verdicts = await conn.fetch(
+            "SELECT status, count(*) FROM plan_compliance GROUP BY status ORDER BY status"
+        )
+        gains = await conn.fetchrow(
+            "SELECT count(*) AS all, count(gain) AS computed FROM adoption_gains"
+        )
+        rollups = await conn.fetchval("SELECT count(*) FROM savings_rollups")
+        failed = await conn.fetch(
+            "SELECT split_part(f, ':', 1) AS kind, count(DISTINCT plan_id) FROM "
+            "plan_compliance, unnest(failed_checks) f GROUP BY 1 ORDER BY 1"
+        )
+    finally:
+        await conn.close()
+    print(
+        "stored: verdicts "
+        + ", ".join(f"{row['status']} {row['count']}" for row in verdicts)
+        + " (plans failing "
+        + ", ".join(f"{row['kind']} {row['count']}" for row in failed)
+        + f"); {gains['computed']} of {gains['all']} adoption gains not null; "
+        f"{rollups:,} savings roll-up rows"
+    )
+
+
+async def read_cases(owner_dsn: str, bench: Bench, size: Size, fiscal_year: int) -> list[Case]:
+    """Every read timed over HTTP, ``me`` first (the peer every ratio is taken against)."""
+    conn = await asyncpg.connect(owner_dsn)
+    try:
+        forum_id = await conn.fetchval("SELECT id FROM forums WHERE name = $1", LEADERSHIP_FORUM)
+        process_id = await conn.fetchval("SELECT id FROM processes WHERE code = '1'")
+    finally:
+        await conn.close()
+    district_id, today = bench.district_id, bench.today
+    as_of = add_months(today.replace(day=1), -4)  # a past date: verdicts computed on the fly
+    light, heavy = size.requests, max(10, size.requests // 4)
+    per_client = size.requests_per_client
+    few = max(3, per_client // 4)
+    return [
+        Case("me { role } (any request's fixed cost)", ME, {}, None, (), light, per_client),
+        Case(f"savingsSummary(fiscalYear: {fiscal_year})", SAVINGS_SUMMARY,
+             {"fy": fiscal_year}, SUMMARY_FLOOR_SQL, (district_id, fiscal_year), light,
+             per_client),
+        Case("sustainabilityCompliance (stored)", COMPLIANCE, {"asOf": None},
+             COMPLIANCE_FLOOR_SQL, (district_id,), light, per_client),
+        Case(f"sustainabilityCompliance(asOf: {as_of})", COMPLIANCE,
+             {"asOf": as_of.isoformat()}, None, (), heavy, few),
+        Case("practices (with adoptions)", PRACTICES, {}, None, (), light, per_client),
+        Case("gainsAcrossDistrict", GAINS, {}, None, (), light, per_client),
+        # A meeting's date: its plans' verdicts computed on the fly, as for the asOf above.
+        Case(f"agenda(leadership forum, {as_of})", AGENDA,
+             {"forumId": str(forum_id), "asOf": as_of.isoformat()}, None, (), heavy, few),
+        Case(f"processMatrix(key process 1, {school_year_of(today)})", MATRIX,
+             {"processId": str(process_id), "schoolYear": school_year_of(today)}, None, (),
+             light, per_client),
+        Case("metricsHygiene", HYGIENE, {"asOf": today.isoformat()}, None, (), heavy, few),
+        Case("forumHygiene", FORUM_HYGIENE, {"asOf": today.isoformat()}, None, (), light,
+             per_client),
+        Case("responsibilities(owner of key process 1)", RESPONSIBILITIES,
+             {"email": MEMBER_EMAIL, "asOf": today.isoformat()}, None, (), heavy, few),
+        Case("dataEntryReminders", REMINDERS, {"asOf": today.isoformat()}, None, (), heavy,
+             few),
+    ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str  # "this tree", or the baseline's name
+    process: subprocess.Popen[bytes]
+    base_url: str
+
+
+def start_server(name: str, root: Path) -> Server:
+    """``district-ppm serve`` of the source tree at ``root`` on a free loopback port."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{root / 'src'}:{root}",
+        "DISTRICT_PPM_LOG_LEVEL": "WARNING",
+        # One token sends every request here; its budget would refuse them (200/burst).
+        "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
+        "DISTRICT_PPM_RATE_LIMIT_BURST": "100000000",
+        # Every request executed: the response cache would answer repeated reads from Redis.
+        "DISTRICT_PPM_RESPONSE_CACHE": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "district_ppm.cli", "serve", "--host", "127.0.0.1",
+         "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    return Server(name, process, f"http://127.0.0.1:{port}")
+
+
+async def wait_until_up(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        for _ in range(300):
+            try:
+                await http.get("/health")
+                return
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+
+
+@dataclass(slots=True)
+class Single:
+    p50: float
+    p95: float
+    cpu_ms: float
+    rate: float
+
+
+async def time_reads(
+    cases: list[Case],
+    servers: list[Server],
+    token: str,
+    owner_dsn: str,
+    profile: Path | None,
+    concurrently: bool,
+) -> None:
+    """(2) Every read over HTTP: one client, then eight at once; ratios against ``me`` on the
+    same server. With a baseline (``--baseline``), each read is timed on both servers in turn
+    (the order alternating from read to read), and the last column is this tree over the
+    baseline."""
+    compared = len(servers) > 1
+    conn = await asyncpg.connect(owner_dsn)
+    head = f"{'over HTTP (ms), district-ppm serve, 1 client':<48}"
+    head += f"{'server':>10}" if compared else ""
+    print(
+        f"\n{head}{'n':>5}{'p50':>8}{'p95':>8}{'x me':>7}{'CPU/req':>9}{'SQL p50':>9}{'x SQL':>7}"
+        + (f"{'CPU x base':>12}" if compared else "")
+    )
+    single: dict[tuple[str, str], Single] = {}
+    try:
+        for index, case in enumerate(cases):
+            floor = None
+            if case.floor_sql is not None:
+                await sql_latency(conn, case.floor_sql, case.floor_args, 20)
+                floor = await sql_latency(conn, case.floor_sql, case.floor_args, case.n)
+            order = servers if index % 2 == 0 else servers[::-1]
+            for server in order:
+                url = server.base_url
+                await one_client(url, token, case.query, case.variables, 10)  # warm up
+                profiler = Profiler(
+                    profile / server.name if profile and compared else profile, server.process.pid
+                )
+                profiler.start(case.label)
+                cpu = cpu_seconds(server.process.pid)
+                samples = await one_client(url, token, case.query, case.variables, case.n)
+                cpu_ms = (cpu_seconds(server.process.pid) - cpu) * 1000 / case.n
+                profiler.stop()
+                single[(server.name, case.label)] = Single(
+                    *percentiles(samples), cpu_ms, case.n / sum(samples)
+                )
+            for server in servers:
+                found = single[(server.name, case.label)]
+                peer = single[(server.name, cases[0].label)]
+                line = f"{case.label:<48}" + (f"{server.name:>10}" if compared else "")
+                line += f"{case.n:>5}{found.p50:>8.1f}{found.p95:>8.1f}{found.p50 / peer.p50:>7.1f}"
+                line += f"{found.cpu_ms:>9.1f}"
+                line += f"{floor:>9.2f}{found.p50 / floor:>7.0f}" if floor else f"{'-':>9}{'-':>7}"
+                if compared and server is servers[0]:
+                    base = single[(servers[1].name, case.label)]
+                    line += f"{found.cpu_ms / base.cpu_ms:>12.2f}" if base.cpu_ms else ""
+                print(line)
+    finally:
+        await conn.close()
+    print(
+        "x me: p50 over that of me { role } (token, one transaction, no read) on the same\n"
+        "server in the same run; CPU/req: the server process's CPU ms per request"
+        + ("; CPU x base: this tree's CPU/req over the baseline's" if compared else "")
+        + ". Goal: p95 under 50 ms."
+    )
+    if not concurrently:
+        return
+    head = f"{f'{CONCURRENT_CLIENTS} clients at once':<48}"
+    head += f"{'server':>10}" if compared else ""
+    print(
+        f"\n{head}{'n':>5}{'req/s':>8}{'p50':>8}{'p95':>8}{'x me':>7}{'1 client req/s':>16}"
+        + (f"{'x base':>8}" if compared else "")
+    )
+    rates: dict[tuple[str, str], float] = {}
+    for index, case in enumerate(cases):
+        order = servers if index % 2 == 0 else servers[::-1]
+        loaded: dict[str, list[float]] = {}
+        for server in order:
+            rate, loaded[server.name] = await concurrent(
+                server.base_url,
+                token,
+                case.query,
+                case.variables,
+                CONCURRENT_CLIENTS,
+                case.per_client,
+            )
+            rates[(server.name, case.label)] = rate
+        for server in servers:
+            rate = rates[(server.name, case.label)]
+            p50, p95 = percentiles(loaded[server.name])
+            line = f"{case.label:<48}" + (f"{server.name:>10}" if compared else "")
+            line += f"{len(loaded[server.name]):>5}{rate:>8.0f}{p50:>8.1f}{p95:>8.1f}"
+            line += f"{rate / rates[(server.name, cases[0].label)]:>7.2f}"
+            line += f"{single[(server.name, case.label)].rate:>16.0f}"
+            if compared and server is servers[0]:
+                line += f"{rate / rates[(servers[1].name, case.label)]:>8.2f}"
+            print(line)
+    print(
+        "x me: req/s over that of me { role } on the same server at the same concurrency"
+        + ("; x base: this tree's req/s over the baseline's" if compared else "")
+    )
+    print(f"load average at end: {load_average()}")
+
+
+async def main(
+    small: bool,
+    reused: bool,
+    only: list[str],
+    profile: Path | None,
+    single: bool,
+    baseline: Path | None,
+) -> None:
     size = SMALL if small else FULL
     settings = get_settings()
     owner_dsn = settings.admin_url.set(drivername="postgresql").render_as_string(
@@ -676,183 +1185,82 @@ async def main(small: bool) -> None:
     )
     admin_engine, app_engine = create_admin_engine(settings), create_app_engine(settings)
     admin_sm, app_sm = make_sessionmaker(admin_engine), make_sessionmaker(app_engine)
-    server = None
+    servers: list[Server] = []
     try:
-        built = await build(size, owner_dsn, admin_sm, app_sm)
-        district_id, token, today, seed, counts = (
-            built.district_id,
-            built.token,
-            built.today,
-            built.seed,
-            built.counts,
-        )
-        entries, fy = len(seed.rows["savings_entries"][1]), seed.current_fiscal_year
-        adoptions = len(seed.rows["adoptions"][1])
-        print(
-            f"\nimprovement benchmark ({'small' if small else 'full'}): one district, "
-            f"{size.schools} schools, {size.projects} projects, {entries:,} savings entries "
-            f"({size.reversals:,} reversals, {counts['validated']:,} validated, "
-            f"{counts['with_adoption']:,} of adoptions; FY{fy - FISCAL_YEARS_BACK}-"
-            f"FY{fy + FISCAL_YEARS_AHEAD})"
-            f",\n{size.plans} plans x 3 monthly control measures x {size.months} months "
-            f"({size.district_plans} district-wide, {size.school_plans} at each school: "
-            f"{counts['measurements']:,} measurements, "
-            f"{len(seed.rows['sustainability_reviews'][1]):,} reviews), "
-            f"{size.practices} practices with {adoptions} adoptions. "
-            f"Seeded in {built.seconds:.1f} s (not timed below)."
-        )
-        print(f"2 cores shared with other engineers; load average at start: {load_average()}")
+        if reused:
+            bench = await reuse(admin_sm, app_sm)
+        else:
+            bench = await build(size, owner_dsn, admin_sm, app_sm)
+        await describe(owner_dsn, bench, small)
+        if not reused:
+            await print_recompute(app_sm, owner_dsn, bench.district_id)
 
-        # (1) The full recompute, each job in its own run_job transaction.
-        jobs = improvement_jobs()
-        seconds = await time_jobs(app_sm, district_id, jobs, rounds=3)
-        conn = await asyncpg.connect(owner_dsn)
-        try:
-            floors = {
-                j.name: await floor_seconds(conn, JOB_FLOOR_SQL[j.name], district_id)
-                for j in jobs
-                if j.name in JOB_FLOOR_SQL
-            }
-        finally:
-            await conn.close()
-        print(
-            f"\n{'full recompute, run_job each (s)':<36}{'run 1':>8}{'run 2':>8}{'run 3':>8}"
-            f"{'median':>8}{'floor':>8}{'x floor':>9}"
-        )
-        for job in jobs:
-            runs, median = seconds[job.name], statistics.median(seconds[job.name])
-            floor = floors.get(job.name)
-            print(
-                f"{job.name:<36}"
-                + "".join(f"{s:>8.3f}" for s in runs)
-                + f"{median:>8.3f}"
-                + (f"{floor:>8.3f}{median / floor:>9.1f}" if floor else f"{'-':>8}{'-':>9}")
-            )
-        totals = [sum(seconds[j.name][r] for j in jobs) for r in range(3)]
-        print(
-            f"{'total (goal: under 2 s)':<36}"
-            + "".join(f"{s:>8.3f}" for s in totals)
-            + f"{statistics.median(totals):>8.3f}"
-        )
-        print(
-            "floor: what the job reads, by one SELECT over asyncpg that writes nothing\n"
-            "(savings: the same sums; compliance: the control measurements it checks, "
-            "district-wide or at the project's schools; gains: the adopting schools' series)"
-        )
-        conn = await asyncpg.connect(owner_dsn)
-        try:
-            verdicts = await conn.fetch(
-                "SELECT status, count(*) FROM plan_compliance GROUP BY status ORDER BY status"
-            )
-            gains = await conn.fetchrow(
-                "SELECT count(*) AS all, count(gain) AS computed FROM adoption_gains"
-            )
-            rollups = await conn.fetchval("SELECT count(*) FROM savings_rollups")
-            failed = await conn.fetch(
-                "SELECT split_part(f, ':', 1) AS kind, count(DISTINCT plan_id) FROM "
-                "plan_compliance, unnest(failed_checks) f GROUP BY 1 ORDER BY 1"
-            )
-        finally:
-            await conn.close()
-        print(
-            "stored: verdicts "
-            + ", ".join(f"{row['status']} {row['count']}" for row in verdicts)
-            + " (plans failing "
-            + ", ".join(f"{row['kind']} {row['count']}" for row in failed)
-            + f"); {gains['computed']} of {gains['all']} adoption gains not null; "
-            f"{rollups:,} savings roll-up rows"
-        )
-
-        # (2) The two queries over HTTP, against `district-ppm serve`.
-        port = free_port()
-        env = {
-            **os.environ,
-            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
-            "DISTRICT_PPM_LOG_LEVEL": "WARNING",
-            # One token sends every request here; its budget would refuse them (200/burst).
-            "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
-            "DISTRICT_PPM_RATE_LIMIT_BURST": "100000000",
-        }
-        server = subprocess.Popen(  # noqa: ASYNC220 - started once, before any timing
-            [sys.executable, "-m", "district_ppm.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        base_url = f"http://127.0.0.1:{port}"
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
-            for _ in range(300):
-                try:
-                    await http.get("/health")
-                    break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-        fiscal_year = fy - 1  # the last closed year: every status, many validated entries
-        as_of = add_months(today.replace(day=1), -4)  # a past date: computed on the fly
-        cases: list[tuple[str, str, dict[str, Any], str | None, tuple[Any, ...], int]] = [
-            ("me { role } (any request's fixed cost)", ME, {}, None, (), size.requests),
-            (f"savingsSummary(fiscalYear: {fiscal_year})", SAVINGS_SUMMARY, {"fy": fiscal_year},
-             SUMMARY_FLOOR_SQL, (district_id, fiscal_year), size.requests),
-            ("sustainabilityCompliance (stored)", COMPLIANCE, {"asOf": None},
-             COMPLIANCE_FLOOR_SQL, (district_id,), size.requests),
-            (f"sustainabilityCompliance(asOf: {as_of})", COMPLIANCE,
-             {"asOf": as_of.isoformat()}, None, (), max(10, size.requests // 10)),
-        ]  # fmt: skip
-        conn = await asyncpg.connect(owner_dsn)
-        print(
-            f"\n{'over HTTP (ms), district-ppm serve':<44}{'n':>5}{'p50':>8}{'p95':>8}"
-            f"{'SQL p50':>9}{'x SQL':>7}"
-        )
-        concurrency = []
-        try:
-            for label, query, variables, floor_sql, args, n in cases:
-                await one_client(base_url, token, query, variables, 20)  # warm up
-                samples = await one_client(base_url, token, query, variables, n)
-                p50, p95 = percentiles(samples)
-                single_rate = n / sum(samples)
-                if floor_sql is None:
-                    print(f"{label:<44}{n:>5}{p50:>8.1f}{p95:>8.1f}{'-':>9}{'-':>7}")
-                    continue
-                await sql_latency(conn, floor_sql, args, 20)
-                floor = await sql_latency(conn, floor_sql, args, n)
-                print(f"{label:<44}{n:>5}{p50:>8.1f}{p95:>8.1f}{floor:>9.2f}{p50 / floor:>7.0f}")
-                rate, loaded = await concurrent(
-                    base_url,
-                    token,
-                    query,
-                    variables,
-                    CONCURRENT_CLIENTS,
-                    size.requests_per_client,
-                )
-                concurrency.append((label, rate, *percentiles(loaded), single_rate))
-        finally:
-            await conn.close()
-        print("goal: p95 under 50 ms (one client)")
-        print(
-            f"\n{f'{CONCURRENT_CLIENTS} clients at once':<44}{'req/s':>8}{'p50':>8}{'p95':>8}"
-            f"{'1 client req/s':>16}"
-        )
-        for label, rate, p50, p95, single in concurrency:
-            print(f"{label:<44}{rate:>8.0f}{p50:>8.1f}{p95:>8.1f}{single:>16.0f}")
-        print(f"load average at end: {load_average()}")
+        # (2) The reads over HTTP, against `district-ppm serve` (and the baseline's).
+        servers.append(start_server("this tree", ROOT))
+        if baseline is not None:
+            servers.append(start_server(baseline.name, baseline))
+        for server in servers:
+            await wait_until_up(server)
+        # The last closed year: every status, many validated entries.
+        fiscal_year = bench.today.year + (bench.today.month >= FISCAL_YEAR_START_MONTH) - 1
+        cases = await read_cases(owner_dsn, bench, size, fiscal_year)
+        cases = [cases[0]] + [
+            c for c in cases[1:] if not only or any(o.lower() in c.label.lower() for o in only)
+        ]
+        await time_reads(cases, servers, bench.token, owner_dsn, profile, not single)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
+        for server in servers:
+            server.process.terminate()
+            server.process.wait(timeout=10)
         await admin_engine.dispose()
         await app_engine.dispose()
-        conn = await asyncpg.connect(BASE_URL)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        finally:
-            await conn.close()
+        if KEPT:
+            print(f"database {BENCH_DB} kept: --reuse{' --small' if small else ''} reads it again")
+        else:
+            conn = await asyncpg.connect(BASE_URL)
+            try:
+                await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+            finally:
+                await conn.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    parser.add_argument(
+        "--keep", action="store_true", help=f"build into {BENCH_DB} and keep it (for --reuse)"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="time the reads on the database a --keep run left (no seeding, no recompute)",
+    )
+    parser.add_argument(
+        "--only", action="append", default=[], help="time only the reads whose label has this"
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy each read into DIR/<read>.txt (raw stacks)"
+    )
+    parser.add_argument(
+        "--single", action="store_true", help="one client only (no eight-client section)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. a git worktree of an earlier commit): its server is timed "
+        "beside this tree's on every read, in turn, against the same database",
+    )
     arguments = parser.parse_args()
+    if arguments.reuse and arguments.keep:
+        parser.error("--keep builds the database --reuse reads: name one")
     migrate(get_settings())  # runs its own event loops, so before ours
-    asyncio.run(main(arguments.small))
+    asyncio.run(
+        main(
+            arguments.small,
+            arguments.reuse,
+            arguments.only,
+            arguments.profile,
+            arguments.single,
+            arguments.baseline,
+        )
+    )
