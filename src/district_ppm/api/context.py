@@ -29,6 +29,8 @@ class Context(BaseContext, kw_only=True):
     transaction: RequestTransaction | None = None  # the request's reads, once authenticated
     # The server dropped a connection while executing (a restart): set by the error contract.
     connection_lost: bool = False
+    # Set by ``api.schema.Schema.execute`` for the one replay: a failure then is final.
+    replaying: bool = False
     request_id: str | None = None
     client_ip: str | None = None
     loaders: dict[type, Any] = msgspec.field(default_factory=dict)

@@ -83,9 +83,11 @@ def apply_contract(
 
 
 def _replayed(context: ExecutionContext) -> bool:
-    """Whether ``api.schema.Schema.execute`` will run this operation again."""
+    """Whether ``api.schema.Schema.execute`` will run this operation again (once only: a
+    replay that fails too is an internal error, logged as one)."""
     has_transaction = getattr(context.context, "transaction", None) is not None
-    return has_transaction and context.operation_type is OperationType.QUERY
+    replaying = getattr(context.context, "replaying", False)
+    return has_transaction and not replaying and context.operation_type is OperationType.QUERY
 
 
 class ErrorContract(SchemaExtension):

@@ -109,6 +109,7 @@ class Schema(strawberry.Schema):
             and _is_query(query, operation_name)
         ):
             context_value.connection_lost = False
+            context_value.replaying = True
             context_value.loaders.clear()  # their batches failed with the connection
             await context_value.transaction.begin_again()
             result = await run()
