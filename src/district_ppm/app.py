@@ -112,6 +112,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path="/graphql",
                 graphql_ide="graphiql" if settings.graphql_ide else None,
                 context_getter=graphql_context,
+                # No subscriptions in the schema: no websocket either (one would hold its
+                # handshake's transaction and principal for as long as it stays open).
+                subscription_protocols=(),
             )
         )
     )

@@ -70,9 +70,14 @@ class RequestTransaction:
             yield self._session
             return
         async with self._turn:
+            session = self._session
+            if session is None:  # released while this reader waited for its turn
+                async with tenant_transaction(self._sessionmaker, self._district_id) as own:
+                    yield own
+                return
             self._turn_holder = task
             try:
-                yield self._session
+                yield session
             finally:
                 self._turn_holder = None
 
