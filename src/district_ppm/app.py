@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,6 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import State
 from litestar.logging.config import StructLoggingConfig, default_structlog_processors
 from litestar.middleware import AbstractMiddleware
-from litestar.middleware.logging import LoggingMiddlewareConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 from litestar.types import Receive, Scope, Send
@@ -37,21 +37,27 @@ from district_ppm.health import HealthController
 from district_ppm.imports.routes import ImportController
 
 REQUEST_ID_HEADER = "x-request-id"
+access_log = structlog.get_logger("district_ppm.http")
 
 
 class RequestIdMiddleware(AbstractMiddleware):
     """Takes the caller's X-Request-ID (or makes one), binds it to every log line, echoes it;
-    ends the request's database transaction."""
+    ends the request's database transaction; logs one line per request (``http.request``:
+    method, path, status, duration), paths only: bodies hold tenant data, headers tokens."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
         headers = dict(scope.get("headers", []))
         supplied = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:64]
         request_id = supplied or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        status: int | None = None
 
         async def send_with_id(message: dict) -> None:  # type: ignore[type-arg]
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 message.setdefault("headers", []).append(
                     (REQUEST_ID_HEADER.encode(), request_id.encode())
                 )
@@ -63,6 +69,14 @@ class RequestIdMiddleware(AbstractMiddleware):
             # The request's database transaction (opened by its token lookup) ends here,
             # however the request ended.
             await close_request_transaction(scope)
+            if scope["type"] == "http":
+                access_log.info(
+                    "http.request",
+                    method=scope.get("method"),
+                    path=scope.get("path"),
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
             structlog.contextvars.unbind_contextvars("request_id")
 
 
@@ -123,11 +137,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             processors=default_structlog_processors(as_json=True),
             log_exceptions="always",
         ),
-        # Paths and statuses only: bodies hold tenant data and headers hold bearer tokens.
-        middleware_logging_config=LoggingMiddlewareConfig(
-            request_log_fields=("path", "method", "query"),
-            response_log_fields=["status_code"],
-        ),
+        # One line per request from RequestIdMiddleware instead of Litestar's two (a tenth
+        # of a small request's CPU went to logging it twice).
+        enable_middleware_logging=False,
     )
     return Litestar(
         route_handlers=[
