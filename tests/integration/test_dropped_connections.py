@@ -125,3 +125,46 @@ async def test_a_mutation_whose_connection_is_dropped_is_not_run_twice(
 
     assert len(calls) == 1
     assert result["errors"][0]["extensions"]["code"] == "INTERNAL"
+
+
+class RecordedLog:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def error(self, event: str, **_: Any) -> None:
+        self.events.append(("error", event))
+
+    def warning(self, event: str, **_: Any) -> None:
+        self.events.append(("warning", event))
+
+
+async def test_a_query_dropped_again_on_its_replay_is_logged_as_an_internal_error(
+    gql, factory, admin_sessionmaker, monkeypatch
+):
+    """The replay runs once: if it loses its connection too, that failure is an internal
+    error and is logged as one."""
+    from district_ppm.api import error_contract
+    from district_ppm.schools import service as schools
+
+    _, token = await factory.district()
+    list_schools = schools.list_schools
+    dropped: list[int] = []
+
+    async def always_dropped(*, session: Any, **kwargs: Any) -> Any:
+        dropped.append(await session.scalar(BACKEND))
+        await terminate(admin_sessionmaker, dropped[-1])
+        return await list_schools(session=session, **kwargs)
+
+    # A recorder, not structlog's capture: structlog caches a logger on its first use, so
+    # capturing through its configuration would depend on which test ran first.
+    recorded = RecordedLog()
+    monkeypatch.setattr(error_contract, "log", recorded)
+    monkeypatch.setattr(schools, "list_schools", always_dropped)
+    result = await gql("{ schools(first: 5) { totalCount } }", token=token)
+
+    assert len(dropped) == 2, "run once, replayed once"
+    assert result["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert recorded.events == [
+        ("warning", "graphql.connection_lost_replaying"),
+        ("error", "graphql.internal_error"),
+    ]
