@@ -102,7 +102,10 @@ class ScorecardRow:
     status: Status  # type: ignore[valid-type]
     trend: Trend  # type: ignore[valid-type]
     computed_at: datetime | None = strawberry.field(
-        description="When the worker computed this row; null until it has."
+        description=(
+            "When the worker last computed this row: after each write to its measure, or at a "
+            "nightly recompute that changed it; null until it has."
+        )
     )
 
     @classmethod
