@@ -37,11 +37,11 @@ from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.analytics.status import Status
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
-from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
 from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
 from district_ppm.measures.models import Measure, MeasureStatus
+from district_ppm.measures.rows import MeasureRow, measure_rows
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
 from district_ppm.sustainability.models import SustainabilityPlan

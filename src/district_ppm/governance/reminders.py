@@ -43,10 +43,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.errors import BadInput
-from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_people import Responsibility, ResponsibilityAssignment
 from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import last_complete_periods, next_period, period_containing
+from district_ppm.measures.rows import MeasureRow, measure_rows
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD
 from district_ppm.sustainability.periods import add_months
 from district_ppm.sustainability.service import FIRST_YEAR

@@ -35,11 +35,11 @@ from district_ppm.governance.accountability import (
     assignment_views,
     find_person,
 )
-from district_ppm.governance.measure_rows import MeasureRow, measure_rows
 from district_ppm.governance.models_people import ResponsibilityAssignment
 from district_ppm.governance.reminders import Person, check_as_of, missing_values
 from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.measures.models import Measure, MeasureStatus
+from district_ppm.measures.rows import MeasureRow, measure_rows
 from district_ppm.processes.models import Process
 from district_ppm.processes.service import code_sort_key
 from district_ppm.school_calendar import school_year_of

@@ -1,9 +1,15 @@
-"""A measure as plain rows: for reads that select columns instead of building ORM objects."""
+"""A measure as plain rows: for reads that select columns instead of building ORM objects
+(the scorecard; the agenda, the reminders and a person's measures, hundreds each)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.measures.models import (
     Aggregation,
@@ -49,3 +55,32 @@ class MeasureFields(Protocol):
     process_id: uuid.UUID | None
     owner: str | None
     data_source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRow:
+    """A row of ``MEASURE_COLUMNS``, kept after its result is gone."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    definition: str | None
+    unit: Unit
+    direction: Direction
+    stage: Stage
+    frequency: Frequency
+    level: MeasureLevel
+    aggregation: Aggregation
+    process_id: uuid.UUID | None
+    owner: str | None
+    data_source: str | None
+
+
+async def measure_rows(
+    *, session: AsyncSession, district_id: uuid.UUID, where: Sequence[ColumnElement[bool]] = ()
+) -> list[MeasureRow]:
+    """The district's measures matching ``where``, by code (then id). One statement."""
+    rows = await session.execute(
+        select(*MEASURE_COLUMNS).where(Measure.district_id == district_id, *where)
+    )
+    return sorted((MeasureRow(**row._asdict()) for row in rows.all()), key=lambda m: (m.code, m.id))
