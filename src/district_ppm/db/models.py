@@ -15,7 +15,12 @@ from district_ppm.governance.models_forums import (
 from district_ppm.governance.models_people import ManagementRating, ResponsibilityAssignment
 from district_ppm.improvement.models import Opportunity, Project, ProjectSchool, ProjectTollgate
 from district_ppm.jobs.models import DistrictStats, JobRun, OutboxMessage
-from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
+from district_ppm.measures.charts_models import (
+    Annotation,
+    ChartExclusion,
+    ChartRebase,
+    ChartSignal,
+)
 from district_ppm.measures.logic_models import (
     CustomerRequirement,
     LogicModel,
@@ -70,6 +75,7 @@ __all__ = [
     "BusRunDirtyMonth",
     "ChartExclusion",
     "ChartRebase",
+    "ChartSignal",
     "CustomerRequirement",
     "Decision",
     "District",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import String, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Date
 
@@ -34,7 +34,18 @@ class ChartRebase(TenantMixin, Base):
     """
 
     __tablename__ = "control_chart_rebases"
-    __table_args__ = (fk_measure(), fk_school())
+    __table_args__ = (
+        fk_measure(),
+        fk_school(),
+        # Readers look for each measure's newest one.
+        Index(
+            "ix_control_chart_rebases_measure",
+            "district_id",
+            "measure_id",
+            "school_id",
+            "created_at",
+        ),
+    )
 
     measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -64,3 +75,22 @@ class ChartExclusion(TenantMixin, Base):
     period_start: Mapped[date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
+
+
+class ChartSignal(Base):
+    """Worker-computed: the latest point of a measure's district-wide chart and whether it is
+    unfavorable, with the chart settings it was computed from (``measures.latest_points``).
+
+    Written by the status refresh in the transaction that takes the measure's dirty marks; a
+    reader uses it only while the measure has no mark and the settings are still these.
+    """
+
+    __tablename__ = "measure_chart_signals"
+    __table_args__ = (fk_measure(),)
+
+    district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    latest_period: Mapped[date | None] = mapped_column(Date)  # None: an empty chart
+    unfavorable: Mapped[bool] = mapped_column(Boolean)
+    rebase_start: Mapped[date | None] = mapped_column(Date)  # the newest district-wide rebase
+    exclusions: Mapped[list[date]] = mapped_column(ARRAY(Date))  # district-wide, in order

@@ -11,6 +11,10 @@ write. A write that commits after the job took the marks leaves a mark of its ow
 carries the writer's transaction id, so it never merges into a mark the job already took),
 and its own enqueue queues the next job: no write is lost to a refresh running beside it.
 If the job fails, its transaction rolls back and the marks are there for the retry.
+
+The same job stores the latest point of each marked measure's district-wide control chart
+(``measures.latest_points``; the nightly run, of every measure whose stored one is missing or
+computed with other chart settings): a stored point is exact while its measure has no mark.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.jobs.registry import job
 from district_ppm.jobs.service import enqueue_job
+from district_ppm.measures.latest_points import store_latest_points
 from district_ppm.measures.refresh import refresh_measure_status
 
 # Within one transaction the key (district, measure, transaction) repeats: one mark per
@@ -66,6 +71,8 @@ async def refresh_measure_status_job(
         measure_ids=None if full else sorted(written),
         written_to=written,
     )
+    # In the transaction that took the marks: what makes a stored latest point exact.
+    await store_latest_points(session=session, district_id=district_id, written=written, full=full)
     return True
 
 
