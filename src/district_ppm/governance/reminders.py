@@ -134,11 +134,17 @@ LEFT JOIN schools s ON m.level = 'SCHOOL' AND s.district_id = m.district_id
 WHERE m.district_id = :district_id
   AND m.id = ANY(CAST(:measure_ids AS uuid[]))
   AND (m.level = 'DISTRICT' OR s.id IS NOT NULL)
-  AND NOT EXISTS (
+  -- A school's value, or the district-wide one: each test a probe of the measurements' unique
+  -- key (one test with an OR read every school's value of the period, 120,000 rows for 121
+  -- measures at 20 schools, to find 42 missing).
+  AND (s.id IS NULL OR NOT EXISTS (
       SELECT 1 FROM measurements x
       WHERE x.district_id = m.district_id AND x.measure_id = m.id
-        AND x.period_start = a.period_start
-        AND (x.school_id = s.id OR (s.id IS NULL AND x.school_id IS NULL)))
+        AND x.school_id = s.id AND x.period_start = a.period_start))
+  AND (s.id IS NOT NULL OR NOT EXISTS (
+      SELECT 1 FROM measurements x
+      WHERE x.district_id = m.district_id AND x.measure_id = m.id
+        AND x.school_id IS NULL AND x.period_start = a.period_start))
 """
 
 
