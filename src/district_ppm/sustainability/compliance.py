@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
-from district_ppm.measures.models import Direction
+from district_ppm.measures.models import Direction, Frequency
 from district_ppm.sustainability.facts import (
     ControlMeasure,
     MeasureFacts,
@@ -46,7 +46,6 @@ from district_ppm.sustainability.periods import due_windows, last_complete_start
 from district_ppm.sustainability.service import (
     FIRST_YEAR,
     PLAN_COLUMNS,
-    PlanFields,
     PlanRow,
     is_checked_on,
     plan_row,
@@ -106,16 +105,36 @@ async def evaluate_plans(
     )
     now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
+    # Plans share their start dates and frequencies: each calendar walked once.
+    windows: dict[tuple[Frequency, date], list[tuple[date, date]]] = {}
+    ends: dict[Frequency, date] = {}
+
+    def windows_of(frequency: Frequency, start: date) -> list[tuple[date, date]]:
+        if (frequency, start) not in windows:
+            windows[(frequency, start)] = due_windows(frequency, start, as_of, fy_month)
+        return windows[(frequency, start)]
+
+    def through_of(frequency: Frequency) -> date:
+        if frequency not in ends:
+            ends[frequency] = last_complete_start(frequency, as_of, fy_month)
+        return ends[frequency]
+
     verdicts = []
     for plan in plans:
         series = []
         for control in controls[plan.id]:
             series.extend(
-                _control_series(facts, plan, control, schools[plan.project_id], as_of, fy_month)
+                _control_series(
+                    facts,
+                    control,
+                    schools[plan.project_id],
+                    due=[start for start, _ in windows_of(control.frequency, plan.start_date)],
+                    through=through_of(control.frequency),
+                )
             )
         verdict = plan_verdict(
             series=series,
-            review_windows=due_windows(plan.review_cadence, plan.start_date, as_of, fy_month),
+            review_windows=windows_of(plan.review_cadence, plan.start_date),
             review_dates=reviewed[plan.id],
         )
         verdicts.append(PlanVerdict(plan, as_of, verdict.status, verdict.failed_checks, now))
@@ -124,14 +143,14 @@ async def evaluate_plans(
 
 def _control_series(
     facts: MeasureFacts,
-    plan: PlanFields,
     control: ControlMeasure,
     project_schools: Sequence[uuid.UUID],
-    as_of: date,
-    fy_month: int,
+    *,
+    due: list[date],
+    through: date,
 ) -> list[ControlSeries]:
-    due = [start for start, _ in due_windows(control.frequency, plan.start_date, as_of, fy_month)]
-    through = last_complete_start(control.frequency, as_of, fy_month)
+    """The control measure's series where it is checked, with the starts of its ``due``
+    periods and its last complete period (``through``) as of the verdict's date."""
     return [
         ControlSeries(
             code=control.code,
