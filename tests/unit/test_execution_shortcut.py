@@ -10,6 +10,7 @@ import pytest
 import strawberry
 
 from district_ppm.api.execution import ExecutionContext
+from district_ppm.api.plain_completion import PLAIN_READ, NotPlain
 
 
 @strawberry.enum
@@ -45,8 +46,36 @@ class Pair:
     strict: Row  # rows below break this promise too
 
 
+def _known_size(box: Box) -> int:
+    if box.size is None:
+        raise NotPlain
+    return box.size
+
+
+@strawberry.type
+class Box:
+    rows: list[Row]
+    maybe_rows: list[Row | None] | None
+    numbers: list[float]
+    size: strawberry.Private[int | None]
+
+    @strawberry.field(metadata={PLAIN_READ: _known_size})
+    def counted(self) -> int:
+        return len(self.rows) if self.size is None else self.size
+
+
 @strawberry.type
 class Query:
+    @strawberry.field
+    async def boxes(self, broken: bool = False) -> list[Box]:
+        rows = await Query.rows(self, broken=broken)  # type: ignore[call-arg]
+        numbers = [1.5, float("nan") if broken else 2.0, 3]
+        return [
+            Box(rows=rows, maybe_rows=[rows[0], None], numbers=numbers, size=None),  # type: ignore[list-item]
+            Box(rows=rows[1:], maybe_rows=None, numbers=[], size=7),
+            Box(rows=(rows[2],), maybe_rows=iter(rows), numbers=[2**31], size=1),  # type: ignore[arg-type]
+        ]
+
     @strawberry.field
     async def pairs(self, broken: bool = False) -> list[Pair]:
         rows = await Query.rows(self, broken=broken)  # type: ignore[call-arg]
@@ -83,6 +112,10 @@ DOCUMENTS = [
     "{ pairs(broken: true) { left { name } strict { rank } } }",
     "{ pairs(broken: true) { left { name } right { broken } } }",
     "{ pairs { a: left { __typename doubled } b: right { ... on Row { day } } } }",
+    "{ boxes { counted numbers rows { name value } maybeRows { __typename rank color } } }",
+    "{ boxes(broken: true) { rows { name broken } } }",
+    "{ boxes(broken: true) { numbers } }",
+    "{ boxes(broken: true) { counted maybeRows { note } } }",
 ]
 
 
@@ -105,3 +138,20 @@ async def test_a_null_in_a_non_null_field_is_still_an_error_at_its_path():
     assert errors == [
         ("Cannot return null for non-nullable field Row.broken.", ["rows", 1, "broken"])
     ]
+
+
+async def test_a_list_of_plain_rows_is_completed_without_executing_its_fields(monkeypatch):
+    executed: list[str] = []
+    execute_field = ExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, *args: Any) -> Any:
+        executed.append(f"{parent_type.name}.{args[1][0].node.name.value}")
+        return execute_field(self, parent_type, *args)
+
+    monkeypatch.setattr(ExecutionContext, "execute_field", counting)
+    data, errors = await run(ExecutionContext, "{ boxes { counted rows { name value } } }")
+
+    assert errors == []
+    assert [len(box["rows"]) for box in data["boxes"]] == [3, 2, 1]
+    # Only the resolver ran through graphql-core, and the one box whose count is not at hand.
+    assert executed == ["Query.boxes", "Box.counted"]

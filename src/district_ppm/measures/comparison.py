@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, ScalarSelect, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
@@ -21,9 +21,8 @@ from district_ppm.measures.models import (
     served,
 )
 from district_ppm.measures.periods import period_problem
-from district_ppm.measures.series import load_enrollments
 from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH, school_year_of
-from district_ppm.schools.models import School
+from district_ppm.schools.models import School, SchoolEnrollment
 from district_ppm.schools.service import SCHOOL_COLUMNS, SchoolFields
 from district_ppm.tenancy.calendar import get_district_calendar
 
@@ -47,7 +46,13 @@ async def get_school_comparison(
     Ranked district-wide on ``value``; peer median and gap within the school's level.
     ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
     """
-    measure = await session.get(Measure, (district_id, measure_id))
+    measure = (
+        await session.execute(
+            select(Measure.level, Measure.frequency, Measure.unit, Measure.direction).where(
+                Measure.district_id == district_id, Measure.id == measure_id
+            )
+        )
+    ).one_or_none()
     if measure is None:
         raise NotFound("measureId", "no such measure")
     if measure.level is not MeasureLevel.SCHOOL:
@@ -60,10 +65,13 @@ async def get_school_comparison(
     why = period_problem(measure.frequency, period_start, fiscal_month)
     if why:
         raise BadInput("periodStart", why)
-    # Plain rows: the school's columns and the value, no ORM objects for 200 schools.
+    year = school_year_of(period_start)
+    # Plain rows, one statement: the school's columns, the value and (COUNT measures) the
+    # enrollment the value is divided by; no ORM objects for 200 schools.
+    enrollment = _enrollment_in(year) if measure.unit is Unit.COUNT else null()
     rows = (
         await session.execute(
-            select(*SCHOOL_COLUMNS, Measurement.value)
+            select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("enrollment"))
             .join(
                 Measurement,
                 (Measurement.district_id == School.district_id)
@@ -71,30 +79,23 @@ async def get_school_comparison(
             )
             .where(
                 Measurement.district_id == district_id,
-                Measurement.measure_id == measure.id,
+                Measurement.measure_id == measure_id,
                 Measurement.period_start == period_start,
             )
         )
     ).all()
     if not rows:
         return []
-    enrollments = None
-    if measure.unit is Unit.COUNT:
-        enrollments = await load_enrollments(
-            session=session, district_id=district_id, school_ids=[row.id for row in rows]
-        )
+    unit = measure.unit
     ranked = compare(
-        [Entry(row.id, row.level, served(measure.unit, row.value)) for row in rows],
+        [Entry(row.id, row.level, served(unit, row.value)) for row in rows],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
-    year = school_year_of(period_start)
     lines = [
         ComparisonLine(
             school=school,
             value=r.value,
-            value_per_100_students=(
-                per_100(r.value, enrollments.of(school.id, year)) if enrollments else None
-            ),
+            value_per_100_students=per_100(r.value, school.enrollment),
             rank=r.rank,
             percentile=r.percentile,
             peer_median=r.peer_median,
@@ -103,3 +104,20 @@ async def get_school_comparison(
         for school, r in zip(rows, ranked, strict=True)
     ]
     return sorted(lines, key=lambda line: (line.rank, line.school.name, str(line.school.id)))
+
+
+def _enrollment_in(school_year: int) -> ColumnElement[int]:
+    """The school's enrollment in ``school_year``, else its most recent on record."""
+
+    def enrollment(*, of_year: bool) -> ScalarSelect[int]:
+        found = select(SchoolEnrollment.enrollment).where(
+            SchoolEnrollment.district_id == School.district_id,
+            SchoolEnrollment.school_id == School.id,
+        )
+        if of_year:
+            found = found.where(SchoolEnrollment.school_year == school_year)
+        else:
+            found = found.order_by(SchoolEnrollment.school_year.desc()).limit(1)
+        return found.correlate(School).scalar_subquery()
+
+    return func.coalesce(enrollment(of_year=True), enrollment(of_year=False))

@@ -13,6 +13,7 @@ from strawberry.types import Info
 from district_ppm.api.context import loader, principal_of, read_session, unit_of_work
 from district_ppm.api.loaders import TenantLoader
 from district_ppm.api.permissions import ADMIN, ANY_ROLE
+from district_ppm.api.plain_completion import PLAIN_READ, NotPlain
 from district_ppm.api.types import Connection, parse_id, to_connection
 from district_ppm.schools import models, service
 from district_ppm.tenancy.service import district_today
@@ -35,6 +36,13 @@ class _NotLoaded:
 NOT_LOADED = _NotLoaded()
 
 
+def _loaded_enrollment(school: School) -> int | None:
+    """The enrollment a list joined, read without the resolver; NotPlain when not loaded."""
+    if isinstance(school.known_enrollment, _NotLoaded):
+        raise NotPlain
+    return school.known_enrollment
+
+
 @strawberry.type
 class School:
     id: strawberry.ID
@@ -44,7 +52,10 @@ class School:
     first_bell: time
     known_enrollment: strawberry.Private[int | _NotLoaded | None] = NOT_LOADED
 
-    @strawberry.field(description="Enrollment in the latest school year on record.")
+    @strawberry.field(
+        description="Enrollment in the latest school year on record.",
+        metadata={PLAIN_READ: _loaded_enrollment},
+    )
     def enrollment(self, info: Info) -> int | None:
         # A plain function, not a coroutine: a list that joined the enrollment answers from
         # the row; graphql-core awaits the loader's future otherwise.
