@@ -27,6 +27,7 @@ from district_ppm.api.context import (
     request_principal,
     request_transaction,
 )
+from district_ppm.api.graphql_view import with_direct_handlers
 from district_ppm.api.rate_limit import RateLimiter
 from district_ppm.api.request_limits import guarded_graphql
 from district_ppm.api.schema import build_schema
@@ -121,14 +122,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     graphql = with_own_explorer(
         with_compact_json(
-            make_graphql_controller(
-                build_schema(settings),
-                path="/graphql",
-                graphql_ide="graphiql" if settings.graphql_ide else None,
-                context_getter=graphql_context,
-                # No subscriptions in the schema: no websocket either (one would hold its
-                # handshake's transaction and principal for as long as it stays open).
-                subscription_protocols=(),
+            with_direct_handlers(
+                make_graphql_controller(
+                    build_schema(settings),
+                    path="/graphql",
+                    graphql_ide="graphiql" if settings.graphql_ide else None,
+                    context_getter=graphql_context,
+                    # No subscriptions in the schema: no websocket either (one would hold its
+                    # handshake's transaction and principal for as long as it stays open).
+                    subscription_protocols=(),
+                ),
+                graphql_context,
             )
         )
     )
