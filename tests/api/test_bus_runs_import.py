@@ -190,6 +190,49 @@ async def test_a_well_formed_file_with_unknown_routes_or_riders_out_of_range_is_
     assert await stored(app_sessionmaker, district_id) == []
 
 
+async def test_a_bad_run_last_in_key_order_leaves_nothing_written_or_marked(
+    client, factory, app_sessionmaker
+):
+    """The fast INSERT has written the sound runs before it reaches the bad one: its failure
+    takes them back, and the checks name the line."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    body = HEADER + (
+        "R1,2025-10-02,07:40,24:00,\n"  # line 2: last in key order, hour 24
+        "R1,2025-09-01,07:40,08:10,\n"
+        "R1,2025-10-01,07:40,08:10,\n"
+    )
+
+    response = await post(client, token, body)
+
+    assert response.status_code == 422
+    assert [(e["line"], e["column"]) for e in response.json()["errors"]] == [(2, "actual_arrival")]
+    assert await stored(app_sessionmaker, district_id) == []
+    assert await dirty_count(app_sessionmaker, district_id) == 0
+
+
+async def test_a_new_file_with_a_stored_run_after_its_first_line_is_merged(
+    client, factory, app_sessionmaker, admin_sessionmaker
+):
+    """The first line is new, so the fast INSERT is tried; the stored run makes it fail on the
+    primary key, and the merge writes the file with only the changed month marked."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    await post(client, token, HEADER + "R1,2025-10-01,07:40,08:10,\n")
+    await recompute(app_sessionmaker, district_id)
+
+    response = await post(
+        client, token, HEADER + "R1,2025-09-01,07:40,08:10,\nR1,2025-10-01,07:40,08:10,\n"
+    )
+
+    assert response.json() == {"written": 2}
+    assert await last_write(admin_sessionmaker, district_id, "bus-runs") == "merge"
+    assert [str(d) for d, _, _, _ in await stored(app_sessionmaker, district_id)] == [
+        "2025-09-01",
+        "2025-10-01",
+    ]
+    # October's run is unchanged: only September is marked
+    assert await dirty_count(app_sessionmaker, district_id) == 1
+
+
 async def test_dates_and_times_are_read_as_written_whatever_the_server_s_date_style(
     client, factory, app_sessionmaker
 ):

@@ -1,21 +1,29 @@
 """POST /api/v1/imports/bus-runs: hundreds of thousands of runs, streamed, all or nothing.
 
 The body goes by COPY, as it arrives, into a temporary table of text cells (imports.staging);
-lines that cannot be split into cells are reported by imports.lines on the way. Then the
-cells are cast into typed rows in one statement, PostgreSQL reading each date and time far
+lines that cannot be split into cells are reported by imports.lines on the way.
+
+Most files are sound and new (a first import, or the days since the last one). They take the
+fast path: one plain INSERT straight from the cells, each cell cast, each route resolved and
+the runs put in key order by that statement, as close to a COPY into bus_runs as the app role
+can come (COPY FROM is refused under row-level security); then one statement marks the file's
+(route, month) pairs. Every check is made by the INSERT failing: a bad cell, an unknown route
+or one outside the caller's schools, a repeated key, or a run stored already (a file sent
+again, or a racing writer's) rolls it back to its savepoint, having written nothing, and the
+file takes the general path from its cells:
+
+The cells are cast into typed rows in one statement, PostgreSQL reading each date and time far
 faster than a pattern could check it, each row's route resolved by the same statement and the
 remaining checks (route codes, the caller's school scope, the riders' range) computed into
 one flag per row. A file with a cell that does not cast takes the slow path: one pass over the
-text cells names every bad one by line and column.
-
-Then one of two writes, chosen by one aggregate over the typed rows:
+text cells names every bad one by line and column. Then one of two writes, chosen by one
+aggregate over the typed rows:
 
 - the file's runs are new (no run is stored for its routes between each route's first and
-  last day in the file: a first import, or the days since the last one): a plain INSERT in key
-  order, as close to a COPY into bus_runs as the app role can come (COPY FROM is refused under
-  row-level security). No anti-join, no conflict arm. A repeated key in the file, or a run
-  that a racing writer stored since, breaks the primary key: the INSERT is rolled back to its
-  savepoint and the general write below settles it (naming the repeated lines, or merging).
+  last day in the file): a plain INSERT in key order. No anti-join, no conflict arm. A
+  repeated key in the file, or a run that a racing writer stored since, breaks the primary
+  key: the INSERT is rolled back to its savepoint and the general write below settles it
+  (naming the repeated lines, or merging).
 - otherwise the general merge: one statement that skips unchanged runs, writes the rest in key
   order and marks the changed (route, month) pairs, so a re-sent file changes no row and
   queues no recompute.
@@ -54,6 +62,7 @@ COLUMNS = ("route_code", "service_date", "scheduled_arrival", "actual_arrival", 
 REQUIRED, OPTIONAL = COLUMNS[:4], COLUMNS[4:]
 REPORTED_ERRORS = MAX_REPORTED_ERRORS
 DATA_EXCEPTION = "22"  # SQLSTATE class of a cast that failed (bad date, time, integer)
+NOT_NULL_VIOLATION = "23502"
 CELLS = "bus_run_cells"  # text, as the file has it
 
 # A date's month and day in range by the pattern; only days 29 to 31 need the calendar.
@@ -133,12 +142,7 @@ _SUSPECT = f"""(rt.id IS NULL
 # to name as empty (riders are trimmed: an empty riders cell is allowed). Each route is
 # resolved here, once, with the rank of its id among the district's routes: the write's key
 # order as a cheap integer.
-_CELLS_TO_ROWS = f"""
-CREATE TEMP TABLE {ROWS} ON COMMIT DROP AS
-SELECT c.line, c.route_code, rt.id AS route_id, rt.school_id, rt.riders AS route_riders,
-       rt.ordinal AS route_ordinal, c.service_date, c.scheduled_arrival, c.actual_arrival,
-       c.riders, {_SUSPECT} AS suspect
-FROM (
+_TYPED_CELLS = f"""
     SELECT line, trim(route_code) AS route_code,
            nullif(service_date, '')::date AS service_date,
            nullif(scheduled_arrival, '')::time AS scheduled_arrival,
@@ -148,11 +152,24 @@ FROM (
     -- A line with a route code is not blank: most lines skip the test of every cell.
     WHERE trim(route_code) <> '' OR {has_cells(COLUMNS)}
     OFFSET 0  -- a fence: each cell is cast once, not once for each use of it above
-) c
-LEFT JOIN (
+"""  # noqa: S608
+# The district's routes, each with the rank of its id: the writes' key order as an integer.
+_ROUTES = """
     SELECT id, code, school_id, riders, row_number() OVER (ORDER BY id) AS ordinal
     FROM bus_routes WHERE district_id = :district_id
-) rt ON rt.code = c.route_code
+"""
+# (route id, service date) as one integer: the route's rank above 32 bits, the day below (a
+# date is within 2^31 days of 1970). Racing writers take keys in that one order, and the
+# primary key grows at its right edge.
+_KEY_ORDER = "({ordinal} << 32) + ({day} - DATE '1970-01-01')"
+
+_CELLS_TO_ROWS = f"""
+CREATE TEMP TABLE {ROWS} ON COMMIT DROP AS
+SELECT c.line, c.route_code, rt.id AS route_id, rt.school_id, rt.riders AS route_riders,
+       rt.ordinal AS route_ordinal, c.service_date, c.scheduled_arrival, c.actual_arrival,
+       c.riders, {_SUSPECT} AS suspect
+FROM ({_TYPED_CELLS}) c
+LEFT JOIN ({_ROUTES}) rt ON rt.code = c.route_code
 """  # noqa: S608 - constants only; values are bound parameters
 
 # The flagged rows explained, column by column.
@@ -198,10 +215,7 @@ SELECT coalesce(sum(m.rows), 0), coalesce(bool_or(m.suspect), false),
 FROM {MONTHS} m
 """  # noqa: S608
 
-# New runs only (the survey found none stored in their range): a plain INSERT in key order,
-# (route id, service date) as one integer: the route's rank above 32 bits, the day below (a
-# date is within 2^31 days of 1970). Racing writers take keys in that one order, and the
-# primary key grows at its right edge.
+# New runs only (the survey found none stored in their range): a plain INSERT in key order.
 _INSERT_NEW_SQL = f"""
 INSERT INTO bus_runs (district_id, route_id, service_date, scheduled_arrival, actual_arrival,
                       riders)
@@ -209,7 +223,7 @@ SELECT :district_id, route_id, service_date, scheduled_arrival, actual_arrival,
        coalesce(riders, route_riders)
 FROM {ROWS}
 WHERE NOT suspect
-ORDER BY (route_ordinal << 32) + (service_date - DATE '1970-01-01')
+ORDER BY {_KEY_ORDER.format(ordinal="route_ordinal", day="service_date")}
 """  # noqa: S608
 # Every month of a new run changed. Marks are this transaction's own (their key's
 # ``marked_by`` defaults to its id): they never merge into another writer's.
@@ -217,6 +231,53 @@ _MARK_NEW_SQL = f"""
 INSERT INTO bus_run_dirty_months (district_id, route_id, month)
 SELECT :district_id, route_id, month FROM {MONTHS}
 ON CONFLICT DO NOTHING
+"""  # noqa: S608
+
+# The fast path: sound new runs (most files: a first import, or the days since the last one)
+# go into bus_runs by one INSERT straight from the text cells: cast, routes resolved and key
+# ordered in that statement, with no typed copy of the file, no survey and no flags. Whatever
+# the general path would flag makes this INSERT fail instead: an unknown route, or one
+# outside the caller's schools, joins no route and leaves route_id NULL; an empty cell, a
+# 24:00 or riders out of range become NULL too (every column is NOT NULL), a cell that does
+# not cast raises, a repeated or stored key breaks the primary key. Rows whose key is NULL
+# come first, so most bad files fail before anything is written. The INSERT is then rolled
+# back to its savepoint and the general path takes the file from its cells.
+_FAST_INSERT_SQL = f"""
+INSERT INTO bus_runs (district_id, route_id, service_date, scheduled_arrival, actual_arrival,
+                      riders)
+SELECT :district_id, rt.id, c.service_date, nullif(c.scheduled_arrival, '24:00'),
+       nullif(c.actual_arrival, '24:00'),
+       CASE WHEN c.riders IS NULL THEN rt.riders
+            WHEN c.riders BETWEEN 0 AND {MAX_RIDERS} THEN c.riders END
+FROM ({_TYPED_CELLS}) c
+LEFT JOIN ({_ROUTES}) rt ON rt.code = c.route_code
+    AND (:any_school OR rt.school_id = ANY(CAST(:school_ids AS uuid[])))
+ORDER BY {_KEY_ORDER.format(ordinal="rt.ordinal", day="c.service_date")} NULLS FIRST
+"""  # noqa: S608
+# What makes the fast INSERT fail rather than write: a cast (class 22), a NULL in a NOT NULL
+# column, a key stored or repeated.
+_FAST_REFUSALS = (DATA_EXCEPTION, NOT_NULL_VIOLATION, UNIQUE_VIOLATION)
+# The fast path's (route, month) pairs, from the cells it wrote (each of them cast and
+# resolved by then). Grouped by the code as written, so a code written with and without
+# spaces can give a pair twice: the conflict arm drops the second.
+_MARK_FAST_SQL = f"""
+INSERT INTO bus_run_dirty_months (district_id, route_id, month)
+SELECT :district_id, rt.id, m.month
+FROM (SELECT route_code, date_trunc('month', nullif(service_date, '')::date::timestamp)::date
+               AS month
+      FROM {CELLS} WHERE trim(route_code) <> '' GROUP BY 1, 2) m
+JOIN bus_routes rt ON rt.district_id = :district_id AND rt.code = trim(m.route_code)
+ON CONFLICT DO NOTHING
+"""  # noqa: S608
+# Whether the file's first staged run is stored already (a file sent again, or one that
+# starts with stored days): then the fast INSERT would fail on its first key, and the general
+# path is taken at once. Compared as text, so that no cell can make this probe fail.
+_FIRST_RUN_STORED_SQL = f"""
+SELECT EXISTS (
+    SELECT 1 FROM (SELECT route_code, service_date FROM {CELLS} LIMIT 1) c
+    JOIN bus_routes rt ON rt.district_id = :district_id AND rt.code = trim(c.route_code)
+    JOIN bus_runs r ON r.district_id = :district_id AND r.route_id = rt.id
+                   AND r.service_date::text = trim(c.service_date))
 """  # noqa: S608
 
 _DUPLICATES_SQL = f"""
@@ -322,6 +383,24 @@ async def _insert_new(session: AsyncSession, district_id: uuid.UUID) -> bool:
     return True
 
 
+async def _insert_fast(session: AsyncSession, uow: UnitOfWork) -> int:
+    """The fast path (``_FAST_INSERT_SQL``): how many runs it wrote and marked, or 0, having
+    written nothing, when the file is not all sound new runs."""
+    if await session.scalar(text(_FIRST_RUN_STORED_SQL), {"district_id": uow.district_id}):
+        return 0
+    try:
+        async with session.begin_nested():
+            result = await session.execute(text(_FAST_INSERT_SQL), _scope(uow))
+    except DBAPIError as error:
+        if not str(getattr(error.orig, "sqlstate", "")).startswith(_FAST_REFUSALS):
+            raise
+        return 0
+    written = int(result.rowcount)  # type: ignore[attr-defined]
+    if written:
+        await session.execute(text(_MARK_FAST_SQL), {"district_id": uow.district_id})
+    return written
+
+
 async def _merge(session: AsyncSession, district_id: uuid.UUID, rows: int) -> int:
     """The general write (module docstring); how many runs changed."""
     # Temporary tables have no statistics until analyzed; the anti-join's plan needs them.
@@ -355,6 +434,24 @@ async def import_bus_runs(uow: UnitOfWork, source: CsvStream) -> int:
     await session.execute(text("SELECT set_config('DateStyle', 'ISO, YMD', true)"))
     await session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
     await stage_cells(session=session, source=source, table=CELLS, columns=COLUMNS)
+    rows = 0 if source.errors else await _insert_fast(session, uow)
+    if rows:
+        write, changed = "insert", rows
+    else:
+        rows, write, changed = await _write_checked(session, uow, source)
+    if changed:
+        await enqueue_job(
+            session=session, district_id=uow.district_id, actor_name=recompute_time_loss_job.name
+        )
+    uow.audit("bus_run", None, rows=rows, changed=changed, bytes=source.bytes_read, write=write)
+    return rows
+
+
+async def _write_checked(
+    session: AsyncSession, uow: UnitOfWork, source: CsvStream
+) -> tuple[int, str, int]:
+    """The general path (module docstring): (rows, how they were written, how many changed),
+    or ImportRejected naming every bad line."""
     # The lines refused on the way (ragged, badly quoted, not UTF-8) go with the bad cells.
     if not await _cast_rows(session, uow):
         reject_if_any(source.errors, await _errors(session, _CELL_ERRORS_SQL, uow))
@@ -368,12 +465,5 @@ async def import_bus_runs(uow: UnitOfWork, source: CsvStream) -> int:
     if not rows:
         raise no_rows()
     if not stored and await _insert_new(session, uow.district_id):
-        write, changed = "insert", rows
-    else:
-        write, changed = "merge", await _merge(session, uow.district_id, rows)
-    if changed:
-        await enqueue_job(
-            session=session, district_id=uow.district_id, actor_name=recompute_time_loss_job.name
-        )
-    uow.audit("bus_run", None, rows=rows, changed=changed, bytes=source.bytes_read, write=write)
-    return rows
+        return rows, "insert", rows
+    return rows, "merge", await _merge(session, uow.district_id, rows)
