@@ -14,12 +14,14 @@ them. One item per (reason, subject), in the order of ``AgendaReason``, then:
 - TOLLGATE_WAITING, by project title: a project not CLOSED whose tollgate was requested and not
   yet passed (``tollgate_requested_at`` set).
 - PLAN_AT_RISK, then PLAN_NON_COMPLIANT, by project title: the plan's status in
-  ``sustainabilityCompliance(asOf: date)`` (``sustainability.compliance.compliance_report``).
+  ``sustainabilityCompliance(asOf: date)`` (``sustainability.compliance.verdicts_on``, asked for
+  the forum's plans only).
 - DECISION_OVERDUE, by due date: an OPEN decision due strictly before the date (one due on the
   date itself is not overdue yet).
 
-Ties go by id. Statements: a fixed dozen whatever the number of measures (series, rebases and
-exclusions are read in bulk), plus the sustainability report's own when a plan is in scope.
+Ties go by id. Statements: a fixed dozen whatever the number of measures (rebases, exclusions,
+and the latest chart points the status refresh stored or the series of the others, are read in
+bulk: ``measures.latest_points``), plus the verdicts' own when a plan is in scope.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from district_ppm.improvement.models import Phase, Project
 from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.measures.rows import MeasureRow, measure_rows
 from district_ppm.school_calendar import school_year_of
-from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, compliance_report
+from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, verdicts_on
 from district_ppm.sustainability.models import SustainabilityPlan
 from district_ppm.sustainability.service import FIRST_YEAR, PLAN_COLUMNS, is_checked_on, plan_row
 from district_ppm.tenancy.service import district_today
@@ -232,8 +234,8 @@ async def _plans(
     projects: dict[uuid.UUID, ScopedProject],
     as_of: date,
 ) -> list[AgendaLine]:
-    in_scope = {
-        plan.id
+    in_scope = [
+        plan
         for plan in map(
             plan_row,
             await session.execute(
@@ -244,15 +246,16 @@ async def _plans(
             ),
         )
         if is_checked_on(plan, as_of)
-    }
+    ]
     if not in_scope:
-        return []  # the report (which lists only plans checked on the date) is not needed
+        return []  # no verdict is needed
+    # sustainabilityCompliance(asOf)'s verdicts, of the forum's plans only.
     verdicts = [
         verdict
-        for verdict in await compliance_report(
-            session=session, district_id=district_id, as_of=as_of
+        for verdict in await verdicts_on(
+            session=session, district_id=district_id, plans=in_scope, as_of=as_of
         )
-        if verdict.plan.id in in_scope and verdict.status in PLAN_REASONS
+        if verdict.status in PLAN_REASONS
     ]
     verdicts.sort(key=lambda v: (projects[v.plan.project_id].title, v.plan.id))
     return [

@@ -263,6 +263,15 @@ async def compliance_report(
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
     ]
+    return await verdicts_on(session=session, district_id=district_id, plans=plans, as_of=as_of)
+
+
+async def verdicts_on(
+    *, session: AsyncSession, district_id: uuid.UUID, plans: Sequence[PlanRow], as_of: date
+) -> list[PlanVerdict]:
+    """The verdicts of ``plans`` (checked on ``as_of``: the caller's choice) as of ``as_of``,
+    in their order: a stored verdict of exactly that date as stored, any other computed now,
+    as ``compliance_report`` serves them (an agenda asks only for its forum's plans)."""
     stored = {
         row[0]: row[1:]
         for row in (
