@@ -124,27 +124,35 @@ async def check_as_of(
 
 # The values owed (measure x school or district x asked period) that no measurement holds.
 # A SCHOOL-level measure owes one from each school; a DISTRICT-level one a district-wide one.
+# The measures' values of the asked periods are read once (an index range per measure) and
+# hashed: a probe per value owed made 12,720 probes for 121 measures at 20 schools (and one
+# test with an OR read every school's values at each). The school is compared as text, ''
+# for district-wide, so that the join hashes and a district-wide value stands for no school.
 _MISSING = """
-SELECT m.id AS measure_id, s.id AS school_id, s.name AS school_name, a.period_start,
-       a.period_start < a.last_start AS overdue
-FROM measures m
-JOIN unnest(CAST(:frequencies AS text[]), CAST(:periods AS date[]), CAST(:lasts AS date[]))
-     AS a(frequency, period_start, last_start) ON a.frequency = m.frequency
-LEFT JOIN schools s ON m.level = 'SCHOOL' AND s.district_id = m.district_id
-WHERE m.district_id = :district_id
-  AND m.id = ANY(CAST(:measure_ids AS uuid[]))
-  AND (m.level = 'DISTRICT' OR s.id IS NOT NULL)
-  -- A school's value, or the district-wide one: each test a probe of the measurements' unique
-  -- key (one test with an OR read every school's value of the period, 120,000 rows for 121
-  -- measures at 20 schools, to find 42 missing).
-  AND (s.id IS NULL OR NOT EXISTS (
-      SELECT 1 FROM measurements x
-      WHERE x.district_id = m.district_id AND x.measure_id = m.id
-        AND x.school_id = s.id AND x.period_start = a.period_start))
-  AND (s.id IS NOT NULL OR NOT EXISTS (
-      SELECT 1 FROM measurements x
-      WHERE x.district_id = m.district_id AND x.measure_id = m.id
-        AND x.school_id IS NULL AND x.period_start = a.period_start))
+WITH owed AS (
+    SELECT m.id AS measure_id, s.id AS school_id, s.name AS school_name, a.period_start,
+           a.last_start
+    FROM measures m
+    JOIN unnest(CAST(:frequencies AS text[]), CAST(:periods AS date[]), CAST(:lasts AS date[]))
+         AS a(frequency, period_start, last_start) ON a.frequency = m.frequency
+    LEFT JOIN schools s ON m.level = 'SCHOOL' AND s.district_id = m.district_id
+    WHERE m.district_id = :district_id
+      AND m.id = ANY(CAST(:measure_ids AS uuid[]))
+      AND (m.level = 'DISTRICT' OR s.id IS NOT NULL)
+), present AS (
+    SELECT x.measure_id, coalesce(CAST(x.school_id AS text), '') AS school, x.period_start
+    FROM measurements x
+    WHERE x.district_id = :district_id
+      AND x.measure_id = ANY(CAST(:measure_ids AS uuid[]))
+      AND x.period_start BETWEEN :first AND :last
+)
+SELECT o.measure_id, o.school_id, o.school_name, o.period_start,
+       o.period_start < o.last_start AS overdue
+FROM owed o
+WHERE NOT EXISTS (
+    SELECT 1 FROM present p
+    WHERE p.measure_id = o.measure_id AND p.period_start = o.period_start
+      AND p.school = coalesce(CAST(o.school_id AS text), ''))
 """
 
 
@@ -177,6 +185,8 @@ async def missing_values(
             "frequencies": frequencies,
             "periods": periods,
             "lasts": lasts,
+            "first": min(periods),
+            "last": max(periods),
         },
     )
     found = [
