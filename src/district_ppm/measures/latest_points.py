@@ -32,7 +32,10 @@ the chart as the data stand, never older than a committed write:
 - an ENROLLMENT_WEIGHTED_MEAN SCHOOL-level measure is never stored: its figures move with the
   schools' enrollments, which mark nothing; it is always computed.
 
-Writes made outside the application (``psql``) mark nothing, as for the status rows.
+Writes made outside the application (``psql``) mark nothing, as for the status rows; the
+nightly run stores only what is missing or no longer matches (a quiet night reads one
+statement per district). Rows carry no version of the rules: a change to how charts are drawn
+or judged must empty the table (a migration), so that reads compute and the nightly stores anew.
 """
 
 from __future__ import annotations
