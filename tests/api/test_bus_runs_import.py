@@ -361,7 +361,8 @@ async def test_cells_of_spaces_are_empty_an_empty_date_refused_empty_riders_the_
     district_id, token, _ = await setup(factory, app_sessionmaker)
 
     empty_date = await post(client, token, HEADER + "R1,  ,07:40,08:10,\n")
-    padded = await post(client, token, HEADER + " R1 , 2025-09-01 , 07:40 ,08:10,  \n")
+    # a line of spaces is blank
+    padded = await post(client, token, HEADER + " R1 , 2025-09-01 , 07:40 ,08:10,  \n , , , ,\n")
 
     assert empty_date.json()["errors"] == [
         {"line": 2, "column": "service_date", "message": "must not be empty"}
