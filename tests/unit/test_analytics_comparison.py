@@ -7,7 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate, round_half_up
-from district_ppm.analytics.comparison import Entry, compare, competition_ranks, per_100
+from district_ppm.analytics.comparison import (
+    Entry,
+    compare,
+    competition_ranks,
+    per_100,
+    percentile,
+)
 
 ENTRIES = [
     Entry("A", "E", 90.0),
@@ -149,3 +155,9 @@ def test_round_half_up_agrees_with_quantizing_every_value(value, decimals):
         Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=exact
     )
     assert round_half_up(value, decimals) == float(quantized)
+
+
+def test_percentiles_in_integers_are_the_floats_rounding_the_quotient_gives():
+    for n in range(2, 1001):
+        for rank in range(1, n + 1):
+            assert percentile(rank, n) == round_half_up(100.0 * (n - rank) / (n - 1), 4)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Date, DateTime, Float, Integer, Numeric, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,3 +65,9 @@ def test_a_cursor_not_made_here_is_bad_input_at_after(values):
     with pytest.raises(BadInput) as refused:
         decode_cursor(encode_cursor(values), COLUMNS)
     assert refused.value.field == "after"
+
+
+@given(st.lists(st.text(), min_size=1, max_size=3))
+def test_a_cursor_is_the_base64_of_the_json_of_its_values(values):
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    assert encode_cursor(values) == base64.urlsafe_b64encode(raw).decode().rstrip("=")

@@ -41,8 +41,13 @@ def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> lis
 
 
 def percentile(rank: int, n: int) -> float:
-    """``100 (n - rank) / (n - 1)``, to four decimals (thirds of a hundred would not end)."""
-    return 100.0 if n == 1 else derived(100.0 * (n - rank) / (n - 1))
+    """``100 (n - rank) / (n - 1)``, to four decimals, halves up (thirds of a hundred would
+    not end). In integers: the quotient is rational, so no float digit can decide a half,
+    and the result is the float ``derived`` gives for it (a test checks every rank of every
+    n up to 1,000), at a tenth of the cost for a 200-school comparison."""
+    if n == 1:
+        return 100.0
+    return (2_000_000 * (n - rank) + (n - 1)) // (2 * (n - 1)) / 10_000
 
 
 def compare(entries: Sequence[Entry], *, higher_is_better: bool) -> list[Ranked]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
+from district_ppm.db.plain_rows import rows_as
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     Direction,
@@ -22,9 +24,22 @@ from district_ppm.measures.models import (
 )
 from district_ppm.measures.periods import period_problem
 from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH, school_year_of
-from district_ppm.schools.models import School, SchoolEnrollment
+from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
 from district_ppm.schools.service import SCHOOL_COLUMNS, SchoolFields
 from district_ppm.tenancy.calendar import get_district_calendar
+
+
+class ComparedSchool(NamedTuple):
+    """A row of the comparison's statement: the school's ``SCHOOL_COLUMNS``, its value and
+    the enrollment a COUNT is divided by."""
+
+    id: uuid.UUID
+    name: str
+    nces_id: str | None
+    level: SchoolLevel
+    first_bell: time
+    value: float
+    enrollment: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +84,8 @@ async def get_school_comparison(
     # Plain rows, one statement: the school's columns, the value and (COUNT measures) the
     # enrollment the value is divided by; no ORM objects for 200 schools.
     enrollment = _enrollment_in(year) if measure.unit is Unit.COUNT else null()
-    rows = (
+    rows = rows_as(
+        ComparedSchool,
         await session.execute(
             select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("enrollment"))
             .join(
@@ -82,8 +98,8 @@ async def get_school_comparison(
                 Measurement.measure_id == measure_id,
                 Measurement.period_start == period_start,
             )
-        )
-    ).all()
+        ),
+    )
     if not rows:
         return []
     unit = measure.unit
@@ -93,17 +109,18 @@ async def get_school_comparison(
     )
     lines = [
         ComparisonLine(
-            school=school,
+            school=row,
             value=r.value,
-            value_per_100_students=per_100(r.value, school.enrollment),
+            value_per_100_students=per_100(r.value, row.enrollment),
             rank=r.rank,
             percentile=r.percentile,
             peer_median=r.peer_median,
             gap_to_best=r.gap_to_best,
         )
-        for school, r in zip(rows, ranked, strict=True)
+        for row, r in zip(rows, ranked, strict=True)
     ]
-    return sorted(lines, key=lambda line: (line.rank, line.school.name, str(line.school.id)))
+    # Best first, then by name; the id settles equal names (a UUID orders as its text does).
+    return sorted(lines, key=lambda line: (line.rank, line.school.name, line.school.id))
 
 
 def _enrollment_in(school_year: int) -> ColumnElement[int]:

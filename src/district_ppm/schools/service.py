@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import ScalarSelect, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
@@ -109,18 +109,35 @@ SCHOOL_COLUMNS = (School.id, School.name, School.nces_id, School.level, School.f
 
 
 class SchoolFields(Protocol):
-    """A ``School`` or a row of ``SCHOOL_COLUMNS``."""
+    """A ``School`` or a row of ``SCHOOL_COLUMNS`` (read-only: a NamedTuple row is one)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def nces_id(self) -> str | None: ...
+    @property
+    def level(self) -> SchoolLevel: ...
+    @property
+    def first_bell(self) -> time: ...
+
+
+class ListedSchool(SchoolFields, Protocol):
+    """A row of ``list_schools``: the school's columns and its latest enrollment."""
+
+    @property
+    def enrollment(self) -> int | None: ...
+
+
+class ListedSchoolRow(NamedTuple):
+    """A row of ``list_schools``' statement (``SCHOOL_COLUMNS`` and the enrollment)."""
 
     id: uuid.UUID
     name: str
     nces_id: str | None
     level: SchoolLevel
     first_bell: time
-
-
-class ListedSchool(SchoolFields, Protocol):
-    """A row of ``list_schools``: the school's columns and its latest enrollment."""
-
     enrollment: int | None
 
 
@@ -151,7 +168,12 @@ async def list_schools(
         School.district_id == district_id
     )
     return await keyset_page(
-        session, stmt, order_by=[School.name, School.id], first=first, after=after
+        session,
+        stmt,
+        order_by=[School.name, School.id],
+        first=first,
+        after=after,
+        row_type=ListedSchoolRow,
     )
 
 

@@ -1,0 +1,34 @@
+"""Result rows copied into NamedTuples, for reads that touch every row's columns by name.
+
+A SQLAlchemy ``Row`` finds a column by name only after Python's own attribute lookup has
+failed: an AttributeError is built and dropped on every access, about half a microsecond.
+A 200-row comparison reading six columns of each row paid more for that than for ranking
+the rows. A NamedTuple reads a field at the speed of a tuple index; copying a row into one
+costs about as much as a single named read of the ``Row``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Result
+
+R = TypeVar("R", bound=tuple[Any, ...])  # a NamedTuple class
+
+
+def check_columns(row_type: type[R], names: Sequence[str]) -> None:
+    """The statement's column names must be the NamedTuple's fields, in order: a column
+    added to one and not the other fails loudly, not by shifting every value."""
+    fields = row_type._fields  # type: ignore[attr-defined]
+    if tuple(names) != fields:
+        raise TypeError(
+            f"{row_type.__name__} has the fields {fields}; the statement selects {tuple(names)}"
+        )
+
+
+def rows_as(row_type: type[R], result: Result[Any]) -> list[R]:
+    """Every row of ``result`` as a ``row_type``."""
+    check_columns(row_type, list(result.keys()))
+    make = row_type._make  # type: ignore[attr-defined]
+    return [make(row) for row in result]
