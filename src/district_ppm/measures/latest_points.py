@@ -33,8 +33,8 @@ the chart as the data stand, never older than a committed write:
   schools' enrollments, which mark nothing; it is always computed.
 
 Writes made outside the application (``psql``) mark nothing, as for the status rows; the
-nightly run stores only what is missing or no longer matches (a quiet night reads one
-statement per district). Rows carry no version of the rules: a change to how charts are drawn
+nightly run stores only what is missing or no longer matches (a quiet night runs two
+statements per district). Rows carry no version of the rules: a change to how charts are drawn
 or judged must empty the table (a migration), so that reads compute and the nightly stores anew.
 """
 
