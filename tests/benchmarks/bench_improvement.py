@@ -23,7 +23,7 @@ Prints (1) each improvement job of the registry (the savings, sustainability and
 areas) run by ``run_job`` in its own transaction, three times, and the median and total, beside
 the bare SELECT that reads what it reads; (2) every read (savingsSummary,
 sustainabilityCompliance stored and on a past date, practices, gainsAcrossDistrict, a forum's
-agenda on a meeting's date, processMatrix, metricsHygiene, forumHygiene, a person's
+agenda on a meeting's date and on today, processMatrix, metricsHygiene, forumHygiene, a person's
 responsibilities, dataEntryReminders) over HTTP against ``district-ppm serve`` on a loopback
 port with the response cache off (every request executed): one client (p50/p95, the server's
 CPU ms per request, the ratio to ``me { role }``, a request's fixed cost, on the same server),
@@ -1008,6 +1008,9 @@ async def read_cases(owner_dsn: str, bench: Bench, size: Size, fiscal_year: int)
         # A meeting's date: its plans' verdicts computed on the fly, as for the asOf above.
         Case(f"agenda(leadership forum, {as_of})", AGENDA,
              {"forumId": str(forum_id), "asOf": as_of.isoformat()}, None, (), heavy, few),
+        # Today: the verdicts the worker stored; the agenda's own reads.
+        Case(f"agenda(leadership forum, {today})", AGENDA,
+             {"forumId": str(forum_id), "asOf": today.isoformat()}, None, (), heavy, few),
         Case(f"processMatrix(key process 1, {school_year_of(today)})", MATRIX,
              {"processId": str(process_id), "schoolYear": school_year_of(today)}, None, (),
              light, per_client),
