@@ -9,7 +9,9 @@ costs about as much as a single named read of the ``Row``.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Result
@@ -31,4 +33,16 @@ def rows_as(row_type: type[R], result: Result[Any]) -> list[R]:
     """Every row of ``result`` as a ``row_type``."""
     check_columns(row_type, list(result.keys()))
     make = row_type._make  # type: ignore[attr-defined]
+    return [make(row) for row in result]
+
+
+@lru_cache(maxsize=512)
+def _row_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    return namedtuple("PlainRow", names)  # type: ignore[return-value]
+
+
+def plain_rows(result: Result[Any]) -> list[Any]:
+    """Every row of ``result`` as a NamedTuple named by its columns (one class per distinct
+    set of names, made once), for reads typed by a Protocol of the columns they use."""
+    make = _row_type(tuple(result.keys()))._make  # type: ignore[attr-defined]
     return [make(row) for row in result]

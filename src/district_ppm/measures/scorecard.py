@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
+from district_ppm.db.plain_rows import plain_rows
 from district_ppm.errors import NotFound
 from district_ppm.measures.models import (
     STAGE_ORDER,
@@ -93,20 +94,20 @@ async def get_scorecard(
     )
     # Plain rows, not ORM objects: building and tracking one object per line was a fifth of
     # the request.
-    rows = await session.execute(
-        select(*MEASURE_COLUMNS, latest)
-        .outerjoin(latest, true())
-        .where(Measure.district_id == district_id, Measure.stage.in_(stages_of(view)))
+    rows = plain_rows(
+        await session.execute(
+            select(*MEASURE_COLUMNS, latest)
+            .outerjoin(latest, true())
+            .where(Measure.district_id == district_id, Measure.stage.in_(stages_of(view)))
+        )
     )
-    lines = [_line(row, school_id, school_year) for row in rows.all()]
+    lines = [_line(row, school_id, school_year) for row in rows]
     return sorted(
         lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
     )
 
 
-def _line(
-    row: Row[*tuple[Any, ...]], school_id: uuid.UUID | None, school_year: int
-) -> ScorecardLine:
+def _line(row: Any, school_id: uuid.UUID | None, school_year: int) -> ScorecardLine:
     shown_school = school_id if school_id is not None and row.level is MeasureLevel.SCHOOL else None
     if row.school_year != school_year:
         # No row (school_year is NULL): nothing computed yet, or no data up to the year's
