@@ -7,14 +7,24 @@ load is ``test_database_restart.py``.
 
 from __future__ import annotations
 
+import logging
+import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from district_ppm.db.engine import create_app_engine, make_sessionmaker
-from district_ppm.db.tenancy import begin_with, end_reads, tenant_transaction
+from district_ppm.db.tenancy import (
+    begin_with,
+    connect_with,
+    end_connection,
+    end_reads,
+    tenant_transaction,
+)
 
 BACKEND = text("SELECT pg_backend_pid()")
 
@@ -76,6 +86,84 @@ async def test_ending_a_transaction_whose_connection_was_dropped_does_not_raise(
         assert await session.scalar(text("SELECT current_setting('app.district_id')")) == str(
             district_id
         )
+
+
+async def test_a_first_statement_on_a_bare_dropped_connection_runs_again_on_a_new_one(
+    one_connection, admin_sessionmaker
+):
+    """``connect_with`` (a request's token lookup) retries as ``begin_with`` does."""
+    engine = one_connection.kw["bind"]
+    connection, result = await connect_with(engine, BACKEND, {})
+    dropped = result.scalar()
+    await end_connection(connection)
+    await terminate(admin_sessionmaker, dropped)
+
+    connection, result = await connect_with(engine, BACKEND, {})
+    try:
+        assert result.scalar() != dropped
+        assert connection.in_transaction()
+    finally:
+        await end_connection(connection)
+
+
+async def test_a_bare_connection_waits_for_a_server_that_does_not_answer(settings):
+    """While the server is down the checkout itself fails: it is retried until the window
+    ends, as a first statement is, rather than failing the request at once."""
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    nowhere = settings.model_copy(
+        update={"database_url": f"postgresql://postgres@127.0.0.1:{port}/nothing"}
+    )
+    engine = create_app_engine(nowhere, pool_size=1)
+    started = time.monotonic()
+    try:
+        with pytest.raises((OSError, DBAPIError)):
+            await connect_with(engine, BACKEND, {}, window_seconds=0.4)
+    finally:
+        await engine.dispose()
+    assert time.monotonic() - started >= 0.3
+
+
+async def test_ending_a_bare_connection_that_was_dropped_does_not_raise(
+    one_connection, admin_sessionmaker, factory, caplog
+):
+    district_id, _ = await factory.district()
+    engine = one_connection.kw["bind"]
+    connection, result = await connect_with(engine, BACKEND, {})
+    dropped = result.scalar()
+    await terminate(admin_sessionmaker, dropped)
+
+    with caplog.at_level(logging.ERROR):
+        await end_connection(connection)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+    # The dead connection did not go back to the pool.
+    async with tenant_transaction(one_connection, district_id) as session:
+        assert await session.scalar(BACKEND) != dropped
+
+
+async def test_a_session_bound_to_a_request_connection_reads_its_tenant_until_it_ends(
+    one_connection, factory
+):
+    """What ``RequestTransaction`` does: the session joins the connection's transaction, and
+    ending the connection rolls back the tenant setting with it."""
+    district_id, _ = await factory.district()
+    engine = one_connection.kw["bind"]
+    tenant = text("SELECT current_setting('app.district_id', true)")
+    connection, _ = await connect_with(
+        engine,
+        text("SELECT set_config('app.district_id', :d, true)"),
+        {"d": str(district_id)},
+    )
+    session = one_connection(bind=connection)
+    assert await session.scalar(tenant) == str(district_id)
+    await session.close()
+    assert connection.in_transaction()  # closing the session left the transaction alone
+    await end_connection(connection)
+
+    async with one_connection() as later:  # the same pooled connection, rolled back
+        assert await later.scalar(tenant) in ("", None)
 
 
 async def test_a_query_whose_connection_is_dropped_mid_request_is_answered_from_a_new_one(

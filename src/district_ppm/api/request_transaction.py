@@ -10,6 +10,11 @@ Writes do not use it: a mutation runs in its own unit of work (``api.context.uni
 which first releases this transaction, so that a request never holds two connections (under
 load, requests each holding one while waiting for a second would drain the pool). Reads
 after a release run in short transactions of their own and see what the write committed.
+
+The transaction is held on a bare connection (``db.tenancy.connect_with``): the first reader
+binds the request's one ORM session to it. A request that reads nothing more (``{ __typename
+}``, an answer from the response cache, a refusal) never builds a session, and its rollback
+is the connection's own.
 """
 
 from __future__ import annotations
@@ -20,9 +25,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from district_ppm.db.tenancy import begin_tenant, begin_with, end_reads, tenant_transaction
+from district_ppm.db.tenancy import (
+    SET_TENANT,
+    connect_with,
+    end_connection,
+    tenant_transaction,
+)
 from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.service import principal_from_row
 from district_ppm.tenancy.tokens import hash_token
@@ -36,17 +46,19 @@ _AUTHENTICATE_AND_SET_TENANT = text(
 class RequestTransaction:
     def __init__(self, sessionmaker: async_sessionmaker) -> None:
         self._sessionmaker = sessionmaker
-        self._session: AsyncSession | None = None
+        self._engine: AsyncEngine = sessionmaker.kw["bind"]
+        self._connection: AsyncConnection | None = None
+        self._session: AsyncSession | None = None  # on the connection, once a reader asks
         self._district_id: uuid.UUID | None = None
         self._turn = asyncio.Lock()
         self._turn_holder: asyncio.Task[object] | None = None
 
     async def authenticate(self, token: str) -> Principal | None:
         """The token's principal, the transaction scoped to its district; None if unknown."""
-        if self._session is not None:
+        if self._connection is not None:
             raise RuntimeError("a request authenticates once")
-        self._session, result = await begin_with(
-            self._sessionmaker, _AUTHENTICATE_AND_SET_TENANT, {"token_hash": hash_token(token)}
+        self._connection, result = await connect_with(
+            self._engine, _AUTHENTICATE_AND_SET_TENANT, {"token_hash": hash_token(token)}
         )
         row = result.one_or_none()
         if row is None:
@@ -61,16 +73,16 @@ class RequestTransaction:
         """The request's session, for the caller's turn (after a release, a session of its own)."""
         if self._district_id is None:
             raise RuntimeError("no authenticated transaction in this request")
-        if self._session is None:
+        if self._connection is None:
             async with tenant_transaction(self._sessionmaker, self._district_id) as session:
                 yield session
             return
         task = asyncio.current_task()
         if self._turn_holder is task:
-            yield self._session
+            yield self._bound_session()
             return
         async with self._turn:
-            session = self._session
+            session = None if self._connection is None else self._bound_session()
             if session is None:  # released while this reader waited for its turn
                 async with tenant_transaction(self._sessionmaker, self._district_id) as own:
                     yield own
@@ -88,17 +100,32 @@ class RequestTransaction:
             raise RuntimeError("no authenticated transaction in this request")
         async with self._turn:
             await self.close()
-            self._session = await begin_tenant(self._sessionmaker, self._district_id)
+            self._connection, _ = await connect_with(
+                self._engine, SET_TENANT, {"district_id": str(self._district_id)}
+            )
 
     async def release(self) -> None:
         """End the transaction now, once no reader holds it (a caller inside its own turn
         keeps it: it is using it)."""
-        if self._session is None or self._turn_holder is asyncio.current_task():
+        if self._connection is None or self._turn_holder is asyncio.current_task():
             return
         async with self._turn:
             await self.close()
 
     async def close(self) -> None:
         session, self._session = self._session, None
-        if session is not None:
-            await end_reads(session)
+        connection, self._connection = self._connection, None
+        try:
+            if session is not None:
+                # It joined the connection's transaction: closing it detaches the loaded
+                # objects (resolvers map them after the transaction ends) and leaves the
+                # rollback to the connection.
+                await session.close()
+        finally:
+            if connection is not None:
+                await end_connection(connection)
+
+    def _bound_session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self._sessionmaker(bind=self._connection)
+        return self._session

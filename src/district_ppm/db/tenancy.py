@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Executable, Result, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-_SET_TENANT = text("SELECT set_config('app.district_id', :district_id, true)")
+SET_TENANT = text("SELECT set_config('app.district_id', :district_id, true)")
 
 # How long the first statement of a transaction keeps trying while the server restarts.
 # A fast restart (pg_ctl restart -m fast) takes about a second; failover takes longer.
@@ -26,7 +26,7 @@ _SERVER_AWAY_STATES = frozenset({"57P01", "57P02", "57P03"})
 async def set_tenant(session: AsyncSession, district_id: uuid.UUID) -> None:
     # is_local=true: the setting dies with the transaction, so a pooled connection never
     # carries one district's id into another's request.
-    await session.execute(_SET_TENANT, {"district_id": str(district_id)})
+    await session.execute(SET_TENANT, {"district_id": str(district_id)})
 
 
 def server_went_away(error: BaseException) -> bool:
@@ -77,6 +77,57 @@ async def begin_with(
         delay = min(delay * 2, 0.5)
 
 
+async def connect_with(
+    engine: AsyncEngine,
+    first_statement: Executable,
+    parameters: Mapping[str, Any],
+    *,
+    window_seconds: float = RECONNECT_WINDOW_SECONDS,
+) -> tuple[AsyncConnection, Result[Any]]:
+    """``begin_with`` on a bare connection, for a request that may read nothing more.
+
+    No ORM session: a request answered from the first statement alone (its token lookup)
+    pays for a pool checkout and one statement, not for a session's transaction
+    bookkeeping. Readers bind a session to the connection if they need one
+    (``api.request_transaction``); ``end_connection`` rolls back. Same retry as
+    ``begin_with``: the statement finds a dropped connection, SQLAlchemy invalidates the
+    pool, and it runs again on a fresh one while the server comes back.
+    """
+    deadline = time.monotonic() + window_seconds
+    delay = 0.05
+    while True:
+        connection: AsyncConnection | None = None
+        try:
+            # Inside the retry: while the server is down, the checkout's connect fails too.
+            connection = await engine.connect()
+            return connection, await connection.execute(first_statement, parameters)
+        except (DBAPIError, OSError) as error:
+            if connection is not None:
+                await connection.close()
+            if not server_went_away(error) or time.monotonic() + delay > deadline:
+                raise
+        except BaseException:
+            if connection is not None:
+                await connection.close()
+            raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
+async def end_connection(connection: AsyncConnection) -> None:
+    """Roll back ``connection``'s transaction and return it to the pool; a connection the
+    server dropped is thrown away instead, without raising (as ``end_reads``).
+
+    ``close`` releases the connection even when its rollback fails, and a rollback that
+    finds the connection gone has SQLAlchemy invalidate it, so it never goes back to the pool.
+    """
+    try:
+        await connection.close()
+    except (DBAPIError, OSError) as error:
+        if not server_went_away(error):
+            raise
+
+
 async def end_reads(session: AsyncSession) -> None:
     """Roll back what ``session`` holds and return its connection to the pool.
 
@@ -102,7 +153,7 @@ async def end_reads(session: AsyncSession) -> None:
 
 async def begin_tenant(sessionmaker: async_sessionmaker, district_id: uuid.UUID) -> AsyncSession:
     """A new session in a transaction scoped to ``district_id`` (see ``begin_with``)."""
-    session, _ = await begin_with(sessionmaker, _SET_TENANT, {"district_id": str(district_id)})
+    session, _ = await begin_with(sessionmaker, SET_TENANT, {"district_id": str(district_id)})
     return session
 
 
