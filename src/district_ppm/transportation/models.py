@@ -87,9 +87,9 @@ class BusRunDirtyMonth(Base):
         ),
     )
 
-    district_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
-    )
+    # No foreign key of its own to districts: the route's key implies the district, and a
+    # bulk import writes tens of thousands of marks (migration 0023).
+    district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)
     marked_by: Mapped[int] = mapped_column(
