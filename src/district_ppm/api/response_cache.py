@@ -1,8 +1,9 @@
 """Answers to repeated GraphQL reads, kept in Redis under the district's data version.
 
 Dashboards poll the same scorecards and lists all day; between two writes of a district the
-answer to the same query from the same role is the same bytes. An entry's key is a hash of:
-the district, its data version (``db.data_version``: every committed write moves it) and
+answer to the same query from the same role is the same bytes. An entry's key holds the
+running code's version (``release``: a deploy starts afresh) and the district, and a hash of:
+the district's data version (``db.data_version``: every committed write moves it) and
 today's date there (answers that default to today change at midnight), the role and school
 scope (and the token, for the few documents that depend on it: ``api.cacheable``), the
 operation name, the query text and the variables in canonical JSON. The value is the response
@@ -45,6 +46,7 @@ from district_ppm.api.cacheable import CacheableQuery, cacheable_query
 from district_ppm.api.context import request_principal, request_transaction
 from district_ppm.config import Settings
 from district_ppm.db.data_version import DataVersion, read_data_version
+from district_ppm.release import code_version
 from district_ppm.tenancy.principal import Principal
 
 log = structlog.get_logger(__name__)
@@ -92,7 +94,8 @@ def response_key(
 
 class ResponseCache:
     def __init__(self, settings: Settings, *, outage_backoff: float = OUTAGE_BACKOFF_SECONDS):
-        self.prefix = f"{settings.queue_namespace}:responses"
+        # The running code's version too: a deploy never serves what the old code answered.
+        self.prefix = f"{settings.queue_namespace}:responses:{code_version()}"
         self.ttl_seconds = settings.response_cache_ttl_seconds
         self.max_query_tokens = settings.max_query_tokens
         self.outage_backoff = outage_backoff
