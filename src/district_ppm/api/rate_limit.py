@@ -28,11 +28,9 @@ from dataclasses import dataclass
 
 import structlog
 from prometheus_client import Counter
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from district_ppm.api.redis_script import ScriptClient
 from district_ppm.config import Settings
 from district_ppm.tenancy.principal import Principal
 
@@ -102,7 +100,7 @@ def client_subject(client_ip: str | None) -> str:
 class RateLimiter:
     def __init__(
         self,
-        redis: Redis,
+        gcra: ScriptClient,
         *,
         namespace: str,
         requests: Budget,
@@ -110,28 +108,21 @@ class RateLimiter:
         anonymous: Budget,
         outage_backoff: float = OUTAGE_BACKOFF_SECONDS,
     ) -> None:
-        self.redis = redis
+        self.gcra = gcra  # GCRA_SCRIPT's client
         self.prefix = f"{namespace}:rate"
         self.requests = requests
         self.imports = imports
         self.anonymous = anonymous
         self.outage_backoff = outage_backoff
-        self._gcra = redis.register_script(GCRA_SCRIPT)
         self._skip_until = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RateLimiter:
-        # A client of its own, for a check that is skipped when it fails: short timeouts, and
-        # one immediate retry (a connection dropped while idle) instead of redis-py's ten
-        # retries with backoff, which would hold each request for seconds during an outage.
-        redis = Redis.from_url(
-            settings.redis_url,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            retry=Retry(NoBackoff(), retries=1),
-        )
+        # A client of its own, for a check that is skipped when it fails: a short time limit,
+        # and one immediate retry (a connection dropped while idle), never retries with
+        # backoff, which would hold each request for seconds during an outage.
         return cls(
-            redis,
+            ScriptClient(settings.redis_url, GCRA_SCRIPT, timeout=REDIS_TIMEOUT_SECONDS),
             namespace=settings.queue_namespace,
             requests=Budget("requests", settings.rate_limit_per_minute, settings.rate_limit_burst),
             imports=Budget(
@@ -145,7 +136,7 @@ class RateLimiter:
         )
 
     async def aclose(self) -> None:
-        await self.redis.aclose()
+        await self.gcra.aclose()
 
     async def admit(
         self, *, principal: Principal | None, client_ip: str | None, is_import: bool = False
@@ -162,7 +153,7 @@ class RateLimiter:
             return None
         key = f"{self.prefix}:{budget.name}:{subject}"
         try:
-            wait_us = int(await self._gcra(keys=[key], args=[budget.interval_us, budget.burst]))
+            wait_us = int(await self.gcra.call([key], [budget.interval_us, budget.burst]))
         except (RedisError, OSError) as error:
             self._skip_until = time.monotonic() + self.outage_backoff
             FAIL_OPEN.inc()
