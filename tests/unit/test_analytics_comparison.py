@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate, round_half_up
+from district_ppm.analytics.aggregation import (
+    Aggregation,
+    SchoolValue,
+    _round_half_up_by_digits,
+    aggregate,
+    round_half_up,
+)
 from district_ppm.analytics.comparison import (
     Entry,
     compare,
@@ -161,3 +169,31 @@ def test_percentiles_in_integers_are_the_floats_rounding_the_quotient_gives():
     for n in range(2, 1001):
         for rank in range(1, n + 1):
             assert percentile(rank, n) == round_half_up(100.0 * (n - rank) / (n - 1), 4)
+
+
+@given(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+    st.integers(min_value=0, max_value=6),
+)
+def test_round_half_up_gives_what_the_decimal_digits_give(value, decimals):
+    assert_same_rounding(value, decimals)
+
+
+@given(
+    st.integers(min_value=-(10**9), max_value=10**9),
+    st.integers(min_value=0, max_value=6),
+    st.integers(min_value=-3, max_value=3),
+)
+def test_round_half_up_at_and_beside_every_half(units, decimals, steps):
+    """The values a float cannot tell from a half: k + 1/2 units of the last place, and the
+    floats a few steps either side of it."""
+    value = (units + 0.5) / 10**decimals
+    for _ in range(abs(steps)):
+        value = math.nextafter(value, math.inf if steps > 0 else -math.inf)
+    assert_same_rounding(value, decimals)
+
+
+def assert_same_rounding(value: float, decimals: int) -> None:
+    by_digits = _round_half_up_by_digits(value, decimals)
+    rounded = round_half_up(value, decimals)
+    assert rounded == by_digits and math.copysign(1, rounded) == math.copysign(1, by_digits)

@@ -80,18 +80,26 @@ def derived(value: float) -> float:
 def round_half_up(value: float, decimals: int) -> float:
     """``value`` to ``decimals`` places, halves away from zero as its decimal digits read
     (2.675 gives 2.68, where binary ``round`` gives 2.67)."""
-    text = repr(value)
-    point = text.find(".")
-    if "e" not in text and point != -1:
-        # The digits as repr writes them, rounded as integers: what quantizing the decimal
-        # does, without building one (a 200-row comparison rounds 600 figures).
-        if len(text) - point - 1 <= decimals:
-            return value  # no more digits than asked for: nothing to round (most values)
-        negative = text.startswith("-")
-        whole = text[negative:point] + text[point + 1 : point + 1 + decimals]
-        scaled = int(whole) + (text[point + 1 + decimals] >= "5")
-        # int / int is correctly rounded, as float(Decimal) is: the same float.
-        rounded = scaled / 10**decimals
-        return -rounded if negative else rounded
+    # Most values are decided by the scaled float alone: its distance to a half is far
+    # larger than the error of scaling (about 2.3e-16 of it, so under 2.3e-7 below 1e9),
+    # and the integer it rounds to is the one the digits round to. Only a value within a
+    # millionth of a half, or too large, has its digits read.
+    scale = _SCALES[decimals] if decimals < len(_SCALES) else 0
+    magnitude = abs(value) * scale
+    if 0.0 < magnitude < 1e9:
+        whole = int(magnitude)
+        fraction = magnitude - whole  # exact: whole is the float's integer part
+        if abs(fraction - 0.5) > 1e-6:
+            rounded = (whole + (fraction > 0.5)) / scale
+            return -rounded if value < 0 else rounded
+    return _round_half_up_by_digits(value, decimals)
+
+
+# 10**decimals, for the places derived figures and hours are served to.
+_SCALES = tuple(10**places for places in range(9))
+
+
+def _round_half_up_by_digits(value: float, decimals: int) -> float:
+    """``round_half_up`` read off the decimal digits ``repr`` writes: exact for any float."""
     step = Decimal(1).scaleb(-decimals)
     return float(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP, context=_EXACT))
