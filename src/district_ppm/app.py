@@ -28,6 +28,7 @@ from district_ppm.api.context import (
     request_transaction,
 )
 from district_ppm.api.graphql_view import with_direct_handlers
+from district_ppm.api.http_metrics import LeanPrometheusMiddleware
 from district_ppm.api.rate_limit import RateLimiter
 from district_ppm.api.request_limits import guarded_graphql
 from district_ppm.api.schema import build_schema
@@ -157,7 +158,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RequestIdMiddleware,
             # Label by route template: a label per raw path lets anyone grow every scrape.
-            PrometheusConfig(app_name="district_ppm", group_path=True).middleware,
+            PrometheusConfig(
+                app_name="district_ppm",
+                group_path=True,
+                middleware_class=LeanPrometheusMiddleware,
+            ).middleware,
         ],
         plugins=[StructlogPlugin(config=logging)],
         state=State({"settings": settings}),
