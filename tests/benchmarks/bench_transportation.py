@@ -3,6 +3,7 @@ and incremental recompute, and the worker's peak memory.
 
     python tests/benchmarks/bench_transportation.py            # 1,500 routes x 180 days x 3 years
     python tests/benchmarks/bench_transportation.py --small    # a quick smoke run
+    python tests/benchmarks/bench_transportation.py --rounds 7 # more rounds of COPY vs import
 
 Makes (and drops) its own database; needs the PostgreSQL and Redis of DISTRICT_PPM_* settings.
 Reports numbers; it passes or fails nothing.
@@ -63,7 +64,7 @@ HEADER = "route_code,service_date,scheduled_arrival,actual_arrival,riders\n"
 
 def service_days(school_year: int, count: int) -> list[date]:
     """``count`` weekdays from the third Monday of August before ``school_year`` ends."""
-    day, days = date(school_year - 1, 8, 15), []
+    day, days = date(school_year - 1, 8, 15), list[date]()
     while len(days) < count:
         if day.weekday() < 5:
             days.append(day)
@@ -152,21 +153,40 @@ async def resolved_runs(settings: Any, district_id: uuid.UUID, csv_text: str) ->
     return "".join(f"{district_id},{','.join(run)}\n" for run in runs).encode()
 
 
-async def identical_copy_seconds(settings: Any, runs: bytes) -> float:
-    """Seconds to COPY ``runs`` into a fresh copy of bus_runs (see ``BASELINE``)."""
+def server_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds a PostgreSQL backend has used, or None when its server is not on this
+    machine (procfs). Unlike elapsed time, it hardly moves with the load of the shared cores."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def spent(before: float | None, pid: int) -> float | None:
+    after = server_cpu_seconds(pid)
+    return None if before is None or after is None else after - before
+
+
+async def identical_copy_seconds(settings: Any, runs: bytes) -> tuple[float, float | None]:
+    """Seconds to COPY ``runs`` into a fresh copy of bus_runs (see ``BASELINE``), and the
+    server's CPU seconds for it."""
     conn = await asyncpg.connect(
         settings.admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
     )
     try:
         await conn.execute(f"DROP TABLE IF EXISTS {BASELINE}")
         await conn.execute(f"CREATE TABLE {BASELINE} (LIKE bus_runs INCLUDING ALL)")
+        pid = await conn.fetchval("SELECT pg_backend_pid()")
+        cpu = server_cpu_seconds(pid)
         started = clock.perf_counter()
         await conn.copy_to_table(BASELINE, source=io.BytesIO(runs), format="csv")
         elapsed = clock.perf_counter() - started
+        cpu = spent(cpu, pid)
         await conn.execute(f"DROP TABLE {BASELINE}")
     finally:
         await conn.close()
-    return elapsed
+    return elapsed, cpu
 
 
 ROUNDS = 3
@@ -192,7 +212,11 @@ async def chunks(body: bytes) -> AsyncIterator[bytes]:
         yield body[start : start + CHUNK_BYTES]
 
 
-async def bulk_import(app_sessionmaker: Any, district_id: uuid.UUID, csv_text: str) -> float:
+async def timed_import(
+    app_sessionmaker: Any, district_id: uuid.UUID, csv_text: str
+) -> tuple[float, float | None]:
+    """Seconds for the import, commit included, and its server's CPU seconds (from the
+    unit of work's first statement; the BEGIN before it is not counted)."""
     principal = Principal(
         district_id=district_id, role=Role.DISTRICT_ADMIN, token_id=uuid.uuid4(), actor="bench"
     )
@@ -204,10 +228,16 @@ async def bulk_import(app_sessionmaker: Any, district_id: uuid.UUID, csv_text: s
         request_id=None,
         client_ip=None,
     ) as uow:
+        pid = int(await uow.session.scalar(text("SELECT pg_backend_pid()")))
+        cpu = server_cpu_seconds(pid)
         written = await import_bus_runs(uow, CsvStream(chunks(csv_text.encode())))
     elapsed = clock.perf_counter() - started
     assert written == csv_text.count("\n") - 1
-    return elapsed
+    return elapsed, spent(cpu, pid)
+
+
+async def bulk_import(app_sessionmaker: Any, district_id: uuid.UUID, csv_text: str) -> float:
+    return (await timed_import(app_sessionmaker, district_id, csv_text))[0]
 
 
 async def timed_recompute(app_sessionmaker: Any, district_id: uuid.UUID, *, full: bool) -> float:
@@ -273,7 +303,7 @@ async def worker_full_recompute(app_sessionmaker: Any, district_id: uuid.UUID) -
     return float(seconds), peak_kb
 
 
-async def main(small: bool) -> None:
+async def main(small: bool, rounds_wanted: int) -> None:
     settings = get_settings()
     routes, days_per_year = (50, 20) if small else (1_500, 180)
     years = (2024, 2025, 2026)
@@ -291,11 +321,14 @@ async def main(small: bool) -> None:
         # deleted): the median of each round's ratio stands against the noise of this shared
         # machine.
         rounds: list[tuple[float, float]] = []
-        for round_number in range(2 if small else ROUNDS):
+        cpus: list[tuple[float | None, float | None]] = []
+        for round_number in range(rounds_wanted):
             if round_number:
                 await clear_runs(settings, district_id)
-            copy_seconds = await identical_copy_seconds(settings, resolved)
-            rounds.append((await bulk_import(app_sm, district_id, csv_text), copy_seconds))
+            copy_seconds, copy_cpu = await identical_copy_seconds(settings, resolved)
+            import_seconds, import_cpu = await timed_import(app_sm, district_id, csv_text)
+            rounds.append((import_seconds, copy_seconds))
+            cpus.append((import_cpu, copy_cpu))
         import_seconds = statistics.median(imported for imported, _ in rounds)
         copy_seconds = statistics.median(copied for _, copied in rounds)
         ratios = [copied / imported for imported, copied in rounds]
@@ -308,6 +341,17 @@ async def main(small: bool) -> None:
             f"({import_seconds:.2f} s); import / COPY {statistics.median(ratios):.2f} "
             f"(rounds: {', '.join(f'{ratio:.2f}' for ratio in ratios)})"
         )
+        # Counted in clock ticks (10 ms): a --small run's are too few to compare.
+        measured = [(i, c) for i, c in cpus if i and c is not None]
+        if len(measured) == len(cpus) and not small:
+            cpu_ratios = [copied / imported for imported, copied in measured]
+            print(
+                "PostgreSQL CPU seconds, COPY / import: "
+                f"{statistics.median(c for _, c in measured):.2f} / "
+                f"{statistics.median(i for i, _ in measured):.2f} "
+                f"(COPY / import {statistics.median(cpu_ratios):.2f}; "
+                f"rounds: {', '.join(f'{ratio:.2f}' for ratio in cpu_ratios)})"
+            )
         resend_seconds = await bulk_import(app_sm, district_id, csv_text)
         print(f"the same file again (changes nothing): {resend_seconds:.2f} s")
 
@@ -339,6 +383,9 @@ async def main(small: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", action="store_true", help="a quick smoke run")
+    parser.add_argument(
+        "--rounds", type=int, help=f"rounds of COPY then import (default {ROUNDS}, 2 if --small)"
+    )
     arguments = parser.parse_args()
     migrate(get_settings())  # runs its own event loops, so before ours
-    asyncio.run(main(arguments.small))
+    asyncio.run(main(arguments.small, arguments.rounds or (2 if arguments.small else ROUNDS)))
