@@ -113,6 +113,10 @@ async def test_schools_pages_by_name_with_keyset_cursors(gql, factory):
     assert names == ["Alder", "Birch", "Cedar", "Dogwood", "Elm"]
     assert first["totalCount"] == 5
     assert [first["pageInfo"]["hasNextPage"], last["pageInfo"]["hasNextPage"]] == [True, False]
+    # Each edge's cursor (encoded only when asked for) continues right after its node.
+    assert first["edges"][-1]["cursor"] == first["pageInfo"]["endCursor"]
+    after_alder = await gql(LIST, {"first": 1, "after": first["edges"][0]["cursor"]}, token=token)
+    assert [e["node"]["name"] for e in after_alder["data"]["schools"]["edges"]] == ["Birch"]
 
 
 async def test_page_size_over_500_and_garbage_cursor_are_bad_input(gql, factory):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 
-from district_ppm.db.pagination import Page
+from district_ppm.api.plain_completion import PLAIN_READ
+from district_ppm.db.pagination import Page, encode_cursor
 from district_ppm.errors import BadInput
 
 T = TypeVar("T")
@@ -20,10 +21,18 @@ class PageInfo:
     end_cursor: str | None
 
 
+def _cursor(edge: Edge[Any]) -> str:
+    return encode_cursor(edge.cursor_key)
+
+
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    cursor_key: strawberry.Private[Sequence[Any]]  # encoded only when the cursor is asked for
+
+    @strawberry.field(metadata={PLAIN_READ: _cursor})
+    def cursor(self) -> str:
+        return _cursor(self)
 
 
 @strawberry.type
@@ -35,7 +44,7 @@ class Connection(Generic[T]):
 
 def to_connection(page: Page[Any], node: Callable[[Any], T]) -> Connection[T]:
     return Connection(
-        edges=[Edge(cursor=cursor, node=node(item)) for cursor, item in page.items],
+        edges=[Edge(node=node(item), cursor_key=key) for key, item in page.items],
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         total_count=page.total_count,
     )

@@ -135,10 +135,10 @@ async def list_people(
     return Page(
         items=[
             (
-                cursor,
+                key,
                 Person(user_id=u.id, email=u.email, display_name=u.display_name, role=roles[u.id]),
             )
-            for cursor, u in page.items
+            for key, u in page.items
         ],
         has_next_page=page.has_next_page,
         total_count=page.total_count,

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from district_ppm.db.pagination import Page, encode_cursor, page_size
+from district_ppm.db.pagination import Page, page_size
 from district_ppm.errors import BadInput
 
 
@@ -93,7 +93,7 @@ async def sorted_page(
     if after:
         paged = paged.where(after_clause(keys, decode(after, keys)))
     rows = list((await session.scalars(paged)).all())
-    items = [
-        (encode_cursor([getattr(row, key.column.key) for key in keys]), row) for row in rows[:size]
+    items: list[tuple[Sequence[Any], Any]] = [
+        ([getattr(row, key.column.key) for key in keys], row) for row in rows[:size]
     ]
     return Page(items=items, has_next_page=len(rows) > size, total_count=total or 0)

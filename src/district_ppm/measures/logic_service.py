@@ -296,7 +296,7 @@ async def list_logic_models(
         session=session, district_id=district_id, models=[model for _, model in page.items]
     )
     return Page(
-        items=[(cursor, view) for (cursor, _), view in zip(page.items, views, strict=True)],
+        items=[(key, view) for (key, _), view in zip(page.items, views, strict=True)],
         has_next_page=page.has_next_page,
         total_count=page.total_count,
     )
