@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.analytics.status import Status
+from district_ppm.db.id_lists import among
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
@@ -181,7 +182,7 @@ async def _red_measures(
                 MeasureStatus.school_id.is_(None),
                 MeasureStatus.school_year == year,
                 MeasureStatus.status == Status.RED.value,
-                MeasureStatus.measure_id.in_([m.id for m in measures]),
+                among(MeasureStatus.measure_id, [m.id for m in measures]),
             )
         )
     )
@@ -241,7 +242,7 @@ async def _plans(
             await session.execute(
                 select(*PLAN_COLUMNS).where(
                     SustainabilityPlan.district_id == district_id,
-                    SustainabilityPlan.project_id.in_(list(projects)),
+                    among(SustainabilityPlan.project_id, projects),
                 )
             ),
         )
@@ -290,7 +291,7 @@ async def _overdue_decisions(
             Decision.due_on < as_of,
             or_(
                 Decision.measure_id.in_(scoped_ids),
-                Decision.project_id.in_(list(projects)),
+                among(Decision.project_id, projects),
                 Decision.meeting_id.in_(made_here),
             ),
         )

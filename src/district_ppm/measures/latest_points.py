@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
 from district_ppm.analytics.xmr_tail import latest_point, tail_periods
+from district_ppm.db.id_lists import among
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase, ChartSignal
 from district_ppm.measures.models import (
     Direction,
@@ -281,7 +282,7 @@ async def chart_settings(
         .where(
             ChartRebase.district_id == district_id,
             ChartRebase.school_id.is_(None),
-            ChartRebase.measure_id.in_(ids),
+            among(ChartRebase.measure_id, ids),
         )
         .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
     ):
@@ -291,7 +292,7 @@ async def chart_settings(
         select(ChartExclusion.measure_id, ChartExclusion.period_start, ChartExclusion.reason).where(
             ChartExclusion.district_id == district_id,
             ChartExclusion.school_id.is_(None),
-            ChartExclusion.measure_id.in_(ids),
+            among(ChartExclusion.measure_id, ids),
         )
     ):
         exclusions[measure_id][period] = reason

@@ -18,6 +18,7 @@ from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.analytics.xmr_tail import chart_tail
+from district_ppm.db.id_lists import among
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     SERVED_DECIMALS,
@@ -92,7 +93,7 @@ async def checked_controls(
             (Measure.district_id == PlanMeasure.district_id)
             & (Measure.id == PlanMeasure.measure_id),
         )
-        .where(PlanMeasure.district_id == district_id, PlanMeasure.plan_id.in_(plan_ids))
+        .where(PlanMeasure.district_id == district_id, among(PlanMeasure.plan_id, plan_ids))
         .order_by(PlanMeasure.plan_id, PlanMeasure.position)
     )
     for row in rows.all():
@@ -239,7 +240,7 @@ class MeasureFacts:
         ids = sorted({measure.id for measure in [*district_wide, *at_schools]})
         rebases = await self.session.execute(
             select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
-            .where(ChartRebase.district_id == self.district_id, ChartRebase.measure_id.in_(ids))
+            .where(ChartRebase.district_id == self.district_id, among(ChartRebase.measure_id, ids))
             .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
         )
         for measure_id, school_id, start in rebases.all():
@@ -252,7 +253,7 @@ class MeasureFacts:
                 ChartExclusion.reason,
             ).where(
                 ChartExclusion.district_id == self.district_id,
-                ChartExclusion.measure_id.in_(ids),
+                among(ChartExclusion.measure_id, ids),
             )
         )
         for measure_id, school_id, period, reason in exclusions.all():
@@ -264,7 +265,7 @@ class MeasureFacts:
                 Target.school_year,
                 Target.value,
                 Target.red_threshold,
-            ).where(Target.district_id == self.district_id, Target.measure_id.in_(ids))
+            ).where(Target.district_id == self.district_id, among(Target.measure_id, ids))
         )
         found_targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]]
         found_targets = defaultdict(dict)

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.id_lists import among
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.projects import get_project_or_raise
 from district_ppm.jobs.service import enqueue_job
@@ -326,7 +327,7 @@ async def review_dates_of(
         select(SustainabilityReview.plan_id, SustainabilityReview.reviewed_on)
         .where(
             SustainabilityReview.district_id == district_id,
-            SustainabilityReview.plan_id.in_(plan_ids),
+            among(SustainabilityReview.plan_id, plan_ids),
         )
         .order_by(SustainabilityReview.reviewed_on)
     )
