@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, time
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, ScalarSelect, func, null, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ScalarSelect,
+    Select,
+    bindparam,
+    func,
+    null,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
@@ -60,11 +69,7 @@ async def get_school_comparison(
     ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
     """
     measure = (
-        await session.execute(
-            select(Measure.level, Measure.frequency, Measure.unit, Measure.direction).where(
-                Measure.district_id == district_id, Measure.id == measure_id
-            )
-        )
+        await session.execute(_COMPARED_MEASURE, {"district_id": district_id, "id": measure_id})
     ).one_or_none()
     if measure is None:
         raise NotFound("measureId", "no such measure")
@@ -78,26 +83,13 @@ async def get_school_comparison(
     why = period_problem(measure.frequency, period_start, fiscal_month)
     if why:
         raise BadInput("periodStart", why)
-    year = school_year_of(period_start)
-    # Plain rows, one statement: the school's columns, the value and (COUNT measures) the
-    # enrollment the value is divided by; no ORM objects for 200 schools.
-    enrollment = _enrollment_in(year) if measure.unit is Unit.COUNT else null()
-    rows = rows_as(
-        ComparedSchool,
-        await session.execute(
-            select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("enrollment"))
-            .join(
-                Measurement,
-                (Measurement.district_id == School.district_id)
-                & (Measurement.school_id == School.id),
-            )
-            .where(
-                Measurement.district_id == district_id,
-                Measurement.measure_id == measure_id,
-                Measurement.period_start == period_start,
-            )
-        ),
-    )
+    parameters = {"district_id": district_id, "measure_id": measure_id, "period": period_start}
+    if measure.unit is Unit.COUNT:
+        statement = _COMPARED_SCHOOLS_PER_STUDENT
+        parameters["school_year"] = school_year_of(period_start)
+    else:
+        statement = _COMPARED_SCHOOLS
+    rows = rows_as(ComparedSchool, await session.execute(statement, parameters))
     if not rows:
         return []
     unit = measure.unit
@@ -121,7 +113,7 @@ async def get_school_comparison(
     return sorted(lines, key=lambda line: (line.rank, line.school.name, line.school.id))
 
 
-def _enrollment_in(school_year: int) -> ColumnElement[int]:
+def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
     """The school's enrollment in ``school_year``, else its most recent on record."""
 
     def enrollment(*, of_year: bool) -> ScalarSelect[int]:
@@ -136,3 +128,29 @@ def _enrollment_in(school_year: int) -> ColumnElement[int]:
         return found.correlate(School).scalar_subquery()
 
     return func.coalesce(enrollment(of_year=True), enrollment(of_year=False))
+
+
+def _compared_schools(enrollment: ColumnElement[Any]) -> Select[Any]:
+    """Plain rows, one statement: the school's columns, the value and the enrollment."""
+    return (
+        select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("enrollment"))
+        .join(
+            Measurement,
+            (Measurement.district_id == School.district_id) & (Measurement.school_id == School.id),
+        )
+        .where(
+            Measurement.district_id == bindparam("district_id"),
+            Measurement.measure_id == bindparam("measure_id"),
+            Measurement.period_start == bindparam("period"),
+        )
+    )
+
+
+# Built once, run with parameters: a statement built per request cost as much again as
+# running it (building it, then walking it for its cache key).
+_COMPARED_MEASURE = select(Measure.level, Measure.frequency, Measure.unit, Measure.direction).where(
+    Measure.district_id == bindparam("district_id"), Measure.id == bindparam("id")
+)
+_COMPARED_SCHOOLS = _compared_schools(null())
+# COUNT measures: also the enrollment the value is divided by.
+_COMPARED_SCHOOLS_PER_STUDENT = _compared_schools(_enrollment_in(bindparam("school_year")))

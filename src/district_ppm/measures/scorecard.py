@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
@@ -60,45 +60,17 @@ async def get_scorecard(
     check_school_year(school_year)
     if school_id is not None and await session.get(School, (district_id, school_id)) is None:
         raise NotFound("schoolId", "no such school")
-    scope: ColumnElement[bool]
+    parameters: dict[str, Any] = {
+        "district_id": district_id,
+        "stages": list(stages_of(view)),
+        "school_year": school_year,
+    }
     if school_id is None:
-        scope = MeasureStatus.school_id.is_(None)
+        statement = _DISTRICT_SCORECARD
     else:
-        scope = or_(
-            and_(Measure.level == MeasureLevel.SCHOOL, MeasureStatus.school_id == school_id),
-            and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
-        )
-    # The scope's row of the year, else its latest row before it (one index probe each).
-    latest = (
-        select(
-            MeasureStatus.school_year,
-            MeasureStatus.latest_period,
-            MeasureStatus.latest_value,
-            MeasureStatus.target,
-            MeasureStatus.status,
-            MeasureStatus.trend,
-            MeasureStatus.computed_at,
-        )
-        .where(
-            MeasureStatus.district_id == Measure.district_id,
-            MeasureStatus.measure_id == Measure.id,
-            MeasureStatus.school_year <= school_year,
-            scope,
-        )
-        .order_by(MeasureStatus.school_year.desc())
-        .limit(1)
-        .correlate(Measure)
-        .lateral()
-    )
-    # Plain rows, not ORM objects: building and tracking one object per line was a fifth of
-    # the request.
-    rows = plain_rows(
-        await session.execute(
-            select(*MEASURE_COLUMNS, latest)
-            .outerjoin(latest, true())
-            .where(Measure.district_id == district_id, Measure.stage.in_(stages_of(view)))
-        )
-    )
+        statement = _SCHOOL_SCORECARD
+        parameters["school_id"] = school_id
+    rows = plain_rows(await session.execute(statement, parameters))
     lines = [_line(row, school_id, school_year) for row in rows]
     return sorted(
         lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
@@ -132,3 +104,54 @@ def _line(row: Any, school_id: uuid.UUID | None, school_year: int) -> ScorecardL
         trend=Trend(row.trend),
         computed_at=row.computed_at,
     )
+
+
+def _scorecard(scope: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+    """The view's measures, each with its scope's status row of the year, else its latest
+    row before it (one index probe each, by the lateral join)."""
+    latest = (
+        select(
+            MeasureStatus.school_year,
+            MeasureStatus.latest_period,
+            MeasureStatus.latest_value,
+            MeasureStatus.target,
+            MeasureStatus.status,
+            MeasureStatus.trend,
+            MeasureStatus.computed_at,
+        )
+        .where(
+            MeasureStatus.district_id == Measure.district_id,
+            MeasureStatus.measure_id == Measure.id,
+            MeasureStatus.school_year <= bindparam("school_year"),
+            scope,
+        )
+        .order_by(MeasureStatus.school_year.desc())
+        .limit(1)
+        .correlate(Measure)
+        .lateral()
+    )
+    # Plain rows, not ORM objects: building and tracking one object per line was a fifth of
+    # the request.
+    return (
+        select(*MEASURE_COLUMNS, latest)
+        .outerjoin(latest, true())
+        .where(
+            Measure.district_id == bindparam("district_id"),
+            Measure.stage.in_(bindparam("stages", expanding=True)),
+        )
+    )
+
+
+# Built once, run with parameters: a statement built per request cost as much again as
+# running it (building it, then walking it for its cache key).
+_DISTRICT_SCORECARD = _scorecard(MeasureStatus.school_id.is_(None))
+# For a school: its own rows of SCHOOL-level measures, the district's of DISTRICT-level ones.
+_SCHOOL_SCORECARD = _scorecard(
+    or_(
+        and_(
+            Measure.level == MeasureLevel.SCHOOL,
+            MeasureStatus.school_id == bindparam("school_id"),
+        ),
+        and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
+    )
+)
