@@ -74,15 +74,20 @@ class Verdict:
 
 def check_series(series: ControlSeries) -> SeriesChecks:
     """The three checks of one control series."""
-    reported = {period for period, _ in series.values if period <= series.through}
+    # One pass: the periods reported up to ``through``, and the last of them with its value.
+    reported = set()
+    latest: tuple[date, float] | None = None
+    for period, value in series.values:
+        if period <= series.through:
+            reported.add(period)
+            latest = (period, value)
     missing = tuple(p for p in series.due_periods if p <= series.through and p not in reported)
     last_points = series.chart.points[-IN_CONTROL_POINTS:]
     out_of_control = any(point.unfavorable for point in last_points)
-    latest = [(p, v) for p, v in series.values if p <= series.through]
     return SeriesChecks(
         missing_periods=missing,
         out_of_control=out_of_control,
-        meets_target=_meets_target(series, latest[-1] if latest else None),
+        meets_target=_meets_target(series, latest),
     )
 
 

@@ -104,7 +104,14 @@ def signals_at(values: Sequence[float], index: int, limits: Limits) -> tuple[int
         if side == 0:
             continue
         run = values[index + 1 - window : index + 1]
-        if sum(1 for v in run if _side(v, limits, zone) == side) >= needed:
+        # _side(v) == side, inline (a call per value was most of a chart's time): sigma is
+        # never negative, so below the zone is never above it.
+        center, edge = limits.center, zone * limits.sigma
+        if side > 0:
+            beyond = sum(1 for v in run if v - center > edge)
+        else:
+            beyond = sum(1 for v in run if v - center < -edge)
+        if beyond >= needed:
             carried.append(rule)
     return tuple(carried)
 
