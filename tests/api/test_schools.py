@@ -117,6 +117,9 @@ async def test_schools_pages_by_name_with_keyset_cursors(gql, factory):
     assert first["edges"][-1]["cursor"] == first["pageInfo"]["endCursor"]
     after_alder = await gql(LIST, {"first": 1, "after": first["edges"][0]["cursor"]}, token=token)
     assert [e["node"]["name"] for e in after_alder["data"]["schools"]["edges"]] == ["Birch"]
+    past_the_end = await gql(LIST, {"after": last["pageInfo"]["endCursor"]}, token=token)
+    assert past_the_end["data"]["schools"]["edges"] == []
+    assert past_the_end["data"]["schools"]["totalCount"] == 5
 
 
 async def test_page_size_over_500_and_garbage_cursor_are_bad_input(gql, factory):

@@ -6,13 +6,13 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -105,6 +105,7 @@ async def keyset_page(
     first: int | None,
     after: str | None,
     row_type: type[tuple[Any, ...]] | None = None,
+    parameters: Mapping[str, Any] | None = None,
 ) -> Page[Any]:
     """One page of ``stmt`` ordered by the unique key ``order_by``, and the total count.
 
@@ -112,18 +113,26 @@ async def keyset_page(
     must include the ``order_by`` columns under their own names; copied into ``row_type``,
     a NamedTuple of the same columns, when given: see ``db.plain_rows``). The count rides along
     as a scalar subquery of the page's statement: one round trip, unless the page is empty.
+    With ``parameters``, ``stmt`` is a constant with those bound parameters, and its page
+    statements are built once (building and walking them per request cost as much as
+    running them).
     """
     size = page_size(first)
-    count = select(func.count()).select_from(stmt.order_by(None).subquery())
-    paged = stmt.add_columns(count.scalar_subquery().label("_total_count"))
-    paged = paged.order_by(*order_by).limit(size + 1)
+    if parameters is None:
+        count, paged = _paged(stmt, order_by, after=bool(after))
+        values: dict[str, Any] = {}
+    else:
+        count, paged = _prebuilt_paged(stmt, tuple(order_by), bool(after))
+        values = dict(parameters)
+    values[_LIMIT] = size + 1
     if after:
-        paged = paged.where(tuple_(*order_by) > tuple_(*decode_cursor(after, order_by)))
-    result = (await session.execute(paged)).all()
+        for index, value in enumerate(decode_cursor(after, order_by)):
+            values[f"{_AFTER}{index}"] = value
+    result = (await session.execute(paged, values)).all()
     if result:
         total = result[0][-1]
     else:
-        total = await session.scalar(count)
+        total = await session.scalar(count, values)
     one_entity = len(stmt.column_descriptions) == 1 and isinstance(
         stmt.column_descriptions[0]["expr"], type
     )
@@ -136,3 +145,39 @@ async def keyset_page(
         ([getattr(row, col.key) for col in order_by], row) for row in rows[:size]
     ]
     return Page(items=items, has_next_page=len(rows) > size, total_count=total or 0)
+
+
+_LIMIT = "_page_limit"
+_AFTER = "_page_after_"
+_PREBUILT: dict[tuple[int, ...], tuple[Any, ...]] = {}
+
+
+def _paged(
+    stmt: Select[*tuple[Any, ...]],
+    order_by: Sequence[InstrumentedAttribute[Any]],
+    *,
+    after: bool,
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """The count of ``stmt``, and a page of it with its count, by ``order_by``, limited by
+    the bound ``_page_limit`` and, ``after`` a cursor, past the bound key values."""
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    paged = stmt.add_columns(count.scalar_subquery().label("_total_count"))
+    paged = paged.order_by(*order_by).limit(bindparam(_LIMIT))
+    if after:
+        past = [bindparam(f"{_AFTER}{i}", type_=col.type) for i, col in enumerate(order_by)]
+        paged = paged.where(tuple_(*order_by) > tuple_(*past))
+    return count, paged
+
+
+def _prebuilt_paged(
+    stmt: Select[*tuple[Any, ...]],
+    order_by: tuple[InstrumentedAttribute[Any], ...],
+    after: bool,
+) -> tuple[Select[*tuple[Any, ...]], Select[*tuple[Any, ...]]]:
+    """``_paged`` of a constant statement, built once per (statement, order, after)."""
+    key = (id(stmt), *map(id, order_by), after)
+    found = _PREBUILT.get(key)
+    if found is None:
+        # The statement and the columns are kept beside their pages, so no id is reused.
+        found = _PREBUILT[key] = (stmt, order_by, *_paged(stmt, order_by, after=after))
+    return found[2], found[3]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, bindparam, select
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,6 +155,12 @@ def _latest_enrollment() -> ScalarSelect[int]:
     )
 
 
+_LISTED_SCHOOLS = select(*SCHOOL_COLUMNS, _latest_enrollment().label("enrollment")).where(
+    School.district_id == bindparam("district_id")
+)
+_LISTED_ORDER = (School.name, School.id)
+
+
 async def list_schools(
     *, session: AsyncSession, district_id: uuid.UUID, first: int | None, after: str | None
 ) -> Page[ListedSchool]:
@@ -164,16 +170,14 @@ async def list_schools(
     school of a district, and building ORM objects then batching a second query per page
     cost most of the request.
     """
-    stmt = select(*SCHOOL_COLUMNS, _latest_enrollment().label("enrollment")).where(
-        School.district_id == district_id
-    )
     return await keyset_page(
         session,
-        stmt,
-        order_by=[School.name, School.id],
+        _LISTED_SCHOOLS,
+        order_by=_LISTED_ORDER,
         first=first,
         after=after,
         row_type=ListedSchoolRow,
+        parameters={"district_id": district_id},
     )
 
 
