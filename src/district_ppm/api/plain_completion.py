@@ -98,6 +98,16 @@ def scalar_completer(named: GraphQLScalarType | GraphQLEnumType) -> Complete:
         return lambda value: value if type(value) is str else serialized(value)
     if name == "Boolean":
         return lambda value: value if type(value) is bool else serialized(value)
+    wrapped = getattr(named, "wrapped_cls", None)
+    if isinstance(named, GraphQLEnumType) and wrapped is not None:
+        # Strawberry's enum finds a member's name by scanning the values; members are
+        # singletons, so their names are looked up by identity instead.
+        names_by_member: dict[int, str] = {}
+        for member in wrapped:
+            for name, enum_value in named.values.items():
+                if member.value == enum_value.value:
+                    names_by_member.setdefault(id(member), name)  # the first, as Strawberry
+        return lambda value: names_by_member.get(id(value)) or serialized(value)
     return serialized
 
 
