@@ -57,6 +57,7 @@ class Box:
     rows: list[Row]
     maybe_rows: list[Row | None] | None
     numbers: list[float]
+    grid: list[list[int | None]]
     size: strawberry.Private[int | None]
 
     @strawberry.field(metadata={PLAIN_READ: _known_size})
@@ -71,9 +72,17 @@ class Query:
         rows = await Query.rows(self, broken=broken)  # type: ignore[call-arg]
         numbers = [1.5, float("nan") if broken else 2.0, 3]
         return [
-            Box(rows=rows, maybe_rows=[rows[0], None], numbers=numbers, size=None),  # type: ignore[list-item]
-            Box(rows=rows[1:], maybe_rows=None, numbers=[], size=7),
-            Box(rows=(rows[2],), maybe_rows=iter(rows), numbers=[2**31], size=1),  # type: ignore[arg-type]
+            Box(
+                rows=rows, maybe_rows=[rows[0], None], numbers=numbers, grid=[[1, None]], size=None
+            ),  # type: ignore[list-item]
+            Box(rows=rows[1:], maybe_rows=None, numbers=[], grid=[], size=7),
+            Box(
+                rows=(rows[2],),  # type: ignore[arg-type]
+                maybe_rows=iter(rows),  # type: ignore[arg-type]
+                numbers=[2**31],
+                grid=[[2**31 if broken else 3], []],
+                size=1,
+            ),
         ]
 
     @strawberry.field
@@ -116,6 +125,8 @@ DOCUMENTS = [
     "{ boxes(broken: true) { rows { name broken } } }",
     "{ boxes(broken: true) { numbers } }",
     "{ boxes(broken: true) { counted maybeRows { note } } }",
+    "{ boxes { grid a: rows { color } b: rows { color day } } }",
+    "{ boxes(broken: true) { grid } }",
 ]
 
 
