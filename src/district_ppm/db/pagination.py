@@ -16,7 +16,7 @@ from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from district_ppm.db.plain_rows import check_columns
+from district_ppm.db.plain_rows import check_columns, execute_plain
 from district_ppm.errors import BadInput
 
 T = TypeVar("T")
@@ -128,7 +128,10 @@ async def keyset_page(
     if after:
         for index, value in enumerate(decode_cursor(after, order_by)):
             values[f"{_AFTER}{index}"] = value
-    result = (await session.execute(paged, values)).all()
+    if row_type is None:
+        result = (await session.execute(paged, values)).all()
+    else:  # plain rows, as Core (db.plain_rows)
+        result = (await execute_plain(session, paged, values)).all()
     if result:
         total = result[0][-1]
     else:

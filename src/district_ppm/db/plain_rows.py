@@ -1,22 +1,35 @@
-"""Result rows copied into NamedTuples, for reads that touch every row's columns by name.
+"""Plain reads: statements of columns run as Core, their rows copied into NamedTuples.
 
 A SQLAlchemy ``Row`` finds a column by name only after Python's own attribute lookup has
 failed: an AttributeError is built and dropped on every access, about half a microsecond.
 A 200-row comparison reading six columns of each row paid more for that than for ranking
 the rows. A NamedTuple reads a field at the speed of a tuple index; copying a row into one
 costs about as much as a single named read of the ``Row``.
+
+``execute_plain`` runs a select of columns on the session's connection, as Core: the ORM's
+compile and loading steps only re-wrap the rows when no entity is selected (0.37 ms instead
+of 0.55 for the comparison's 200 rows, 0.25 instead of 0.34 for the scorecard's, measured
+with statements built once). Reads only: a Core statement does not autoflush the session.
 """
 
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Result
+from sqlalchemy import Executable, Result
+from sqlalchemy.ext.asyncio import AsyncSession
 
 R = TypeVar("R", bound=tuple[Any, ...])  # a NamedTuple class
+
+
+async def execute_plain(
+    session: AsyncSession, stmt: Executable, parameters: Mapping[str, Any] | None = None
+) -> Result[Any]:
+    """``stmt`` on the session's connection and transaction, as Core."""
+    return await (await session.connection()).execute(stmt, parameters)
 
 
 def check_columns(row_type: type[R], names: Sequence[str]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import Entry, compare, per_100
-from district_ppm.db.plain_rows import rows_as
+from district_ppm.db.plain_rows import execute_plain, rows_as
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     Direction,
@@ -69,7 +69,9 @@ async def get_school_comparison(
     ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
     """
     measure = (
-        await session.execute(_COMPARED_MEASURE, {"district_id": district_id, "id": measure_id})
+        await execute_plain(
+            session, _COMPARED_MEASURE, {"district_id": district_id, "id": measure_id}
+        )
     ).one_or_none()
     if measure is None:
         raise NotFound("measureId", "no such measure")
@@ -89,7 +91,7 @@ async def get_school_comparison(
         parameters["school_year"] = school_year_of(period_start)
     else:
         statement = _COMPARED_SCHOOLS
-    rows = rows_as(ComparedSchool, await session.execute(statement, parameters))
+    rows = rows_as(ComparedSchool, await execute_plain(session, statement, parameters))
     if not rows:
         return []
     unit = measure.unit

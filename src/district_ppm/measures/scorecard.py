@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
-from district_ppm.db.plain_rows import plain_rows
+from district_ppm.db.plain_rows import execute_plain, plain_rows
 from district_ppm.errors import NotFound
 from district_ppm.measures.models import (
     STAGE_ORDER,
@@ -70,7 +70,7 @@ async def get_scorecard(
     else:
         statement = _SCHOOL_SCORECARD
         parameters["school_id"] = school_id
-    rows = plain_rows(await session.execute(statement, parameters))
+    rows = plain_rows(await execute_plain(session, statement, parameters))
     lines = [_line(row, school_id, school_year) for row in rows]
     return sorted(
         lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
