@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -104,6 +105,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.redis = redis
         app.state.rate_limiter = RateLimiter.from_settings(settings)
+        # What startup built (the schema, the ORM's mappers, every module) lives as long as
+        # the process: moved out of the collector's sight, a full collection no longer walks
+        # it (it took 50 ms of a heavy agenda request's 100, measured).
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
