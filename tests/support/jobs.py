@@ -1,11 +1,17 @@
-"""Shared set-up moved from test_measures_round_trip.py."""
+"""Jobs in tests: what is pending or marked, and a job's actor relayed and run by hand."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
+from district_ppm.jobs.service import run_job
 from district_ppm.measures.models import MeasureDirtyMark
 
 
@@ -22,3 +28,47 @@ async def marked_measures(app_sessionmaker, district_id) -> list[str]:
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         rows = await session.scalars(select(MeasureDirtyMark.measure_id).distinct())
         return sorted(str(measure_id) for measure_id in rows)
+
+
+@dataclass(frozen=True)
+class HandRun:
+    """A job's actor as the relay and the worker run it, step by step, so that a test can
+    race its runs against writers: ``job`` is the ``@job`` (its name and handler)."""
+
+    job: Any
+
+    async def dispatch_pending(self, app_sessionmaker: Any, district_id: uuid.UUID) -> list[Any]:
+        """What the relay does with the district's pending messages: mark them dispatched."""
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "UPDATE outbox_messages SET dispatched_at = now(), "
+                        "attempts = attempts + 1 WHERE district_id = :district_id "
+                        "AND actor_name = :actor AND dispatched_at IS NULL RETURNING id, payload"
+                    ),
+                    {"district_id": district_id, "actor": self.job.name},
+                )
+            ).all()
+            await session.commit()
+        return rows
+
+    async def run(self, app_sessionmaker: Any, district_id: uuid.UUID, message_id: str) -> None:
+        """What the worker's actor does with a message."""
+        handler: Callable[..., Any] = self.job.handler
+        await run_job(
+            sessionmaker=app_sessionmaker,
+            district_id=district_id,
+            actor_name=self.job.name,
+            message_id=message_id,
+            body=handler,
+        )
+
+    async def drain(self, app_sessionmaker: Any, district_id: uuid.UUID) -> int:
+        """Relay and run the district's messages until none waits; how many ran."""
+        ran = 0
+        while rows := await self.dispatch_pending(app_sessionmaker, district_id):
+            for row in rows:
+                await self.run(app_sessionmaker, district_id, str(row.id))
+                ran += 1
+        return ran

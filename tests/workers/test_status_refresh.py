@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
-from district_ppm.jobs.service import lock_district, run_job
+from district_ppm.jobs.service import lock_district
 from district_ppm.measures import jobs as measures_jobs
 from district_ppm.measures.jobs import refresh_measure_status_job, take_marks
 from district_ppm.measures.models import (
@@ -28,7 +28,7 @@ from district_ppm.measures.models import (
 from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.measures.refresh import refresh_measure_status
 from district_ppm.measures.service import MeasureCreate, TargetSet, create_measure, set_target
-from tests.support.jobs import marked_measures, pending_jobs
+from tests.support.jobs import HandRun, marked_measures, pending_jobs
 
 PERIOD = date(2025, 9, 1)  # school year 2026
 YEAR = 2026
@@ -78,42 +78,7 @@ async def record(
         await session.commit()
 
 
-async def dispatch_pending(app_sessionmaker: Any, district_id: uuid.UUID) -> list[Any]:
-    """What the relay does for this district's pending refresh: mark it dispatched."""
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = (
-            await session.execute(
-                text(
-                    "UPDATE outbox_messages SET dispatched_at = now(), attempts = attempts + 1 "
-                    "WHERE district_id = :district_id AND actor_name = :actor "
-                    "AND dispatched_at IS NULL RETURNING id, payload"
-                ),
-                {"district_id": district_id, "actor": REFRESH},
-            )
-        ).all()
-        await session.commit()
-    return rows
-
-
-async def run_refresh(app_sessionmaker: Any, district_id: uuid.UUID, message_id: str) -> None:
-    """What the worker's actor does with the message."""
-    await run_job(
-        sessionmaker=app_sessionmaker,
-        district_id=district_id,
-        actor_name=REFRESH,
-        message_id=message_id,
-        body=refresh_measure_status_job.handler,
-    )
-
-
-async def drain(app_sessionmaker: Any, district_id: uuid.UUID) -> int:
-    """Relay and run the district's refresh jobs until none waits; how many ran."""
-    ran = 0
-    while rows := await dispatch_pending(app_sessionmaker, district_id):
-        for row in rows:
-            await run_refresh(app_sessionmaker, district_id, str(row.id))
-            ran += 1
-    return ran
+REFRESHES = HandRun(refresh_measure_status_job)
 
 
 async def statuses(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[uuid.UUID, Any]:
@@ -156,7 +121,7 @@ async def test_a_burst_of_writes_to_many_measures_queues_one_refresh_of_the_dist
 
     assert await pending_jobs(app_sessionmaker, district_id) == [(REFRESH, {})]
     assert await marked_measures(app_sessionmaker, district_id) == sorted(map(str, measures))
-    assert await drain(app_sessionmaker, district_id) == 1
+    assert await REFRESHES.drain(app_sessionmaker, district_id) == 1
     refreshed = await statuses(app_sessionmaker, district_id)
     assert {m: refreshed[m].latest_value for m in measures} == {
         m: 80.0 + k for k, m in enumerate(measures)
@@ -196,7 +161,7 @@ async def test_a_write_committed_during_a_refresh_is_refreshed_by_the_next_job(
     assert (await statuses(app_sessionmaker, district_id))[measure_id].latest_value == 50.0
     assert await marked_measures(app_sessionmaker, district_id) == [str(measure_id)]
     assert await pending_jobs(app_sessionmaker, district_id) == [(REFRESH, {})]
-    await drain(app_sessionmaker, district_id)
+    await REFRESHES.drain(app_sessionmaker, district_id)
     assert (await statuses(app_sessionmaker, district_id))[measure_id].latest_value == 60.0
 
 
@@ -231,15 +196,15 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
 
     async def worker() -> None:
         while writing:
-            for row in await dispatch_pending(app_sessionmaker, district_id):
-                await run_refresh(app_sessionmaker, district_id, str(row.id))
+            for row in await REFRESHES.dispatch_pending(app_sessionmaker, district_id):
+                await REFRESHES.run(app_sessionmaker, district_id, str(row.id))
             await asyncio.sleep(rng.uniform(0, 0.01))
 
     workers = [asyncio.create_task(worker()) for _ in range(2)]
     await asyncio.gather(*(writer(w) for w in range(4)))
     writing = False
     await asyncio.gather(*workers)
-    await drain(app_sessionmaker, district_id)
+    await REFRESHES.drain(app_sessionmaker, district_id)
 
     last = await stored_values(app_sessionmaker, district_id)
     refreshed = await statuses(app_sessionmaker, district_id)
@@ -261,13 +226,13 @@ async def test_a_refresh_with_nothing_left_to_do_queues_no_followers(
             registry._jobs, follower.name, registry.Job(**{**_fields(follower), "has_work": None})
         )
 
-    await run_refresh(app_sessionmaker, district_id, "nothing-marked")
+    await REFRESHES.run(app_sessionmaker, district_id, "nothing-marked")
     assert await pending_jobs(app_sessionmaker, district_id) == []
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         measure_id = (await session.scalars(text("SELECT id FROM measures"))).one()
     await record(app_sessionmaker, district_id, measure_id, 70.0)
-    await drain(app_sessionmaker, district_id)
+    await REFRESHES.drain(app_sessionmaker, district_id)
     followers = sorted(job.name for job in registry.followers_of(REFRESH))
     assert sorted(name for name, _ in await pending_jobs(app_sessionmaker, district_id)) == (
         followers
@@ -299,7 +264,7 @@ async def test_the_nightly_refresh_writes_only_rows_whose_figures_changed(
                 session=session, district_id=district_id, data=TargetSet(measure_id, 2027, 80, 60)
             )
             await session.commit()
-    await drain(app_sessionmaker, district_id)
+    await REFRESHES.drain(app_sessionmaker, district_id)
     first = await row_versions(app_sessionmaker, district_id)
 
     written = []
@@ -313,7 +278,7 @@ async def test_the_nightly_refresh_writes_only_rows_whose_figures_changed(
     # as the API promises, even for the 2027 row, whose figures did not change); b's are not
     # touched.
     await record(app_sessionmaker, district_id, a, 90.0)
-    await drain(app_sessionmaker, district_id)
+    await REFRESHES.drain(app_sessionmaker, district_id)
     after_write = await row_versions(app_sessionmaker, district_id)
 
     assert sorted(first) == sorted([(a, 2026), (a, 2027), (b, 2026), (b, 2027)])

@@ -21,9 +21,10 @@ from sqlalchemy import text
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.db.unit_of_work import UnitOfWork
 from district_ppm.imports.stream import CsvStream
-from district_ppm.jobs.service import lock_district, run_job
+from district_ppm.jobs.service import lock_district
 from district_ppm.transportation import importer, service, timeloss
 from district_ppm.transportation.jobs import recompute_time_loss_job
+from tests.support.jobs import HandRun
 from tests.support.transportation import HEADER, add_route, add_school, admin, recompute, run
 
 RECOMPUTE = recompute_time_loss_job.name
@@ -68,42 +69,7 @@ async def district_with_routes(
     return district_id, routes
 
 
-async def dispatch_pending(app_sessionmaker: Any, district_id: uuid.UUID) -> list[Any]:
-    """What the relay does for this district's pending recompute: mark it dispatched."""
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = (
-            await session.execute(
-                text(
-                    "UPDATE outbox_messages SET dispatched_at = now(), attempts = attempts + 1 "
-                    "WHERE district_id = :district_id AND actor_name = :actor "
-                    "AND dispatched_at IS NULL RETURNING id"
-                ),
-                {"district_id": district_id, "actor": RECOMPUTE},
-            )
-        ).all()
-        await session.commit()
-    return rows
-
-
-async def run_recompute(app_sessionmaker: Any, district_id: uuid.UUID, message_id: str) -> None:
-    """What the worker's actor does with the message."""
-    await run_job(
-        sessionmaker=app_sessionmaker,
-        district_id=district_id,
-        actor_name=RECOMPUTE,
-        message_id=message_id,
-        body=recompute_time_loss_job.handler,
-    )
-
-
-async def drain(app_sessionmaker: Any, district_id: uuid.UUID) -> int:
-    """Relay and run the district's recomputes until none waits; how many ran."""
-    ran = 0
-    while rows := await dispatch_pending(app_sessionmaker, district_id):
-        for row in rows:
-            await run_recompute(app_sessionmaker, district_id, str(row.id))
-            ran += 1
-    return ran
+RECOMPUTES = HandRun(recompute_time_loss_job)
 
 
 async def pending_recomputes(app_sessionmaker: Any, district_id: uuid.UUID) -> int:
@@ -186,7 +152,7 @@ async def test_runs_committed_during_a_recompute_are_summed_by_the_next_one(
     assert await district_late_minutes(app_sessionmaker, district_id) == 25  # the first run only
     assert await marked_months(app_sessionmaker, district_id) == [(r1, SEPTEMBER)]
     assert await pending_recomputes(app_sessionmaker, district_id) == 1
-    await drain(app_sessionmaker, district_id)
+    await RECOMPUTES.drain(app_sessionmaker, district_id)
     incremental = await stored_figures(app_sessionmaker, district_id)
     await recompute(app_sessionmaker, district_id, full=True)
     # 25 + 30 with a new day; the stored day replaced: 30.
@@ -261,16 +227,16 @@ async def test_racing_writers_and_recomputes_leave_the_roll_ups_of_a_full_recomp
 
     async def worker() -> None:
         while writing:
-            for row in await dispatch_pending(app_sessionmaker, district_id):
+            for row in await RECOMPUTES.dispatch_pending(app_sessionmaker, district_id):
                 async with asyncio.timeout(30):
-                    await run_recompute(app_sessionmaker, district_id, str(row.id))
+                    await RECOMPUTES.run(app_sessionmaker, district_id, str(row.id))
             await asyncio.sleep(rng.uniform(0, 0.01))
 
     workers = [asyncio.create_task(worker()) for _ in range(2)]
     await asyncio.gather(*(writer(w) for w in range(4)))
     writing = False
     await asyncio.gather(*workers)
-    await drain(app_sessionmaker, district_id)
+    await RECOMPUTES.drain(app_sessionmaker, district_id)
     incremental = await stored_figures(app_sessionmaker, district_id)
     await recompute(app_sessionmaker, district_id, full=True)
 
