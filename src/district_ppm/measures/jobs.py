@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.jobs.registry import job
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.measures.latest_points import store_latest_points
-from district_ppm.measures.refresh import refresh_measure_status
+from district_ppm.measures.refresh import RefreshReads, refresh_measure_status
 
 # Within one transaction the key (district, measure, transaction) repeats: one mark per
 # measure however many statements of the transaction write to it.
@@ -65,14 +65,24 @@ async def refresh_measure_status_job(
         written.add(uuid.UUID(measure_id))
     if not full and not written:
         return False
+    reads = RefreshReads()
     await refresh_measure_status(
         session=session,
         district_id=district_id,
         measure_ids=None if full else sorted(written),
         written_to=written,
+        reads=reads,
     )
-    # In the transaction that took the marks: what makes a stored latest point exact.
-    await store_latest_points(session=session, district_id=district_id, written=written, full=full)
+    # In the transaction that took the marks, from the data the refresh read after taking
+    # them: what makes a stored latest point exact.
+    await store_latest_points(
+        session=session,
+        district_id=district_id,
+        measures=reads.measures,
+        histories=reads.histories,
+        enrollments=reads.enrollments,
+        written=written,
+    )
     return True
 
 

@@ -16,10 +16,12 @@ a period the schools come in id order, so a figure is the same on every read.
 Stored (``measure_chart_signals``): even so, a forum over 300 measures at 20 schools read
 93,000 measurements per agenda (a third of a second of PostgreSQL and as much of Python). The
 status refresh job stores each measure's latest point (``store_latest_points``), computed as
-above, in the transaction where it takes the measure's dirty marks. A reader takes a stored
-row only when, in the same statement (one snapshot), the measure has no dirty mark and its
-newest district-wide rebase and excluded periods are those the row was computed with; every
-other measure is computed from the data, in the same statement's second half. So an answer is
+above, in the transaction where it takes the measure's dirty marks: from the rows the status
+refresh read there (``periods_of_histories``: the rows ``read_periods`` reads, not read
+twice). A reader takes a stored row only when, in the same statement (one snapshot), the
+measure has no dirty mark and its newest district-wide rebase and excluded periods are those
+the row was computed with; every other measure is computed from the data, in the same
+statement's second half. So an answer is
 the chart as the data stand, never older than a committed write:
 
 - every write of measurements marks its measures in the writer's transaction
@@ -33,8 +35,8 @@ the chart as the data stand, never older than a committed write:
   schools' enrollments, which mark nothing; it is always computed.
 
 Writes made outside the application (``psql``) mark nothing, as for the status rows; the
-nightly run stores only what is missing or no longer matches (a quiet night runs two
-statements per district). Rows carry no version of the rules: a change to how charts are drawn
+nightly run stores only what is missing or no longer matches (a quiet night runs one
+statement per district). Rows carry no version of the rules: a change to how charts are drawn
 or judged must empty the table (a migration), so that reads compute and the nightly stores anew.
 """
 
@@ -42,30 +44,27 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from itertools import repeat
 from typing import Any, Protocol
 
 from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.aggregation import Aggregation, SchoolValue, aggregate
+from district_ppm.analytics.aggregation import Aggregation, aggregate_columns
 from district_ppm.analytics.xmr_tail import latest_point, tail_periods
 from district_ppm.db.id_lists import among
-from district_ppm.measures.charts_models import ChartExclusion, ChartRebase, ChartSignal
+from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     Direction,
-    Measure,
     MeasureLevel,
     Unit,
     ratio_scale,
     served,
     served_aggregate,
 )
-from district_ppm.measures.series import Enrollments, Series, load_enrollments
+from district_ppm.measures.series import Enrollments, History, Series, load_enrollments
 from district_ppm.school_calendar import school_year_of
 
 # One row per measure and period. A DISTRICT-level measure's period holds its one district-wide
@@ -106,7 +105,12 @@ class ChartedMeasure(Protocol):
 # value or the values of the schools that reported it, with the parts a RATIO pools, and the
 # schools when weighed by enrollment. Kept as the driver's row: thousands per agenda.
 PeriodRow = tuple[
-    uuid.UUID, date, list[float], list[float | None], list[float | None], list[uuid.UUID] | None
+    uuid.UUID,
+    date,
+    Sequence[float],
+    Sequence[float | None],
+    Sequence[float | None],
+    Sequence[uuid.UUID] | None,
 ]
 
 
@@ -127,14 +131,16 @@ class DistrictPeriods:
         """A SCHOOL-level measure's district-wide value of the period, as
         ``load_district_series`` serves it (``measures.series.district_wide``)."""
         _, period, values, numerators, denominators, schools = row
-        if schools is None:
-            weights: Iterable[int | None] = repeat(None)
-        else:
+        weights = None
+        if schools is not None:
             year = school_year_of(period)
             weights = [self.enrollments.of(school, year) for school in schools]
-        total = aggregate(
-            list(map(SchoolValue, values, weights, numerators, denominators)),
+        total = aggregate_columns(
+            values,
             measure.aggregation,
+            enrollments=weights,
+            numerators=numerators,
+            denominators=denominators,
             ratio_scale=ratio_scale(measure.unit),
         )
         return None if total is None else served_aggregate(measure.unit, total)
@@ -187,6 +193,63 @@ async def district_series(
     """Each measure's district-wide series, as ``load_district_series`` makes it."""
     periods = await read_periods(session=session, district_id=district_id, measures=measures)
     return {measure.id: periods.series(measure) for measure in measures}
+
+
+def _school_order(history: History) -> int:
+    # PostgreSQL orders uuids by their bytes, as the integers they spell.
+    return -1 if history[0] is None else history[0].int
+
+
+def periods_of_histories(
+    measures: Sequence[ChartedMeasure],
+    histories: Mapping[uuid.UUID, Sequence[History]],
+    enrollments: Enrollments,
+) -> DistrictPeriods:
+    """The measures' periods as ``read_periods`` reads them (the same rows, a period's schools
+    in id order), made from the histories the status refresh read: one per measure and school,
+    each ordered by period (``measures.refresh``). No second read of the measurements."""
+    rows: list[PeriodRow] = []
+    for measure in measures:
+        school_level = measure.level is MeasureLevel.SCHOOL
+        own = sorted(
+            (h for h in histories.get(measure.id, ()) if (h[0] is not None) == school_level),
+            key=_school_order,
+        )
+        if not own:
+            continue
+        weighted = measure.aggregation is Aggregation.ENROLLMENT_WEIGHTED_MEAN
+        periods = own[0][1]
+        if all(history[1] == periods for history in own[1:]):
+            # Every school reported the same periods: a period's values are one zip.
+            schools = [h[0] for h in own] if weighted else None
+            rows += [
+                (measure.id, period, values, numerators, denominators, schools)  # type: ignore[misc]
+                for period, values, numerators, denominators in zip(
+                    periods,
+                    zip(*(h[2] for h in own), strict=True),
+                    zip(*(h[3] for h in own), strict=True),
+                    zip(*(h[4] for h in own), strict=True),
+                    strict=True,
+                )
+            ]
+            continue
+        by_period: dict[date, list[tuple[History, int]]] = defaultdict(list)
+        for history in own:
+            for k, period in enumerate(history[1]):
+                by_period[period].append((history, k))
+        for period in sorted(by_period):
+            each = by_period[period]
+            rows.append(
+                (
+                    measure.id,
+                    period,
+                    [h[2][k] for h, k in each],
+                    [h[3][k] for h, k in each],
+                    [h[4][k] for h, k in each],
+                    [h[0] for h, _ in each] if weighted else None,  # type: ignore[misc]
+                )
+            )
+    return DistrictPeriods(rows, enrollments)
 
 
 # The stored latest points the reader may take (``trusted``: the measure has no dirty mark and
@@ -365,78 +428,120 @@ async def unfavorable_latest_points(
     return found
 
 
-# Rows per INSERT: six parameters each, under the driver's 32,767.
-_CHUNK = 1000
+# Each measure's district-wide chart settings (as ``chart_settings`` reads them) and whether
+# its stored row is exact (as ``_STORED_OR_BY_PERIOD`` trusts one): only for the measures of
+# ``trusted``, whose dirty marks the caller did not take. One statement.
+_SETTINGS_AND_EXACT = """
+SELECT m.id, c.rebase_start, c.exclusions, c.reasons,
+       m.id = ANY(CAST(:trusted AS uuid[]))
+       AND s.measure_id IS NOT NULL
+       AND s.rebase_start IS NOT DISTINCT FROM c.rebase_start
+       AND s.exclusions = c.exclusions
+       AND NOT EXISTS (SELECT 1 FROM measure_dirty_marks d
+                       WHERE d.district_id = :district_id AND d.measure_id = m.id) AS exact
+FROM unnest(CAST(:ids AS uuid[])) AS m(id)
+CROSS JOIN LATERAL (
+    SELECT (SELECT r.start_period FROM control_chart_rebases r
+            WHERE r.district_id = :district_id AND r.measure_id = m.id AND r.school_id IS NULL
+            ORDER BY r.created_at DESC, r.id LIMIT 1) AS rebase_start,
+           ARRAY(SELECT e.period_start FROM control_chart_exclusions e
+                 WHERE e.district_id = :district_id AND e.measure_id = m.id
+                   AND e.school_id IS NULL
+                 ORDER BY e.period_start) AS exclusions,
+           ARRAY(SELECT e.reason FROM control_chart_exclusions e
+                 WHERE e.district_id = :district_id AND e.measure_id = m.id
+                   AND e.school_id IS NULL
+                 ORDER BY e.period_start) AS reasons
+) AS c
+LEFT JOIN measure_chart_signals s ON s.district_id = :district_id AND s.measure_id = m.id
+"""
+
+# Every row in one statement, whatever their number. A row's exclusions travel as the text of a
+# date array ('{2024-01-01,2024-02-01}'): unnest cannot take arrays of uneven lengths.
+_UPSERT_SQL = text(
+    """
+INSERT INTO measure_chart_signals AS s (
+    district_id, measure_id, latest_period, unfavorable, rebase_start, exclusions)
+SELECT :district_id, u.measure_id, u.latest_period, u.unfavorable, u.rebase_start,
+       CAST(u.exclusions AS date[])
+FROM unnest(
+    CAST(:measure_ids AS uuid[]), CAST(:latest_periods AS date[]),
+    CAST(:unfavorable AS boolean[]), CAST(:rebase_starts AS date[]),
+    CAST(:exclusions AS text[])) AS u(measure_id, latest_period, unfavorable, rebase_start,
+                                      exclusions)
+ON CONFLICT (district_id, measure_id) DO UPDATE
+SET latest_period = excluded.latest_period, unfavorable = excluded.unfavorable,
+    rebase_start = excluded.rebase_start, exclusions = excluded.exclusions
+-- An unchanged row is left as it is: no dead row, no write.
+WHERE s.latest_period IS DISTINCT FROM excluded.latest_period
+   OR s.unfavorable IS DISTINCT FROM excluded.unfavorable
+   OR s.rebase_start IS DISTINCT FROM excluded.rebase_start
+   OR s.exclusions IS DISTINCT FROM excluded.exclusions
+"""
+)
+
+
+def _date_array(days: Sequence[date]) -> str:
+    return "{" + ",".join(day.isoformat() for day in days) + "}"
 
 
 async def store_latest_points(
     *,
     session: AsyncSession,
     district_id: uuid.UUID,
+    measures: Sequence[ChartedMeasure],
+    histories: Mapping[uuid.UUID, Sequence[History]],
+    enrollments: Enrollments,
     written: Collection[uuid.UUID],
-    full: bool = False,
 ) -> int:
-    """Store the latest point of each measure of ``written`` (whose dirty marks the caller
-    took in this transaction, before reading any data), and with ``full`` of every other
-    measure whose stored row is missing or was computed with other chart settings. Rows
-    whose figures are unchanged are not written. Returns how many rows were written.
+    """Store the latest point of each of ``measures`` (those that may be stored) whose stored
+    row is not exact: missing, computed with other chart settings, of a measure with a dirty
+    mark, or of a measure of ``written`` (whose marks the caller took). Computed from
+    ``histories`` (``periods_of_histories``): what the status refresh read, in this
+    transaction, after the marks were taken. Rows whose figures are unchanged are not
+    written. Returns how many rows were written.
 
     Called by the status refresh job only: a row is exact only if the marks of its measure
     were taken in the transaction that computed it (see the module docstring).
     """
-    if not written and not full:
-        return 0
-    stmt = select(
-        Measure.id, Measure.level, Measure.aggregation, Measure.unit, Measure.direction
-    ).where(Measure.district_id == district_id)
-    if not full:
-        stmt = stmt.where(Measure.id.in_(list(written)))
-    measures = [m for m in (await session.execute(stmt)).all() if storable(m)]
+    measures = [m for m in measures if storable(m)]
     if not measures:
         return 0
-    # The marks taken are no longer visible here: those measures' rows are never trusted.
-    trusted = [m.id for m in measures if m.id not in written] if full else []
-    stored, periods = await stored_or_periods(
-        session=session, district_id=district_id, measures=measures, trusted=trusted
-    )
-    todo = [m for m in measures if m.id not in stored]
+    written = set(written)
+    starts: dict[uuid.UUID, date] = {}
+    exclusions: dict[uuid.UUID, dict[date, str]] = {}
+    exact = set()
+    for measure_id, start, excluded, reasons, is_exact in await session.execute(
+        text(_SETTINGS_AND_EXACT),
+        {
+            "district_id": district_id,
+            "ids": [m.id for m in measures],
+            # The marks taken are no longer visible here: those measures' rows are never
+            # trusted.
+            "trusted": [m.id for m in measures if m.id not in written],
+        },
+    ):
+        if start is not None:
+            starts[measure_id] = start
+        if excluded:
+            exclusions[measure_id] = dict(zip(excluded, reasons, strict=True))
+        if is_exact:
+            exact.add(measure_id)
+    todo = sorted((m for m in measures if m.id not in exact), key=lambda m: m.id)
     if not todo:
         return 0
-    settings = await chart_settings(
-        session=session, district_id=district_id, ids=[m.id for m in todo]
+    settings = ChartSettings(starts, exclusions)
+    periods = periods_of_histories(todo, histories, enrollments)
+    latest = [settings.latest_point(measure, periods) for measure in todo]
+    result = await session.execute(
+        _UPSERT_SQL,
+        {
+            "district_id": district_id,
+            "measure_ids": [m.id for m in todo],
+            "latest_periods": [None if point is None else point[0] for point in latest],
+            "unfavorable": [point is not None and point[1] for point in latest],
+            "rebase_starts": [starts.get(m.id) for m in todo],
+            "exclusions": [_date_array(sorted(exclusions.get(m.id, {}))) for m in todo],
+        },
     )
-    rows = []
-    for measure in todo:
-        latest = settings.latest_point(measure, periods)
-        rows.append(
-            {
-                "district_id": district_id,
-                "measure_id": measure.id,
-                "latest_period": None if latest is None else latest[0],
-                "unfavorable": latest is not None and latest[1],
-                "rebase_start": settings.starts.get(measure.id),
-                "exclusions": sorted(settings.exclusions.get(measure.id, {})),
-            }
-        )
-    written_rows = 0
-    for start in range(0, len(rows), _CHUNK):
-        values = insert(ChartSignal).values(rows[start : start + _CHUNK])
-        new = values.excluded
-        result = await session.execute(
-            values.on_conflict_do_update(
-                index_elements=[ChartSignal.district_id, ChartSignal.measure_id],
-                set_={
-                    "latest_period": new.latest_period,
-                    "unfavorable": new.unfavorable,
-                    "rebase_start": new.rebase_start,
-                    "exclusions": new.exclusions,
-                },
-                # An unchanged row is left as it is: no dead row, no write.
-                where=ChartSignal.latest_period.is_distinct_from(new.latest_period)
-                | ChartSignal.unfavorable.is_distinct_from(new.unfavorable)
-                | ChartSignal.rebase_start.is_distinct_from(new.rebase_start)
-                | ChartSignal.exclusions.is_distinct_from(new.exclusions),
-            )
-        )
-        written_rows += result.rowcount  # type: ignore[attr-defined]
-    return written_rows
+    return result.rowcount  # type: ignore[attr-defined, no-any-return]

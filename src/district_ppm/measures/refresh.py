@@ -21,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
-from datetime import date
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, text
@@ -38,7 +38,13 @@ from district_ppm.measures.models import (
     Unit,
     served,
 )
-from district_ppm.measures.series import Enrollments, Series, district_wide, load_enrollments
+from district_ppm.measures.series import (
+    Enrollments,
+    History,
+    Series,
+    district_wide_of_histories,
+    load_enrollments,
+)
 from district_ppm.school_calendar import school_year_of
 
 TargetKey = tuple[uuid.UUID | None, int]  # (school or None, school year)
@@ -100,15 +106,29 @@ def status_figures(
             )
 
 
+@dataclass(slots=True)
+class RefreshReads:
+    """What a refresh read, handed to its caller: the status refresh job computes the
+    measures' latest chart points from the same reads (``measures.latest_points``)."""
+
+    measures: list[Any] = field(default_factory=list)  # Core rows (id, level, direction, ...)
+    # By measure, one history per school (None: district-wide), as ``_measurements`` reads them.
+    histories: dict[uuid.UUID, list[History]] = field(default_factory=dict)
+    # Read only when a SCHOOL-level measure has data, else empty.
+    enrollments: Enrollments = field(default_factory=lambda: Enrollments([]))
+
+
 async def refresh_measure_status(
     *,
     session: AsyncSession,
     district_id: uuid.UUID,
     measure_ids: Sequence[uuid.UUID] | None = None,
     written_to: Collection[uuid.UUID] = (),
+    reads: RefreshReads | None = None,
 ) -> int:
     """Bring the status rows of the given measures (all of the district's when None) up to
-    date; every row of the measures in ``written_to`` gets a new ``computed_at``.
+    date; every row of the measures in ``written_to`` gets a new ``computed_at``. With
+    ``reads``, what the refresh read is left there.
 
     Returns how many rows were written (inserted, updated or deleted). A measure that no
     longer exists is skipped (its rows went with it).
@@ -123,7 +143,13 @@ async def refresh_measure_status(
     if not measures:
         return 0
     ids = None if measure_ids is None else [measure.id for measure in measures]
-    fresh = await _fresh_rows(session, district_id, measures, ids)
+    measurements = await _measurements(session, district_id, ids)
+    enrollments = Enrollments([])
+    if any(m.level is MeasureLevel.SCHOOL and m.id in measurements for m in measures):
+        enrollments = await load_enrollments(session=session, district_id=district_id)
+    if reads is not None:
+        reads.measures, reads.histories, reads.enrollments = measures, measurements, enrollments
+    fresh = await _fresh_rows(session, district_id, measures, ids, measurements, enrollments)
     stored = await _stored_rows(session, district_id, ids)
     stamped = set(written_to)
     changed = {
@@ -141,10 +167,10 @@ async def _fresh_rows(
     district_id: uuid.UUID,
     measures: list[Any],
     ids: list[uuid.UUID] | None,
+    measurements: dict[uuid.UUID, list[History]],
+    enrollments: Enrollments,
 ) -> dict[StatusKey, Figures]:
-    measurements = await _measurements(session, district_id, ids)
     targets = await _targets(session, district_id, ids)
-    enrollments: Enrollments | None = None
     # Recorded values repeat (a few decimals each): each distinct one is rounded once. Zero is
     # not cached: -0.0 equals 0.0 as a key but is served as itself.
     rounded: dict[tuple[Unit, float], float] = {}
@@ -167,16 +193,8 @@ async def _fresh_rows(
                 values = [served_once(measure.unit, value) for value in values]
             series[school_id] = list(zip(periods, values, strict=True))
         if measure.level is MeasureLevel.SCHOOL:
-            if enrollments is None and histories:
-                enrollments = await load_enrollments(session=session, district_id=district_id)
-            rows = (
-                (school_id, period, value, numerator, denominator)
-                for school_id, *history in histories
-                for period, value, numerator, denominator in zip(*history, strict=True)
-            )
-            # School by school, so the district's periods come out of order: 24 to sort, not
-            # 3,600 rows. Within a period the schools' order is arbitrary, as when read.
-            series[None] = sorted(district_wide(measure, rows, enrollments or Enrollments([])))
+            # Within a period the schools' order is arbitrary, as when read.
+            series[None] = district_wide_of_histories(measure, histories, enrollments)
         series.setdefault(None, [])
         own_targets = targets.get(measure.id, {})
         for school, _ in own_targets:
@@ -202,7 +220,6 @@ FROM measurements
 WHERE district_id = :district_id {measures}
 GROUP BY measure_id, school_id
 """
-History = tuple[uuid.UUID | None, list[date], list[float], list[float | None], list[float | None]]
 
 
 async def _measurements(

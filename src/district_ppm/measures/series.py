@@ -6,11 +6,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from itertools import repeat
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.aggregation import SchoolValue, aggregate
+from district_ppm.analytics.aggregation import (
+    Aggregation,
+    SchoolValue,
+    aggregate,
+    aggregate_columns,
+)
 from district_ppm.measures.models import (
     Measure,
     MeasureLevel,
@@ -122,6 +128,68 @@ def district_wide(measure: Measure, rows: Iterable[SchoolRow], enrollments: Enro
         )
         if total is not None:
             district.append((period, served_aggregate(measure.unit, total)))
+    return district
+
+
+# One school's history of a measure, as the status refresh reads it: (school, or None for a
+# district-wide row; its periods in order; the values, numerators and denominators of those
+# periods).
+History = tuple[uuid.UUID | None, list[date], list[float], list[float | None], list[float | None]]
+
+
+def district_wide_of_histories(
+    measure: Measure, histories: Sequence[History], enrollments: Enrollments
+) -> Series:
+    """``district_wide`` of the histories' rows (school after school, as listed), ordered by
+    period: within a period the schools come in the order of ``histories``, so every figure
+    is the one ``district_wide`` gives. Read column by column, not row by row: when the
+    schools reported the same periods (as a month's import makes them), a period's values
+    are one ``zip`` of the schools' arrays."""
+    schools = [history for history in histories if history[0] is not None]
+    if not schools:
+        return []
+    how = Aggregation(measure.aggregation)
+    weighs, pools = how is Aggregation.ENROLLMENT_WEIGHTED_MEAN, how is Aggregation.RATIO
+    scale, unit = ratio_scale(measure.unit), measure.unit
+    periods = schools[0][1]
+    if all(history[1] == periods for history in schools[1:]):
+        values: Iterable[Sequence[float]] = zip(*(h[2] for h in schools), strict=True)
+        numerators: Iterable[Sequence[float | None] | None] = (
+            zip(*(h[3] for h in schools), strict=True) if pools else repeat(None)
+        )
+        denominators: Iterable[Sequence[float | None] | None] = (
+            zip(*(h[4] for h in schools), strict=True) if pools else repeat(None)
+        )
+        reporting: Iterable[Sequence[uuid.UUID]] = repeat([h[0] for h in schools])  # type: ignore[misc]
+    else:  # the schools' periods differ: each period gathers the schools that reported it
+        by_period: dict[date, list[tuple[History, int]]] = defaultdict(list)
+        for history in schools:
+            for k, period in enumerate(history[1]):
+                by_period[period].append((history, k))
+        periods = sorted(by_period)
+        entries = [by_period[period] for period in periods]
+        values = ([h[2][k] for h, k in each] for each in entries)
+        numerators = ([h[3][k] for h, k in each] for each in entries)
+        denominators = ([h[4][k] for h, k in each] for each in entries)
+        reporting = ([h[0] for h, _ in each] for each in entries)  # type: ignore[misc]
+    district: Series = []
+    for period, vals, nums, dens, ids in zip(
+        periods, values, numerators, denominators, reporting, strict=False
+    ):
+        weights = None
+        if weighs:
+            year = school_year_of(period)
+            weights = [enrollments.of(school, year) for school in ids]  # type: ignore[arg-type]
+        total = aggregate_columns(
+            vals,
+            how,
+            enrollments=weights,
+            numerators=nums,
+            denominators=dens,
+            ratio_scale=scale,
+        )
+        if total is not None:
+            district.append((period, served_aggregate(unit, total)))
     return district
 
 
