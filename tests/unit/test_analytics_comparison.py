@@ -16,40 +16,45 @@ from district_ppm.analytics.aggregation import (
     round_half_up,
 )
 from district_ppm.analytics.comparison import (
-    Entry,
-    compare,
     competition_ranks,
     per_100,
     percentile,
+    standings,
 )
 
-ENTRIES = [
-    Entry("A", "E", 90.0),
-    Entry("B", "E", 80.0),
-    Entry("C", "E", 80.0),
-    Entry("D", "M", 70.0),
-    Entry("E", "M", 60.0),
-]
+# school: (level, value)
+SCHOOLS = {"A": ("E", 90.0), "B": ("E", 80.0), "C": ("E", 80.0), "D": ("M", 70.0), "E": ("M", 60.0)}
+
+
+def by_school(*, higher_is_better: bool) -> dict[str, dict[str, float]]:
+    """Each school's rank, percentile, peer median and gap, by column name."""
+    levels = [level for level, _ in SCHOOLS.values()]
+    values = [value for _, value in SCHOOLS.values()]
+    ranked = standings(values, levels, higher_is_better=higher_is_better)
+    return {
+        column: dict(zip(SCHOOLS, getattr(ranked, column), strict=True))
+        for column in ranked._fields
+    }
 
 
 def test_higher_is_better_by_hand():
-    rows = {r.key: r for r in compare(ENTRIES, higher_is_better=True)}
-    assert {k: r.rank for k, r in rows.items()} == {"A": 1, "B": 2, "C": 2, "D": 4, "E": 5}
-    assert {k: r.percentile for k, r in rows.items()} == {
+    columns = by_school(higher_is_better=True)
+    assert columns["ranks"] == {"A": 1, "B": 2, "C": 2, "D": 4, "E": 5}
+    assert columns["percentiles"] == {
         "A": 100.0,
         "B": 75.0,
         "C": 75.0,
         "D": 25.0,
         "E": 0.0,
     }
-    assert {k: r.peer_median for k, r in rows.items()} == {
+    assert columns["peer_medians"] == {
         "A": 80.0,
         "B": 80.0,
         "C": 80.0,
         "D": 65.0,
         "E": 65.0,
     }
-    assert {k: r.gap_to_best for k, r in rows.items()} == {
+    assert columns["gaps_to_best"] == {
         "A": 0.0,
         "B": 10.0,
         "C": 10.0,
@@ -59,9 +64,9 @@ def test_higher_is_better_by_hand():
 
 
 def test_lower_is_better_by_hand():
-    rows = {r.key: r for r in compare(ENTRIES, higher_is_better=False)}
-    assert {k: r.rank for k, r in rows.items()} == {"E": 1, "D": 2, "B": 3, "C": 3, "A": 5}
-    assert {k: r.gap_to_best for k, r in rows.items()} == {
+    columns = by_school(higher_is_better=False)
+    assert columns["ranks"] == {"E": 1, "D": 2, "B": 3, "C": 3, "A": 5}
+    assert columns["gaps_to_best"] == {
         "A": 10.0,
         "B": 0.0,
         "C": 0.0,
@@ -71,8 +76,8 @@ def test_lower_is_better_by_hand():
 
 
 def test_one_school_is_the_hundredth_percentile():
-    (row,) = compare([Entry("A", "E", 3.0)], higher_is_better=True)
-    assert (row.rank, row.percentile, row.peer_median, row.gap_to_best) == (1, 100.0, 3.0, 0.0)
+    ranked = standings([3.0], ["E"], higher_is_better=True)
+    assert ranked == ([1], [100.0], [3.0], [0.0])
 
 
 def test_per_100_students():

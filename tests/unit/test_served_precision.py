@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from district_ppm.analytics.comparison import Entry, compare, per_100, percentile
+from district_ppm.analytics.comparison import per_100, percentile, standings
 from district_ppm.analytics.xmr import baseline_limits
 from district_ppm.measures.models import Aggregation, Measure, MeasureLevel, Unit
 from district_ppm.measures.series import Enrollments, district_wide
@@ -36,16 +36,11 @@ def test_a_district_mean_is_served_to_four_decimals():
 
 
 def test_comparison_gaps_medians_and_percentiles_have_four_decimals_at_most():
-    entries = [Entry("a", "HIGH", 3.2), Entry("b", "HIGH", 1.93), Entry("c", "HIGH", 1.1)]
+    ranked = standings([3.2, 1.93, 1.1], ["HIGH"] * 3, higher_is_better=True)
 
-    ranked = {r.key: r for r in compare(entries, higher_is_better=True)}
-
-    assert ranked["b"].gap_to_best == 1.27  # 1.2700000000000002 unrounded
-    assert ranked["a"].gap_to_best == 0.0
-    assert (
-        compare([Entry("x", 1, 1.1), Entry("y", 1, 2.2)], higher_is_better=True)[0].peer_median
-        == 1.65
-    )  # 1.6500000000000001 unrounded
+    assert ranked.gaps_to_best[:2] == [0.0, 1.27]  # 1.2700000000000002 unrounded
+    assert standings([1.1, 2.2], [1, 1], higher_is_better=True).peer_medians == [1.65, 1.65]
+    # 1.6500000000000001 unrounded
     assert percentile(2, 4) == 66.6667
     assert per_100(7, 3) == 233.3333
 

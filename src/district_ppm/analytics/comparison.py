@@ -11,19 +11,15 @@ from typing import NamedTuple
 from district_ppm.analytics.aggregation import derived
 
 
-class Entry(NamedTuple):
-    key: Hashable
-    group: Hashable  # the peer group (school level)
-    value: float
+class Standings(NamedTuple):
+    """Columns of a comparison, one entry per value in the order the values were given:
+    columns, not an object per school, since a district compares hundreds of schools on
+    every dashboard read."""
 
-
-class Ranked(NamedTuple):
-    key: Hashable
-    value: float
-    rank: int
-    percentile: float
-    peer_median: float
-    gap_to_best: float
+    ranks: list[int]
+    percentiles: list[float]
+    peer_medians: list[float]
+    gaps_to_best: list[float]
 
 
 def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> list[int]:
@@ -48,29 +44,28 @@ def percentile(rank: int, n: int) -> float:
     return (2_000_000 * (n - rank) + (n - 1)) // (2 * (n - 1)) / 10_000
 
 
-def compare(entries: Sequence[Entry], *, higher_is_better: bool) -> list[Ranked]:
-    """Rank every entry district-wide; median and gap within its group. Input order kept.
+def standings(
+    values: Sequence[float], groups: Sequence[Hashable], *, higher_is_better: bool
+) -> Standings:
+    """Rank every value district-wide; median and gap within its group (``groups[i]`` is the
+    peer group, the school level, of ``values[i]``).
 
     The median and the gap are differences and means of the values: served to four decimals,
     so that 3.2 - 1.93 is 1.27, not 1.2700000000000002."""
-    values = [e.value for e in entries]
     ranks = competition_ranks(values, higher_is_better=higher_is_better)
     by_group: dict[Hashable, list[float]] = defaultdict(list)
-    for entry in entries:
-        by_group[entry.group].append(entry.value)
-    best = {g: (max(vs) if higher_is_better else min(vs)) for g, vs in by_group.items()}
-    medians = {g: derived(statistics.median(vs)) for g, vs in by_group.items()}
-    return [
-        Ranked(
-            key=entry.key,
-            value=entry.value,
-            rank=rank,
-            percentile=percentile(rank, len(entries)),
-            peer_median=medians[entry.group],
-            gap_to_best=derived(abs(best[entry.group] - entry.value)),
-        )
-        for entry, rank in zip(entries, ranks, strict=True)
-    ]
+    for group, value in zip(groups, values, strict=True):
+        by_group[group].append(value)
+    pick = max if higher_is_better else min
+    best = {group: pick(members) for group, members in by_group.items()}
+    medians = {group: derived(statistics.median(members)) for group, members in by_group.items()}
+    n = len(values)
+    return Standings(
+        ranks=ranks,
+        percentiles=[percentile(rank, n) for rank in ranks],
+        peer_medians=[medians[group] for group in groups],
+        gaps_to_best=[derived(abs(best[g] - v)) for g, v in zip(groups, values, strict=True)],
+    )
 
 
 def per_100(value: float, enrollment: int | None) -> float | None:

@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.comparison import Entry, compare, per_100
-from district_ppm.db.plain_rows import execute_plain, rows_as
+from district_ppm.analytics.comparison import per_100, standings
+from district_ppm.db.plain_rows import execute_plain, fetch_as
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     Direction,
@@ -91,26 +91,27 @@ async def get_school_comparison(
         parameters["school_year"] = school_year_of(period_start)
     else:
         statement = _COMPARED_SCHOOLS
-    rows = rows_as(ComparedSchool, await execute_plain(session, statement, parameters))
+    rows = await fetch_as(session, ComparedSchool, statement, parameters)
     if not rows:
         return []
-    unit = measure.unit
-    ranked = compare(
-        [Entry(row.id, row.level, served(unit, row.value)) for row in rows],
+    values = [served(measure.unit, row.value) for row in rows]
+    ranked = standings(
+        values,
+        [row.level for row in rows],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
-    lines = [
-        ComparisonLine(
-            school=row,
-            value=r.value,
-            value_per_100_students=per_100(r.value, row.enrollment),
-            rank=r.rank,
-            percentile=r.percentile,
-            peer_median=r.peer_median,
-            gap_to_best=r.gap_to_best,
+    lines = list(
+        map(
+            ComparisonLine,
+            rows,
+            values,
+            map(per_100, values, [row.enrollment for row in rows]),
+            ranked.ranks,
+            ranked.percentiles,
+            ranked.peer_medians,
+            ranked.gaps_to_best,
         )
-        for row, r in zip(rows, ranked, strict=True)
-    ]
+    )
     # Best first, then by name; the id settles equal names (a UUID orders as its text does).
     return sorted(lines, key=lambda line: (line.rank, line.school.name, line.school.id))
 
