@@ -1,0 +1,116 @@
+"""``db.plain_rows.fetch_as``: the driver's rows are what SQLAlchemy's execution gives, under
+the application role with its tenant (row-level security applies), and statements stay
+visible to the engine's listeners."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, NamedTuple
+
+import pytest
+from sqlalchemy import bindparam, select
+
+from district_ppm.db.plain_rows import execute_plain, fetch_as, rows_as
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
+from district_ppm.schools.service import SCHOOL_COLUMNS
+from tests.support.measures import count_statements
+from tests.support.schools import CREATE, school_input
+
+
+class SchoolRow(NamedTuple):
+    id: uuid.UUID
+    name: str
+    nces_id: str | None
+    level: SchoolLevel
+    first_bell: Any
+
+
+SCHOOLS = select(*SCHOOL_COLUMNS).where(School.district_id == bindparam("district_id"))
+# A value the statement carries itself (LIMIT 1), beside the caller's parameters.
+LATEST_ENROLLMENT = (
+    select(SchoolEnrollment.school_year, SchoolEnrollment.enrollment)
+    .where(SchoolEnrollment.school_id == bindparam("school_id"))
+    .order_by(SchoolEnrollment.school_year.desc())
+    .limit(1)
+)
+
+
+class Enrollment(NamedTuple):
+    school_year: int
+    enrollment: int
+
+
+async def district_with_schools(gql: Any, factory: Any, names: list[str]) -> uuid.UUID:
+    district_id, token = await factory.district()
+    for index, name in enumerate(names):
+        level = ("ELEMENTARY", "MIDDLE", "HIGH")[index % 3]
+        school = school_input(name=name, level=level, ncesId=None if index else "480000100009")
+        result = await gql(CREATE, {"input": school}, token=token)
+        assert "errors" not in result, result
+    return district_id
+
+
+async def test_the_drivers_rows_are_the_ones_sqlalchemy_gives(gql, factory, app_sessionmaker):
+    mine = await district_with_schools(gql, factory, ["Adams", "Burr", "Clay", "Dewey"])
+    other = await district_with_schools(gql, factory, ["Other"])
+
+    async with tenant_transaction(app_sessionmaker, mine) as session:
+        driven = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": mine})
+        expected = rows_as(SchoolRow, await execute_plain(session, SCHOOLS, {"district_id": mine}))
+        # Row-level security holds on the driver's connection: asking for another
+        # district's schools inside this tenant's transaction finds none.
+        foreign = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": other})
+
+    assert sorted(driven) == sorted(expected)
+    assert sorted(row.name for row in driven) == ["Adams", "Burr", "Clay", "Dewey"]
+    assert {type(row.level) for row in driven} == {SchoolLevel}
+    assert foreign == []
+
+
+async def test_a_value_the_statement_carries_is_sent_with_the_callers(
+    gql, factory, app_sessionmaker
+):
+    district_id = await district_with_schools(gql, factory, ["Adams"])
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        (school,) = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": district_id})
+        latest = await fetch_as(session, Enrollment, LATEST_ENROLLMENT, {"school_id": school.id})
+        none = await fetch_as(session, Enrollment, LATEST_ENROLLMENT, {"school_id": uuid.uuid4()})
+
+    assert len(latest) == 1 and latest[0].enrollment == school_input()["enrollment"]
+    assert none == []
+
+
+async def test_outside_a_begun_transaction_it_reads_through_sqlalchemy(
+    gql, factory, admin_sessionmaker
+):
+    """The driver's connection has no transaction until a first statement: fetch_as then
+    goes through SQLAlchemy, which begins one, rather than read outside it."""
+    district_id = await district_with_schools(gql, factory, ["Adams", "Burr"])
+    async with admin_sessionmaker() as session, session.begin():
+        connection = await session.connection()
+        driver = connection.sync_connection.connection.driver_connection
+        assert not driver.is_in_transaction()
+        rows = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": district_id})
+        assert driver.is_in_transaction()  # the read ran inside the transaction it began
+
+    assert sorted(row.name for row in rows) == ["Adams", "Burr"]
+
+
+async def test_the_engines_listeners_see_the_drivers_statements(app, gql, factory):
+    district_id = await district_with_schools(gql, factory, ["Adams"])
+    sessionmaker = app.state.sessionmaker
+    with count_statements(app) as statements:
+        async with tenant_transaction(sessionmaker, district_id) as session:
+            await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": district_id})
+
+    assert any("FROM schools" in statement for statement in statements)
+
+
+async def test_a_row_type_that_is_not_the_statements_columns_is_refused(
+    gql, factory, app_sessionmaker
+):
+    district_id = await district_with_schools(gql, factory, ["Adams"])
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        with pytest.raises(TypeError, match="fields"):
+            await fetch_as(session, Enrollment, SCHOOLS, {"district_id": district_id})
