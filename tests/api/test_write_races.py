@@ -60,8 +60,8 @@ async def test_bus_run_batches_in_any_order_on_the_same_keys_neither_fail_nor_mi
     assert len(stored) == len(keys)
     # Each run is one writer's whole row, and every route's month is queued for recompute.
     assert {run.actual_arrival for run in stored} <= {time(8, w) for w in range(WRITERS)}
-    assert {(d.route_id, d.month.isoformat()) for d in dirty} == {
-        (route, "2025-09-01") for route in routes
+    assert {(d.route_id, d.first_month.isoformat(), d.last_month.isoformat()) for d in dirty} == {
+        (route, "2025-09-01", "2025-09-01") for route in routes
     }
 
 

@@ -1,9 +1,10 @@
 """The time-loss recompute loses no write of bus runs to a recompute running beside it.
 
-Both writers (the ``recordBusRuns`` service and the CSV importer) mark the (route, month) pairs
-whose runs they changed; the recompute takes (deletes) the marks it can see, then reads the
-runs. Figures: grace 0, first bell 08:00, route riders 30; 07:40 scheduled, 08:05 actual ->
-25 late minutes; 08:10 actual -> 30.
+Both writers (the ``recordBusRuns`` service and the CSV importer) mark the months whose runs
+they changed (the service each (route, month), the importer a span of months per route); the
+recompute takes (deletes) the marks it can see, then reads the runs. Figures: grace 0, first
+bell 08:00, route riders 30; 07:40 scheduled, 08:05 actual -> 25 late minutes; 08:10 actual
+-> 30.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from district_ppm.transportation import importer, service, timeloss
 from district_ppm.transportation.jobs import recompute_time_loss_job
 from tests.support.jobs import HandRun
 from tests.support.transportation import HEADER, add_route, add_school, admin, recompute, run
+from tests.support.waiting import eventually
 
 RECOMPUTE = recompute_time_loss_job.name
 SEPTEMBER = date(2025, 9, 1)  # school year 2026
@@ -86,9 +88,14 @@ async def pending_recomputes(app_sessionmaker: Any, district_id: uuid.UUID) -> i
 
 
 async def marked_months(app_sessionmaker: Any, district_id: uuid.UUID) -> list[tuple[Any, ...]]:
+    """The (route, month) pairs the marks span, each once."""
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         rows = await session.execute(
-            text("SELECT DISTINCT route_id, month FROM bus_run_dirty_months ORDER BY 1, 2")
+            text(
+                "SELECT DISTINCT d.route_id, m.month::date FROM bus_run_dirty_months d "
+                "CROSS JOIN LATERAL generate_series(d.first_month::timestamp, "
+                "d.last_month::timestamp, interval '1 month') AS m(month) ORDER BY 1, 2"
+            )
         )
         return [tuple(row) for row in rows]
 
@@ -244,5 +251,77 @@ async def test_racing_writers_and_recomputes_leave_the_roll_ups_of_a_full_recomp
         stored_runs = await session.scalar(text("SELECT count(*) FROM bus_runs"))
     district_rows = [row for row in incremental["time_loss_rollups"] if row[2] == "DISTRICT"]
     assert [row[4] for row in district_rows] == [stored_runs]  # runs summed, one school year
+    assert incremental == await stored_figures(app_sessionmaker, district_id)
+    assert await marked_months(app_sessionmaker, district_id) == []
+
+
+async def test_two_imports_racing_on_the_same_keys_are_summed_over_every_month_they_span(
+    factory, app_sessionmaker, admin_sessionmaker
+):
+    """Two files of the same runs, September to November: the second waits on the first's
+    keys, then merges over them, changing September and November and leaving October as it
+    was. A recompute takes the first file's marks (a span per route) while the second is
+    still open; the second's own spans bring its changes in at the next one, and what the
+    recomputes stored is what a full recompute finds."""
+    district_id, routes = await district_with_routes(factory, app_sessionmaker, ["R1", "R2"])
+    days = ["2025-09-02", "2025-10-06", "2025-11-03"]
+    first_file = [
+        (code, route_id, day, "08:05") for code, route_id in routes.items() for day in days
+    ]
+    second_file = [
+        (code, route_id, day, "08:05" if day == days[1] else "08:10")
+        for code, route_id, day, _ in first_file
+    ]
+    second_written, second_may_commit = asyncio.Event(), asyncio.Event()
+
+    async def second_import() -> None:
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            await write_by_import(session, district_id, second_file)  # waits on the first's keys
+            second_written.set()
+            await second_may_commit.wait()
+            await session.commit()
+
+    async def second_waits_on_a_lock() -> bool:
+        async with admin_sessionmaker() as session:
+            return bool(
+                await session.scalar(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND wait_event_type = 'Lock')"
+                    )
+                )
+            )
+
+    async with tenant_transaction(app_sessionmaker, district_id) as first:
+        await write_by_import(first, district_id, first_file)
+        second = asyncio.create_task(second_import())
+        await eventually(second_waits_on_a_lock)
+        await first.commit()
+    async with asyncio.timeout(30):
+        await second_written.wait()
+    # The first file's marks taken and its runs summed while the second is still open.
+    async with tenant_transaction(app_sessionmaker, district_id) as job:
+        await lock_district(job, district_id, RECOMPUTE)
+        taken = await timeloss.recompute_time_loss(session=job, district_id=district_id)
+        await job.commit()
+    between = await district_late_minutes(app_sessionmaker, district_id)
+    second_may_commit.set()
+    await second
+
+    assert taken.route_months == 6  # two routes, three months
+    assert between == 6 * 25
+    # The second file changed September and November only, each route marked once across them.
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        spans = (
+            await session.execute(text("SELECT first_month, last_month FROM bus_run_dirty_months"))
+        ).all()
+    assert sorted(spans) == [(SEPTEMBER, date(2025, 11, 1))] * 2
+    assert await marked_months(app_sessionmaker, district_id) == sorted(
+        (route_id, date(2025, month, 1)) for route_id in routes.values() for month in (9, 10, 11)
+    )
+    await RECOMPUTES.drain(app_sessionmaker, district_id)
+    incremental = await stored_figures(app_sessionmaker, district_id)
+    assert await district_late_minutes(app_sessionmaker, district_id) == 2 * (30 + 25 + 30)
+    await recompute(app_sessionmaker, district_id, full=True)
     assert incremental == await stored_figures(app_sessionmaker, district_id)
     assert await marked_months(app_sessionmaker, district_id) == []

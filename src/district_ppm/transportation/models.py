@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -67,14 +68,16 @@ class BusRun(Base):
 
 
 class BusRunDirtyMonth(Base):
-    """A (route, month) whose runs one writer transaction changed since the roll-ups were last
-    computed.
+    """One route's months, ``first_month`` through ``last_month``, whose runs one writer
+    transaction changed since the roll-ups were last computed.
 
     Written in the writer's transaction, drained by the recompute in its own: a crash before
     the recompute commits leaves the marks in place, so no change is ever forgotten.
     ``marked_by`` is the writer's transaction id (the column's default), so a write still
     uncommitted when the recompute takes the marks never merges into a mark it takes: it
-    leaves a mark of its own for the next recompute (migration 0022).
+    leaves a mark of its own for the next recompute (migration 0022). The importer marks one
+    span per route of its file, the ``recordBusRuns`` service each changed month: a month of
+    a span with no run of the route rebuilds to nothing (migration 0026).
     """
 
     __tablename__ = "bus_run_dirty_months"
@@ -85,13 +88,15 @@ class BusRunDirtyMonth(Base):
             ["bus_routes.district_id", "bus_routes.id"],
             ondelete="CASCADE",
         ),
+        CheckConstraint("first_month <= last_month", name="span_in_order"),
     )
 
     # No foreign key of its own to districts: the route's key implies the district, and a
-    # bulk import writes tens of thousands of marks (migration 0023).
+    # bulk import writes a mark per route (migration 0023).
     district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     route_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
-    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    first_month: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_month: Mapped[date] = mapped_column(Date, primary_key=True)
     marked_by: Mapped[int] = mapped_column(
         BigInteger, primary_key=True, server_default=text("(pg_current_xact_id()::text::bigint)")
     )

@@ -185,7 +185,12 @@ async def mark_changed(
 ) -> None:
     """Record which (route, month) roll-ups are stale and queue their recompute."""
     values = [
-        {"district_id": district_id, "route_id": route_id, "month": month}
+        {
+            "district_id": district_id,
+            "route_id": route_id,
+            "first_month": month,
+            "last_month": month,
+        }
         for route_id, month in sorted(route_months)
     ]
     if not values:

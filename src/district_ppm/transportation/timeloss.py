@@ -1,14 +1,15 @@
 """Instructional time lost: the worker's set-based recompute, and the report it serves.
 
 Two stored grains: ``time_loss_route_months`` (one route's runs in one month, rebuilt from
-``bus_runs`` for exactly the pairs marked dirty) and ``time_loss_rollups`` (a school year's
+``bus_runs`` for exactly the pairs the dirty marks span) and ``time_loss_rollups`` (a school year's
 sums by school, route, month and for the district, re-aggregated from the route-months of the
 affected school years, which is a few thousand rows). Dirty pairs are replaced whole; the
 full rebuild and the roll-ups write only rows whose figures changed (``db.sync_rows``), so a
 nightly run over unchanged runs writes nothing. All inside the caller's transaction: a retry
 or a duplicate message recomputes the same numbers, and a crash leaves the previous numbers
-and the dirty marks as they were. Each writer marks the pairs it changed with a mark of its
-own (``take_dirty_months`` says why no write is lost to a recompute running beside it).
+and the dirty marks as they were. Each writer marks the months it changed, a span per route,
+with marks of its own (``take_dirty_months`` says why no write is lost to a recompute running
+beside it).
 """
 
 from __future__ import annotations
@@ -220,19 +221,23 @@ async def recompute_time_loss(
     )
 
 
-# Each writer leaves its own mark (the key carries its transaction id): a month several
-# writers marked is taken once.
+# Each writer leaves its own mark (the key carries its transaction id), a span of one route's
+# months: each span is taken as its months, and a month several marks cover is taken once.
 _TAKE_DIRTY_MONTHS_SQL = text(
     "WITH taken AS (DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
-    "RETURNING route_id, month) SELECT DISTINCT route_id, month FROM taken ORDER BY 1, 2"
+    "RETURNING route_id, first_month, last_month) "
+    "SELECT DISTINCT t.route_id, m.month::date FROM taken t CROSS JOIN LATERAL "
+    "generate_series(t.first_month::timestamp, t.last_month::timestamp, interval '1 month') "
+    "AS m(month) ORDER BY 1, 2"
 )
 
 
 async def take_dirty_months(
     *, session: AsyncSession, district_id: uuid.UUID
 ) -> list[tuple[uuid.UUID, date]]:
-    """Delete the district's committed marks and return their (route, month) pairs, each
-    once (in the caller's transaction: a rollback puts them back).
+    """Delete the district's committed marks and return the (route, month) pairs they span,
+    each once (in the caller's transaction: a rollback puts them back). A month of a span in
+    which the route has no run is rebuilt to nothing, as it stands.
 
     Taken before the runs are read: a mark is visible only once its writer committed, so the
     read that follows sees that write. A writer still open now keeps its own mark (never
