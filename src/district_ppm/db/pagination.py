@@ -10,13 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from district_ppm.db.plain_rows import check_columns, execute_plain
+from district_ppm.db.plain_rows import check_columns, column_names, execute_plain, fetch_tuples
 from district_ppm.errors import BadInput
 
 T = TypeVar("T")
@@ -129,9 +130,11 @@ async def keyset_page(
         for index, value in enumerate(decode_cursor(after, order_by)):
             values[f"{_AFTER}{index}"] = value
     if row_type is None:
-        result = (await session.execute(paged, values)).all()
-    else:  # plain rows, as Core (db.plain_rows)
+        result: Sequence[Any] = (await session.execute(paged, values)).all()
+    elif parameters is None:  # plain rows, as Core (db.plain_rows)
         result = (await execute_plain(session, paged, values)).all()
+    else:  # a constant statement: fetched by the driver (db.plain_rows)
+        result = await fetch_tuples(session, paged, values)
     if result:
         total = result[0][-1]
     else:
@@ -141,8 +144,8 @@ async def keyset_page(
     )
     rows: Sequence[Any] = [row[0] for row in result] if one_entity else result
     if row_type is not None and result:
-        check_columns(row_type, list(result[0]._fields[:-1]))  # all but _total_count
-        make = row_type._make  # type: ignore[attr-defined]
+        check_columns(row_type, column_names(paged)[:-1])  # all but the count
+        make = partial(tuple.__new__, row_type)
         rows = [make(row[:-1]) for row in result]
     items: list[tuple[Sequence[Any], Any]] = [
         ([getattr(row, col.key) for col in order_by], row) for row in rows[:size]
