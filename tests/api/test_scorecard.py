@@ -374,3 +374,25 @@ async def test_a_blank_chart_note_names_its_text_field(gql, factory, mutation):
 
     # ChartNoteInput's field is `text`: the path names it, as the contract's errors do.
     assert result["errors"][0]["extensions"] == {"code": "BAD_INPUT", "field": "input.text"}
+
+
+async def test_schools_of_equal_rank_are_listed_by_name_as_code_points_order_them(gql, factory):
+    """Equal ranks list by name, compared by code point (uppercase before lowercase, accents
+    after both), whatever the database's collation, then by id."""
+    _, token = await factory.district()
+    measure = await create_measure(gql, token, code="ADA")
+    names = ["bravo", "Charlie", "Älpha", "alpha", "Bravo"]
+    schools = [await create_school(gql, token, name) for name in names]
+    await record(
+        gql,
+        token,
+        measure,
+        [{"schoolId": school, "periodStart": "2025-09-01", "value": 90.0} for school in schools],
+    )
+
+    result = await gql(COMPARE, {"m": measure, "p": "2025-09-01"}, token=token)
+
+    rows = result["data"]["schoolComparison"]["rows"]
+    assert [row["school"]["name"] for row in rows] == sorted(names)
+    assert sorted(names) == ["Bravo", "Charlie", "alpha", "bravo", "Älpha"]
+    assert {row["rank"] for row in rows} == {1}

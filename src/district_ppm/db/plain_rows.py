@@ -67,7 +67,7 @@ class _DriverStatement(NamedTuple):
     the conversion each result column needs (an enum's text to its member), which depends
     on the column types the server describes (asked once, by preparing the statement)."""
 
-    statement: Select[Any]  # kept alive: its id() is the cache key
+    statement: Select[*tuple[Any, ...]]  # kept alive: its id() is the cache key
     sql: str
     parameter_names: tuple[str, ...]
     fixed_values: dict[str, Any]  # parameters the statement carries (a LIMIT 1)
@@ -78,7 +78,9 @@ class _DriverStatement(NamedTuple):
 _driver_statements: dict[tuple[int, str], _DriverStatement] = {}
 
 
-async def _for_driver(statement: Select[Any], dialect: Dialect, driver: Any) -> _DriverStatement:
+async def _for_driver(
+    statement: Select[*tuple[Any, ...]], dialect: Dialect, driver: Any
+) -> _DriverStatement:
     key = (id(statement), dialect.name)
     found = _driver_statements.get(key)
     if found is not None and found.statement is statement:
@@ -131,7 +133,7 @@ def _reset_if_dropped(driver: Any) -> Iterator[None]:
 async def fetch_as(
     session: AsyncSession,
     row_type: type[R],
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     parameters: Mapping[str, Any],
 ) -> list[R]:
     """Every row of ``statement`` as a ``row_type``, fetched by the driver itself on the
@@ -141,7 +143,7 @@ async def fetch_as(
 
 
 async def fetch_tuples(
-    session: AsyncSession, statement: Select[Any], parameters: Mapping[str, Any]
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """Every row of ``statement`` as a plain tuple, fetched by the driver itself on the
     session's connection and transaction.
@@ -160,13 +162,13 @@ async def fetch_tuples(
 
 
 @lru_cache(maxsize=512)
-def column_names(statement: Select[Any]) -> tuple[str, ...]:
+def column_names(statement: Select[*tuple[Any, ...]]) -> tuple[str, ...]:
     return tuple(str(column.key) for column in statement.selected_columns)
 
 
 async def _fetch(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     parameters: Mapping[str, Any],
     make: Callable[[Any], Any],
 ) -> list[Any]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, time
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -19,9 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import per_100, standings
-from district_ppm.db.plain_rows import execute_plain, fetch_as
+from district_ppm.db.plain_rows import fetch_as
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
+    SERVED_DECIMALS,
     Direction,
     Frequency,
     Measure,
@@ -50,6 +54,13 @@ class ComparedSchool(NamedTuple):
     enrollment: int | None
 
 
+class ComparedMeasure(NamedTuple):
+    level: MeasureLevel
+    frequency: Frequency
+    unit: Unit
+    direction: Direction
+
+
 class ComparisonLine(NamedTuple):  # immutable, and a third of a frozen dataclass's cost
     school: SchoolFields
     value: float
@@ -68,13 +79,12 @@ async def get_school_comparison(
     Ranked district-wide on ``value``; peer median and gap within the school's level.
     ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
     """
-    measure = (
-        await execute_plain(
-            session, _COMPARED_MEASURE, {"district_id": district_id, "id": measure_id}
-        )
-    ).one_or_none()
-    if measure is None:
+    found = await fetch_as(
+        session, ComparedMeasure, _COMPARED_MEASURE, {"district_id": district_id, "id": measure_id}
+    )
+    if not found:
         raise NotFound("measureId", "no such measure")
+    (measure,) = found
     if measure.level is not MeasureLevel.SCHOOL:
         raise BadInput("measureId", "only SCHOOL-level measures compare schools")
     # A period the frequency cannot start has no values: say so, not an empty comparison.
@@ -94,26 +104,39 @@ async def get_school_comparison(
     rows = await fetch_as(session, ComparedSchool, statement, parameters)
     if not rows:
         return []
-    values = [served(measure.unit, row.value) for row in rows]
+    columns = list(zip(*rows, strict=True))
+    values: Sequence[float] = columns[_VALUE]
+    if measure.unit in SERVED_DECIMALS:
+        values = [served(measure.unit, value) for value in values]
     ranked = standings(
         values,
-        [row.level for row in rows],
+        columns[_LEVEL],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
-    lines = list(
-        map(
-            ComparisonLine,
-            rows,
-            values,
-            map(per_100, values, [row.enrollment for row in rows]),
-            ranked.ranks,
-            ranked.percentiles,
-            ranked.peer_medians,
-            ranked.gaps_to_best,
-        )
+    per_100_students = (
+        map(per_100, values, columns[_ENROLLMENT])
+        if measure.unit is Unit.COUNT
+        else repeat(None, len(rows))
     )
-    # Best first, then by name; the id settles equal names (a UUID orders as its text does).
-    return sorted(lines, key=lambda line: (line.rank, line.school.name, line.school.id))
+    lines = map(
+        ComparisonLine,
+        rows,
+        values,
+        per_100_students,
+        ranked.ranks,
+        ranked.percentiles,
+        ranked.peer_medians,
+        ranked.gaps_to_best,
+    )
+    # Best first; the rows came ordered by name (then id), and the sort keeps that order
+    # among equal ranks.
+    return sorted(lines, key=_BY_RANK)
+
+
+_VALUE, _LEVEL, _ENROLLMENT = (
+    ComparedSchool._fields.index(f) for f in ("value", "level", "enrollment")
+)
+_BY_RANK = attrgetter("rank")
 
 
 def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
@@ -146,6 +169,9 @@ def _compared_schools(enrollment: ColumnElement[Any]) -> Select[Any]:
             Measurement.measure_id == bindparam("measure_id"),
             Measurement.period_start == bindparam("period"),
         )
+        # Python's order of names: by code point, which is the C collation's byte order of
+        # UTF-8; a UUID orders as its bytes do in both.
+        .order_by(School.name.collate("C"), School.id)
     )
 
 
