@@ -52,3 +52,29 @@ def test_least_squares_slope_by_hand():
 )
 def test_trend(values, higher, expected):
     assert trend(values, higher_is_better=higher) is expected
+
+
+def test_trend_fits_as_least_squares_slope_does():
+    # trend() keeps each window length's x offsets; its verdicts are those of the slope and
+    # mean computed from scratch, on windows where FLAT is a close call too.
+    import random
+
+    from district_ppm.analytics.trend import FLAT_FRACTION, MIN_POINTS, TREND_WINDOW
+
+    def from_scratch(values: list[float], higher: bool) -> Trend:
+        window = values[-TREND_WINDOW:]
+        if len(window) < MIN_POINTS:
+            return Trend.NOT_ENOUGH_DATA
+        slope = least_squares_slope(window)
+        change = slope * (len(window) - 1)
+        mean = sum(window) / len(window)
+        if change == 0 or abs(change) < FLAT_FRACTION * abs(mean):
+            return Trend.FLAT
+        return Trend.IMPROVING if (slope > 0) == higher else Trend.DECLINING
+
+    rng = random.Random(6)
+    for _ in range(20000):
+        base = rng.uniform(-500, 500)
+        values = [round(base + rng.gauss(0, abs(base) / 150), 1) for _ in range(rng.randint(0, 9))]
+        higher = rng.random() < 0.5
+        assert trend(values, higher_is_better=higher) is from_scratch(values, higher)

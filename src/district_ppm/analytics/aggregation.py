@@ -41,7 +41,8 @@ def aggregate(
     It needs every school's numerator and denominator: when some school gave only a value, the
     pooled figure cannot be formed, and the plain mean of the values is shown instead.
     """
-    how = Aggregation(how)
+    if how.__class__ is not Aggregation:
+        how = Aggregation(how)
     # Only the columns the aggregation reads.
     weighs, pools = how is Aggregation.ENROLLMENT_WEIGHTED_MEAN, how is Aggregation.RATIO
     return aggregate_columns(
@@ -69,7 +70,8 @@ def aggregate_columns(
     The same sums in the same order as ``aggregate``: the same floats."""
     if not values:
         return None
-    how = Aggregation(how)
+    if how.__class__ is not Aggregation:
+        how = Aggregation(how)
     if how is Aggregation.SUM:
         return sum(values)
     if (

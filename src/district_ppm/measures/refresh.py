@@ -19,9 +19,11 @@ rows whose figures differ, leaving the others' ``computed_at`` as it was.
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, text
@@ -80,21 +82,25 @@ def status_figures(
     Each series is ordered by period (as it is read), so the points up to a school year are a
     prefix of it: one pass per scope, not one per year.
     """
-    district_target_years = {year for school, year in targets if school is None}
+    # Targets by scope, then year: a school's own target, else the district-wide one.
+    by_scope: dict[uuid.UUID | None, dict[int, tuple[float, float]]] = defaultdict(dict)
+    for (school, year), figures in targets.items():
+        by_scope[school][year] = figures
+    district_targets = by_scope.get(None, {})
+    years_of = _SchoolYears()  # the scopes of a measure share their periods
     for scope, points in series.items():
         # By school year, not by the year's last day: that day does not exist for school
         # year 10000 (a DAILY value of 9999-12-31), nor the first day of year 1.
-        point_years = [school_year_of(period) for period, _ in points]
+        point_years = [years_of[period] for period, _ in points]
         values = [value for _, value in points]
-        years = set(point_years) | district_target_years
-        years |= {year for school, year in targets if school is not None and school == scope}
-        end = 0  # points[:end] are the points up to ``year``
+        own_targets = by_scope.get(scope, {}) if scope is not None else {}
+        years = set(point_years).union(district_targets, own_targets)
+        end = 0  # points[:end] are the points up to ``year``; point_years never decrease
         for year in sorted(years):
-            while end < len(points) and point_years[end] <= year:
-                end += 1
+            end = bisect_right(point_years, year, end)
             in_year = end > 0 and point_years[end - 1] == year
             latest_period, latest_value = points[end - 1] if in_year else (None, None)
-            target = targets.get((scope, year)) or targets.get((None, year))
+            target = own_targets.get(year) or district_targets.get(year)
             value, red = target if target else (None, None)
             status = kpi_status(latest_value, value, red, higher_is_better=higher_is_better)
             window = values[max(0, end - TREND_WINDOW) : end]
@@ -104,6 +110,14 @@ def status_figures(
                 year,
                 (latest_period, latest_value, value, red, status.value, direction.value),
             )
+
+
+class _SchoolYears(dict[date, int]):
+    """``school_year_of`` each period asked for, computed once."""
+
+    def __missing__(self, period: date) -> int:
+        self[period] = year = school_year_of(period)
+        return year
 
 
 @dataclass(slots=True)

@@ -152,7 +152,8 @@ def district_wide_of_histories(
     weighs, pools = how is Aggregation.ENROLLMENT_WEIGHTED_MEAN, how is Aggregation.RATIO
     scale, unit = ratio_scale(measure.unit), measure.unit
     periods = schools[0][1]
-    if all(history[1] == periods for history in schools[1:]):
+    aligned = all(history[1] == periods for history in schools[1:])
+    if aligned:
         values: Iterable[Sequence[float]] = zip(*(h[2] for h in schools), strict=True)
         numerators: Iterable[Sequence[float | None] | None] = (
             zip(*(h[3] for h in schools), strict=True) if pools else repeat(None)
@@ -173,13 +174,19 @@ def district_wide_of_histories(
         denominators = ([h[4][k] for h, k in each] for each in entries)
         reporting = ([h[0] for h, _ in each] for each in entries)  # type: ignore[misc]
     district: Series = []
+    # The schools' enrollments of a year, when the same schools report every period.
+    weights_of_year: dict[int, list[int | None]] = {}
     for period, vals, nums, dens, ids in zip(
         periods, values, numerators, denominators, reporting, strict=False
     ):
         weights = None
         if weighs:
             year = school_year_of(period)
-            weights = [enrollments.of(school, year) for school in ids]  # type: ignore[arg-type]
+            weights = weights_of_year.get(year) if aligned else None
+            if weights is None:
+                weights = [enrollments.of(school, year) for school in ids]  # type: ignore[arg-type]
+                if aligned:
+                    weights_of_year[year] = weights
         total = aggregate_columns(
             vals,
             how,
