@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import statistics
-from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
@@ -25,13 +24,12 @@ class Standings(NamedTuple):
 def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> list[int]:
     """1 = best; ties share the best rank and the next rank skips (1, 1, 3).
 
-    A rank is one plus the number of strictly better values, counted by bisecting the
-    sorted values: O(n log n) for a district of any size."""
-    ordered = sorted(values)
-    n = len(ordered)
-    if higher_is_better:
-        return [1 + n - bisect_right(ordered, v) for v in values]
-    return [1 + bisect_left(ordered, v) for v in values]
+    A value's rank is its first position, from 1, among the values sorted best first: one
+    sort, then a dict built from the positions read backwards, so that each value keeps
+    its first (O(n log n), no Python step per value)."""
+    ordered = sorted(values, reverse=higher_is_better)
+    first_position = dict(zip(reversed(ordered), range(len(ordered), 0, -1), strict=True))
+    return [first_position[value] for value in values]
 
 
 def percentile(rank: int, n: int) -> float:
@@ -39,9 +37,15 @@ def percentile(rank: int, n: int) -> float:
     not end). In integers: the quotient is rational, so no float digit can decide a half,
     and the result is the float ``derived`` gives for it (a test checks every rank of every
     n up to 1,000), at a tenth of the cost for a 200-school comparison."""
+    return percentiles([rank], n)[0]
+
+
+def percentiles(ranks: Sequence[int], n: int) -> list[float]:
+    """``percentile`` of each rank among ``n`` values (one expression, no call per rank)."""
     if n == 1:
-        return 100.0
-    return (2_000_000 * (n - rank) + (n - 1)) // (2 * (n - 1)) / 10_000
+        return [100.0 for _ in ranks]
+    half, whole = n - 1, 2 * (n - 1)
+    return [(2_000_000 * (n - rank) + half) // whole / 10_000 for rank in ranks]
 
 
 def standings(
@@ -62,7 +66,7 @@ def standings(
     n = len(values)
     return Standings(
         ranks=ranks,
-        percentiles=[percentile(rank, n) for rank in ranks],
+        percentiles=percentiles(ranks, n),
         peer_medians=[medians[group] for group in groups],
         gaps_to_best=[derived(abs(best[g] - v)) for g, v in zip(groups, values, strict=True)],
     )
