@@ -161,6 +161,15 @@ async def fetch_tuples(
     return await _fetch(session, statement, parameters, tuple)
 
 
+async def fetch_plain(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
+) -> list[Any]:
+    """Every row of ``statement`` as a NamedTuple named by its columns (``plain_rows``),
+    fetched by the driver itself (``fetch_tuples``)."""
+    make = partial(tuple.__new__, _row_type(column_names(statement)))
+    return await _fetch(session, statement, parameters, make)
+
+
 @lru_cache(maxsize=512)
 def column_names(statement: Select[*tuple[Any, ...]]) -> tuple[str, ...]:
     return tuple(str(column.key) for column in statement.selected_columns)

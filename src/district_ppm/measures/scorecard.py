@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
-from district_ppm.db.plain_rows import execute_plain, plain_rows
+from district_ppm.db.plain_rows import fetch_plain
 from district_ppm.errors import NotFound
 from district_ppm.measures.models import (
     STAGE_ORDER,
@@ -60,17 +60,13 @@ async def get_scorecard(
     check_school_year(school_year)
     if school_id is not None and await session.get(School, (district_id, school_id)) is None:
         raise NotFound("schoolId", "no such school")
-    parameters: dict[str, Any] = {
-        "district_id": district_id,
-        "stages": list(stages_of(view)),
-        "school_year": school_year,
-    }
+    parameters: dict[str, Any] = {"district_id": district_id, "school_year": school_year}
     if school_id is None:
-        statement = _DISTRICT_SCORECARD
+        statement = _DISTRICT_SCORECARDS[view]
     else:
-        statement = _SCHOOL_SCORECARD
+        statement = _SCHOOL_SCORECARDS[view]
         parameters["school_id"] = school_id
-    rows = plain_rows(await execute_plain(session, statement, parameters))
+    rows = await fetch_plain(session, statement, parameters)
     lines = [_line(row, school_id, school_year) for row in rows]
     return sorted(
         lines, key=lambda line: (STAGE_ORDER.index(line.measure.stage), line.measure.code)
@@ -106,7 +102,7 @@ def _line(row: Any, school_id: uuid.UUID | None, school_year: int) -> ScorecardL
     )
 
 
-def _scorecard(scope: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
+def _scorecard(scope: ColumnElement[bool], view: ScorecardView) -> Select[*tuple[Any, ...]]:
     """The view's measures, each with its scope's status row of the year, else its latest
     row before it (one index probe each, by the lateral join)."""
     latest = (
@@ -137,21 +133,24 @@ def _scorecard(scope: ColumnElement[bool]) -> Select[*tuple[Any, ...]]:
         .outerjoin(latest, true())
         .where(
             Measure.district_id == bindparam("district_id"),
-            Measure.stage.in_(bindparam("stages", expanding=True)),
+            # The view's stages, each its own parameter (an IN list would expand per request).
+            or_(*(Measure.stage == stage for stage in stages_of(view))),
         )
     )
 
 
 # Built once, run with parameters: a statement built per request cost as much again as
 # running it (building it, then walking it for its cache key).
-_DISTRICT_SCORECARD = _scorecard(MeasureStatus.school_id.is_(None))
+# One per view: plain_rows.fetch_plain runs statements of plain parameters (no IN lists).
+_DISTRICT_SCORECARDS = {
+    view: _scorecard(MeasureStatus.school_id.is_(None), view) for view in ScorecardView
+}
 # For a school: its own rows of SCHOOL-level measures, the district's of DISTRICT-level ones.
-_SCHOOL_SCORECARD = _scorecard(
-    or_(
-        and_(
-            Measure.level == MeasureLevel.SCHOOL,
-            MeasureStatus.school_id == bindparam("school_id"),
-        ),
-        and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
-    )
+_SCHOOL_SCOPE = or_(
+    and_(
+        Measure.level == MeasureLevel.SCHOOL,
+        MeasureStatus.school_id == bindparam("school_id"),
+    ),
+    and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
 )
+_SCHOOL_SCORECARDS = {view: _scorecard(_SCHOOL_SCOPE, view) for view in ScorecardView}
