@@ -1,8 +1,8 @@
 """The status refresh's column-by-column readings give the figures of the row-by-row ones:
 ``aggregate_columns`` those of ``aggregate``, ``district_wide_of_histories`` those of
-``district_wide`` over the same rows, and ``periods_of_histories`` the rows ``read_periods``
-reads (a period's schools in id order). Equal floats, not close ones: a stored figure must be
-the one a reader computes."""
+``district_wide`` over the same rows and, over histories in school id order, the series
+``read_periods`` makes (the chart points' reads). Equal floats, not close ones: a stored
+figure must be the one a reader computes."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from district_ppm.analytics.aggregation import (
     aggregate,
     aggregate_columns,
 )
-from district_ppm.measures.latest_points import DistrictPeriods, periods_of_histories
+from district_ppm.measures.latest_points import DistrictPeriods
 from district_ppm.measures.models import Measure, MeasureLevel, Unit
 from district_ppm.measures.series import (
     Enrollments,
@@ -108,45 +108,24 @@ def test_district_wide_of_histories_is_district_wide(how: Aggregation, ragged: b
 
 
 @pytest.mark.parametrize("ragged", [False, True])
-def test_periods_of_histories_are_the_rows_read_periods_reads(ragged: bool) -> None:
+def test_the_refresh_series_is_the_one_read_periods_makes(ragged: bool) -> None:
+    # The status refresh reads a measure's histories in school id order (_HISTORIES_SQL); its
+    # district-wide series is then the one the chart reads make (_BY_PERIOD: a period's
+    # schools in id order), so the job stores chart points from it.
     rng = random.Random(ragged)
-    school_level = [
-        Measure(id=uuid.uuid4(), unit=unit, aggregation=how, level=MeasureLevel.SCHOOL)
-        for unit in (Unit.PERCENT, Unit.HOURS)
-        for how in Aggregation
-    ]
-    district_level = Measure(
-        id=uuid.uuid4(),
-        unit=Unit.PERCENT,
-        aggregation=Aggregation.MEAN,
-        level=MeasureLevel.DISTRICT,
-    )
-    measures = [*school_level, district_level]
-    by_measure = {m.id: histories(rng, 9, ragged) for m in school_level}
-    # A district-wide row beside a SCHOOL-level measure's, and school rows beside a
-    # DISTRICT-level one's: each read takes only the rows of its level.
-    by_measure[school_level[0].id].append((None, MONTHS, [1.0] * 24, [None] * 24, [None] * 24))
-    by_measure[district_level.id] = [
-        (None, MONTHS, [rng.uniform(0, 9) for _ in MONTHS], [None] * 24, [None] * 24),
-        *histories(rng, 2, ragged),
-    ]
-    enrollments = Enrollments(
-        [(h[0], 2024, rng.randint(1, 900)) for rows in by_measure.values() for h in rows if h[0]]
-    )
-
-    # As _BY_PERIOD reads them: a row per measure and period, the schools in id order.
-    expected: list[Any] = []
-    for measure in measures:
-        school = measure.level is MeasureLevel.SCHOOL
-        by_period: dict[date, list[Any]] = defaultdict(list)
-        for history in by_measure[measure.id]:
-            if (history[0] is not None) == school:
-                for period, *figures in zip(*history[1:], strict=True):
-                    by_period[period].append((history[0], *figures))
-        for period in sorted(by_period):
-            each = sorted(by_period[period], key=lambda r: r[0].bytes if r[0] else b"")
-            weighted = measure.aggregation is Aggregation.ENROLLMENT_WEIGHTED_MEAN
-            expected.append(
+    for unit in (Unit.PERCENT, Unit.HOURS):
+        for how in Aggregation:
+            measure = Measure(
+                id=uuid.uuid4(), unit=unit, aggregation=how, level=MeasureLevel.SCHOOL
+            )
+            rows = sorted(histories(rng, 9, ragged), key=lambda h: h[0].bytes if h[0] else b"")
+            enrollments = enrollments_of(rows, rng)
+            by_period: dict[date, list[Any]] = defaultdict(list)
+            for school, *history in rows:
+                for period, *figures in zip(*history, strict=True):
+                    by_period[period].append((school, *figures))
+            weighted = how is Aggregation.ENROLLMENT_WEIGHTED_MEAN
+            read: list[Any] = [
                 (
                     measure.id,
                     period,
@@ -155,12 +134,8 @@ def test_periods_of_histories_are_the_rows_read_periods_reads(ragged: bool) -> N
                     [r[3] for r in each],
                     [r[0] for r in each] if weighted else None,
                 )
-            )
-    read = DistrictPeriods(expected, enrollments)
-    made = periods_of_histories(measures, by_measure, enrollments)
-
-    for measure in measures:
-        assert made.periods_of(measure) == read.periods_of(measure)
-        assert repr(made.series(measure)) == repr(read.series(measure))
-        for found, wanted in zip(made.periods[measure.id], read.periods[measure.id], strict=True):
-            assert [None if x is None else list(x) for x in found[2:]] == list(wanted[2:])
+                for period, each in sorted(by_period.items())
+            ]
+            expected = DistrictPeriods(read, enrollments).series(measure)
+            found = district_wide_of_histories(measure, rows, enrollments)
+            assert repr(found) == repr(expected)

@@ -79,8 +79,7 @@ async def refresh_measure_status_job(
         session=session,
         district_id=district_id,
         measures=reads.measures,
-        histories=reads.histories,
-        enrollments=reads.enrollments,
+        district_series=reads.district_series,
         written=written,
     )
     return True

@@ -16,13 +16,13 @@ a period the schools come in id order, so a figure is the same on every read.
 Stored (``measure_chart_signals``): even so, a forum over 300 measures at 20 schools read
 93,000 measurements per agenda (a third of a second of PostgreSQL and as much of Python). The
 status refresh job stores each measure's latest point (``store_latest_points``), computed as
-above, in the transaction where it takes the measure's dirty marks: from the rows the status
-refresh read there (``periods_of_histories``: the rows ``read_periods`` reads, not read
-twice). A reader takes a stored row only when, in the same statement (one snapshot), the
-measure has no dirty mark and its newest district-wide rebase and excluded periods are those
-the row was computed with; every other measure is computed from the data, in the same
-statement's second half. So an answer is
-the chart as the data stand, never older than a committed write:
+above, in the transaction where it takes the measure's dirty marks: from the district-wide
+series the status refresh computed there (the same figures: its schools summed in id order
+too), not read and aggregated twice. A reader takes a stored row only when, in the same
+statement (one snapshot), the measure has no dirty mark and its newest district-wide rebase
+and excluded periods are those the row was computed with; every other measure is computed
+from the data, in the same statement's second half. So an answer is the chart as the data
+stand, never older than a committed write:
 
 - every write of measurements marks its measures in the writer's transaction
   (``measures.jobs.enqueue_refresh``); while a mark is there the measure is computed;
@@ -64,7 +64,7 @@ from district_ppm.measures.models import (
     served,
     served_aggregate,
 )
-from district_ppm.measures.series import Enrollments, History, Series, load_enrollments
+from district_ppm.measures.series import Enrollments, Series, load_enrollments
 from district_ppm.school_calendar import school_year_of
 
 # One row per measure and period. A DISTRICT-level measure's period holds its one district-wide
@@ -195,63 +195,6 @@ async def district_series(
     return {measure.id: periods.series(measure) for measure in measures}
 
 
-def _school_order(history: History) -> int:
-    # PostgreSQL orders uuids by their bytes, as the integers they spell.
-    return -1 if history[0] is None else history[0].int
-
-
-def periods_of_histories(
-    measures: Sequence[ChartedMeasure],
-    histories: Mapping[uuid.UUID, Sequence[History]],
-    enrollments: Enrollments,
-) -> DistrictPeriods:
-    """The measures' periods as ``read_periods`` reads them (the same rows, a period's schools
-    in id order), made from the histories the status refresh read: one per measure and school,
-    each ordered by period (``measures.refresh``). No second read of the measurements."""
-    rows: list[PeriodRow] = []
-    for measure in measures:
-        school_level = measure.level is MeasureLevel.SCHOOL
-        own = sorted(
-            (h for h in histories.get(measure.id, ()) if (h[0] is not None) == school_level),
-            key=_school_order,
-        )
-        if not own:
-            continue
-        weighted = measure.aggregation is Aggregation.ENROLLMENT_WEIGHTED_MEAN
-        periods = own[0][1]
-        if all(history[1] == periods for history in own[1:]):
-            # Every school reported the same periods: a period's values are one zip.
-            schools = [h[0] for h in own] if weighted else None
-            rows += [
-                (measure.id, period, values, numerators, denominators, schools)  # type: ignore[misc]
-                for period, values, numerators, denominators in zip(
-                    periods,
-                    zip(*(h[2] for h in own), strict=True),
-                    zip(*(h[3] for h in own), strict=True),
-                    zip(*(h[4] for h in own), strict=True),
-                    strict=True,
-                )
-            ]
-            continue
-        by_period: dict[date, list[tuple[History, int]]] = defaultdict(list)
-        for history in own:
-            for k, period in enumerate(history[1]):
-                by_period[period].append((history, k))
-        for period in sorted(by_period):
-            each = by_period[period]
-            rows.append(
-                (
-                    measure.id,
-                    period,
-                    [h[2][k] for h, k in each],
-                    [h[3][k] for h, k in each],
-                    [h[4][k] for h, k in each],
-                    [h[0] for h, _ in each] if weighted else None,  # type: ignore[misc]
-                )
-            )
-    return DistrictPeriods(rows, enrollments)
-
-
 # The stored latest points the reader may take (``trusted``: the measure has no dirty mark and
 # the row's chart settings are the current ones), then, for every other measure of ``ids``, its
 # periods as ``_BY_PERIOD`` reads them: one statement, one snapshot. A stored row comes as one
@@ -329,6 +272,19 @@ class ChartSettings:
         needed = tail_periods(periods.periods_of(measure), rebase, excluded)
         return latest_point(
             periods.series(measure, needed),
+            start=rebase,
+            exclusions=excluded,
+            higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
+        )
+
+    def latest_point_of_series(self, measure: ChartedMeasure, series: Series) -> LatestPoint:
+        """``latest_point`` of the measure's whole district-wide series, already computed
+        (as ``DistrictPeriods.series`` makes it): the points it depends on, the same way."""
+        rebase, excluded = self.starts.get(measure.id), self.exclusions.get(measure.id, {})
+        # Every period read has its point: an aggregate of reported values is never None.
+        needed = tail_periods([period for period, _ in series], rebase, excluded)
+        return latest_point(
+            [point for point in series if point[0] in needed],
             start=rebase,
             exclusions=excluded,
             higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
@@ -490,16 +446,16 @@ async def store_latest_points(
     session: AsyncSession,
     district_id: uuid.UUID,
     measures: Sequence[ChartedMeasure],
-    histories: Mapping[uuid.UUID, Sequence[History]],
-    enrollments: Enrollments,
+    district_series: Mapping[uuid.UUID, Series],
     written: Collection[uuid.UUID],
 ) -> int:
     """Store the latest point of each of ``measures`` (those that may be stored) whose stored
     row is not exact: missing, computed with other chart settings, of a measure with a dirty
     mark, or of a measure of ``written`` (whose marks the caller took). Computed from
-    ``histories`` (``periods_of_histories``): what the status refresh read, in this
-    transaction, after the marks were taken. Rows whose figures are unchanged are not
-    written. Returns how many rows were written.
+    ``district_series``: the district-wide series the status refresh computed (as
+    ``read_periods`` makes them) from what it read in this transaction, after the marks were
+    taken. Rows whose figures are unchanged are not written. Returns how many rows were
+    written.
 
     Called by the status refresh job only: a row is exact only if the marks of its measure
     were taken in the transaction that computed it (see the module docstring).
@@ -531,8 +487,10 @@ async def store_latest_points(
     if not todo:
         return 0
     settings = ChartSettings(starts, exclusions)
-    periods = periods_of_histories(todo, histories, enrollments)
-    latest = [settings.latest_point(measure, periods) for measure in todo]
+    latest = [
+        settings.latest_point_of_series(measure, district_series.get(measure.id, []))
+        for measure in todo
+    ]
     result = await session.execute(
         _UPSERT_SQL,
         {

@@ -122,14 +122,14 @@ class _SchoolYears(dict[date, int]):
 
 @dataclass(slots=True)
 class RefreshReads:
-    """What a refresh read, handed to its caller: the status refresh job computes the
-    measures' latest chart points from the same reads (``measures.latest_points``)."""
+    """What a refresh read and computed, handed to its caller: the status refresh job takes
+    the measures' latest chart points from the same district-wide series
+    (``measures.latest_points.store_latest_points``)."""
 
     measures: list[Any] = field(default_factory=list)  # Core rows (id, level, direction, ...)
-    # By measure, one history per school (None: district-wide), as ``_measurements`` reads them.
-    histories: dict[uuid.UUID, list[History]] = field(default_factory=dict)
-    # Read only when a SCHOOL-level measure has data, else empty.
-    enrollments: Enrollments = field(default_factory=lambda: Enrollments([]))
+    # Each measure's district-wide series, as ``latest_points.read_periods`` makes it: the
+    # schools of a period aggregated in id order (``_HISTORIES_SQL``).
+    district_series: dict[uuid.UUID, Series] = field(default_factory=dict)
 
 
 async def refresh_measure_status(
@@ -161,9 +161,12 @@ async def refresh_measure_status(
     enrollments = Enrollments([])
     if any(m.level is MeasureLevel.SCHOOL and m.id in measurements for m in measures):
         enrollments = await load_enrollments(session=session, district_id=district_id)
+    district_series: dict[uuid.UUID, Series] = {}
+    fresh = await _fresh_rows(
+        session, district_id, measures, ids, measurements, enrollments, district_series
+    )
     if reads is not None:
-        reads.measures, reads.histories, reads.enrollments = measures, measurements, enrollments
-    fresh = await _fresh_rows(session, district_id, measures, ids, measurements, enrollments)
+        reads.measures, reads.district_series = measures, district_series
     stored = await _stored_rows(session, district_id, ids)
     stamped = set(written_to)
     changed = {
@@ -183,7 +186,10 @@ async def _fresh_rows(
     ids: list[uuid.UUID] | None,
     measurements: dict[uuid.UUID, list[History]],
     enrollments: Enrollments,
+    district_series: dict[uuid.UUID, Series],
 ) -> dict[StatusKey, Figures]:
+    """Every status row of the measures, by key; each measure's district-wide series is left
+    in ``district_series``."""
     targets = await _targets(session, district_id, ids)
     # Recorded values repeat (a few decimals each): each distinct one is rounded once. Zero is
     # not cached: -0.0 equals 0.0 as a key but is served as itself.
@@ -207,9 +213,9 @@ async def _fresh_rows(
                 values = [served_once(measure.unit, value) for value in values]
             series[school_id] = list(zip(periods, values, strict=True))
         if measure.level is MeasureLevel.SCHOOL:
-            # Within a period the schools' order is arbitrary, as when read.
+            # Within a period the schools come in id order (the histories').
             series[None] = district_wide_of_histories(measure, histories, enrollments)
-        series.setdefault(None, [])
+        district_series[measure.id] = series.setdefault(None, [])
         own_targets = targets.get(measure.id, {})
         for school, _ in own_targets:
             series.setdefault(school, [])
@@ -224,15 +230,21 @@ async def _fresh_rows(
 
 # One row per (measure, school) with its history in arrays, ordered by period: a district's
 # 3,600 values arrive as 150 rows, decoded by the driver, not as 3,600 rows built one by one.
+# A measure's schools come in id order, so a period's district-wide figure sums them in the
+# order ``latest_points.read_periods`` does (the chart points reuse the series).
+# The rows are aggregated in the order the subquery reads them (the unique index's: measure,
+# school, period), not by an ORDER BY in each array_agg: PostgreSQL 15 sorts each such
+# aggregate's input anew, four sorts per history, which cost more than reading the rows. The
+# documentation says only that a sorted subquery "will usually work": the order is checked.
 _HISTORIES_SQL = """
-SELECT measure_id, school_id,
-       array_agg(period_start ORDER BY period_start) AS periods,
-       array_agg(value ORDER BY period_start) AS measured,
-       array_agg(numerator ORDER BY period_start) AS numerators,
-       array_agg(denominator ORDER BY period_start) AS denominators
-FROM measurements
-WHERE district_id = :district_id {measures}
+SELECT measure_id, school_id, array_agg(period_start) AS periods, array_agg(value) AS measured,
+       array_agg(numerator) AS numerators, array_agg(denominator) AS denominators
+FROM (SELECT measure_id, school_id, period_start, value, numerator, denominator
+      FROM measurements
+      WHERE district_id = :district_id {measures}
+      ORDER BY measure_id, school_id, period_start) AS ordered
 GROUP BY measure_id, school_id
+ORDER BY measure_id, school_id
 """
 
 
@@ -246,8 +258,12 @@ async def _measurements(
         measures, params["ids"] = "AND measure_id = ANY(CAST(:ids AS uuid[]))", ids
     result = await session.execute(text(_HISTORIES_SQL.format(measures=measures)), params)
     found: dict[uuid.UUID, list[History]] = defaultdict(list)
-    for measure_id, *history in result.all():
-        found[measure_id].append(tuple(history))  # type: ignore[arg-type]
+    for measure_id, school_id, periods, *columns in result.all():
+        if periods != sorted(periods):  # never seen; the order is what the figures rest on
+            order = sorted(range(len(periods)), key=periods.__getitem__)
+            periods = [periods[k] for k in order]
+            columns = [[column[k] for k in order] for column in columns]
+        found[measure_id].append((school_id, periods, *columns))  # type: ignore[arg-type]
     return found
 
 
