@@ -43,7 +43,8 @@ from district_ppm.tenancy.calendar import get_district_calendar
 
 class ComparedSchool(NamedTuple):
     """A row of the comparison's statement: the school's ``SCHOOL_COLUMNS``, its value and
-    the enrollment a COUNT is divided by."""
+    the enrollment of the period's school year, which a COUNT is divided by (not the
+    school's latest enrollment, which GraphQL's ``School.enrollment`` shows)."""
 
     id: uuid.UUID
     name: str
@@ -51,7 +52,7 @@ class ComparedSchool(NamedTuple):
     level: SchoolLevel
     first_bell: time
     value: float
-    enrollment: int | None
+    year_enrollment: int | None
 
 
 class ComparedMeasure(NamedTuple):
@@ -134,7 +135,7 @@ async def get_school_comparison(
 
 
 _VALUE, _LEVEL, _ENROLLMENT = (
-    ComparedSchool._fields.index(f) for f in ("value", "level", "enrollment")
+    ComparedSchool._fields.index(f) for f in ("value", "level", "year_enrollment")
 )
 _BY_RANK = attrgetter("rank")
 
@@ -159,7 +160,7 @@ def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
 def _compared_schools(enrollment: ColumnElement[Any]) -> Select[Any]:
     """Plain rows, one statement: the school's columns, the value and the enrollment."""
     return (
-        select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("enrollment"))
+        select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("year_enrollment"))
         .join(
             Measurement,
             (Measurement.district_id == School.district_id) & (Measurement.school_id == School.id),

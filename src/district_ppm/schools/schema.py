@@ -38,9 +38,16 @@ NOT_LOADED = _NotLoaded()
 
 def _loaded_enrollment(school: School) -> int | None:
     """The enrollment a list joined, read without the resolver; NotPlain when not loaded."""
-    if isinstance(school.known_enrollment, _NotLoaded):
+    known = _known_enrollment(school)
+    if isinstance(known, _NotLoaded):
         raise NotPlain
-    return school.known_enrollment
+    return known
+
+
+def _known_enrollment(school: School) -> int | _NotLoaded | None:
+    # A School may also be served from a service row read by name (a comparison line's
+    # school), which carries no enrollment: the loader finds it.
+    return getattr(school, "known_enrollment", NOT_LOADED)
 
 
 @strawberry.type
@@ -59,9 +66,11 @@ class School:
     def enrollment(self, info: Info) -> int | None:
         # A plain function, not a coroutine: a list that joined the enrollment answers from
         # the row; graphql-core awaits the loader's future otherwise.
-        if isinstance(self.known_enrollment, _NotLoaded):
-            return loader(info, EnrollmentBySchoolLoader).load(uuid.UUID(self.id))  # type: ignore[return-value]
-        return self.known_enrollment
+        known = _known_enrollment(self)
+        if isinstance(known, _NotLoaded):
+            school_id = uuid.UUID(str(self.id))  # a UUID when served from a service row
+            return loader(info, EnrollmentBySchoolLoader).load(school_id)  # type: ignore[return-value]
+        return known
 
     @classmethod
     def from_model(cls, school: service.SchoolFields) -> School:

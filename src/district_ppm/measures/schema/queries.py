@@ -14,7 +14,6 @@ from district_ppm.measures import charts, comparison, history, scorecard, servic
 from district_ppm.measures.schema.hygiene import HygieneQueries
 from district_ppm.measures.schema.logic import LogicModelQueries
 from district_ppm.measures.schema.types import (
-    ComparisonRow,
     ControlChart,
     Measure,
     MeasurementRevision,
@@ -102,7 +101,7 @@ class MeasureQueries(LogicModelQueries, HygieneQueries):
                 measure_id=measure,
                 period_start=period_start,
             )
-        return SchoolComparison(rows=[ComparisonRow.from_line(x) for x in lines])
+        return SchoolComparison.of(lines)
 
     @strawberry.field(
         permission_classes=[ANY_ROLE],

@@ -235,6 +235,12 @@ class ControlChart:
 
 @strawberry.type
 class ComparisonRow:
+    """Read by name from the service's ``comparison.ComparisonLine`` (and ``school`` from
+    its ``ComparedSchool``): ``SchoolComparison.of`` serves the lines themselves, as
+    Strawberry reads a field by its Python name from whatever object it is given. Building
+    a ComparisonRow and a School per line cost a fifth of a 200-row comparison. A test
+    checks that every field here is a field of the line."""
+
     school: School
     value: float
     value_per_100_students: float | None
@@ -243,19 +249,11 @@ class ComparisonRow:
     peer_median: float
     gap_to_best: float
 
-    @classmethod
-    def from_line(cls, line: comparison.ComparisonLine) -> ComparisonRow:
-        return cls(
-            school=School.from_model(line.school),
-            value=line.value,
-            value_per_100_students=line.value_per_100_students,
-            rank=line.rank,
-            percentile=line.percentile,
-            peer_median=line.peer_median,
-            gap_to_best=line.gap_to_best,
-        )
-
 
 @strawberry.type
 class SchoolComparison:
     rows: list[ComparisonRow]
+
+    @classmethod
+    def of(cls, lines: list[comparison.ComparisonLine]) -> SchoolComparison:
+        return cls(rows=lines)  # type: ignore[arg-type]  # read by name (ComparisonRow)

@@ -1,0 +1,46 @@
+"""GraphQL types served from service rows read by name: every field the type declares
+without a resolver must be a field of the row, so a field added to one and not the other
+fails here rather than in a dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from district_ppm.api.schema import build_schema
+from district_ppm.config import Settings
+from district_ppm.measures.comparison import ComparedSchool, ComparisonLine
+from district_ppm.measures.schema.types import ComparisonRow
+from district_ppm.schools.schema import School
+
+SCHEMA = build_schema(Settings())
+
+
+def read_by_name(graphql_type: Any) -> set[str]:
+    """The Python names of the type's GraphQL fields that Strawberry reads as attributes:
+    no resolver, and shown in the schema (a private attribute is not a field)."""
+    definition = graphql_type.__strawberry_definition__
+    shown = SCHEMA._schema.type_map[definition.name].fields  # type: ignore[attr-defined]
+    graphql_name = SCHEMA.config.name_converter.get_graphql_name
+    return {
+        field.python_name
+        for field in definition.fields
+        if field.base_resolver is None and graphql_name(field) in shown
+    }
+
+
+@pytest.mark.parametrize(
+    ("graphql_type", "row_type"),
+    [(ComparisonRow, ComparisonLine), (School, ComparedSchool)],
+)
+def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, row_type):
+    missing = read_by_name(graphql_type) - set(row_type._fields)
+    assert not missing, f"{row_type.__name__} lacks {sorted(missing)} of {graphql_type.__name__}"
+
+
+def test_the_comparison_rows_school_has_no_enrollment_of_its_own():
+    # School.enrollment is the latest year's, found by the loader; the row's enrollment is
+    # the period's year's, under another name so that it is never shown as the latest.
+    assert "enrollment" not in ComparedSchool._fields
+    assert "year_enrollment" in ComparedSchool._fields
