@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import text
@@ -45,10 +45,11 @@ async def schedule_nightly(
     """Queue the nightly jobs of ``day`` for every district, ``concurrency`` districts at once;
     idempotent for the same day (a failed call is simply repeated)."""
     semaphore = asyncio.Semaphore(concurrency)
+    jobs_of_night = queued_nightly()  # the same for every district: listed once
 
     async def queue(district_id: uuid.UUID) -> int:
         async with semaphore:
-            return await queue_nightly(tenants, district_id, day)
+            return await queue_nightly(tenants, district_id, day, jobs_of_night)
 
     return sum(await asyncio.gather(*(queue(d) for d in await district_ids(jobs))))
 
@@ -65,12 +66,19 @@ def queued_nightly() -> list[Job]:
     return [job for job in nightly if job.after not in names]
 
 
-async def queue_nightly(tenants: async_sessionmaker, district_id: uuid.UUID, day: date) -> int:
+async def queue_nightly(
+    tenants: async_sessionmaker,
+    district_id: uuid.UUID,
+    day: date,
+    nightly: Sequence[Job] | None = None,
+) -> int:
     """Queue the nightly jobs for one district (``full=True``) that have work there (their
     ``has_work`` condition); a second call the same day adds nothing while the first day's
-    jobs wait. Returns how many it queued."""
+    jobs wait. Returns how many it queued. ``nightly``: ``queued_nightly()``, when known."""
     async with tenant_transaction(tenants, district_id) as session:
-        jobs = await jobs_with_work(session, district_id, queued_nightly())
+        jobs = await jobs_with_work(
+            session, district_id, queued_nightly() if nightly is None else nightly
+        )
         for job in jobs:
             await enqueue_job(
                 session=session,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, event, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, TextClause, bindparam, event, select, text
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.db.tenancy import begin_with, end_reads, tenant_transaction
 from district_ppm.jobs.models import JobRun, OutboxMessage
 from district_ppm.jobs.registry import Job, followers_of, get_job
 
@@ -54,6 +56,17 @@ async def enqueue_job(
     pending.setdefault((str(district_id), actor_name, dedupe_key), (payload or {}, owner))
 
 
+# A waiting row with the same key absorbs the job; the no-op update locks it (see
+# ``enqueue_job``). Built once: the nightly run queues a few thousand.
+_OUTBOX_INSERT = text(
+    "INSERT INTO outbox_messages "
+    "(district_id, id, actor_name, payload, dedupe_key, attempts) "
+    "VALUES (:district_id, :id, :actor_name, :payload, :dedupe_key, 0) "
+    "ON CONFLICT (district_id, actor_name, dedupe_key) WHERE dispatched_at IS NULL "
+    "DO UPDATE SET actor_name = excluded.actor_name"
+).bindparams(bindparam("payload", type_=JSONB))
+
+
 @event.listens_for(Session, "before_commit")
 def _write_outbox(session: Session) -> None:
     """Write the transaction's queued jobs, in key order, as its last statements."""
@@ -63,20 +76,15 @@ def _write_outbox(session: Session) -> None:
     session.flush()
     pending: dict[_JobKey, tuple[dict[str, Any], Any]] = session.info.pop(_PENDING)
     for (district_id, actor_name, dedupe_key), (payload, _) in sorted(pending.items()):
-        stmt = insert(OutboxMessage).values(
-            id=uuid.uuid4(),
-            district_id=uuid.UUID(district_id),
-            actor_name=actor_name,
-            payload=payload,
-            dedupe_key=dedupe_key,
-            attempts=0,
-        )
         session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["district_id", "actor_name", "dedupe_key"],
-                index_where=OutboxMessage.dispatched_at.is_(None),
-                set_={"actor_name": stmt.excluded.actor_name},
-            )
+            _OUTBOX_INSERT,
+            {
+                "district_id": uuid.UUID(district_id),
+                "id": uuid.uuid4(),
+                "actor_name": actor_name,
+                "payload": payload,
+                "dedupe_key": dedupe_key,
+            },
         )
 
 
@@ -111,6 +119,29 @@ async def lock_district(session: AsyncSession, district_id: uuid.UUID, purpose: 
 
 JobBody = Callable[[AsyncSession, uuid.UUID], Awaitable[bool | None]]
 
+# A job's first statement: the tenant, and the district's lock for the job (``lock_district``'s
+# key), in one round trip.
+_BEGIN_JOB = text(
+    "SELECT set_config('app.district_id', :district_id, true), "
+    "pg_advisory_xact_lock(hashtext(:key))"
+)
+
+
+@asynccontextmanager
+async def _job_transaction(
+    sessionmaker: async_sessionmaker, district_id: uuid.UUID, actor_name: str
+) -> AsyncIterator[AsyncSession]:
+    """``tenant_transaction`` holding ``lock_district(session, district_id, actor_name)``."""
+    session, _ = await begin_with(
+        sessionmaker,
+        _BEGIN_JOB,
+        {"district_id": str(district_id), "key": f"{actor_name}:{district_id}"},
+    )
+    try:
+        yield session
+    finally:
+        await end_reads(session)
+
 
 async def run_job(
     *,
@@ -129,8 +160,7 @@ async def run_job(
     """
     started = datetime.now(UTC)
     try:
-        async with tenant_transaction(sessionmaker, district_id) as session:
-            await lock_district(session, district_id, actor_name)
+        async with _job_transaction(sessionmaker, district_id, actor_name) as session:
             outcome = await body(session, district_id)
             followers = followers_of(actor_name) if outcome is not False else []
             for follower in await jobs_with_work(session, district_id, followers):
@@ -149,6 +179,10 @@ async def run_job(
         raise
 
 
+# Built once, run with bound parameters.
+_LOG_RUN = insert(cast(Table, JobRun.__table__))
+
+
 async def _log_run(
     session: AsyncSession,
     district_id: uuid.UUID,
@@ -160,16 +194,17 @@ async def _log_run(
     """One ``job_runs`` row; ``error`` None: the job succeeded. A Core insert: the nightly run
     logs thousands, and the ORM's unit of work for each cost more than most jobs' bodies."""
     await session.execute(
-        insert(cast(Table, JobRun.__table__)).values(
-            id=uuid.uuid4(),
-            district_id=district_id,
-            actor_name=actor_name,
-            message_id=message_id,
-            status="succeeded" if error is None else "failed",
-            started_at=started,
-            finished_at=datetime.now(UTC),
-            error=error,
-        )
+        _LOG_RUN,
+        {
+            "id": uuid.uuid4(),
+            "district_id": district_id,
+            "actor_name": actor_name,
+            "message_id": message_id,
+            "status": "succeeded" if error is None else "failed",
+            "started_at": started,
+            "finished_at": datetime.now(UTC),
+            "error": error,
+        },
     )
 
 
@@ -181,12 +216,21 @@ async def jobs_with_work(
     conditional = [job for job in jobs if job.has_work]
     if not conditional:
         return list(jobs)
-    conditions = ", ".join(f"({job.has_work})" for job in conditional)
     found = (
-        await session.execute(text(f"SELECT {conditions}"), {"district_id": district_id})
+        await session.execute(
+            _has_work_statement(tuple(job.has_work for job in conditional)),  # type: ignore[misc]
+            {"district_id": district_id},
+        )
     ).one()
     idle = {job.name for job, has_work in zip(conditional, found, strict=True) if not has_work}
     return [job for job in jobs if job.name not in idle]
+
+
+@lru_cache(maxsize=64)
+def _has_work_statement(conditions: tuple[str, ...]) -> TextClause:
+    """One statement for the conditions, made once per set (the nightly run asks thousands of
+    times for the same few)."""
+    return text("SELECT " + ", ".join(f"({condition})" for condition in conditions))
 
 
 async def pending_jobs(*, session: AsyncSession, district_id: uuid.UUID) -> list[OutboxMessage]:

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.jobs.models import DistrictStats
 from district_ppm.jobs.registry import job
-from district_ppm.schools.models import School
 
 # Exactly when the nightly run would write: the stored count is missing or wrong.
 COUNT_IS_STALE = (
     "(SELECT count(*) FROM schools WHERE district_id = :district_id) IS DISTINCT FROM "
     "(SELECT school_count FROM district_stats WHERE district_id = :district_id)"
+)
+
+
+# The count and the stored one, in one statement.
+_COUNTS = text(
+    "SELECT (SELECT count(*) FROM schools WHERE district_id = :district_id), "
+    "(SELECT school_count FROM district_stats WHERE district_id = :district_id)"
+)
+# The count stored with when it was taken; built once (the nightly run stores thousands).
+_STORE_COUNT = text(
+    "INSERT INTO district_stats (district_id, school_count, computed_at) "
+    "SELECT :district_id, count(*), now() FROM schools WHERE district_id = :district_id "
+    "ON CONFLICT (district_id) DO UPDATE "
+    "SET school_count = excluded.school_count, computed_at = now()"
 )
 
 
@@ -28,21 +39,8 @@ async def recount_schools_job(
     After a write the count is stored, changed or not (its ``computedAt`` moves past the
     write); the nightly ``full`` run writes only a count that changed.
     """
-    count = await session.scalar(
-        select(func.count()).select_from(School).where(School.district_id == district_id)
-    )
     if full:
-        stored = await session.scalar(
-            select(DistrictStats.school_count).where(DistrictStats.district_id == district_id)
-        )
-        if stored == (count or 0):
+        count, stored = (await session.execute(_COUNTS, {"district_id": district_id})).one()
+        if stored == count:
             return
-    stmt = insert(DistrictStats).values(
-        district_id=district_id, school_count=count or 0, computed_at=func.now()
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["district_id"],
-            set_={"school_count": stmt.excluded.school_count, "computed_at": func.now()},
-        )
-    )
+    await session.execute(_STORE_COUNT, {"district_id": district_id})
