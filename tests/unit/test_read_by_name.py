@@ -11,7 +11,9 @@ import pytest
 from district_ppm.api.schema import build_schema
 from district_ppm.config import Settings
 from district_ppm.measures.comparison import ComparedSchool, ComparisonLine
-from district_ppm.measures.schema.types import ComparisonRow
+from district_ppm.measures.rows import MEASURE_COLUMNS
+from district_ppm.measures.schema.types import ComparisonRow, Measure, ScorecardRow
+from district_ppm.measures.scorecard import ScorecardLine
 from district_ppm.schools.schema import School
 
 SCHEMA = build_schema(Settings())
@@ -31,12 +33,18 @@ def read_by_name(graphql_type: Any) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("graphql_type", "row_type"),
-    [(ComparisonRow, ComparisonLine), (School, ComparedSchool)],
+    ("graphql_type", "row_fields"),
+    [
+        (ComparisonRow, ComparisonLine._fields),
+        (School, ComparedSchool._fields),
+        (ScorecardRow, ScorecardLine._fields),
+        # a scorecard line's measure: a row of the measure's columns (and its status's)
+        (Measure, tuple(column.key for column in MEASURE_COLUMNS)),
+    ],
 )
-def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, row_type):
-    missing = read_by_name(graphql_type) - set(row_type._fields)
-    assert not missing, f"{row_type.__name__} lacks {sorted(missing)} of {graphql_type.__name__}"
+def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, row_fields):
+    missing = read_by_name(graphql_type) - set(row_fields)
+    assert not missing, f"the row lacks {sorted(missing)} of {graphql_type.__name__}"
 
 
 def test_the_comparison_rows_school_has_no_enrollment_of_its_own():

@@ -19,7 +19,6 @@ from district_ppm.measures.schema.types import (
     MeasurementRevision,
     SchoolComparison,
     Scorecard,
-    ScorecardRow,
     ScorecardView,
 )
 
@@ -70,9 +69,7 @@ class MeasureQueries(LogicModelQueries, HygieneQueries):
                 school_year=school_year,
                 school_id=school,
             )
-        return Scorecard(
-            view=view, school_year=school_year, rows=[ScorecardRow.from_line(x) for x in lines]
-        )
+        return Scorecard.of(view, school_year, lines)
 
     @strawberry.field(permission_classes=[ANY_ROLE])
     async def control_chart(

@@ -9,6 +9,7 @@ import strawberry
 from district_ppm.analytics import status as status_math
 from district_ppm.analytics import trend as trend_math
 from district_ppm.analytics import xmr
+from district_ppm.api.plain_completion import PLAIN_READ
 from district_ppm.measures import charts, comparison, history, models, scorecard
 from district_ppm.measures.rows import MeasureFields
 from district_ppm.schools.schema import School
@@ -34,15 +35,28 @@ def _optional_id(value: object | None) -> strawberry.ID | None:
     return None if value is None else strawberry.ID(str(value))
 
 
+def _view(measure: MeasureFields | Measure) -> models.ScorecardView:
+    return models.view_of(measure.stage)
+
+
+def _resolve_view(root: Measure) -> ScorecardView:  # type: ignore[valid-type]
+    return _view(root)
+
+
 @strawberry.type
 class Measure:
+    """Also read by name from any ``MeasureFields`` (a scorecard line's measure is a row
+    of ``MEASURE_COLUMNS``): a test checks every field without a resolver is a column."""
+
     id: strawberry.ID
     code: str
     name: str
     unit: Unit  # type: ignore[valid-type]
     direction: Direction  # type: ignore[valid-type]
     stage: Stage  # type: ignore[valid-type]
-    view: ScorecardView  # type: ignore[valid-type]
+    view: ScorecardView = strawberry.field(  # type: ignore[valid-type]
+        resolver=_resolve_view, metadata={PLAIN_READ: _view}
+    )
     frequency: Frequency  # type: ignore[valid-type]
     level: MeasureLevel  # type: ignore[valid-type]
     process_id: strawberry.ID | None
@@ -60,7 +74,6 @@ class Measure:
             unit=m.unit,
             direction=m.direction,
             stage=m.stage,
-            view=models.view_of(m.stage),
             frequency=m.frequency,
             level=m.level,
             process_id=_optional_id(m.process_id),
@@ -94,6 +107,9 @@ class Target:
 
 @strawberry.type
 class ScorecardRow:
+    """Read by name from the service's ``scorecard.ScorecardLine`` (as ``ComparisonRow``
+    from a comparison line): ``Scorecard.of`` serves the lines themselves."""
+
     measure: Measure
     school_id: strawberry.ID | None
     latest_period: date | None
@@ -108,25 +124,18 @@ class ScorecardRow:
         )
     )
 
-    @classmethod
-    def from_line(cls, line: scorecard.ScorecardLine) -> ScorecardRow:
-        return cls(
-            measure=Measure.from_model(line.measure),
-            school_id=_optional_id(line.school_id),
-            latest_period=line.latest_period,
-            latest_value=line.latest_value,
-            target=line.target,
-            status=line.status,
-            trend=line.trend,
-            computed_at=line.computed_at,
-        )
-
 
 @strawberry.type
 class Scorecard:
     view: ScorecardView  # type: ignore[valid-type]
     school_year: int
     rows: list[ScorecardRow]
+
+    @classmethod
+    def of(
+        cls, view: models.ScorecardView, school_year: int, lines: list[scorecard.ScorecardLine]
+    ) -> Scorecard:
+        return cls(view=view, school_year=school_year, rows=lines)  # type: ignore[arg-type]  # read by name
 
 
 @strawberry.type(
