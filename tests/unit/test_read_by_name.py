@@ -15,6 +15,7 @@ from district_ppm.measures.rows import MEASURE_COLUMNS
 from district_ppm.measures.schema.types import ComparisonRow, Measure, ScorecardRow
 from district_ppm.measures.scorecard import ScorecardLine
 from district_ppm.schools.schema import School
+from district_ppm.schools.service import ListedSchoolRow
 
 SCHEMA = build_schema(Settings())
 
@@ -37,6 +38,7 @@ def read_by_name(graphql_type: Any) -> set[str]:
     [
         (ComparisonRow, ComparisonLine._fields),
         (School, ComparedSchool._fields),
+        (School, ListedSchoolRow._fields),
         (ScorecardRow, ScorecardLine._fields),
         # a scorecard line's measure: a row of the measure's columns (and its status's)
         (Measure, tuple(column.key for column in MEASURE_COLUMNS)),
@@ -47,8 +49,10 @@ def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, row_fields
     assert not missing, f"the row lacks {sorted(missing)} of {graphql_type.__name__}"
 
 
-def test_the_comparison_rows_school_has_no_enrollment_of_its_own():
-    # School.enrollment is the latest year's, found by the loader; the row's enrollment is
-    # the period's year's, under another name so that it is never shown as the latest.
+def test_a_rows_enrollment_is_the_latest_or_under_another_name():
+    # School.enrollment reads a row's ``enrollment`` as the latest year's: a listed school's
+    # is; a comparison line's school's is the period's year's, so it has another name and
+    # the loader finds the latest.
+    assert "enrollment" in ListedSchoolRow._fields
     assert "enrollment" not in ComparedSchool._fields
     assert "year_enrollment" in ComparedSchool._fields
