@@ -123,20 +123,52 @@ def variable_paths(operation: OperationDefinitionNode) -> dict[str, tuple[str, .
     return paths
 
 
+@dataclass(frozen=True, slots=True)
+class _DeclaredVariable:
+    name: str
+    type_: GraphQLInputType
+    path: tuple[str | int, ...]
+    definition: VariableDefinitionNode
+
+
+def declared_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode
+) -> list[_DeclaredVariable]:
+    """The operation's variables with their types and input paths (a walk of the document)."""
+    paths = variable_paths(operation)
+    declared = []
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        type_ = type_from_ast(schema, definition.type)
+        if type_ is not None:
+            path = paths.get(name) or (f"${name}",)
+            declared.append(_DeclaredVariable(name, type_, path, definition))  # type: ignore[arg-type]
+    return declared
+
+
+# The parser cache hands every request of a document the same operation node: its variables
+# are walked once, not on every request (a tenth of a scorecard request). By identity, the
+# node kept alive beside its entry so that its id is never another node's.
+_DECLARED: dict[int, tuple[OperationDefinitionNode, GraphQLSchema, list[_DeclaredVariable]]] = {}
+_DECLARED_LIMIT = 512
+
+
 def variable_problems(
     schema: GraphQLSchema, operation: OperationDefinitionNode, variables: dict[str, Any]
 ) -> list[GraphQLError]:
     """The operation's raw variables, checked against their declared types."""
-    paths = variable_paths(operation)
+    cached = _DECLARED.get(id(operation))
+    if cached is None or cached[0] is not operation or cached[1] is not schema:
+        if len(_DECLARED) >= _DECLARED_LIMIT:
+            _DECLARED.clear()
+        cached = (operation, schema, declared_variables(schema, operation))
+        _DECLARED[id(operation)] = cached
     errors: list[GraphQLError] = []
-    for definition in operation.variable_definitions or ():
-        name = definition.variable.name.value
-        type_ = type_from_ast(schema, definition.type)
-        if name not in variables or type_ is None:
+    for each in cached[2]:
+        if each.name not in variables:
             continue  # defaults are literals, checked with the document's other literals
-        path = paths.get(name) or (f"${name}",)
-        for problem in first_problems(input_problems(variables[name], type_, path)):  # type: ignore[arg-type]
-            errors.append(problem.error(definition))
+        for problem in first_problems(input_problems(variables[each.name], each.type_, each.path)):
+            errors.append(problem.error(each.definition))
     return errors[:MAX_REPORTED]
 
 
