@@ -166,3 +166,46 @@ async def test_a_list_of_plain_rows_is_completed_without_executing_its_fields(mo
     assert [len(box["rows"]) for box in data["boxes"]] == [3, 2, 1]
     # Only the resolver ran through graphql-core, and the one box whose count is not at hand.
     assert executed == ["Query.boxes", "Box.counted"]
+
+
+def cached_schema() -> strawberry.Schema:
+    """A schema whose parser cache hands every request of a text the same document, as the
+    app's does: what lets compiled shortcuts be shared across requests."""
+    from strawberry.extensions import ParserCache
+
+    return strawberry.Schema(
+        query=Query, execution_context_class=ExecutionContext, extensions=[ParserCache]
+    )
+
+
+async def test_a_documents_shortcuts_are_compiled_once_for_every_request(monkeypatch):
+    from district_ppm.api import plain_completion
+
+    compiled: list[str] = []
+    field = plain_completion.Compiler.field
+
+    def counting(self: Any, field_def: Any, details: Any) -> Any:
+        compiled.append(details[0].node.name.value)
+        return field(self, field_def, details)
+
+    monkeypatch.setattr(plain_completion.Compiler, "field", counting)
+    schema = cached_schema()
+    document = "{ rows { name value } pairs { left { name } } }"
+
+    first = await schema.execute(document)
+    count = len(compiled)
+    second = await schema.execute(document)
+
+    assert first.errors is None and second.data == first.data
+    assert count > 0 and len(compiled) == count  # the second request compiled nothing
+
+
+async def test_a_selection_that_depends_on_the_variables_is_compiled_for_each_request():
+    schema = cached_schema()
+    document = "query($skip: Boolean!) { rows { name @skip(if: $skip) rank } }"
+
+    skipped = await schema.execute(document, variable_values={"skip": True})
+    kept = await schema.execute(document, variable_values={"skip": False})
+
+    assert skipped.data == {"rows": [{"rank": 0}, {"rank": 1}, {"rank": 2}]}
+    assert kept.data == {"rows": [{"name": f"school {i}", "rank": i} for i in range(3)]}

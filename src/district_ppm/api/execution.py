@@ -17,7 +17,14 @@ from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from district_ppm.api.plain_completion import Compiler, Complete, plain_reader
-from graphql import GraphQLField, GraphQLNonNull, GraphQLObjectType
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    OperationDefinitionNode,
+    Visitor,
+    visit,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,55 @@ def completed(complete: Complete, source_value: Any) -> Any:
         return Undefined
 
 
+Shortcuts = list[tuple[Complete | None, PlainObject | None]]
+
+# Compiled once per document, not per request: a field group's shortcuts depend only on its
+# parent type and its field nodes, which the parser cache's document holds for every request
+# of the same text, unless a directive (@include(if: $v), @defer) makes the selection depend
+# on the request. Keyed by the ids of those objects, which the entry keeps alive, so that an
+# id is never another object's. Rebuilding them was a tenth of a scorecard request.
+_SHARED: dict[tuple[int, tuple[tuple[int, ...], ...]], tuple[Any, Shortcuts]] = {}
+_SHARED_LIMIT = 4096
+
+
+def _shared_shortcuts(
+    context: ExecutionContext, parent_type: GraphQLObjectType, grouped_field_set: Any
+) -> Shortcuts:
+    groups = tuple(tuple(details.node for details in group) for group in grouped_field_set.values())
+    key = (id(parent_type), tuple(tuple(map(id, nodes)) for nodes in groups))
+    found = _SHARED.get(key)
+    if found is not None:
+        return found[1]
+    shortcuts = context._shortcuts(parent_type, grouped_field_set)
+    if len(_SHARED) >= _SHARED_LIMIT:
+        _SHARED.clear()
+    _SHARED[key] = ((parent_type, groups), shortcuts)
+    return shortcuts
+
+
+_DIRECTIVES: dict[int, tuple[Any, bool]] = {}
+
+
+def document_has_directives(operation: OperationDefinitionNode, fragments: Any) -> bool:
+    """Whether the operation or any fragment carries a directive (once per operation node)."""
+    found = _DIRECTIVES.get(id(operation))
+    if found is not None and found[0] is operation:
+        return found[1]
+    seen: list[bool] = []
+
+    class _Directives(Visitor):
+        def enter_directive(self, *_: Any) -> None:
+            seen.append(True)
+
+    for node in (operation, *fragments.values()):
+        # graphql-core 3.3 keeps each fragment with its variable signature
+        visit(node[0] if isinstance(node, tuple) else node, _Directives())
+    if len(_DIRECTIVES) >= _SHARED_LIMIT:
+        _DIRECTIVES.clear()
+    _DIRECTIVES[id(operation)] = (operation, bool(seen))
+    return bool(seen)
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,9 +116,24 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(key)
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
+        if document_has_directives(self.operation, self.fragments):
+            shortcuts = self._shortcuts(parent_type, grouped_field_set)
+        else:
+            shortcuts = _shared_shortcuts(self, parent_type, grouped_field_set)
+        plan = [
+            (response_name, field_details_list, complete, partly)
+            for (response_name, field_details_list), (complete, partly) in zip(
+                grouped_field_set.items(), shortcuts, strict=True
+            )
+        ]
+        self._plans[key] = (grouped_field_set, plan)
+        return plan
+
+    def _shortcuts(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Shortcuts:
+        """Each field's compiled completer, else its plain-object reader, else neither."""
         compiler = Compiler(self.schema.get_field, self.collect_subfields)
-        plan: list[tuple[str, Any, Complete | None, PlainObject | None]] = []
-        for response_name, field_details_list in grouped_field_set.items():
+        shortcuts: Shortcuts = []
+        for field_details_list in grouped_field_set.values():
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
             complete = None
             partly = None
@@ -70,9 +141,8 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 complete = compiler.field(field_def, field_details_list)
                 if complete is None:
                     partly = plain_object(field_def, field_details_list)
-            plan.append((response_name, field_details_list, complete, partly))
-        self._plans[key] = (grouped_field_set, plan)
-        return plan
+            shortcuts.append((complete, partly))
+        return shortcuts
 
     def _plain_object(
         self,
