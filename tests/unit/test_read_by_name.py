@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from district_ppm.api.schema import build_schema
+from district_ppm.api.types import Edge
 from district_ppm.config import Settings
+from district_ppm.db.pagination import PageItem
 from district_ppm.measures.comparison import ComparedSchool, ComparisonLine
 from district_ppm.measures.rows import MEASURE_COLUMNS
 from district_ppm.measures.schema.types import ComparisonRow, Measure, ScorecardRow
@@ -20,11 +22,11 @@ from district_ppm.schools.service import ListedSchoolRow
 SCHEMA = build_schema(Settings())
 
 
-def read_by_name(graphql_type: Any) -> set[str]:
+def read_by_name(graphql_type: Any, shown_as: str | None = None) -> set[str]:
     """The Python names of the type's GraphQL fields that Strawberry reads as attributes:
     no resolver, and shown in the schema (a private attribute is not a field)."""
     definition = graphql_type.__strawberry_definition__
-    shown = SCHEMA._schema.type_map[definition.name].fields  # type: ignore[attr-defined]
+    shown = SCHEMA._schema.type_map[shown_as or definition.name].fields  # type: ignore[attr-defined]
     graphql_name = SCHEMA.config.name_converter.get_graphql_name
     return {
         field.python_name
@@ -34,19 +36,25 @@ def read_by_name(graphql_type: Any) -> set[str]:
 
 
 @pytest.mark.parametrize(
-    ("graphql_type", "row_fields"),
+    ("graphql_type", "shown_as", "row_fields"),
     [
-        (ComparisonRow, ComparisonLine._fields),
-        (School, ComparedSchool._fields),
-        (School, ListedSchoolRow._fields),
-        (ScorecardRow, ScorecardLine._fields),
+        (ComparisonRow, None, ComparisonLine._fields),
+        (School, None, ComparedSchool._fields),
+        (School, None, ListedSchoolRow._fields),
+        (Edge, "SchoolEdge", PageItem._fields),  # its cursor is read from cursor_key
+        (ScorecardRow, None, ScorecardLine._fields),
         # a scorecard line's measure: a row of the measure's columns (and its status's)
-        (Measure, tuple(column.key for column in MEASURE_COLUMNS)),
+        (Measure, None, tuple(column.key for column in MEASURE_COLUMNS)),
     ],
 )
-def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, row_fields):
-    missing = read_by_name(graphql_type) - set(row_fields)
+def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, shown_as, row_fields):
+    missing = read_by_name(graphql_type, shown_as) - set(row_fields)
     assert not missing, f"the row lacks {sorted(missing)} of {graphql_type.__name__}"
+
+
+def test_an_edges_cursor_is_read_from_the_items_cursor_key():
+    assert "cursor_key" in PageItem._fields
+    assert "cursor_key" in {field.python_name for field in Edge.__strawberry_definition__.fields}
 
 
 def test_a_rows_enrollment_is_the_latest_or_under_another_name():

@@ -42,9 +42,16 @@ class Connection(Generic[T]):
     total_count: int
 
 
-def to_connection(page: Page[Any], node: Callable[[Any], T]) -> Connection[T]:
+def to_connection(page: Page[Any], node: Callable[[Any], T] | None = None) -> Connection[T]:
+    """The page as a connection of ``node(item)``; without ``node``, the page's items
+    (``db.pagination.PageItem``, from ``keyset_page``) are the edges, read by name, their
+    rows the nodes: no Edge object per row."""
+    if node is None:
+        edges: Any = page.items
+    else:
+        edges = [Edge(node=node(item), cursor_key=key) for key, item in page.items]
     return Connection(
-        edges=[Edge(node=node(item), cursor_key=key) for key, item in page.items],
+        edges=edges,
         page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         total_count=page.total_count,
     )

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, Generic, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from sqlalchemy import Select, bindparam, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,14 @@ T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+
+
+class PageItem(NamedTuple):
+    """An item of a keyset page: its unique key's values and the row. Shaped as GraphQL's
+    Edge (``api.types``), which reads ``node`` and its cursor's ``cursor_key`` by name."""
+
+    cursor_key: Sequence[Any]
+    node: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +156,11 @@ async def keyset_page(
         check_columns(row_type, column_names(paged)[:-1])  # all but the count
         make = partial(tuple.__new__, row_type)
         rows = [make(row[:-1]) for row in result]
+    key_of = attrgetter(*(col.key for col in order_by))
+    one_column = len(order_by) == 1
+    new = tuple.__new__
     items: list[tuple[Sequence[Any], Any]] = [
-        ([getattr(row, col.key) for col in order_by], row) for row in rows[:size]
+        new(PageItem, ((key_of(row),) if one_column else key_of(row), row)) for row in rows[:size]
     ]
     return Page(items=items, has_next_page=len(rows) > size, total_count=total or 0)
 
