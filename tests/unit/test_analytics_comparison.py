@@ -13,6 +13,8 @@ from district_ppm.analytics.aggregation import (
     SchoolValue,
     _round_half_up_by_digits,
     aggregate,
+    derived,
+    derived_each,
     round_half_up,
 )
 from district_ppm.analytics.comparison import (
@@ -202,3 +204,21 @@ def assert_same_rounding(value: float, decimals: int) -> None:
     by_digits = _round_half_up_by_digits(value, decimals)
     rounded = round_half_up(value, decimals)
     assert rounded == by_digits and math.copysign(1, rounded) == math.copysign(1, by_digits)
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=30))
+def test_derived_each_gives_what_derived_gives(values):
+    served = derived_each(values)
+    assert served == [derived(value) for value in values]
+    assert [math.copysign(1, a) for a in served] == [
+        math.copysign(1, derived(value)) for value in values
+    ]
+
+
+def test_derived_each_at_the_halves():
+    halves = [(units + 0.5) / 10**4 for units in range(-2000, 2000)]
+    beside = [math.nextafter(h, math.inf) for h in halves] + [
+        math.nextafter(h, -math.inf) for h in halves
+    ]
+    values = halves + beside + [0.0, -0.0, 1e-12, 1e9, 1.7976931348623157e308]
+    assert derived_each(values) == [derived(value) for value in values]

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
-from district_ppm.analytics.aggregation import derived
+from district_ppm.analytics.aggregation import derived, derived_each
 
 
 class Standings(NamedTuple):
@@ -68,7 +68,7 @@ def standings(
         ranks=ranks,
         percentiles=percentiles(ranks, n),
         peer_medians=[medians[group] for group in groups],
-        gaps_to_best=[derived(abs(best[g] - v)) for g, v in zip(groups, values, strict=True)],
+        gaps_to_best=derived_each(abs(best[g] - v) for g, v in zip(groups, values, strict=True)),
     )
 
 
