@@ -254,6 +254,22 @@ async def test_dates_and_times_are_read_as_written_whatever_the_server_s_date_st
     assert await stored(app_sessionmaker, district_id) == []
 
 
+async def test_words_postgresql_reads_as_dates_are_refused(client, factory, app_sessionmaker):
+    """PostgreSQL casts 'infinity', 'today' or 'epoch' to a date, and takes '2025-09-01 BC';
+    none is a file's YYYY-MM-DD. An infinite date once went in whole, and the recompute then
+    tried to list its endless months."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    for word in ("infinity", "-infinity", "today", "epoch", "2025-09-01 BC"):
+        response = await post(client, token, HEADER + f"R1,{word},07:40,08:10,\n")
+
+        assert response.status_code == 422, word
+        assert response.json()["errors"] == [
+            {"line": 2, "column": "service_date", "message": "must be a date YYYY-MM-DD"}
+        ], word
+    assert await stored(app_sessionmaker, district_id) == []
+    assert await dirty_count(app_sessionmaker, district_id) == 0
+
+
 async def test_a_repeated_route_and_day_is_refused_even_when_one_line_matches_the_stored_run(
     client, factory, app_sessionmaker
 ):

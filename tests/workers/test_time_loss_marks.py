@@ -198,6 +198,30 @@ async def test_a_recompute_takes_each_month_once_however_many_writers_marked_it(
     assert await district_late_minutes(app_sessionmaker, district_id) == 6 * 25
 
 
+async def test_a_mark_with_an_infinite_end_is_taken_and_names_no_month(
+    factory, app_sessionmaker, admin_sessionmaker
+):
+    """Imports once took 'infinity' as a date, and marked the route up to it: a recompute
+    listing that span's months never ended. Such a mark is consumed and names no month."""
+    district_id, routes = await district_with_routes(factory, app_sessionmaker, ["R1"])
+    async with admin_sessionmaker() as session, session.begin():
+        await session.execute(
+            text(
+                "INSERT INTO bus_run_dirty_months (district_id, route_id, first_month, last_month)"
+                " VALUES (:d, :r, '2025-09-01', 'infinity'), (:d, :r, '-infinity', '-infinity'),"
+                " (:d, :r, '2025-10-01', '2025-10-01')"
+            ),
+            {"d": district_id, "r": routes["R1"]},
+        )
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session, asyncio.timeout(10):
+        taken = await timeloss.take_dirty_months(session=session, district_id=district_id)
+        left = await session.scalar(text("SELECT count(*) FROM bus_run_dirty_months"))
+
+    assert taken == [(routes["R1"], date(2025, 10, 1))]
+    assert left == 0
+
+
 async def test_racing_writers_and_recomputes_leave_the_roll_ups_of_a_full_recompute(
     factory, app_sessionmaker, monkeypatch
 ):

@@ -75,6 +75,17 @@ _TIME = r"^([01]?[0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"
 _RIDERS = f"must be a whole number from 0 to {MAX_RIDERS}"
 
 
+def _date_of(cell: str) -> str:
+    """SQL casting a date cell. PostgreSQL also reads words as dates (infinity, today,
+    epoch) and takes a suffix (BC, a time zone); a file's YYYY-MM-DD starts and ends with a
+    digit (spaces around it are PostgreSQL's to trim). Any other cell fails the cast as a malformed date does (the cast of a text that
+    is not constant runs only when reached), and the general path names it; an infinite
+    date once imported this way made the months to recompute an endless series."""
+    digit = "COLLATE \"C\" BETWEEN '0' AND '9'"
+    edges = f"left(trim({cell}), 1) {digit} AND right(trim({cell}), 1) {digit}"
+    return f"CASE WHEN {edges} THEN {cell}::date ELSE ('not a date: ' || {cell})::date END"
+
+
 def _problems(s: str) -> dict[str, str]:
     """Per column, SQL naming the problem of row ``s``'s cell, or NULL. CASE, unlike OR,
     fixes the order of evaluation: no cast runs before the pattern that makes it safe."""
@@ -148,7 +159,7 @@ _SUSPECT = f"""(rt.id IS NULL
 # order as a cheap integer.
 _TYPED_CELLS = f"""
     SELECT line, trim(route_code) AS route_code,
-           nullif(service_date, '')::date AS service_date,
+           {_date_of("nullif(service_date, '')")} AS service_date,
            nullif(scheduled_arrival, '')::time AS scheduled_arrival,
            nullif(actual_arrival, '')::time AS actual_arrival,
            nullif(trim(riders), '')::integer AS riders
@@ -262,7 +273,7 @@ SELECT :district_id, rt.id, c.service_date, nullif(c.scheduled_arrival, '24:00')
        CASE WHEN c.riders IS NULL THEN rt.riders
             WHEN c.riders BETWEEN 0 AND {MAX_RIDERS} THEN c.riders END
 FROM (
-    SELECT route_code, nullif(service_date, '')::date AS service_date,
+    SELECT route_code, {_date_of("nullif(service_date, '')")} AS service_date,
            nullif(scheduled_arrival, '')::time AS scheduled_arrival,
            nullif(actual_arrival, '')::time AS actual_arrival,
            nullif(riders, '')::integer AS riders
@@ -287,7 +298,7 @@ INSERT INTO bus_run_dirty_months (district_id, route_id, first_month, last_month
 SELECT :district_id, rt.id, date_trunc('month', m.first_day::timestamp)::date,
        date_trunc('month', m.last_day::timestamp)::date
 FROM (SELECT route_code, min(day) AS first_day, max(day) AS last_day
-      FROM (SELECT route_code, service_date::date AS day FROM {CELLS}
+      FROM (SELECT route_code, {_date_of("service_date")} AS day FROM {CELLS}
             WHERE route_code IS NOT NULL OFFSET 0) c
       GROUP BY 1) m
 JOIN bus_routes rt ON rt.district_id = :district_id AND rt.code = m.route_code

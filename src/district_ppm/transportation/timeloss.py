@@ -223,12 +223,14 @@ async def recompute_time_loss(
 
 # Each writer leaves its own mark (the key carries its transaction id), a span of one route's
 # months: each span is taken as its months, and a month several marks cover is taken once.
+# A span with an infinite end (a run dated 'infinity', which imports once accepted) would be
+# an endless series: it is taken, and it names no month.
 _TAKE_DIRTY_MONTHS_SQL = text(
     "WITH taken AS (DELETE FROM bus_run_dirty_months WHERE district_id = :district_id "
     "RETURNING route_id, first_month, last_month) "
     "SELECT DISTINCT t.route_id, m.month::date FROM taken t CROSS JOIN LATERAL "
     "generate_series(t.first_month::timestamp, t.last_month::timestamp, interval '1 month') "
-    "AS m(month) ORDER BY 1, 2"
+    "AS m(month) WHERE isfinite(t.first_month) AND isfinite(t.last_month) ORDER BY 1, 2"
 )
 
 
