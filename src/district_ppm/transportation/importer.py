@@ -78,9 +78,10 @@ _RIDERS = f"must be a whole number from 0 to {MAX_RIDERS}"
 def _date_of(cell: str) -> str:
     """SQL casting a date cell. PostgreSQL also reads words as dates (infinity, today,
     epoch) and takes a suffix (BC, a time zone); a file's YYYY-MM-DD starts and ends with a
-    digit (spaces around it are PostgreSQL's to trim). Any other cell fails the cast as a malformed date does (the cast of a text that
-    is not constant runs only when reached), and the general path names it; an infinite
-    date once imported this way made the months to recompute an endless series."""
+    digit (spaces around it are PostgreSQL's to trim). Any other cell fails the cast as a
+    malformed date does (the cast of a text that is not constant runs only when reached),
+    and the general path names it; an infinite date once imported this way made the months
+    to recompute an endless series."""
     digit = "COLLATE \"C\" BETWEEN '0' AND '9'"
     edges = f"left(trim({cell}), 1) {digit} AND right(trim({cell}), 1) {digit}"
     return f"CASE WHEN {edges} THEN {cell}::date ELSE ('not a date: ' || {cell})::date END"
