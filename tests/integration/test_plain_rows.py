@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 from sqlalchemy import bindparam, select
 
-from district_ppm.db.plain_rows import execute_plain, fetch_as, rows_as
+from district_ppm.db.plain_rows import execute_plain, fetch_as
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
 from district_ppm.schools.service import SCHOOL_COLUMNS
@@ -57,7 +57,8 @@ async def test_the_drivers_rows_are_the_ones_sqlalchemy_gives(gql, factory, app_
 
     async with tenant_transaction(app_sessionmaker, mine) as session:
         driven = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": mine})
-        expected = rows_as(SchoolRow, await execute_plain(session, SCHOOLS, {"district_id": mine}))
+        result = await execute_plain(session, SCHOOLS, {"district_id": mine})
+        expected = [SchoolRow._make(row) for row in result]
         # Row-level security holds on the driver's connection: asking for another
         # district's schools inside this tenant's transaction finds none.
         foreign = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": other})

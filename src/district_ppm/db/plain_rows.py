@@ -43,23 +43,9 @@ def check_columns(row_type: type[R], names: Sequence[str]) -> None:
         )
 
 
-def rows_as(row_type: type[R], result: Result[Any]) -> list[R]:
-    """Every row of ``result`` as a ``row_type``."""
-    check_columns(row_type, list(result.keys()))
-    # fetchall: iterating the result would fetch through the driver adapter row by row.
-    return list(map(row_type._make, result.fetchall()))  # type: ignore[attr-defined]
-
-
 @lru_cache(maxsize=512)
 def _row_type(names: tuple[str, ...]) -> type[tuple[Any, ...]]:
     return namedtuple("PlainRow", names)  # type: ignore[return-value]
-
-
-def plain_rows(result: Result[Any]) -> list[Any]:
-    """Every row of ``result`` as a NamedTuple named by its columns (one class per distinct
-    set of names, made once), for reads typed by a Protocol of the columns they use."""
-    make = _row_type(tuple(result.keys()))._make  # type: ignore[attr-defined]
-    return list(map(make, result.fetchall()))
 
 
 class _DriverStatement(NamedTuple):

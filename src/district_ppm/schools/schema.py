@@ -30,7 +30,7 @@ class EnrollmentBySchoolLoader(TenantLoader[uuid.UUID, int | None]):
 
 
 class _NotLoaded:
-    """The enrollment of a school built without it: its resolver asks the loader."""
+    """The enrollment of a school that does not carry it: its resolver asks the loader."""
 
 
 NOT_LOADED = _NotLoaded()
@@ -45,8 +45,8 @@ def _loaded_enrollment(school: School) -> int | None:
 
 
 def _known_enrollment(school: School) -> int | _NotLoaded | None:
-    if isinstance(school, School):
-        return school.known_enrollment
+    if isinstance(school, School):  # built from a model, which carries no enrollment
+        return NOT_LOADED
     # A service row read by name: its ``enrollment``, where it has one, is the latest year's
     # (a listed school's); one without (a comparison line's school) has it found by the loader.
     return getattr(school, "enrollment", NOT_LOADED)  # type: ignore[unreachable]
@@ -59,7 +59,6 @@ class School:
     nces_id: str | None
     level: SchoolLevel  # type: ignore[valid-type]
     first_bell: time
-    known_enrollment: strawberry.Private[int | _NotLoaded | None] = NOT_LOADED
 
     @strawberry.field(
         description="Enrollment in the latest school year on record.",
