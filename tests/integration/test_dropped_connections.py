@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from district_ppm.db.engine import create_app_engine, make_sessionmaker
 from district_ppm.db.tenancy import (
     begin_with,
+    connect_and_fetch_row,
     connect_with,
     end_connection,
     end_reads,
@@ -104,6 +105,47 @@ async def test_a_first_statement_on_a_bare_dropped_connection_runs_again_on_a_ne
         assert connection.in_transaction()
     finally:
         await end_connection(connection)
+
+
+async def test_a_first_row_fetched_by_the_driver_on_a_dropped_connection_comes_from_a_new_one(
+    one_connection, admin_sessionmaker, factory
+):
+    """``connect_and_fetch_row`` (every request's token lookup) retries as ``connect_with``
+    does, and begins the transaction as SQLAlchemy would: a session bound to the connection
+    joins it, and ending the connection rolls the tenant back."""
+    district_id, _ = await factory.district()
+    engine = one_connection.kw["bind"]
+    connection, row = await connect_and_fetch_row(engine, "SELECT pg_backend_pid() AS pid")
+    dropped = row["pid"]
+    await end_connection(connection)
+    await terminate(admin_sessionmaker, dropped)
+
+    connection, row = await connect_and_fetch_row(
+        engine,
+        "SELECT pg_backend_pid() AS pid, set_config('app.district_id', $1, true) AS tenant",
+        str(district_id),
+    )
+    assert row["pid"] != dropped
+    assert connection.in_transaction()
+    session = one_connection(bind=connection)
+    tenant = text("SELECT current_setting('app.district_id', true)")
+    assert await session.scalar(tenant) == str(district_id)
+    await session.close()
+    assert connection.in_transaction()  # closing the session left the transaction alone
+    await end_connection(connection)
+    async with one_connection() as later:  # the same pooled connection, rolled back
+        assert await later.scalar(BACKEND) == row["pid"]
+        assert await later.scalar(tenant) in ("", None)
+
+
+async def test_a_driver_fetched_first_row_that_fails_as_sql_is_not_retried(one_connection):
+    engine = one_connection.kw["bind"]
+    with pytest.raises(Exception, match="division by zero"):
+        await connect_and_fetch_row(engine, "SELECT 1 / 0")
+    # The connection went back to the pool in a usable state.
+    connection, row = await connect_and_fetch_row(engine, "SELECT 2 AS two")
+    assert row["two"] == 2
+    await end_connection(connection)
 
 
 async def test_a_bare_connection_waits_for_a_server_that_does_not_answer(settings):

@@ -1,7 +1,8 @@
 """One database transaction per GraphQL request: the token lookup and every read after it.
 
-The token is looked up by the statement that opens the transaction, which also sets the
-tenant from the token's district, so an authenticated read costs one round trip for both.
+The token is looked up by the statement that opens the transaction (run by the driver,
+``db.tenancy.connect_and_fetch_row``), which also sets the tenant from the token's district,
+so an authenticated read costs one round trip for both.
 Strawberry resolves sibling fields concurrently and one connection runs one statement at a
 time, so readers take turns on the session; a reader that reads again inside its turn (a
 service calling another) keeps its turn instead of waiting for itself.
@@ -24,11 +25,11 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from district_ppm.db.tenancy import (
     SET_TENANT,
+    connect_and_fetch_row,
     connect_with,
     end_connection,
     tenant_transaction,
@@ -37,9 +38,9 @@ from district_ppm.tenancy.principal import Principal
 from district_ppm.tenancy.service import principal_from_row
 from district_ppm.tenancy.tokens import hash_token
 
-_AUTHENTICATE_AND_SET_TENANT = text(
+_AUTHENTICATE_AND_SET_TENANT = (
     "SELECT t.*, set_config('app.district_id', t.district_id::text, true) AS tenant "
-    "FROM ppm_authenticate(:token_hash) AS t"
+    "FROM ppm_authenticate($1) AS t"
 )
 
 
@@ -57,10 +58,9 @@ class RequestTransaction:
         """The token's principal, the transaction scoped to its district; None if unknown."""
         if self._connection is not None:
             raise RuntimeError("a request authenticates once")
-        self._connection, result = await connect_with(
-            self._engine, _AUTHENTICATE_AND_SET_TENANT, {"token_hash": hash_token(token)}
+        self._connection, row = await connect_and_fetch_row(
+            self._engine, _AUTHENTICATE_AND_SET_TENANT, hash_token(token)
         )
-        row = result.one_or_none()
         if row is None:
             await self.close()
             return None

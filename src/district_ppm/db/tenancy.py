@@ -114,6 +114,58 @@ async def connect_with(
         delay = min(delay * 2, 0.5)
 
 
+async def connect_and_fetch_row(
+    engine: AsyncEngine,
+    sql: str,
+    *arguments: Any,
+    window_seconds: float = RECONNECT_WINDOW_SECONDS,
+) -> tuple[AsyncConnection, Any]:
+    """``connect_with`` for a first statement of SQL text run by the driver itself: the
+    connection in a transaction and the statement's first row (an asyncpg ``Record``, or
+    None).
+
+    SQLAlchemy's execution of a one-row statement (its execution context, cursor and result,
+    and the greenlet switches between them) cost more CPU than the driver's round trip; a
+    request's token lookup runs on every request. The transaction is begun as SQLAlchemy
+    begins it (the connection's and the driver adapter's), so a session bound to the
+    connection joins it and ``end_connection`` rolls it back. The engine's
+    ``before_cursor_execute`` listeners see the statement. asyncpg only (``$1`` parameters),
+    the one driver the engines use.
+    """
+    deadline = time.monotonic() + window_seconds
+    delay = 0.05
+    while True:
+        connection: AsyncConnection | None = None
+        try:
+            connection = await engine.connect()
+            await connection.begin()
+            sync: Any = connection.sync_connection
+            adapter = sync.connection.dbapi_connection
+            driver = adapter.driver_connection
+            try:
+                if adapter._transaction is None:  # as the adapter's first execute begins
+                    await adapter._start_transaction()
+                for listener in sync.dispatch.before_cursor_execute:
+                    listener(sync, None, sql, arguments, None, False)
+                return connection, await driver.fetchrow(sql, *arguments)
+            except Exception as error:
+                if driver.is_closed():
+                    await connection.invalidate()
+                    raise ConnectionResetError("the database closed the connection") from error
+                raise
+        except (DBAPIError, OSError) as error:
+            if connection is not None:
+                await connection.close()
+            if not server_went_away(error) or time.monotonic() + delay > deadline:
+                raise
+        except BaseException:
+            if connection is not None:
+                await connection.close()
+            raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
+
+
 async def end_connection(connection: AsyncConnection) -> None:
     """Roll back ``connection``'s transaction and return it to the pool; a connection the
     server dropped is thrown away instead, without raising (as ``end_reads``).

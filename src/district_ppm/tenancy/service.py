@@ -248,9 +248,9 @@ def principal_from_row(row: Any) -> Principal:
     up before any tenant is known, through that one SECURITY DEFINER function; the token
     table itself stays under forced RLS)."""
     return Principal(
-        district_id=row.district_id,
-        role=Role(row.role),
-        token_id=row.token_id,
-        actor=row.token_name,
-        school_ids=frozenset(row.school_ids or ()),
+        district_id=row["district_id"],
+        role=Role(row["role"]),
+        token_id=row["token_id"],
+        actor=row["token_name"],
+        school_ids=frozenset(row["school_ids"] or ()),
     )
