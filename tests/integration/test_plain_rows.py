@@ -8,7 +8,7 @@ import uuid
 from typing import Any, NamedTuple
 
 import pytest
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 
 from district_ppm.db.plain_rows import execute_plain, fetch_as
 from district_ppm.db.tenancy import tenant_transaction
@@ -115,3 +115,25 @@ async def test_a_row_type_that_is_not_the_statements_columns_is_refused(
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         with pytest.raises(TypeError, match="fields"):
             await fetch_as(session, Enrollment, SCHOOLS, {"district_id": district_id})
+
+
+class Level(NamedTuple):
+    level: SchoolLevel
+
+
+async def test_an_enum_column_gives_members_and_refuses_a_value_it_lacks(
+    gql, factory, app_sessionmaker
+):
+    """An enum's text is looked up in C; a value the enum lacks raises SQLAlchemy's error."""
+    district_id = await district_with_schools(gql, factory, ["Adams"])
+    level_type = School.__table__.c.level.type
+
+    def level_of(text: str) -> Any:
+        return select(literal_column(f"'{text}'::varchar", type_=level_type).label("level"))
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        (known,) = await fetch_as(session, Level, level_of("HIGH"), {})
+        with pytest.raises(LookupError, match="is not among the defined enum values"):
+            await fetch_as(session, Level, level_of("NURSERY"), {})
+
+    assert known.level is SchoolLevel.HIGH
