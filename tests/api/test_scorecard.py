@@ -315,6 +315,53 @@ async def test_school_comparison_by_hand(gql, factory, app):
     assert empty["data"]["schoolComparison"]["rows"] == []
 
 
+async def test_school_comparison_reads_what_is_asked_for_however_it_is_asked(gql, factory, app):
+    """The per-100 figure and the school's details are read only when selected, and are
+    served when selected through a named or an inline fragment."""
+    _, token = await factory.district()
+    measure = await create_measure(gql, token, code="SUSP", unit="COUNT")
+    school = await create_school(gql, token, "A", "ELEMENTARY", 200, nces_id="123456789012")
+    await record(
+        gql, token, measure, [{"schoolId": school, "periodStart": "2025-09-01", "value": 5}]
+    )
+    variables = {"m": measure, "p": "2025-09-01"}
+    asked = "schoolComparison(measureId: $m, periodStart: $p)"
+
+    with count_statements(app) as bare_statements:
+        bare = await gql(
+            f"query($m: ID!, $p: Date!) {{ {asked} {{ rows {{ school {{ name }} value }} }} }}",
+            variables,
+            token=token,
+        )
+    with count_statements(app) as statements:
+        by_fragments = await gql(
+            f"""query($m: ID!, $p: Date!) {{
+              {asked} {{ rows {{ ...Row school {{ ...Details }} }} }}
+            }}
+        fragment Row on ComparisonRow {{ ... on ComparisonRow {{ valuePer100Students }} }}
+        fragment Details on School {{ id ncesId firstBell level }}""",
+            variables,
+            token=token,
+        )
+    (bare_read,) = [q for q in queries(bare_statements) if "measurements" in q]
+    (read,) = [q for q in queries(statements) if "measurements" in q]
+    assert "schools.first_bell" not in bare_read and "school_enrollments" not in bare_read
+    assert "schools.first_bell" in read and "school_enrollments" in read
+
+    assert bare["data"]["schoolComparison"]["rows"] == [{"school": {"name": "A"}, "value": 5.0}]
+    assert by_fragments["data"]["schoolComparison"]["rows"] == [
+        {
+            "valuePer100Students": 2.5,
+            "school": {
+                "id": school,
+                "ncesId": "123456789012",
+                "firstBell": "08:00:00",
+                "level": "ELEMENTARY",
+            },
+        }
+    ]
+
+
 async def test_a_year_without_data_shows_the_trend_of_the_periods_before_it(
     gql, factory, app_sessionmaker
 ):

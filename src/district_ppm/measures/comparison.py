@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, time
+from functools import cache
 from itertools import repeat
 from operator import attrgetter
 from typing import Any, NamedTuple
@@ -37,14 +38,15 @@ from district_ppm.measures.models import (
 from district_ppm.measures.periods import period_problem
 from district_ppm.school_calendar import SCHOOL_YEAR_START_MONTH, school_year_of
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
-from district_ppm.schools.service import SCHOOL_COLUMNS, SchoolFields
+from district_ppm.schools.service import SchoolFields
 from district_ppm.tenancy.calendar import get_district_calendar
 
 
 class ComparedSchool(NamedTuple):
-    """A row of the comparison's statement: the school's ``SCHOOL_COLUMNS``, its value and
-    the enrollment of the period's school year, which a COUNT is divided by (not the
-    school's latest enrollment, which GraphQL's ``School.enrollment`` shows)."""
+    """A row of the comparison's statement: the school's ``SCHOOL_COLUMNS`` (``nces_id`` and
+    ``first_bell`` None unless asked for), its value and the enrollment of the period's
+    school year, which a COUNT is divided by (not the school's latest enrollment, which
+    GraphQL's ``School.enrollment`` shows)."""
 
     id: uuid.UUID
     name: str
@@ -73,12 +75,22 @@ class ComparisonLine(NamedTuple):  # immutable, and a third of a frozen dataclas
 
 
 async def get_school_comparison(
-    *, session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID, period_start: date
+    *,
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measure_id: uuid.UUID,
+    period_start: date,
+    per_100_students: bool = True,
+    school_details: bool = True,
 ) -> list[ComparisonLine]:
     """Every school with a value for the period, best first (then by name).
 
     Ranked district-wide on ``value``; peer median and gap within the school's level.
     ``valuePer100Students`` is shown for COUNT measures of schools with a known enrollment.
+
+    What the caller does not show is not read: without ``per_100_students`` the lines' value
+    per 100 students is None (no enrollment read), without ``school_details`` their school's
+    ``nces_id`` and ``first_bell`` are None (its id, name and level are always read).
     """
     found = await fetch_as(
         session, ComparedMeasure, _COMPARED_MEASURE, {"district_id": district_id, "id": measure_id}
@@ -97,11 +109,10 @@ async def get_school_comparison(
     if why:
         raise BadInput("periodStart", why)
     parameters = {"district_id": district_id, "measure_id": measure_id, "period": period_start}
-    if measure.unit is Unit.COUNT:
-        statement = _COMPARED_SCHOOLS_PER_STUDENT
+    per_student = per_100_students and measure.unit is Unit.COUNT
+    if per_student:
         parameters["school_year"] = school_year_of(period_start)
-    else:
-        statement = _COMPARED_SCHOOLS
+    statement = _compared_schools(per_student=per_student, school_details=school_details)
     rows = await fetch_as(session, ComparedSchool, statement, parameters)
     if not rows:
         return []
@@ -114,16 +125,12 @@ async def get_school_comparison(
         columns[_LEVEL],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
-    per_100_students = (
-        map(per_100, values, columns[_ENROLLMENT])
-        if measure.unit is Unit.COUNT
-        else repeat(None, len(rows))
-    )
+    per_100s = map(per_100, values, columns[_ENROLLMENT]) if per_student else repeat(None)
     lines = map(
         ComparisonLine,
         rows,
         values,
-        per_100_students,
+        per_100s,
         ranked.ranks,
         ranked.percentiles,
         ranked.peer_medians,
@@ -157,10 +164,22 @@ def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
     return func.coalesce(enrollment(of_year=True), enrollment(of_year=False))
 
 
-def _compared_schools(enrollment: ColumnElement[Any]) -> Select[Any]:
-    """Plain rows, one statement: the school's columns, the value and the enrollment."""
+@cache  # four statements, each built once: building one per request cost as much again
+def _compared_schools(*, per_student: bool, school_details: bool) -> Select[*tuple[Any, ...]]:
+    """Plain rows, one statement: the school's columns, the value and the enrollment (NULL
+    for what the caller does not show)."""
+    details = (School.nces_id, School.first_bell) if school_details else (null(), null())
+    enrollment = _enrollment_in(bindparam("school_year")) if per_student else null()
     return (
-        select(*SCHOOL_COLUMNS, Measurement.value, enrollment.label("year_enrollment"))
+        select(
+            School.id,
+            School.name,
+            details[0].label("nces_id"),
+            School.level,
+            details[1].label("first_bell"),
+            Measurement.value,
+            enrollment.label("year_enrollment"),
+        )
         .join(
             Measurement,
             (Measurement.district_id == School.district_id) & (Measurement.school_id == School.id),
@@ -181,6 +200,3 @@ def _compared_schools(enrollment: ColumnElement[Any]) -> Select[Any]:
 _COMPARED_MEASURE = select(Measure.level, Measure.frequency, Measure.unit, Measure.direction).where(
     Measure.district_id == bindparam("district_id"), Measure.id == bindparam("id")
 )
-_COMPARED_SCHOOLS = _compared_schools(null())
-# COUNT measures: also the enrollment the value is divided by.
-_COMPARED_SCHOOLS_PER_STUDENT = _compared_schools(_enrollment_in(bindparam("school_year")))

@@ -9,6 +9,7 @@ from strawberry.types import Info
 
 from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
+from district_ppm.api.selection import selected
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.measures import charts, comparison, history, scorecard, service
 from district_ppm.measures.schema.hygiene import HygieneQueries
@@ -21,6 +22,9 @@ from district_ppm.measures.schema.types import (
     Scorecard,
     ScorecardView,
 )
+
+# The School fields that comparison.get_school_comparison reads only when asked to.
+_SCHOOL_DETAILS = frozenset({"ncesId", "firstBell"})
 
 
 @strawberry.type
@@ -91,12 +95,15 @@ class MeasureQueries(LogicModelQueries, HygieneQueries):
         self, info: Info, measure_id: strawberry.ID, period_start: date
     ) -> SchoolComparison:
         measure = parse_id(measure_id, "measureId")
+        asked = selected(info, "rows")
         async with read_session(info) as session:
             lines = await comparison.get_school_comparison(
                 session=session,
                 district_id=principal_of(info).district_id,
                 measure_id=measure,
                 period_start=period_start,
+                per_100_students="valuePer100Students" in asked,
+                school_details=not _SCHOOL_DETAILS.isdisjoint(selected(info, "rows", "school")),
             )
         return SchoolComparison.of(lines)
 
