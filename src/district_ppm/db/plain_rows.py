@@ -21,7 +21,7 @@ from functools import lru_cache, partial
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Dialect, Enum, Executable, Result, Select, String
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 R = TypeVar("R", bound=tuple[Any, ...])  # a NamedTuple class
 
@@ -176,13 +176,25 @@ def column_names(statement: Select[*tuple[Any, ...]]) -> tuple[str, ...]:
     return tuple(str(column.key) for column in statement.selected_columns)
 
 
+def _bound_connection(session: AsyncSession) -> AsyncConnection | None:
+    """The connection a session is bound to (the request's, ``api.request_transaction``),
+    without asking the session: ``session.connection()`` begins the session's own
+    transaction on it, which a read run by the driver does not need, and the request then
+    pays for ending it (22 us to begin, 16 to close). The statement runs on the same
+    connection and transaction either way."""
+    bind = session.bind
+    if isinstance(bind, AsyncConnection) and bind.sync_connection is not None:
+        return bind
+    return None
+
+
 async def _fetch(
     session: AsyncSession,
     statement: Select[*tuple[Any, ...]],
     parameters: Mapping[str, Any],
     make: Callable[[Any], Any],
 ) -> list[Any]:
-    connection = await session.connection()
+    connection = _bound_connection(session) or await session.connection()
     dialect = connection.dialect
     sync: Any = connection.sync_connection  # set: the connection was just acquired
     driver: Any = sync.connection.driver_connection
