@@ -92,6 +92,26 @@ async def test_a_comparison_for_a_fitting_period_still_answers(gql, factory):
     assert result["data"]["schoolComparison"]["rows"] == [{"rank": 1}]
 
 
+async def test_a_comparison_of_an_unknown_or_district_level_measure_is_refused(gql, factory):
+    """The measure is read in the comparison's one statement: no row is an unknown measure
+    (another district's included), and a district-level one is refused before its values."""
+    _, token = await factory.district()
+    _, other_token = await factory.district()
+    others = await create_measure(gql, other_token)
+    district_level = await create_measure(gql, token, level="DISTRICT")
+    await record(gql, token, district_level, [{"periodStart": "2025-09-01", "value": 3}])
+
+    for measure, field, message in [
+        ("00000000-0000-4000-8000-000000000000", "measureId", "no such measure"),
+        (others, "measureId", "no such measure"),
+        (district_level, "measureId", "only SCHOOL-level measures compare schools"),
+    ]:
+        result = await gql(COMPARE, {"m": measure, "p": "2025-09-01"}, token=token)
+        assert result["data"] is None
+        (error,) = result["errors"]
+        assert (error["extensions"]["field"], error["message"]) == (field, message)
+
+
 def test_chart_signals_say_what_each_rule_number_means():
     field = build_schema(export_sdl()).type_map["ChartPoint"].fields["signals"]  # type: ignore[attr-defined]
 

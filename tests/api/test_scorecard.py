@@ -308,9 +308,10 @@ async def test_school_comparison_by_hand(gql, factory, app):
         ("D", 6.0, 1.2, 4, 25.0, 4.0, 4.0),
         ("C", 10.0, None, 5, 0.0, 4.0, 6.0),
     ]
-    # the measure, values with schools and the year's enrollments, and one batched load of
-    # School.enrollment (the latest year's, which the row's per-100 figure does not use)
-    assert len(queries(statements)) == 3
+    # the measure with its values, schools and the year's enrollments in one statement, and
+    # one batched load of School.enrollment (the latest year's, which the row's per-100
+    # figure does not use)
+    assert len(queries(statements)) == 2
     empty = await gql(COMPARE, {"m": measure, "p": "2025-10-01"}, token=token)
     assert empty["data"]["schoolComparison"]["rows"] == []
 

@@ -15,10 +15,14 @@ from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
     Select,
+    String,
     bindparam,
+    case,
     func,
+    join,
     null,
     select,
+    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,16 +47,21 @@ from district_ppm.tenancy.calendar import get_district_calendar
 
 
 class ComparedSchool(NamedTuple):
-    """A row of the comparison's statement: the school's ``SCHOOL_COLUMNS`` (``nces_id`` and
-    ``first_bell`` None unless asked for), its value and the enrollment of the period's
-    school year, which a COUNT is divided by (not the school's latest enrollment, which
-    GraphQL's ``School.enrollment`` shows)."""
+    """A row of the comparison's one statement: the measure's columns (as stored, text),
+    then a school's ``SCHOOL_COLUMNS`` (``nces_id`` and ``first_bell`` None unless asked
+    for), its value and the enrollment of the period's school year, which a COUNT is
+    divided by (not the school's latest enrollment, which GraphQL's ``School.enrollment``
+    shows). A measure without values for the period is one row whose school is NULL."""
 
-    id: uuid.UUID
+    measure_level: str
+    measure_frequency: str
+    measure_unit: str
+    measure_direction: str
+    id: uuid.UUID | None
     name: str
     nces_id: str | None
     level: SchoolLevel
-    first_bell: time
+    first_bell: time | None
     value: float
     year_enrollment: int | None
 
@@ -92,12 +101,15 @@ async def get_school_comparison(
     per 100 students is None (no enrollment read), without ``school_details`` their school's
     ``nces_id`` and ``first_bell`` are None (its id, name and level are always read).
     """
-    found = await fetch_as(
-        session, ComparedMeasure, _COMPARED_MEASURE, {"district_id": district_id, "id": measure_id}
-    )
-    if not found:
+    # One round trip: the measure and its schools' values (the measure checked after).
+    parameters = {"district_id": district_id, "measure_id": measure_id, "period": period_start}
+    if per_100_students:
+        parameters["school_year"] = school_year_of(period_start)
+    statement = _compared_schools(per_student=per_100_students, school_details=school_details)
+    rows = await fetch_as(session, ComparedSchool, statement, parameters)
+    if not rows:
         raise NotFound("measureId", "no such measure")
-    (measure,) = found
+    measure = _measure_of(rows[0])
     if measure.level is not MeasureLevel.SCHOOL:
         raise BadInput("measureId", "only SCHOOL-level measures compare schools")
     # A period the frequency cannot start has no values: say so, not an empty comparison.
@@ -108,14 +120,9 @@ async def get_school_comparison(
     why = period_problem(measure.frequency, period_start, fiscal_month)
     if why:
         raise BadInput("periodStart", why)
-    parameters = {"district_id": district_id, "measure_id": measure_id, "period": period_start}
-    per_student = per_100_students and measure.unit is Unit.COUNT
-    if per_student:
-        parameters["school_year"] = school_year_of(period_start)
-    statement = _compared_schools(per_student=per_student, school_details=school_details)
-    rows = await fetch_as(session, ComparedSchool, statement, parameters)
-    if not rows:
+    if rows[0].id is None:  # the measure has no value for the period
         return []
+    per_student = per_100_students and measure.unit is Unit.COUNT
     columns = list(zip(*rows, strict=True))
     values: Sequence[float] = columns[_VALUE]
     if measure.unit in SERVED_DECIMALS:
@@ -164,14 +171,38 @@ def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
     return func.coalesce(enrollment(of_year=True), enrollment(of_year=False))
 
 
+def _measure_of(row: ComparedSchool) -> ComparedMeasure:
+    return ComparedMeasure(
+        MeasureLevel(row.measure_level),
+        Frequency(row.measure_frequency),
+        Unit(row.measure_unit),
+        Direction(row.measure_direction),
+    )
+
+
 @cache  # four statements, each built once: building one per request cost as much again
 def _compared_schools(*, per_student: bool, school_details: bool) -> Select[*tuple[Any, ...]]:
-    """Plain rows, one statement: the school's columns, the value and the enrollment (NULL
-    for what the caller does not show)."""
+    """Plain rows, one statement: the measure's columns (text: read once, from the first
+    row), then each school's columns, value and enrollment (NULL for what the caller does
+    not show; the enrollment only for a COUNT measure). The measure is outer-joined to its
+    values, so that a measure without any still answers, and no measure answers no row."""
     details = (School.nces_id, School.first_bell) if school_details else (null(), null())
-    enrollment = _enrollment_in(bindparam("school_year")) if per_student else null()
+    enrollment: ColumnElement[Any] = null()
+    if per_student:
+        enrollment = case(
+            (Measure.unit == Unit.COUNT, _enrollment_in(bindparam("school_year"))), else_=null()
+        )
+    valued_schools = join(
+        Measurement,
+        School,
+        (School.district_id == Measurement.district_id) & (School.id == Measurement.school_id),
+    )
     return (
         select(
+            *(
+                type_coerce(column, String).label(f"measure_{column.key}")
+                for column in (Measure.level, Measure.frequency, Measure.unit, Measure.direction)
+            ),
             School.id,
             School.name,
             details[0].label("nces_id"),
@@ -180,23 +211,17 @@ def _compared_schools(*, per_student: bool, school_details: bool) -> Select[*tup
             Measurement.value,
             enrollment.label("year_enrollment"),
         )
-        .join(
-            Measurement,
-            (Measurement.district_id == School.district_id) & (Measurement.school_id == School.id),
+        .select_from(Measure)
+        .outerjoin(
+            valued_schools,
+            (Measurement.district_id == Measure.district_id)
+            & (Measurement.measure_id == Measure.id)
+            & (Measurement.period_start == bindparam("period")),
         )
         .where(
-            Measurement.district_id == bindparam("district_id"),
-            Measurement.measure_id == bindparam("measure_id"),
-            Measurement.period_start == bindparam("period"),
+            Measure.district_id == bindparam("district_id"), Measure.id == bindparam("measure_id")
         )
         # Python's order of names: by code point, which is the C collation's byte order of
         # UTF-8; a UUID orders as its bytes do in both.
         .order_by(School.name.collate("C"), School.id)
     )
-
-
-# Built once, run with parameters: a statement built per request cost as much again as
-# running it (building it, then walking it for its cache key).
-_COMPARED_MEASURE = select(Measure.level, Measure.frequency, Measure.unit, Measure.direction).where(
-    Measure.district_id == bindparam("district_id"), Measure.id == bindparam("id")
-)
