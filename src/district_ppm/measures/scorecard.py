@@ -6,28 +6,65 @@ import uuid
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select, true
+from sqlalchemy import (
+    UUID,
+    ColumnElement,
+    Enum,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
 from district_ppm.analytics.trend import Trend
-from district_ppm.db.plain_rows import fetch_plain
+from district_ppm.db.plain_rows import fetch_as
 from district_ppm.errors import NotFound
 from district_ppm.measures.models import (
     STAGE_ORDER,
+    Aggregation,
+    Direction,
+    Frequency,
     Measure,
     MeasureLevel,
     MeasureStatus,
     ScorecardView,
+    Stage,
+    Unit,
     stages_of,
 )
-from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureFields
+from district_ppm.measures.rows import MEASURE_COLUMNS
 from district_ppm.school_calendar import check_school_year
 from district_ppm.schools.models import School
 
 
-class ScorecardLine(NamedTuple):  # immutable, and a third of a frozen dataclass's cost
-    measure: MeasureFields
+class ScorecardLine(NamedTuple):
+    """A measure's line: its columns (``MEASURE_COLUMNS``), then what the scorecard shows of
+    its status, each as served (the statement computes them: ``_scorecard``). A line is its
+    own ``measure`` (``schema.types.ScorecardRow``): one tuple per line, straight from the
+    driver, with no Python call to build it."""
+
+    id: uuid.UUID
+    code: str
+    name: str
+    definition: str | None
+    unit: Unit
+    direction: Direction
+    stage: Stage
+    frequency: Frequency
+    level: MeasureLevel
+    aggregation: Aggregation
+    process_id: uuid.UUID | None
+    owner: str | None
+    data_source: str | None
     school_id: uuid.UUID | None
     latest_period: date | None
     latest_value: float | None
@@ -66,58 +103,21 @@ async def get_scorecard(
     else:
         statement = _SCHOOL_SCORECARDS[view]
         parameters["school_id"] = school_id
-    rows = await fetch_plain(session, statement, parameters)
-    lines = [_line(row, school_id, school_year) for row in rows]
+    lines = await fetch_as(session, ScorecardLine, statement, parameters)
     lines.sort(key=_order)
     return lines
 
 
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGE_ORDER)}
-# The worker's texts to their members by a dict lookup: calling the enum (Status(text)) was
-# half a microsecond each, twice a line. It still says what is wrong with a text it lacks.
-_STATUS = {status.value: status for status in Status}
-_TREND = {trend.value: trend for trend in Trend}
 
 
 def _order(line: ScorecardLine) -> tuple[int, str]:
-    measure = line.measure
-    return _STAGE_RANK[measure.stage], measure.code
+    return _STAGE_RANK[line.stage], line.code
 
 
-def _line(row: Any, school_id: uuid.UUID | None, school_year: int) -> ScorecardLine:
-    # Positional: a NamedTuple built by keyword costs twice as much (30 lines a request).
-    shown_school = school_id if school_id is not None and row.level is MeasureLevel.SCHOOL else None
-    if row.school_year != school_year:
-        # No row (school_year is NULL): nothing computed yet, or no data up to the year's
-        # end. An earlier year's row: its trend carries on, the year itself has no value
-        # and no target.
-        if row.school_year is None:
-            return ScorecardLine(
-                row, shown_school, None, None, None, Status.NO_DATA, Trend.NOT_ENOUGH_DATA, None
-            )
-        return ScorecardLine(
-            row,
-            shown_school,
-            None,
-            None,
-            None,
-            Status.NO_DATA,
-            _TREND.get(row.trend) or Trend(row.trend),
-            row.computed_at,
-        )
-    return ScorecardLine(
-        row,
-        shown_school,
-        row.latest_period,
-        row.latest_value,
-        row.target,
-        _STATUS.get(row.status) or Status(row.status),
-        _TREND.get(row.trend) or Trend(row.trend),
-        row.computed_at,
-    )
-
-
-def _scorecard(scope: ColumnElement[bool], view: ScorecardView) -> Select[*tuple[Any, ...]]:
+def _scorecard(
+    scope: ColumnElement[bool], shown_school: ColumnElement[Any], view: ScorecardView
+) -> Select[*tuple[Any, ...]]:
     """The view's measures, each with its scope's status row of the year, else its latest
     row before it (one index probe each, by the lateral join)."""
     latest = (
@@ -141,10 +141,27 @@ def _scorecard(scope: ColumnElement[bool], view: ScorecardView) -> Select[*tuple
         .correlate(Measure)
         .lateral()
     )
+    # The year's own row shows its figures and status. No row (school_year NULL: nothing
+    # computed yet, or no data up to the year's end) or an earlier year's: the year has no
+    # value, no target, NO_DATA; an earlier row's trend carries on, else NOT_ENOUGH_DATA.
+    this_year = latest.c.school_year == bindparam("school_year")
     # Plain rows, not ORM objects: building and tracking one object per line was a fifth of
     # the request.
     return (
-        select(*MEASURE_COLUMNS, latest)
+        select(
+            *MEASURE_COLUMNS,
+            shown_school.label("school_id"),
+            case((this_year, latest.c.latest_period)).label("latest_period"),
+            case((this_year, latest.c.latest_value)).label("latest_value"),
+            case((this_year, latest.c.target)).label("target"),
+            type_coerce(
+                case((this_year, latest.c.status), else_=literal(Status.NO_DATA.value)), _STATUS
+            ).label("status"),
+            type_coerce(
+                func.coalesce(latest.c.trend, literal(Trend.NOT_ENOUGH_DATA.value)), _TREND
+            ).label("trend"),
+            latest.c.computed_at,
+        )
         .outerjoin(latest, true())
         .where(
             Measure.district_id == bindparam("district_id"),
@@ -154,11 +171,17 @@ def _scorecard(scope: ColumnElement[bool], view: ScorecardView) -> Select[*tuple
     )
 
 
+# The worker's texts as members, converted as the driver's rows come in (db.plain_rows).
+_STATUS = Enum(Status, native_enum=False, values_callable=lambda e: [m.value for m in e])
+_TREND = Enum(Trend, native_enum=False, values_callable=lambda e: [m.value for m in e])
+
+
 # Built once, run with parameters: a statement built per request cost as much again as
 # running it (building it, then walking it for its cache key).
-# One per view: plain_rows.fetch_plain runs statements of plain parameters (no IN lists).
+# One per view: plain_rows.fetch_as runs statements of plain parameters (no IN lists).
 _DISTRICT_SCORECARDS = {
-    view: _scorecard(MeasureStatus.school_id.is_(None), view) for view in ScorecardView
+    view: _scorecard(MeasureStatus.school_id.is_(None), null().cast(UUID(as_uuid=True)), view)
+    for view in ScorecardView
 }
 # For a school: its own rows of SCHOOL-level measures, the district's of DISTRICT-level ones.
 _SCHOOL_SCOPE = or_(
@@ -168,4 +191,10 @@ _SCHOOL_SCOPE = or_(
     ),
     and_(Measure.level == MeasureLevel.DISTRICT, MeasureStatus.school_id.is_(None)),
 )
-_SCHOOL_SCORECARDS = {view: _scorecard(_SCHOOL_SCOPE, view) for view in ScorecardView}
+# A SCHOOL-level measure's line is the school's, with a row or without.
+_SCHOOL_SHOWN = case(
+    (Measure.level == MeasureLevel.SCHOOL, bindparam("school_id", type_=UUID(as_uuid=True)))
+)
+_SCHOOL_SCORECARDS = {
+    view: _scorecard(_SCHOOL_SCOPE, _SCHOOL_SHOWN, view) for view in ScorecardView
+}

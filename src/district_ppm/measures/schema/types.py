@@ -105,12 +105,23 @@ class Target:
         )
 
 
+def _own_measure(line: scorecard.ScorecardLine) -> scorecard.ScorecardLine:
+    return line  # a line has its measure's fields (scorecard.ScorecardLine)
+
+
+def _resolve_own_measure(root: ScorecardRow) -> Measure:
+    return _own_measure(root)  # type: ignore[arg-type, return-value]  # a line, served as is
+
+
 @strawberry.type
 class ScorecardRow:
     """Read by name from the service's ``scorecard.ScorecardLine`` (as ``ComparisonRow``
-    from a comparison line): ``Scorecard.of`` serves the lines themselves."""
+    from a comparison line): ``Scorecard.of`` serves the lines themselves, each its own
+    ``measure``."""
 
-    measure: Measure
+    measure: Measure = strawberry.field(
+        resolver=_resolve_own_measure, metadata={PLAIN_READ: _own_measure}
+    )
     school_id: strawberry.ID | None
     latest_period: date | None
     latest_value: float | None
