@@ -226,8 +226,15 @@ class Compiler:
     def _value(self, source: _Source, field_type: GraphQLType, details: Any, v: str) -> str | None:
         """An expression serving the value named ``v`` of ``field_type``."""
         if isinstance(field_type, GraphQLNonNull):
-            required = self._non_null(source, field_type.of_type, details, v)
-            return None if required is None else f"_not_null({v}) if {v} is None else ({required})"
+            named = field_type.of_type
+            required = self._non_null(source, named, details, v)
+            if required is None:
+                return None
+            if getattr(named, "name", None) in _PASS_THROUGH:
+                # None fails the type check and goes to the type's coercion, which refuses
+                # it: one test per value, not two (a 200-row answer has a thousand).
+                return required
+            return f"_not_null({v}) if {v} is None else ({required})"
         optional = self._non_null(source, field_type, details, v)
         return None if optional is None else f"None if {v} is None else ({optional})"
 
