@@ -132,16 +132,23 @@ async def get_school_comparison(
         columns[_LEVEL],
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
-    per_100s = map(per_100, values, columns[_ENROLLMENT]) if per_student else repeat(None)
+    per_100s = (
+        map(per_100, values, columns[_ENROLLMENT]) if per_student else repeat(None, len(rows))
+    )
+    # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per line).
     lines = map(
-        ComparisonLine,
-        rows,
-        values,
-        per_100s,
-        ranked.ranks,
-        ranked.percentiles,
-        ranked.peer_medians,
-        ranked.gaps_to_best,
+        tuple.__new__,
+        repeat(ComparisonLine),
+        zip(
+            rows,
+            values,
+            per_100s,
+            ranked.ranks,
+            ranked.percentiles,
+            ranked.peer_medians,
+            ranked.gaps_to_best,
+            strict=True,
+        ),
     )
     # Best first; the rows came ordered by name (then id), and the sort keeps that order
     # among equal ranks.
