@@ -19,6 +19,7 @@ from district_ppm.analytics.aggregation import (
 )
 from district_ppm.analytics.comparison import (
     competition_ranks,
+    gaps_to_best,
     per_100,
     percentile,
     standings,
@@ -222,3 +223,46 @@ def test_derived_each_at_the_halves():
     ]
     values = halves + beside + [0.0, -0.0, 1e-12, 1e9, 1.7976931348623157e308]
     assert derived_each(values) == [derived(value) for value in values]
+
+
+def _gaps_by_derived(values, groups, best):
+    return [derived(abs(best[g] - v)) for g, v in zip(groups, values, strict=True)]
+
+
+RECORDED = st.decimals(
+    min_value=-999_999_999, max_value=999_999_999, places=4, allow_nan=False, allow_infinity=False
+).map(float)
+
+
+@given(st.lists(st.tuples(st.sampled_from("EMH"), RECORDED), min_size=1, max_size=40))
+def test_gaps_of_recorded_decimals_in_integers_are_what_derived_gives(schools):
+    groups = [g for g, _ in schools]
+    values = [v for _, v in schools]
+    best = {g: max(v for gg, v in schools if gg == g) for g in groups}
+    assert gaps_to_best(values, groups, best) == _gaps_by_derived(values, groups, best)
+
+
+@given(
+    st.lists(
+        # (differences of floats beyond 1e307 may overflow, which no recorded value does)
+        st.tuples(st.sampled_from("EM"), st.floats(min_value=-1e307, max_value=1e307)),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_gaps_of_any_floats_are_what_derived_gives(schools):
+    groups = [g for g, _ in schools]
+    values = [v for _, v in schools]
+    best = {g: min(v for gg, v in schools if gg == g) for g in groups}
+    assert gaps_to_best(values, groups, best) == _gaps_by_derived(values, groups, best)
+
+
+def test_gaps_near_the_limits_of_the_integer_path():
+    # Ten-thousandths at the edge of a float's precision, the 1e9 bound on either side,
+    # and noisy floats (0.1 + 0.2) beside recorded decimals, which take the float path.
+    values = [999_999_999.9999, -999_999_999.9999, 0.0001, 0.1 + 0.2, 1e9, 123.4567]
+    for chosen in ([0, 1, 2], [0, 2, 5], [3, 5], [4, 5], [1, 2, 5]):
+        subset = [values[i] for i in chosen]
+        groups = ["E"] * len(subset)
+        best = {"E": max(subset)}
+        assert gaps_to_best(subset, groups, best) == _gaps_by_derived(subset, groups, best)

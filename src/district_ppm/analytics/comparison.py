@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from functools import lru_cache
+from itertools import repeat
+from operator import eq, truediv
 from typing import NamedTuple
 
 from district_ppm.analytics.aggregation import derived, derived_each
@@ -29,7 +32,7 @@ def competition_ranks(values: Sequence[float], *, higher_is_better: bool) -> lis
     its first (O(n log n), no Python step per value)."""
     ordered = sorted(values, reverse=higher_is_better)
     first_position = dict(zip(reversed(ordered), range(len(ordered), 0, -1), strict=True))
-    return [first_position[value] for value in values]
+    return list(map(first_position.__getitem__, values))
 
 
 def percentile(rank: int, n: int) -> float:
@@ -41,11 +44,18 @@ def percentile(rank: int, n: int) -> float:
 
 
 def percentiles(ranks: Sequence[int], n: int) -> list[float]:
-    """``percentile`` of each rank among ``n`` values (one expression, no call per rank)."""
+    """``percentile`` of each rank among ``n`` values, looked up in the table of ``n``."""
+    return list(map(_percentile_table(n).__getitem__, ranks))
+
+
+@lru_cache(maxsize=256)
+def _percentile_table(n: int) -> tuple[float, ...]:
+    """The percentile of every rank 1..n among n values, at its rank's index: a district's
+    comparisons of one measure rank the same number of schools, period after period."""
     if n == 1:
-        return [100.0 for _ in ranks]
+        return (100.0, 100.0)
     half, whole = n - 1, 2 * (n - 1)
-    return [(2_000_000 * (n - rank) + half) // whole / 10_000 for rank in ranks]
+    return (100.0, *((2_000_000 * (n - rank) + half) // whole / 10_000 for rank in range(1, n + 1)))
 
 
 def standings(
@@ -68,8 +78,38 @@ def standings(
         ranks=ranks,
         percentiles=percentiles(ranks, n),
         peer_medians=[medians[group] for group in groups],
-        gaps_to_best=derived_each(abs(best[g] - v) for g, v in zip(groups, values, strict=True)),
+        gaps_to_best=gaps_to_best(values, groups, best),
     )
+
+
+def gaps_to_best(
+    values: Sequence[float], groups: Sequence[Hashable], best: Mapping[Hashable, float]
+) -> list[float]:
+    """``derived(abs(best[group] - value))`` of each value, its group's best being one of
+    the values.
+
+    In ten-thousandths, as integers, when every value is a decimal of at most four places
+    below 1e9 in magnitude (what districts record; each value is then exactly the float
+    nearest its ten-thousandths, k / 10_000): the difference of two such decimals has at
+    most four places, the float difference is within a few units in its last place of it,
+    far less than the half of a ten-thousandth that would change its digits' rounding, so
+    ``derived`` gives the float nearest that exact difference, which the integers' true
+    division gives too. Any other value: ``derived_each`` of the float differences. A
+    hypothesis test holds both paths to ``derived``."""
+    try:
+        scaled = [round(value * 10_000.0) for value in values]
+    except (ValueError, OverflowError):  # a NaN or an infinity: no decimal at all
+        scaled = []
+    if (
+        scaled
+        and max(map(abs, scaled)) < 10**13
+        and all(map(eq, map(truediv, scaled, repeat(10_000)), values))
+    ):
+        best_scaled = {group: round(value * 10_000.0) for group, value in best.items()}
+        return [
+            abs(best_scaled[group] - k) / 10_000 for group, k in zip(groups, scaled, strict=True)
+        ]
+    return derived_each(abs(best[g] - v) for g, v in zip(groups, values, strict=True))
 
 
 def per_100(value: float, enrollment: int | None) -> float | None:
