@@ -15,6 +15,7 @@ from strawberry.types.graphql import OperationType as StrawberryOperationType
 from district_ppm.api.context import Context
 from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.execution import ExecutionContext
+from district_ppm.api.extension_runner import LeanExtensionsRunner
 from district_ppm.api.input_guards import InputGuards
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
@@ -73,6 +74,11 @@ Mutation = merge_types("Mutation", MUTATION_TYPES)
 class Schema(strawberry.Schema):
     def process_errors(self, errors: Any, execution_context: Any = None) -> None:
         """ErrorContract logs internal errors once, with the request id; nothing to add."""
+
+    def create_extensions_runner(
+        self, execution_context: Any, extensions: list[SchemaExtension]
+    ) -> LeanExtensionsRunner:
+        return LeanExtensionsRunner(execution_context, extensions)
 
     async def execute(
         self,
