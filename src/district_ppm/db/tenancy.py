@@ -138,8 +138,11 @@ async def connect_and_fetch_row(
         connection: AsyncConnection | None = None
         try:
             connection = await engine.connect()
-            await connection.begin()
             sync: Any = connection.sync_connection
+            # SQLAlchemy's begin does no I/O (the driver begins below, with the statement):
+            # called directly, not in a greenlet as AsyncConnection.begin calls it (that
+            # greenlet was 1.5% of a { __typename } request).
+            sync.begin()
             adapter = sync.connection.dbapi_connection
             driver = adapter.driver_connection
             try:
