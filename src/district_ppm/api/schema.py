@@ -17,6 +17,7 @@ from district_ppm.api.error_contract import ErrorContract
 from district_ppm.api.execution import ExecutionContext
 from district_ppm.api.extension_runner import LeanExtensionsRunner
 from district_ppm.api.input_guards import InputGuards
+from district_ppm.api.lean_resolvers import install_lean_resolvers
 from district_ppm.api.limits import api_validation_rules
 from district_ppm.config import Settings
 from district_ppm.governance.schema import (
@@ -158,9 +159,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)
-    return Schema(
+    schema = Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         execution_context_class=ExecutionContext,
     )
+    install_lean_resolvers(schema)
+    return schema
