@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import msgspec
@@ -105,20 +105,17 @@ def loader(info: Info, loader_class: type[L]) -> L:
     return loaders[loader_class]  # type: ignore[no-any-return]
 
 
-@asynccontextmanager
-async def read_session(info: Info) -> AsyncIterator[AsyncSession]:
+def read_session(info: Info) -> AbstractAsyncContextManager[AsyncSession]:
     """A read-only session of the caller's district: the request's transaction, in turns.
 
     Without one (a context built outside an HTTP request), a short transaction of its own.
+    The manager is the transaction's own (no second one wrapped around it, on every read).
     """
     principal = principal_of(info)
     transaction = info.context.transaction
     if transaction is not None:
-        async with transaction.reads() as session:
-            yield session
-        return
-    async with tenant_transaction(info.context.sessionmaker, principal.district_id) as session:
-        yield session
+        return transaction.reads()
+    return tenant_transaction(info.context.sessionmaker, principal.district_id)
 
 
 @asynccontextmanager

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
+from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -68,30 +68,9 @@ class RequestTransaction:
         self._district_id = principal.district_id
         return principal
 
-    @asynccontextmanager
-    async def reads(self) -> AsyncIterator[AsyncSession]:
+    def reads(self) -> AbstractAsyncContextManager[AsyncSession]:
         """The request's session, for the caller's turn (after a release, a session of its own)."""
-        if self._district_id is None:
-            raise RuntimeError("no authenticated transaction in this request")
-        if self._connection is None:
-            async with tenant_transaction(self._sessionmaker, self._district_id) as session:
-                yield session
-            return
-        task = asyncio.current_task()
-        if self._turn_holder is task:
-            yield self._bound_session()
-            return
-        async with self._turn:
-            session = None if self._connection is None else self._bound_session()
-            if session is None:  # released while this reader waited for its turn
-                async with tenant_transaction(self._sessionmaker, self._district_id) as own:
-                    yield own
-                return
-            self._turn_holder = task
-            try:
-                yield session
-            finally:
-                self._turn_holder = None
+        return _Reads(self)
 
     async def begin_again(self) -> None:
         """Roll back and begin anew on a fresh connection, same tenant: for replaying a
@@ -129,6 +108,68 @@ class RequestTransaction:
         if self._session is None:
             self._session = self._sessionmaker(bind=self._connection)
         return self._session
+
+
+class _Reads:
+    """One reader's ``async with transaction.reads()``. A class rather than an
+    ``asynccontextmanager``: every read of every request enters it, and the generator and its
+    wrapper cost more than taking the turn itself."""
+
+    __slots__ = ("_own", "_takes_turn", "_transaction")
+
+    def __init__(self, transaction: RequestTransaction) -> None:
+        self._transaction = transaction
+        self._own: AbstractAsyncContextManager[AsyncSession] | None = None  # after a release
+        self._takes_turn = False  # it waited for the turn, and gives it back on leaving
+
+    async def __aenter__(self) -> AsyncSession:
+        transaction = self._transaction
+        if transaction._district_id is None:
+            raise RuntimeError("no authenticated transaction in this request")
+        if transaction._connection is None:
+            return await self._own_transaction()
+        task = asyncio.current_task()
+        if transaction._turn_holder is task:  # it reads again inside its turn: it keeps it
+            return transaction._bound_session()
+        turn = transaction._turn
+        await turn.acquire()
+        try:
+            if transaction._connection is None:  # released while this reader waited
+                session = await self._own_transaction()
+            else:
+                session = transaction._bound_session()
+                transaction._turn_holder = task
+        except BaseException:
+            turn.release()
+            raise
+        self._takes_turn = True
+        return session
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
+        own = self._own
+        if not self._takes_turn:
+            return None if own is None else await own.__aexit__(exc_type, exc, traceback)
+        transaction = self._transaction
+        try:
+            if own is not None:
+                return await own.__aexit__(exc_type, exc, traceback)
+            transaction._turn_holder = None
+            return None
+        finally:
+            transaction._turn.release()
+
+    async def _own_transaction(self) -> AsyncSession:
+        transaction = self._transaction
+        assert transaction._district_id is not None
+        own = tenant_transaction(transaction._sessionmaker, transaction._district_id)
+        session = await own.__aenter__()
+        self._own = own
+        return session
 
 
 def _used(session: AsyncSession) -> bool:
