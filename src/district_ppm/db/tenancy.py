@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Result, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+T = TypeVar("T")
 
 SET_TENANT = text("SELECT set_config('app.district_id', :district_id, true)")
 
@@ -93,25 +96,9 @@ async def connect_with(
     ``begin_with``: the statement finds a dropped connection, SQLAlchemy invalidates the
     pool, and it runs again on a fresh one while the server comes back.
     """
-    deadline = time.monotonic() + window_seconds
-    delay = 0.05
-    while True:
-        connection: AsyncConnection | None = None
-        try:
-            # Inside the retry: while the server is down, the checkout's connect fails too.
-            connection = await engine.connect()
-            return connection, await connection.execute(first_statement, parameters)
-        except (DBAPIError, OSError) as error:
-            if connection is not None:
-                await connection.close()
-            if not server_went_away(error) or time.monotonic() + delay > deadline:
-                raise
-        except BaseException:
-            if connection is not None:
-                await connection.close()
-            raise
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.5)
+    return await _first_on_a_connection(
+        engine, partial(_execute_first, first_statement, parameters), window_seconds
+    )
 
 
 async def connect_and_fetch_row(
@@ -132,30 +119,55 @@ async def connect_and_fetch_row(
     ``before_cursor_execute`` listeners see the statement. asyncpg only (``$1`` parameters),
     the one driver the engines use.
     """
+    return await _first_on_a_connection(
+        engine, partial(_fetch_first_row, sql, arguments), window_seconds
+    )
+
+
+async def _execute_first(
+    statement: Executable, parameters: Mapping[str, Any], connection: AsyncConnection
+) -> Result[Any]:
+    return await connection.execute(statement, parameters)
+
+
+async def _fetch_first_row(
+    sql: str, arguments: tuple[Any, ...], connection: AsyncConnection
+) -> Any:
+    sync: Any = connection.sync_connection
+    # SQLAlchemy's begin does no I/O (the driver begins below, with the statement):
+    # called directly, not in a greenlet as AsyncConnection.begin calls it (that
+    # greenlet was 1.5% of a { __typename } request).
+    sync.begin()
+    adapter = sync.connection.dbapi_connection
+    driver = adapter.driver_connection
+    try:
+        if adapter._transaction is None:  # as the adapter's first execute begins
+            await adapter._start_transaction()
+        for listener in sync.dispatch.before_cursor_execute:
+            listener(sync, None, sql, arguments, None, False)
+        return await driver.fetchrow(sql, *arguments)
+    except Exception as error:
+        if driver.is_closed():
+            await connection.invalidate()
+            raise ConnectionResetError("the database closed the connection") from error
+        raise
+
+
+async def _first_on_a_connection(
+    engine: AsyncEngine,
+    first: Callable[[AsyncConnection], Awaitable[T]],
+    window_seconds: float,
+) -> tuple[AsyncConnection, T]:
+    """A pooled connection and what ``first`` ran on it, retried on a fresh connection while
+    the server is away (``connect_with``'s rule)."""
     deadline = time.monotonic() + window_seconds
     delay = 0.05
     while True:
         connection: AsyncConnection | None = None
         try:
+            # Inside the retry: while the server is down, the checkout's connect fails too.
             connection = await engine.connect()
-            sync: Any = connection.sync_connection
-            # SQLAlchemy's begin does no I/O (the driver begins below, with the statement):
-            # called directly, not in a greenlet as AsyncConnection.begin calls it (that
-            # greenlet was 1.5% of a { __typename } request).
-            sync.begin()
-            adapter = sync.connection.dbapi_connection
-            driver = adapter.driver_connection
-            try:
-                if adapter._transaction is None:  # as the adapter's first execute begins
-                    await adapter._start_transaction()
-                for listener in sync.dispatch.before_cursor_execute:
-                    listener(sync, None, sql, arguments, None, False)
-                return connection, await driver.fetchrow(sql, *arguments)
-            except Exception as error:
-                if driver.is_closed():
-                    await connection.invalidate()
-                    raise ConnectionResetError("the database closed the connection") from error
-                raise
+            return connection, await first(connection)
         except (DBAPIError, OSError) as error:
             if connection is not None:
                 await connection.close()
