@@ -444,3 +444,29 @@ async def test_schools_of_equal_rank_are_listed_by_name_as_code_points_order_the
     assert [row["school"]["name"] for row in rows] == sorted(names)
     assert sorted(names) == ["Bravo", "Charlie", "alpha", "bravo", "Älpha"]
     assert {row["rank"] for row in rows} == {1}
+
+
+async def test_schools_tied_once_hours_are_rounded_are_listed_by_name(gql, factory):
+    """Hours are ranked as served, to two decimals: values apart when stored can tie, and
+    the tied schools are then listed by name, not in the order of their stored values."""
+    _, token = await factory.district()
+    measure = await create_measure(gql, token, code="PD-HOURS", unit="HOURS")
+    stored = {"Bravo": 6.004, "Alpha": 6.001, "Charlie": 6.5}
+    schools = {name: await create_school(gql, token, name) for name in stored}
+    await record(
+        gql,
+        token,
+        measure,
+        [
+            {"schoolId": schools[name], "periodStart": "2025-09-01", "value": value}
+            for name, value in stored.items()
+        ],
+    )
+
+    result = await gql(COMPARE, {"m": measure, "p": "2025-09-01"}, token=token)
+
+    rows = [
+        (row["school"]["name"], row["value"], row["rank"])
+        for row in result["data"]["schoolComparison"]["rows"]
+    ]
+    assert rows == [("Charlie", 6.5, 1), ("Alpha", 6.0, 2), ("Bravo", 6.0, 2)]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     case,
     func,
     join,
+    literal_column,
     null,
     select,
     type_coerce,
@@ -126,7 +127,8 @@ async def get_school_comparison(
     per_student = per_100_students and measure.unit is Unit.COUNT
     columns = list(zip(*rows, strict=True))
     values: Sequence[float] = columns[_VALUE]
-    if measure.unit in SERVED_DECIMALS:
+    rounded = measure.unit in SERVED_DECIMALS
+    if rounded:
         values = [served(measure.unit, value) for value in values]
     ranked = standings(
         values,
@@ -151,15 +153,20 @@ async def get_school_comparison(
             strict=True,
         ),
     )
-    # Best first; the rows came ordered by name (then id), and the sort keeps that order
-    # among equal ranks.
-    return sorted(lines, key=_BY_RANK)
+    # Best first. The rows came best first by stored value, then by name (and id), which the
+    # sort keeps among equal ranks; values served rounded can tie where the stored ones did
+    # not, and are ordered by name again.
+    return sorted(lines, key=_by_rank_then_name if rounded else _BY_RANK)
 
 
 _VALUE, _LEVEL, _ENROLLMENT = (
     ComparedSchool._fields.index(f) for f in ("value", "level", "year_enrollment")
 )
 _BY_RANK = attrgetter("rank")
+
+
+def _by_rank_then_name(line: ComparisonLine) -> tuple[int, str, uuid.UUID | None]:
+    return (line.rank, line.school.name, line.school.id)
 
 
 def _enrollment_in(school_year: BindParameter[int]) -> ColumnElement[int]:
@@ -206,8 +213,14 @@ def _compared_schools(*, per_student: bool, school_details: bool) -> Select[*tup
         School,
         (School.district_id == Measurement.district_id) & (School.id == Measurement.school_id),
     )
+    # Best first, so that ranking and sorting in Python find the values in order already.
+    best_first = case(
+        (type_coerce(Measure.direction, String) == _HIGHER_IS_BETTER, -Measurement.value),
+        else_=Measurement.value,
+    )
+    order = (best_first, *_BY_NAME)
     # The measure's columns in the first row only: the driver decodes 4 texts less per school.
-    first_row = func.row_number().over(order_by=_BY_NAME) == 1
+    first_row = func.row_number().over(order_by=order) == 1
     return (
         select(
             *(
@@ -234,10 +247,11 @@ def _compared_schools(*, per_student: bool, school_details: bool) -> Select[*tup
         .where(
             Measure.district_id == bindparam("district_id"), Measure.id == bindparam("measure_id")
         )
-        .order_by(*_BY_NAME)
+        .order_by(*order)
     )
 
 
 # Python's order of names: by code point, which is the C collation's byte order of UTF-8; a
 # UUID orders as its bytes do in both.
 _BY_NAME = (School.name.collate("C"), School.id)
+_HIGHER_IS_BETTER = literal_column(f"'{Direction.HIGHER_IS_BETTER.value}'", String)
