@@ -77,7 +77,7 @@ def standings(
     return Standings(
         ranks=ranks,
         percentiles=percentiles(ranks, n),
-        peer_medians=[medians[group] for group in groups],
+        peer_medians=list(map(medians.__getitem__, groups)),
         gaps_to_best=gaps_to_best(values, groups, best),
     )
 
@@ -88,28 +88,33 @@ def gaps_to_best(
     """``derived(abs(best[group] - value))`` of each value, its group's best being one of
     the values.
 
-    In ten-thousandths, as integers, when every value is a decimal of at most four places
-    below 1e9 in magnitude (what districts record; each value is then exactly the float
-    nearest its ten-thousandths, k / 10_000): the difference of two such decimals has at
-    most four places, the float difference is within a few units in its last place of it,
-    far less than the half of a ten-thousandth that would change its digits' rounding, so
-    ``derived`` gives the float nearest that exact difference, which the integers' true
-    division gives too. Any other value: ``derived_each`` of the float differences. A
-    hypothesis test holds both paths to ``derived``."""
-    try:
-        scaled = [round(value * 10_000.0) for value in values]
-    except (ValueError, OverflowError):  # a NaN or an infinity: no decimal at all
-        scaled = []
-    if (
-        scaled
-        and max(map(abs, scaled)) < 10**13
-        and all(map(eq, map(truediv, scaled, repeat(10_000)), values))
-    ):
-        best_scaled = {group: round(value * 10_000.0) for group, value in best.items()}
-        return [
-            abs(best_scaled[group] - k) / 10_000 for group, k in zip(groups, scaled, strict=True)
-        ]
+    In whole ten-thousandths when every value is a decimal of at most four places below 1e9
+    in magnitude (what districts record; each value is then exactly the float nearest its
+    ten-thousandths, k / 10_000): the difference of two such decimals has at most four
+    places, the float difference is within a few units in its last place of it, far less
+    than the half of a ten-thousandth that would change its digits' rounding, so ``derived``
+    gives the float nearest that exact difference. The ten-thousandths are integers held
+    exactly in floats (below 1e13, far under 2**53), so their difference is exact and its
+    division by 10_000 is the float nearest the quotient, as an int's true division gives.
+    Any other value: ``derived_each`` of the float differences. A hypothesis test holds both
+    paths to ``derived``."""
+    if values and max(map(abs, values)) < 1e9:  # (a NaN fails the test below)
+        scaled = [(value * 10_000.0 + _TO_INTEGER) - _TO_INTEGER for value in values]
+        if all(map(eq, map(truediv, scaled, repeat(10_000.0)), values)):
+            best_scaled = {
+                group: (value * 10_000.0 + _TO_INTEGER) - _TO_INTEGER
+                for group, value in best.items()
+            }
+            return [
+                abs(best_scaled[group] - k) / 10_000.0
+                for group, k in zip(groups, scaled, strict=True)
+            ]
     return derived_each(abs(best[g] - v) for g, v in zip(groups, values, strict=True))
+
+
+# 1.5 * 2**52: adding it to a float below 2**51 in magnitude, then taking it away, rounds the
+# float to an integer (halves to even, as ``round``), in float arithmetic: no int is built.
+_TO_INTEGER = 6_755_399_441_055_744.0
 
 
 def per_100(value: float, enrollment: int | None) -> float | None:
