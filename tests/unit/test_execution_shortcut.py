@@ -70,7 +70,9 @@ class Query:
     @strawberry.field
     async def boxes(self, broken: bool = False) -> list[Box]:
         rows = await Query.rows(self, broken=broken)  # type: ignore[call-arg]
-        numbers = [1.5, float("nan") if broken else 2.0, 3]
+        numbers = [1.5, float("nan") if broken else 2.0, 3, -1e308]
+        if broken:
+            numbers.append(float("-inf"))
         return [
             Box(
                 rows=rows, maybe_rows=[rows[0], None], numbers=numbers, grid=[[1, None]], size=None

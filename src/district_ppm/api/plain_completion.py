@@ -17,7 +17,7 @@ has no side effect, so reading it twice is harmless.
 
 from __future__ import annotations
 
-import math
+import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from operator import attrgetter
@@ -82,9 +82,13 @@ def plain_read(field_def: GraphQLField, field_nodes: Sequence[Any]) -> str | Com
 
 # How a non-null leaf's value ``{v}`` is served, by scalar name: the common builtin values
 # pass through on a type check (what ``serialize`` would return for them unchanged), the
-# rest go through ``{s}``, the type's own coercion.
+# rest go through ``{s}``, the type's own coercion. A float is finite when it lies between
+# the largest floats, a test without a call (a NaN fails it too).
+_LARGEST = repr(sys.float_info.max)
 _PASS_THROUGH = {
-    "Float": "{v} if type({v}) is float and isfinite({v}) else {s}({v})",
+    "Float": (
+        f"{{v}} if type({{v}}) is float and -{_LARGEST} <= {{v}} <= {_LARGEST} else {{s}}({{v}})"
+    ),
     "Int": "{v} if type({v}) is int and -2147483648 <= {v} <= 2147483647 else {s}({v})",
     "String": "{v} if type({v}) is str else {s}({v})",
     "ID": "{v} if type({v}) is str else {s}({v})",
@@ -122,7 +126,7 @@ class _Source:
     """The Python source of one compiled function and the objects it refers to."""
 
     def __init__(self) -> None:
-        self.names: dict[str, Any] = {"isfinite": math.isfinite, "_not_null": _not_null}
+        self.names: dict[str, Any] = {"_not_null": _not_null}
 
     def refer(self, value: Any) -> str:
         name = f"_{len(self.names)}"
@@ -243,13 +247,14 @@ class Compiler:
         if isinstance(named, GraphQLScalarType | GraphQLEnumType):
             return source.leaf(named, v)
         if isinstance(named, GraphQLList):
-            item = self.value(named.of_type, details)
+            each = f"{v}_item"  # the comprehension's own name, however deep the lists nest
+            item = self._value(source, named.of_type, details, each)
             if item is None:
                 return None
             # The full path accepts any iterable (and reports the rest): only lists and
             # tuples are completed here.
             return (
-                f"[{source.refer(item)}(each) for each in {v}] "
+                f"[{item} for {each} in {v}] "
                 f"if type({v}) is list or type({v}) is tuple else _not_null({v})"
             )
         if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
