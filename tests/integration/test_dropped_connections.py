@@ -237,8 +237,8 @@ async def test_a_query_whose_connection_is_dropped_mid_request_is_answered_from_
 async def test_a_read_the_driver_runs_on_a_dropped_connection_is_answered_from_a_new_one(
     gql, factory, admin_sessionmaker, monkeypatch
 ):
-    """``db.plain_rows.fetch_as`` reads on asyncpg's connection directly: the server dropping
-    it mid-request is replayed like a drop under SQLAlchemy."""
+    """``db.plain_rows.fetch_records`` reads on asyncpg's connection directly: the server
+    dropping it mid-request is replayed like a drop under SQLAlchemy."""
     from district_ppm.measures import comparison
     from tests.support.measures import create_measure, create_school, record
 
@@ -248,16 +248,16 @@ async def test_a_read_the_driver_runs_on_a_dropped_connection_is_answered_from_a
     await record(
         gql, token, measure, [{"schoolId": school, "periodStart": "2025-09-01", "value": 91.5}]
     )
-    fetch_as = comparison.fetch_as
+    fetch_records = comparison.fetch_records
     dropped: list[int] = []
 
     async def fetch_after_a_drop(session: Any, *args: Any) -> Any:
         if not dropped:
             dropped.append(await session.scalar(BACKEND))
             await terminate(admin_sessionmaker, dropped[0])
-        return await fetch_as(session, *args)
+        return await fetch_records(session, *args)
 
-    monkeypatch.setattr(comparison, "fetch_as", fetch_after_a_drop)
+    monkeypatch.setattr(comparison, "fetch_records", fetch_after_a_drop)
     result = await gql(
         'query($m: ID!) { schoolComparison(measureId: $m, periodStart: "2025-09-01") '
         "{ rows { school { name } value rank } } }",

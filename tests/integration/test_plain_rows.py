@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import pytest
 from sqlalchemy import bindparam, literal_column, select
 
-from district_ppm.db.plain_rows import execute_plain, fetch_as
+from district_ppm.db.plain_rows import execute_plain, fetch_as, fetch_records
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.schools.models import School, SchoolEnrollment, SchoolLevel
 from district_ppm.schools.service import SCHOOL_COLUMNS
@@ -137,3 +137,53 @@ async def test_an_enum_column_gives_members_and_refuses_a_value_it_lacks(
             await fetch_as(session, Level, level_of("NURSERY"), {})
 
     assert known.level is SchoolLevel.HIGH
+
+
+def by_name(row: Any) -> tuple[Any, ...]:
+    return tuple(getattr(row, field) for field in SchoolRow._fields)
+
+
+async def test_records_read_by_name_as_the_row_type_and_by_position_as_stored(
+    gql, factory, app_sessionmaker
+):
+    """``fetch_records`` gives asyncpg's records: a field read by name is the row type's (an
+    enum's member), by position the value as stored (the enum's text)."""
+    mine = await district_with_schools(gql, factory, ["Adams", "Burr", "Clay"])
+    other = await district_with_schools(gql, factory, ["Other"])
+
+    async with tenant_transaction(app_sessionmaker, mine) as session:
+        records = await fetch_records(session, SchoolRow, SCHOOLS, {"district_id": mine})
+        rows = await fetch_as(session, SchoolRow, SCHOOLS, {"district_id": mine})
+        foreign = await fetch_records(session, SchoolRow, SCHOOLS, {"district_id": other})
+
+    assert sorted(map(by_name, records)) == sorted(rows)
+    assert {type(record.level) for record in records} == {SchoolLevel}
+    level = SchoolRow._fields.index("level")
+    assert sorted(record[level] for record in records) == ["ELEMENTARY", "HIGH", "MIDDLE"]
+    assert foreign == []
+
+
+async def test_records_outside_a_begun_transaction_are_the_row_types_sqlalchemy_reads(
+    gql, factory, admin_sessionmaker
+):
+    district_id = await district_with_schools(gql, factory, ["Adams", "Burr"])
+    async with admin_sessionmaker() as session, session.begin():
+        rows = await fetch_records(session, SchoolRow, SCHOOLS, {"district_id": district_id})
+
+    assert {type(row) for row in rows} == {SchoolRow}
+    assert sorted(row.name for row in rows) == ["Adams", "Burr"]
+
+
+async def test_a_records_enum_field_refuses_a_value_the_enum_lacks_when_read(
+    gql, factory, app_sessionmaker
+):
+    district_id = await district_with_schools(gql, factory, ["Adams"])
+    level_type = School.__table__.c.level.type
+    statement = select(literal_column("'NURSERY'::varchar", type_=level_type).label("level"))
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        (record,) = await fetch_records(session, Level, statement, {})
+
+    assert record[0] == "NURSERY"
+    with pytest.raises(LookupError, match="is not among the defined enum values"):
+        record.level  # noqa: B018 - the read is what raises

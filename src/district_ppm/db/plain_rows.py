@@ -18,8 +18,10 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache, partial
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
+import asyncpg
 from sqlalchemy import Dialect, Enum, Executable, Result, Select, String
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -143,6 +145,42 @@ async def fetch_as(
     return await _fetch(session, statement, parameters, partial(tuple.__new__, row_type))
 
 
+async def fetch_records(
+    session: AsyncSession,
+    row_type: type[R],
+    statement: Select[*tuple[Any, ...]],
+    parameters: Mapping[str, Any],
+) -> list[R]:
+    """Every row of ``statement``, read as a ``row_type`` is (by field name or position) but
+    not copied into one: asyncpg's own records, of a class whose fields are properties, an
+    enum's text converted when its field is read. Copying a 200-row comparison's records
+    into NamedTuples cost 0.1 ms, more than ranking them. Where ``fetch_as`` reads through
+    SQLAlchemy instead (outside a begun transaction), the ``row_type``s themselves."""
+    check_columns(row_type, column_names(statement))
+    return await _fetch(
+        session, statement, parameters, partial(tuple.__new__, row_type), records_read_as=row_type
+    )
+
+
+@lru_cache(maxsize=512)
+def _record_class(
+    row_type: type[tuple[Any, ...]], converters: tuple[tuple[int, Any, Any], ...]
+) -> type[asyncpg.Record]:
+    """A record class reading ``row_type``'s fields by name: each a property of the record's
+    value at the field's position, converted as ``converters`` say (SQLAlchemy's result
+    processors: an enum's member, or its error for a value the enum lacks)."""
+    converted = {index: convert for index, _, convert in converters}
+
+    def field(index: int) -> property:
+        convert = converted.get(index)
+        if convert is None:
+            return property(itemgetter(index))
+        return property(lambda record: convert(record[index]))
+
+    fields = {name: field(index) for index, name in enumerate(row_type._fields)}  # type: ignore[attr-defined]
+    return type(f"{row_type.__name__}Record", (asyncpg.Record,), {"__slots__": (), **fields})
+
+
 async def fetch_tuples(
     session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
@@ -193,6 +231,7 @@ async def _fetch(
     statement: Select[*tuple[Any, ...]],
     parameters: Mapping[str, Any],
     make: Callable[[Any], Any],
+    records_read_as: type[tuple[Any, ...]] | None = None,
 ) -> list[Any]:
     connection = _bound_connection(session) or await session.connection()
     dialect = connection.dialect
@@ -209,6 +248,10 @@ async def _fetch(
     ]
     for listener in sync.dispatch.before_cursor_execute:  # as SQLAlchemy's own execution does
         listener(sync, None, compiled.sql, arguments, None, False)
+    if records_read_as is not None:
+        record_class = _record_class(records_read_as, compiled.converters)
+        with _reset_if_dropped(driver):
+            return await driver.fetch(compiled.sql, *arguments, record_class=record_class)  # type: ignore[no-any-return]
     with _reset_if_dropped(driver):
         records = await driver.fetch(compiled.sql, *arguments)
     if not compiled.converters or not records:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, time
 from functools import cache
 from itertools import repeat
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.comparison import per_100, standings
-from district_ppm.db.plain_rows import fetch_as
+from district_ppm.db.plain_rows import fetch_records
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.models import (
     SERVED_DECIMALS,
@@ -108,7 +108,7 @@ async def get_school_comparison(
     if per_100_students:
         parameters["school_year"] = school_year_of(period_start)
     statement = _compared_schools(per_student=per_100_students, school_details=school_details)
-    rows = await fetch_as(session, ComparedSchool, statement, parameters)
+    rows = await fetch_records(session, ComparedSchool, statement, parameters)
     if not rows:
         raise NotFound("measureId", "no such measure")
     measure = _measure_of(rows[0])
@@ -125,18 +125,18 @@ async def get_school_comparison(
     if rows[0].id is None:  # the measure has no value for the period
         return []
     per_student = per_100_students and measure.unit is Unit.COUNT
-    columns = list(zip(*rows, strict=True))
-    values: Sequence[float] = columns[_VALUE]
+    values: Sequence[float] = list(map(_VALUE_OF, rows))
     rounded = measure.unit in SERVED_DECIMALS
     if rounded:
         values = [served(measure.unit, value) for value in values]
     ranked = standings(
         values,
-        columns[_LEVEL],
+        # The levels as the rows hold them (the stored text, read by position): peer groups.
+        list(map(_LEVEL_OF, rows)),
         higher_is_better=measure.direction is Direction.HIGHER_IS_BETTER,
     )
     per_100s = (
-        map(per_100, values, columns[_ENROLLMENT]) if per_student else repeat(None, len(rows))
+        map(per_100, values, map(_ENROLLMENT_OF, rows)) if per_student else repeat(None, len(rows))
     )
     # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per line).
     lines = map(
@@ -159,8 +159,8 @@ async def get_school_comparison(
     return sorted(lines, key=_by_rank_then_name if rounded else _BY_RANK)
 
 
-_VALUE, _LEVEL, _ENROLLMENT = (
-    ComparedSchool._fields.index(f) for f in ("value", "level", "year_enrollment")
+_VALUE_OF, _LEVEL_OF, _ENROLLMENT_OF = (
+    itemgetter(ComparedSchool._fields.index(f)) for f in ("value", "level", "year_enrollment")
 )
 _BY_RANK = attrgetter("rank")
 
