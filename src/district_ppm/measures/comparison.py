@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, time
 from functools import cache
 from itertools import repeat
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -153,18 +153,14 @@ async def get_school_comparison(
             strict=True,
         ),
     )
-    # Best first. The rows came best first by stored value, then by name (and id), which the
-    # sort keeps among equal ranks; values served rounded can tie where the stored ones did
-    # not, and are ordered by name again.
-    return sorted(lines, key=_by_rank_then_name if rounded else _BY_RANK)
+    if rounded:  # values served rounded can tie where the stored ones did not: by name again
+        return sorted(lines, key=_by_rank_then_name)
+    return list(lines)  # ranked as the rows came: best first by value, then by name (and id)
 
 
 _VALUE_OF, _LEVEL_OF, _ENROLLMENT_OF = (
     itemgetter(ComparedSchool._fields.index(f)) for f in ("value", "level", "year_enrollment")
 )
-_BY_RANK = attrgetter("rank")
-
-
 def _by_rank_then_name(line: ComparisonLine) -> tuple[int, str, uuid.UUID | None]:
     return (line.rank, line.school.name, line.school.id)
 
