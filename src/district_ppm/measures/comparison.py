@@ -161,6 +161,8 @@ async def get_school_comparison(
 _VALUE_OF, _LEVEL_OF, _ENROLLMENT_OF = (
     itemgetter(ComparedSchool._fields.index(f)) for f in ("value", "level", "year_enrollment")
 )
+
+
 def _by_rank_then_name(line: ComparisonLine) -> tuple[int, str, uuid.UUID | None]:
     return (line.rank, line.school.name, line.school.id)
 
