@@ -1,4 +1,5 @@
-"""Plain reads: statements of columns run as Core, their rows copied into NamedTuples.
+"""Plain reads: statements of columns run as Core, their rows copied into NamedTuples (or
+kept as the driver's records and read the same way: ``fetch_records``).
 
 A SQLAlchemy ``Row`` finds a column by name only after Python's own attribute lookup has
 failed: an AttributeError is built and dropped on every access, about half a microsecond.

@@ -48,12 +48,13 @@ from district_ppm.tenancy.calendar import get_district_calendar
 
 
 class ComparedSchool(NamedTuple):
-    """A row of the comparison's one statement: the measure's columns (as stored, text; in
-    the first row only), then a school's ``SCHOOL_COLUMNS`` (``nces_id`` and ``first_bell``
-    None unless asked for), its value and the enrollment of the period's school year, which
-    a COUNT is divided by (not the school's latest enrollment, which GraphQL's
-    ``School.enrollment`` shows). A measure without values for the period is one row whose
-    school is NULL."""
+    """A row of the comparison's one statement, best first: the measure's columns (as
+    stored, text; in the first row only), then a school's ``SCHOOL_COLUMNS`` (``nces_id``
+    and ``first_bell`` None unless asked for), its value and the enrollment of the period's
+    school year, which a COUNT is divided by (not the school's latest enrollment, which
+    GraphQL's ``School.enrollment`` shows). A measure without values for the period is one
+    row whose school is NULL. Read as asyncpg's records (``fetch_records``): by name as
+    typed here, by position as stored."""
 
     measure_level: Any  # str in the first row, None in the others
     measure_frequency: Any
