@@ -211,3 +211,37 @@ async def test_a_selection_that_depends_on_the_variables_is_compiled_for_each_re
 
     assert skipped.data == {"rows": [{"rank": 0}, {"rank": 1}, {"rank": 2}]}
     assert kept.data == {"rows": [{"name": f"school {i}", "rank": i} for i in range(3)]}
+
+
+@strawberry.type
+class Link:
+    name: str
+    child: Link | None
+
+
+@strawberry.type
+class Chain:
+    @strawberry.field
+    async def chain(self, depth: int) -> Link | None:
+        link = None
+        for index in range(depth):
+            link = Link(name=f"link {index}", child=link)
+        return link
+
+
+@pytest.mark.parametrize("depth", [3, 150])
+async def test_a_selection_nested_too_deeply_for_one_expression_is_still_answered(depth):
+    """A completer is one expression; Python refuses one nested about a hundred objects deep,
+    and the levels below are then compiled as the full path reaches them."""
+    document = (
+        f"{{ chain(depth: {depth}) " + "{ name child " * depth + "{ name }" + " }" * depth + " }"
+    )
+
+    async def answer(execution_context_class: Any) -> Any:
+        schema = strawberry.Schema(query=Chain, execution_context_class=execution_context_class)
+        result = await schema.execute(document)
+        return result.data, result.errors
+
+    shortcut, full = await answer(ExecutionContext), await answer(None)
+    assert shortcut == full
+    assert full[1] is None and full[0]["chain"]["name"] == f"link {depth - 1}"

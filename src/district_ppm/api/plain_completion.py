@@ -192,7 +192,14 @@ class Compiler:
             return None
         value = source.variable()
         served = self._value(source, field_def.type, field_details_list, value, read)
-        return None if served is None else source.function(served)
+        if served is None:
+            return None
+        try:
+            return source.function(served)
+        except (SyntaxError, RecursionError):
+            # Python's parser refuses an expression nested too deeply (a selection about a
+            # hundred objects deep): the full path answers, compiling the levels below.
+            return None
 
     def _object(
         self, source: _Source, object_type: GraphQLObjectType, details: Any, parent: str
