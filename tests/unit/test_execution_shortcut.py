@@ -245,3 +245,25 @@ async def test_a_selection_nested_too_deeply_for_one_expression_is_still_answere
     shortcut, full = await answer(ExecutionContext), await answer(None)
     assert shortcut == full
     assert full[1] is None and full[0]["chain"]["name"] == f"link {depth - 1}"
+
+
+async def test_a_completer_too_deep_to_compile_is_not_compiled_again_for_each_request():
+    """A document with a directive has its completers compiled per request; a source Python
+    refused is remembered like one it compiled, not compiled again every time."""
+    from district_ppm.api.plain_completion import _compiled
+
+    depth = 150
+    document = (
+        f"{{ chain(depth: {depth}) @include(if: true) "
+        + "{ name child " * depth
+        + "{ name }"
+        + " }" * depth
+        + " }"
+    )
+    schema = strawberry.Schema(query=Chain, execution_context_class=ExecutionContext)
+    first = await schema.execute(document)
+    misses = _compiled.cache_info().misses
+    again = await schema.execute(document)
+
+    assert _compiled.cache_info().misses == misses
+    assert again.data == first.data and again.errors is None

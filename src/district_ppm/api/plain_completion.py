@@ -153,17 +153,25 @@ class _Source:
             return f"{self.refer(names)}.get(id({first})) or {s}({v})"
         return f"{s}({first})"
 
-    def function(self, answer: str) -> Complete:
-        source = f"def complete(source):\n    return {answer}\n"
-        exec(_compiled(source), self.names)  # noqa: S102 - our own source, of GraphQL names
+    def function(self, answer: str) -> Complete | None:
+        """The completer returning ``answer``; None when Python cannot compile it."""
+        code = _compiled(f"def complete(source):\n    return {answer}\n")
+        if code is None:
+            return None
+        exec(code, self.names)  # noqa: S102 - our own source, of GraphQL names
         return self.names["complete"]  # type: ignore[no-any-return]
 
 
 @lru_cache(maxsize=1024)
-def _compiled(source: str) -> CodeType:
+def _compiled(source: str) -> CodeType | None:
     """Python's compile of a completer's source, once per shape of selection: the same
-    query compiles the same source every request (its objects are bound per operation)."""
-    return compile(source, "<plain completion>", "exec")
+    query compiles the same source every request (its objects are bound per operation).
+    None, remembered too, for an expression Python's parser refuses as nested too deeply
+    (lists of objects about fifty deep, objects about a hundred)."""
+    try:
+        return compile(source, "<plain completion>", "exec")
+    except (SyntaxError, RecursionError):
+        return None
 
 
 class Compiler:
@@ -192,14 +200,9 @@ class Compiler:
             return None
         value = source.variable()
         served = self._value(source, field_def.type, field_details_list, value, read)
-        if served is None:
-            return None
-        try:
-            return source.function(served)
-        except (SyntaxError, RecursionError):
-            # Python's parser refuses an expression nested too deeply (a selection about a
-            # hundred objects deep): the full path answers, compiling the levels below.
-            return None
+        # None too when the expression is nested too deeply to compile: the full path
+        # answers this level, and the levels below are compiled as it reaches them.
+        return None if served is None else source.function(served)
 
     def _object(
         self, source: _Source, object_type: GraphQLObjectType, details: Any, parent: str
