@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
@@ -147,17 +147,30 @@ def count(source: Path, body: dict[str, Any], token: str, requests: int, databas
     return int(found.group(1).replace(",", "")) // requests
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def counting_arguments(description: str, requests: int) -> argparse.ArgumentParser:
+    """The options both instruction counts take (this one and bench_served_instructions)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--reuse", metavar="NAME", help="a database kept by bench_peer --keep")
     parser.add_argument("--baseline", type=Path, help="another source tree (its root)")
-    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=requests)
     parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
-    args = parser.parse_args()
+    return parser
+
+
+class Counting(NamedTuple):
+    token: str
+    database_url: str
+    bodies: dict[str, dict[str, Any]]  # each read's GraphQL request body, by name
+    trees: list[tuple[str, Path]]  # (name, src directory) of each source tree counted
+
+
+def counting(args: argparse.Namespace) -> Counting | None:
+    """What to count: the reads of the ``--reuse`` district (bench_peer's three and the
+    floor) and the trees; None, said why, without ``--reuse``."""
     if args.reuse is None:
         # make bench runs every script: this one counts on a district bench_peer built.
         print("no --reuse NAME: run `bench_peer.py --keep` first, then this with its database")
-        return 0
+        return None
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
     sys.path.insert(0, str(HERE))
@@ -175,11 +188,18 @@ def main() -> int:
     trees = [("this tree", SOURCE)]
     if args.baseline is not None:
         trees.append((f"baseline {args.baseline}", args.baseline.resolve() / "src"))
+    return Counting(district.token, database_url, bodies, trees)
+
+
+def main() -> int:
+    args = counting_arguments(__doc__.splitlines()[0], requests=20).parse_args()
+    setup = counting(args)
+    if setup is None:
+        return 0
+    token, database_url, bodies, trees = setup
     print(f"instructions per request, {args.requests} requests each (callgrind)")
     for read, body in bodies.items():
-        counted = [
-            count(source, body, district.token, args.requests, database_url) for _, source in trees
-        ]
+        counted = [count(source, body, token, args.requests, database_url) for _, source in trees]
         line = f"{read:30s} " + "  ".join(
             f"{name}: {value / 1e6:6.2f}M" for (name, _), value in zip(trees, counted, strict=True)
         )

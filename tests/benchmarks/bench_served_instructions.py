@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_read_instructions import counting, counting_arguments
+
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[1] / "src"
 HOST = "127.0.0.1"
 WARM_UP = 40
 
@@ -138,35 +139,14 @@ def count_tree(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reuse", metavar="NAME", help="a database kept by bench_peer --keep")
-    parser.add_argument("--baseline", type=Path, help="another source tree (its root)")
-    parser.add_argument("--requests", type=int, default=200)
+    parser = counting_arguments(__doc__.splitlines()[0], requests=200)
     parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
     args = parser.parse_args()
-    if args.reuse is None:
-        print("no --reuse NAME: run `bench_peer.py --keep` first, then this with its database")
+    setup = counting(args)
+    if setup is None:
         return 0
-    if shutil.which("valgrind") is None:
-        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
-    sys.path.insert(0, str(HERE))
-    import bench_measures  # puts src/ on the path; its settings read the URL set here
-
-    database_url = bench_measures.BASE_URL.rsplit("/", 1)[0] + "/" + args.reuse
-    os.environ["DISTRICT_PPM_DATABASE_URL"] = database_url
-    import bench_peer
-    from bench_read_instructions import FLOOR, READS
-
-    from district_ppm.config import get_settings
-
-    district = asyncio.run(bench_peer.find_district(get_settings()))
-    bodies = dict(zip(READS, (read.ours for read in district.reads()), strict=True))
-    bodies[FLOOR] = {"query": FLOOR}
-    trees = [("this tree", SOURCE)]
-    if args.baseline is not None:
-        trees.append((f"baseline {args.baseline}", args.baseline.resolve() / "src"))
-    counts = [count_tree(source, bodies, district.token, database_url, args) for _, source in trees]
+    token, database_url, bodies, trees = setup
+    counts = [count_tree(source, bodies, token, database_url, args) for _, source in trees]
     print(
         f"instructions per request, served, {args.clients} clients, "
         f"{args.requests} requests each (callgrind)"
