@@ -14,6 +14,8 @@ from sqlalchemy import Executable, Result, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
+from district_ppm.db.quick_checkin import checkin_after_rollback
+
 T = TypeVar("T")
 
 SET_TENANT = text("SELECT set_config('app.district_id', :district_id, true)")
@@ -187,7 +189,11 @@ async def end_connection(connection: AsyncConnection) -> None:
 
     ``close`` releases the connection even when its rollback fails, and a rollback that
     finds the connection gone has SQLAlchemy invalidate it, so it never goes back to the pool.
+    The common case, a live connection and room for it in the pool, is done without a
+    greenlet (``db.quick_checkin``).
     """
+    if await checkin_after_rollback(connection):
+        return
     try:
         await connection.close()
     except (DBAPIError, OSError) as error:
