@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from district_ppm.config import Settings, asyncpg_url
 from district_ppm.db.data_version import advance_data_version_on_commit
+from district_ppm.db.quick_pool import connect_when_awaited
 
 
 def create_app_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
@@ -19,6 +21,8 @@ def create_app_engine(settings: Settings, *, pool_size: int | None = None) -> As
         asyncpg_url(settings.app_url),
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=5,
+        # Requests take connections without a greenlet when no I/O is needed (quick_pool).
+        connect_args={"async_creator_fn": connect_when_awaited(asyncpg.connect)},
     )
 
 

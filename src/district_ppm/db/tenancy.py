@@ -14,7 +14,7 @@ from sqlalchemy import Executable, Result, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from district_ppm.db.quick_checkin import checkin_after_rollback
+from district_ppm.db.quick_pool import checkin_after_rollback, checkout
 
 T = TypeVar("T")
 
@@ -168,7 +168,7 @@ async def _first_on_a_connection(
         connection: AsyncConnection | None = None
         try:
             # Inside the retry: while the server is down, the checkout's connect fails too.
-            connection = await engine.connect()
+            connection = await checkout(engine)
             return connection, await first(connection)
         except (DBAPIError, OSError) as error:
             if connection is not None:
@@ -190,7 +190,7 @@ async def end_connection(connection: AsyncConnection) -> None:
     ``close`` releases the connection even when its rollback fails, and a rollback that
     finds the connection gone has SQLAlchemy invalidate it, so it never goes back to the pool.
     The common case, a live connection and room for it in the pool, is done without a
-    greenlet (``db.quick_checkin``).
+    greenlet (``db.quick_pool``).
     """
     if await checkin_after_rollback(connection):
         return

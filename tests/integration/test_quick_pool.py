@@ -1,5 +1,6 @@
-"""Giving a request's connection back without a greenlet (``db.quick_checkin``): it goes back
-rolled back and idle, and the cases that need I/O are left to SQLAlchemy."""
+"""Taking a request's connection and giving it back without a greenlet (``db.quick_pool``): it
+goes back rolled back and idle, and the cases that need I/O are left to SQLAlchemy (warnings
+are errors here: a connect left never awaited would fail a test)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from district_ppm.db.engine import create_app_engine
-from district_ppm.db.quick_checkin import checkin_after_rollback
+from district_ppm.db.quick_pool import checkin_after_rollback, checkout
 from district_ppm.db.tenancy import connect_and_fetch_row, end_connection
 
 FIRST_ROW = "SELECT pg_backend_pid() AS pid, set_config('app.district_id', $1, true) AS tenant"
+BACKEND = text("SELECT pg_backend_pid()")
 
 
 @pytest.fixture
@@ -78,3 +81,56 @@ async def test_a_connection_the_full_pool_must_close_is_left_to_sqlalchemy(
     else:
         raise AssertionError("the overflow connection was not closed")
     assert await backend_state(admin_sessionmaker, first_row["pid"]) == "idle"
+
+
+async def backend_of(connection: Any) -> int:
+    return await connection.scalar(BACKEND)  # type: ignore[no-any-return]
+
+
+async def test_an_idle_connection_is_taken_as_it_is(engine):
+    first = await checkout(engine)
+    pid = await backend_of(first)
+    await first.close()
+
+    again = await checkout(engine)
+    try:
+        assert await backend_of(again) == pid
+    finally:
+        await again.close()
+
+
+async def test_a_connection_the_pool_must_reopen_is_reopened_by_sqlalchemy(engine):
+    """An invalidated connection goes back to the pool without its driver connection: taking
+    it needs a connect, which the sync checkout refuses before starting it."""
+    first = await checkout(engine)
+    pid = await backend_of(first)
+    await first.invalidate()
+    await first.close()
+    assert engine.sync_engine.pool.checkedin() == 1
+
+    reopened = await checkout(engine)
+    try:
+        assert await backend_of(reopened) != pid
+    finally:
+        await reopened.close()
+
+
+async def test_connections_older_than_an_invalidated_pool_are_reopened(engine, admin_sessionmaker):
+    """What a restart leaves: the pool invalidated by one dropped connection, another idle
+    in it, which is reopened when taken (its driver connection ended without I/O)."""
+    busy, idle = await checkout(engine), await checkout(engine)  # the second an overflow
+    idle_pid = await backend_of(idle)
+    await idle.close()  # back into the pool's one place
+    async with admin_sessionmaker() as admin:
+        await admin.execute(
+            text("SELECT pg_terminate_backend(:pid)"), {"pid": await backend_of(busy)}
+        )
+    with pytest.raises(DBAPIError):
+        await busy.execute(BACKEND)  # the disconnect invalidates the whole pool
+    await busy.close()
+
+    reopened = await checkout(engine)
+    try:
+        assert await backend_of(reopened) != idle_pid
+    finally:
+        await reopened.close()
