@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from district_ppm.tenancy.models import Role
+from tests.support.improvement import REQUEST_TOLLGATE
 from tests.support.measures import count_statements, create_school, queries
 from tests.support.savings import (
     new_adoption,
@@ -227,3 +228,52 @@ async def test_the_summary_reads_only_what_is_selected_fragments_included(gql, f
     }
     # rows and computedAt; then also the projects' roll-ups and the projects
     assert (len(queries(light)), len(queries(full))) == (2, 4)
+
+
+async def test_a_summarys_projects_read_every_field_as_the_project_query_does(gql, factory, app):
+    """byProject's projects are read from plain rows, not the ORM: every field, the enum,
+    the array, the dates and the pending tollgate request included, is what ``project``
+    answers."""
+    district_id, admin = await factory.district()
+    buses = await new_process(gql, admin, "4.2", kind="OPERATIONAL")
+    project = await new_project(
+        gql, admin, "Late buses", processId=buses, baseline=12.5, target=4.0
+    )
+    updated = await gql(
+        """mutation($input: UpdateProjectInput!) { updateProject(input: $input) {
+             project { id } } }""",
+        {
+            "input": {
+                "projectId": project,
+                "scope": "Routes 1-9",
+                "sponsor": "Ms. Ortiz",
+                "lead": "Mr. Lee",
+                "team": ["Ana", "Bo"],
+                "baselineSchoolYear": 2026,
+            }
+        },
+        token=admin,
+    )
+    assert "errors" not in updated, updated
+    requested = await gql(
+        REQUEST_TOLLGATE, {"input": {"projectId": project, "note": "ready"}}, token=admin
+    )
+    assert "errors" not in requested, requested
+    await record(gql, admin, project, amount="12.34")
+    await rollup(app.state.sessionmaker, district_id)
+    fields = """id title phase processId primaryMeasureId problemStatement goalStatement scope
+      baseline target baselineSchoolYear sponsor lead team createdAt
+      tollgateRequest { requestedAt requestedBy note }"""
+
+    by_project = f"byProject {{ project {{ {fields} }} }}"
+    summarized = await gql(
+        f"query {{ savingsSummary(fiscalYear: 2026) {{ {by_project} }} }}", token=admin
+    )
+    alone = await gql(
+        f"query($id: ID!) {{ project(id: $id) {{ {fields} }} }}", {"id": project}, token=admin
+    )
+
+    (line,) = summarized["data"]["savingsSummary"]["byProject"]
+    assert line["project"] == alone["data"]["project"]
+    assert line["project"]["team"] == ["Ana", "Bo"]
+    assert line["project"]["tollgateRequest"]["note"] == "ready"

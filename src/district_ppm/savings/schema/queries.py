@@ -8,7 +8,8 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -16,6 +17,7 @@ from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.api.selection import selected
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
+from district_ppm.db.plain_rows import fetch_plain
 from district_ppm.improvement import models as improvement_models
 from district_ppm.improvement.schema.types import Project
 from district_ppm.savings import claims, entries, reinvestment, rollup, rules
@@ -37,16 +39,25 @@ GROUPING_FIELDS = {
 }
 
 
+_PROJECTS = improvement_models.Project.__table__
+# Built once, the ids one array parameter: fetched by the driver itself (``fetch_plain``).
+_PROJECTS_BY_ID = select(_PROJECTS).where(
+    _PROJECTS.c.district_id == bindparam("district_id"),
+    _PROJECTS.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))),
+)
+
+
 async def projects_as_types(
     session: AsyncSession, district_id: uuid.UUID, project_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, Project]:
-    """The projects as the API's type, from Core rows of every column (``Project.from_model``
-    reads them by name): a summary names hundreds, and the ORM's identity map is not needed."""
-    table = improvement_models.Project.__table__
-    rows = await session.execute(
-        select(table).where(table.c.district_id == district_id, table.c.id.in_(project_ids))
+    """The projects as the API's type, from plain rows of every column (``Project.from_model``
+    reads them by name): a summary names hundreds, and neither the ORM's identity map nor
+    SQLAlchemy's ``Row`` (read by name, each read a failed attribute lookup first) is needed.
+    Reading 300 projects through ``Row``s took about a third of a summary's CPU."""
+    rows = await fetch_plain(
+        session, _PROJECTS_BY_ID, {"district_id": district_id, "ids": project_ids}
     )
-    return {row.id: Project.from_model(row) for row in rows.all()}  # type: ignore[arg-type]
+    return {row.id: Project.from_model(row) for row in rows}
 
 
 @strawberry.type
