@@ -40,21 +40,35 @@ MEASURE_COLUMNS = (
 
 
 class MeasureFields(Protocol):
-    """A ``Measure`` or a row of ``MEASURE_COLUMNS``."""
+    """A ``Measure``, a row of ``MEASURE_COLUMNS`` or a ``MeasureRow`` (read-only: frozen rows
+    are ones)."""
 
-    id: uuid.UUID
-    code: str
-    name: str
-    definition: str | None
-    unit: Unit
-    direction: Direction
-    stage: Stage
-    frequency: Frequency
-    level: MeasureLevel
-    aggregation: Aggregation
-    process_id: uuid.UUID | None
-    owner: str | None
-    data_source: str | None
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def definition(self) -> str | None: ...
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def direction(self) -> Direction: ...
+    @property
+    def stage(self) -> Stage: ...
+    @property
+    def frequency(self) -> Frequency: ...
+    @property
+    def level(self) -> MeasureLevel: ...
+    @property
+    def aggregation(self) -> Aggregation: ...
+    @property
+    def process_id(self) -> uuid.UUID | None: ...
+    @property
+    def owner(self) -> str | None: ...
+    @property
+    def data_source(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
