@@ -64,3 +64,12 @@ def test_a_rows_enrollment_is_the_latest_or_under_another_name():
     assert "enrollment" in ListedSchoolRow._fields
     assert "enrollment" not in ComparedSchool._fields
     assert "year_enrollment" in ComparedSchool._fields
+
+
+def test_a_measure_row_takes_the_measure_columns_in_order():
+    """``measure_rows`` builds each MeasureRow from its row by position."""
+    from dataclasses import fields
+
+    from district_ppm.measures.rows import MeasureRow
+
+    assert [f.name for f in fields(MeasureRow)] == [c.key for c in MEASURE_COLUMNS]

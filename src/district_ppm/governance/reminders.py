@@ -42,6 +42,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.id_lists import among
 from district_ppm.errors import BadInput
 from district_ppm.governance.models_people import Responsibility, ResponsibilityAssignment
 from district_ppm.measures.models import Frequency
@@ -235,9 +236,9 @@ async def measure_owners(
             ResponsibilityAssignment.responsibility.in_(
                 [Responsibility.RESPONSIBLE, Responsibility.ACCOUNTABLE]
             ),
-            ResponsibilityAssignment.measure_id.in_([m.id for m in measures])
+            among(ResponsibilityAssignment.measure_id, [m.id for m in measures])
             | (
-                ResponsibilityAssignment.process_id.in_(process_ids)
+                among(ResponsibilityAssignment.process_id, process_ids)
                 & (ResponsibilityAssignment.responsibility == Responsibility.ACCOUNTABLE)
             ),
         )

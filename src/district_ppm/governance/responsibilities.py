@@ -29,6 +29,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
+from district_ppm.db.id_lists import among
 from district_ppm.governance.accountability import (
     RACI_ORDER,
     AssignmentView,
@@ -132,7 +133,7 @@ async def person_responsibilities(
         await measure_rows(
             session=session,
             district_id=district_id,
-            where=[or_(Measure.id.in_(direct), Measure.process_id.in_(in_subtrees))],
+            where=[or_(among(Measure.id, direct), among(Measure.process_id, in_subtrees))],
         )
         if direct or in_subtrees
         else []
@@ -169,7 +170,7 @@ async def _attention(
             MeasureStatus.school_id.is_(None),
             MeasureStatus.school_year == school_year_of(day),
             MeasureStatus.status == Status.RED.value,
-            MeasureStatus.measure_id.in_(ids),
+            among(MeasureStatus.measure_id, ids),
         )
     )
     lines = [Attention(AttentionReason.RED, by_id[m], period) for m, period in red]

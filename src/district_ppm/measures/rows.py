@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import starmap
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
@@ -97,4 +98,6 @@ async def measure_rows(
     rows = await session.execute(
         select(*MEASURE_COLUMNS).where(Measure.district_id == district_id, *where)
     )
-    return sorted((MeasureRow(**row._asdict()) for row in rows.all()), key=lambda m: (m.code, m.id))
+    # By position: the columns are the row's fields in order (Row._asdict cost more than
+    # building the row).
+    return sorted(starmap(MeasureRow, rows.all()), key=lambda m: (m.code, m.id))
