@@ -39,6 +39,29 @@ class Row:
         return self.rank + 1
 
 
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Tagged(Named):
+    """Implements an interface: Strawberry gives it an ``is_type_of``."""
+
+    tag: int
+
+
+@strawberry.type
+class Untagged:
+    name: str
+    tag: int
+
+
+@strawberry.type
+class Shelf:
+    items: list[Tagged]  # a plain field: completed by one compiled expression
+
+
 @strawberry.type
 class Pair:
     left: Row
@@ -96,6 +119,13 @@ class Query:
         ]
 
     @strawberry.field
+    async def shelves(self, broken: bool = False) -> list[Shelf]:
+        # broken: one item of another type, which graphql-core refuses at its path.
+        other = Untagged(name="stray", tag=9) if broken else Tagged(name="c", tag=3)
+        items = [Tagged(name="a", tag=1), Tagged(name="b", tag=2), other]
+        return [Shelf(items=items), Shelf(items=[])]  # type: ignore[list-item]
+
+    @strawberry.field
     async def rows(self, broken: bool = False) -> list[Row]:
         return [
             Row(
@@ -129,6 +159,9 @@ DOCUMENTS = [
     "{ boxes(broken: true) { counted maybeRows { note } } }",
     "{ boxes { grid a: rows { color } b: rows { color day } } }",
     "{ boxes(broken: true) { grid } }",
+    "{ shelves { items { name tag __typename } } }",
+    "{ shelves(broken: true) { items { name tag } } }",
+    "{ shelves { items { ... on Named { name } ... on Tagged { tag } } } }",
 ]
 
 
@@ -178,6 +211,28 @@ def cached_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query, execution_context_class=ExecutionContext, extensions=[ParserCache]
     )
+
+
+async def test_objects_of_a_type_implementing_an_interface_are_completed_in_one_expression(
+    monkeypatch,
+):
+    completed_objects: list[str] = []
+    complete_object_value = ExecutionContext.complete_object_value
+
+    def counting(self: Any, return_type: Any, *args: Any) -> Any:
+        completed_objects.append(return_type.name)
+        return complete_object_value(self, return_type, *args)
+
+    monkeypatch.setattr(ExecutionContext, "complete_object_value", counting)
+    data, errors = await run(ExecutionContext, "{ shelves { items { name tag } } }")
+
+    assert errors == []
+    assert data["shelves"][0]["items"] == [
+        {"name": "a", "tag": 1},
+        {"name": "b", "tag": 2},
+        {"name": "c", "tag": 3},
+    ]
+    assert completed_objects == ["Shelf", "Shelf"]  # the items: none by graphql-core
 
 
 async def test_a_documents_shortcuts_are_compiled_once_for_every_request(monkeypatch):

@@ -277,6 +277,24 @@ class Compiler:
                 f"[{item} for {each} in {v}] "
                 f"if type({first}) is list or type({v}) is tuple else _not_null({v})"
             )
-        if isinstance(named, GraphQLObjectType) and named.is_type_of is None:
-            return self._object(source, named, details, v)
+        if isinstance(named, GraphQLObjectType):
+            if named.is_type_of is None:
+                return self._object(source, named, details, v)
+            check = _strawberry_is_type_of(named)
+            answer = None if check is None else self._object(source, named, details, v)
+            if answer is None:
+                return None
+            # The full path refuses an object of another type (and says so at its path).
+            return f"({answer}) if {source.refer(check)}({v}, None) else _not_null({v})"
         return None
+
+
+def _strawberry_is_type_of(named: GraphQLObjectType) -> Complete | None:
+    """The type's ``is_type_of`` when it is the one Strawberry gives a type that implements
+    an interface (an isinstance check of the object; the resolve info it is passed is unused),
+    so that such types (the savings groupings) complete here too; None for any other, which
+    may read the info: the full path calls those."""
+    check = named.is_type_of
+    if check is not None and check.__qualname__.endswith("_get_is_type_of.<locals>.is_type_of"):
+        return check  # type: ignore[return-value]
+    return None
