@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import CTE, Select, delete, func, select, union
+from sqlalchemy import CTE, BindParameter, Select, bindparam, delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.errors import BadInput, Conflict, LimitExceeded, NotFound
@@ -308,7 +308,9 @@ async def list_forums(*, session: AsyncSession, district_id: uuid.UUID) -> list[
 # The scope rule
 
 
-def scope_processes(district_id: uuid.UUID, forum_id: uuid.UUID | None = None) -> CTE:
+def scope_processes(
+    district_id: uuid.UUID | BindParameter[Any], forum_id: uuid.UUID | None = None
+) -> CTE:
     """(forum_id, process_id) of every process in scope: each forum's named processes and all
     their descendants (of one forum, or of every forum when ``forum_id`` is None)."""
     named = select(
@@ -325,7 +327,9 @@ def scope_processes(district_id: uuid.UUID, forum_id: uuid.UUID | None = None) -
 
 
 def scope_measures(
-    district_id: uuid.UUID, forum_id: uuid.UUID | None = None, tree: CTE | None = None
+    district_id: uuid.UUID | BindParameter[Any],
+    forum_id: uuid.UUID | None = None,
+    tree: CTE | None = None,
 ) -> Select[Any]:
     """(forum_id, measure_id) of every measure in scope: the measures of the processes in
     scope, and the measures the forum names. ``tree``: the ``scope_processes`` of the same
@@ -343,7 +347,9 @@ def scope_measures(
     return select(both.c.forum_id, both.c.measure_id)
 
 
-def on_some_forum(district_id: uuid.UUID) -> Select[Any]:
-    """The ids of the measures in any forum's scope (metrics hygiene's forum check)."""
-    scoped = scope_measures(district_id).subquery()
+def on_some_forum() -> Select[Any]:
+    """The ids of the measures in any forum's scope (metrics hygiene's forum check), in the
+    district of the statement's ``district_id`` parameter: a statement to build once (its
+    recursive CTE took a tenth of a metricsHygiene read to build, py-spy)."""
+    scoped = scope_measures(bindparam("district_id")).subquery()
     return select(scoped.c.measure_id).distinct()

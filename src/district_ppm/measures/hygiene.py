@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.id_lists import among
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import on_some_forum
 from district_ppm.measures.models import Frequency, Measure
@@ -53,6 +54,8 @@ class HygieneLine:
     measure: MeasureRow
     reasons: list[HygieneReason]
 
+
+_ON_SOME_FORUM = on_some_forum()  # built once, fetched by the driver (db.plain_rows)
 
 _CHECKS = """
 SELECT m.id,
@@ -101,7 +104,9 @@ async def get_metrics_hygiene(
             "school_year": school_year_of(as_of),
         },
     )
-    reviewed = set(await session.scalars(on_some_forum(district_id)))
+    reviewed = {
+        row[0] for row in await fetch_tuples(session, _ON_SOME_FORUM, {"district_id": district_id})
+    }
     flagged: dict[uuid.UUID, list[HygieneReason]] = {}
     for measure_id, no_owner, unused, no_data, no_target in rows.all():
         reasons = [
