@@ -39,10 +39,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import any_, bindparam, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.id_lists import among
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.models_people import Responsibility, ResponsibilityAssignment
 from district_ppm.measures.models import Frequency
@@ -209,6 +210,39 @@ def _order(value: MissingValue) -> tuple[object, ...]:
     return (value.measure.code, value.measure.id, school, value.period_start)
 
 
+# The RESPONSIBLE and ACCOUNTABLE people of the measures and the ACCOUNTABLE people of their
+# processes, by email: built once, the id lists uuid[] parameters, fetched by the driver
+# (db.plain_rows); building it and the ORM session's execution were a fifth of the reminders.
+_IDS = ARRAY(UUID(as_uuid=True))
+_OWNERS = (
+    select(
+        ResponsibilityAssignment.measure_id,
+        ResponsibilityAssignment.process_id,
+        ResponsibilityAssignment.responsibility,
+        User.id,
+        User.email,
+        User.display_name,
+        Membership.role,
+    )
+    .join(Membership, (Membership.user_id == ResponsibilityAssignment.user_id))
+    .join(User, User.id == ResponsibilityAssignment.user_id)
+    .where(
+        ResponsibilityAssignment.district_id == bindparam("district_id"),
+        Membership.district_id == bindparam("district_id"),
+        or_(
+            ResponsibilityAssignment.responsibility == Responsibility.RESPONSIBLE,
+            ResponsibilityAssignment.responsibility == Responsibility.ACCOUNTABLE,
+        ),
+        (ResponsibilityAssignment.measure_id == any_(bindparam("measure_ids", type_=_IDS)))
+        | (
+            (ResponsibilityAssignment.process_id == any_(bindparam("process_ids", type_=_IDS)))
+            & (ResponsibilityAssignment.responsibility == Responsibility.ACCOUNTABLE)
+        ),
+    )
+    .order_by(User.email)
+)
+
+
 async def measure_owners(
     *, session: AsyncSession, district_id: uuid.UUID, measures: Sequence[MeasureRow]
 ) -> dict[uuid.UUID, list[ReminderOwner]]:
@@ -217,32 +251,15 @@ async def measure_owners(
     One statement: the RESPONSIBLE and ACCOUNTABLE people of the measures and the
     ACCOUNTABLE people of their processes, with their names and roles.
     """
-    process_ids = {m.process_id for m in measures if m.process_id is not None}
-    rows = await session.execute(
-        select(
-            ResponsibilityAssignment.measure_id,
-            ResponsibilityAssignment.process_id,
-            ResponsibilityAssignment.responsibility,
-            User.id,
-            User.email,
-            User.display_name,
-            Membership.role,
-        )
-        .join(Membership, (Membership.user_id == ResponsibilityAssignment.user_id))
-        .join(User, User.id == ResponsibilityAssignment.user_id)
-        .where(
-            ResponsibilityAssignment.district_id == district_id,
-            Membership.district_id == district_id,
-            ResponsibilityAssignment.responsibility.in_(
-                [Responsibility.RESPONSIBLE, Responsibility.ACCOUNTABLE]
-            ),
-            among(ResponsibilityAssignment.measure_id, [m.id for m in measures])
-            | (
-                among(ResponsibilityAssignment.process_id, process_ids)
-                & (ResponsibilityAssignment.responsibility == Responsibility.ACCOUNTABLE)
-            ),
-        )
-        .order_by(User.email)
+    process_ids = list({m.process_id for m in measures if m.process_id is not None})
+    rows = await fetch_tuples(
+        session,
+        _OWNERS,
+        {
+            "district_id": district_id,
+            "measure_ids": [m.id for m in measures],
+            "process_ids": process_ids,
+        },
     )
     people: dict[uuid.UUID, ReminderOwner] = {}
     # (subject id, responsibility) -> owners, the subject a measure or a process
