@@ -309,7 +309,8 @@ async def list_forums(*, session: AsyncSession, district_id: uuid.UUID) -> list[
 
 
 def scope_processes(
-    district_id: uuid.UUID | BindParameter[Any], forum_id: uuid.UUID | None = None
+    district_id: uuid.UUID | BindParameter[Any],
+    forum_id: uuid.UUID | BindParameter[Any] | None = None,
 ) -> CTE:
     """(forum_id, process_id) of every process in scope: each forum's named processes and all
     their descendants (of one forum, or of every forum when ``forum_id`` is None)."""
@@ -328,7 +329,7 @@ def scope_processes(
 
 def scope_measures(
     district_id: uuid.UUID | BindParameter[Any],
-    forum_id: uuid.UUID | None = None,
+    forum_id: uuid.UUID | BindParameter[Any] | None = None,
     tree: CTE | None = None,
 ) -> Select[Any]:
     """(forum_id, measure_id) of every measure in scope: the measures of the processes in
