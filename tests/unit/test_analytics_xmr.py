@@ -7,11 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from district_ppm.analytics.xmr import (
+    RULES,
     Assurance,
     ChartStatus,
     Limits,
     assurance,
     baseline_limits,
+    signals_at,
     xmr_chart,
 )
 
@@ -117,3 +119,42 @@ def test_a_shifted_run_of_eight_always_carries_rule_four(baseline, offsets, upwa
     chart = xmr_chart(baseline + shifted, higher_is_better=True)
     assert 4 in chart.points[-1].signals
     assert chart.points[-1].unfavorable is (not upward)
+
+
+def rules_by_definition(values: list[float], index: int, limits: Limits) -> tuple[int, ...]:
+    """The rules the point carries, read straight from the definition: the point beyond the
+    rule's zone on one side, and at least ``needed`` points of its window beyond it there."""
+    carried = []
+    for rule, (window, needed, zone) in RULES.items():
+        if index + 1 < window:
+            continue
+        edge = zone * limits.sigma
+
+        def side(value: float, edge: float = edge) -> int:
+            return (value - limits.center > edge) - (value - limits.center < -edge)
+
+        run = values[index + 1 - window : index + 1]
+        here = side(values[index])
+        if here and sum(1 for v in run if side(v) == here) >= needed:
+            carried.append(rule)
+    return tuple(carried)
+
+
+@given(
+    st.lists(
+        # few distinct values: points on the centre line and on the zones' edges are common
+        st.one_of(finite, st.sampled_from([9.436, 10.0, 10.564, 11.0, 12.0, 13.0, 7.0])),
+        min_size=6,
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=40),
+)
+def test_every_point_carries_the_rules_of_the_definition(values, start):
+    limits = baseline_limits(values)
+    assert limits is not None
+    start = min(start, len(values))
+    expected = [rules_by_definition(values, i, limits) for i in range(start, len(values))]
+    assert [signals_at(values, i, limits) for i in range(start, len(values))] == expected
+    assert [p.signals for p in xmr_chart(values, higher_is_better=True).points] == [
+        rules_by_definition(values, i, limits) for i in range(len(values))
+    ]

@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import any_, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.id_lists import ids_param
 from district_ppm.db.pagination import Page
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.models import (
     PHASE_ORDER,
@@ -214,17 +216,27 @@ async def projects_by_ids(
     return {project.id: project for project in rows}
 
 
+# Built once, the ids one uuid[] parameter, fetched by the driver: a compliance computation
+# asks for a hundred projects' schools (as an IN list, a parameter rendered per id).
+_SCHOOL_IDS = (
+    select(ProjectSchool.project_id, ProjectSchool.school_id)
+    .where(
+        ProjectSchool.district_id == bindparam("district_id"),
+        ProjectSchool.project_id == any_(ids_param("project_ids")),
+    )
+    .order_by(ProjectSchool.created_at, ProjectSchool.id)
+)
+
+
 async def school_ids_of(
     *, session: AsyncSession, district_id: uuid.UUID, project_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Each project's schools (in a stable order: as added, then by id)."""
     found: dict[uuid.UUID, list[uuid.UUID]] = {pid: [] for pid in project_ids}
-    rows = await session.execute(
-        select(ProjectSchool.project_id, ProjectSchool.school_id)
-        .where(ProjectSchool.district_id == district_id, ProjectSchool.project_id.in_(project_ids))
-        .order_by(ProjectSchool.created_at, ProjectSchool.id)
+    rows = await fetch_tuples(
+        session, _SCHOOL_IDS, {"district_id": district_id, "project_ids": list(project_ids)}
     )
-    for project_id, school_id in rows.all():
+    for project_id, school_id in rows:
         found[project_id].append(school_id)
     return found
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.id_lists import among
+from district_ppm.db.id_lists import ids_param
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.projects import get_project_or_raise
 from district_ppm.jobs.service import enqueue_job
@@ -318,20 +319,26 @@ async def reviews_of(
     return {plan_id: found[plan_id] for plan_id in plan_ids}
 
 
+# Built once, fetched by the driver (db.plain_rows): a compliance computation reads them all.
+_REVIEW_DATES = (
+    select(SustainabilityReview.plan_id, SustainabilityReview.reviewed_on)
+    .where(
+        SustainabilityReview.district_id == bindparam("district_id"),
+        SustainabilityReview.plan_id == any_(ids_param("plan_ids")),
+    )
+    .order_by(SustainabilityReview.reviewed_on)
+)
+
+
 async def review_dates_of(
     *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[date]]:
     """The days each plan was reviewed on, oldest first: all a verdict reads of its reviews."""
     found: dict[uuid.UUID, list[date]] = defaultdict(list)
-    rows = await session.execute(
-        select(SustainabilityReview.plan_id, SustainabilityReview.reviewed_on)
-        .where(
-            SustainabilityReview.district_id == district_id,
-            among(SustainabilityReview.plan_id, plan_ids),
-        )
-        .order_by(SustainabilityReview.reviewed_on)
+    rows = await fetch_tuples(
+        session, _REVIEW_DATES, {"district_id": district_id, "plan_ids": list(plan_ids)}
     )
-    for plan_id, reviewed_on in rows.all():
+    for plan_id, reviewed_on in rows:
         found[plan_id].append(reviewed_on)
     return {plan_id: found[plan_id] for plan_id in plan_ids}
 
