@@ -20,7 +20,7 @@ from district_ppm.measures.charts import get_control_chart
 from district_ppm.measures.service import measures_by_ids
 from district_ppm.sustainability.facts import MeasureFacts
 from district_ppm.sustainability.jobs import check_sustainability
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 from tests.support.graphql import error_codes
 from tests.support.improvement import ADVANCE, create_project
 from tests.support.measures import SET_TARGET, create_measure, create_school, record

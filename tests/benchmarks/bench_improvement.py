@@ -103,7 +103,7 @@ from district_ppm.schools.models import SchoolLevel  # noqa: E402
 from district_ppm.schools.service import SchoolCreate, create_school  # noqa: E402
 from district_ppm.sustainability.periods import add_months, due_windows  # noqa: E402
 from district_ppm.tenancy import service as tenancy  # noqa: E402
-from district_ppm.tenancy.calendar import get_district_calendar  # noqa: E402
+from district_ppm.tenancy.calendar import district_today, get_district_calendar  # noqa: E402
 from district_ppm.tenancy.models import Role  # noqa: E402
 
 AREAS = ("savings", "sustainability", "practices")  # the improvement areas' jobs are timed
@@ -857,7 +857,7 @@ async def build(size: Size, owner_dsn: str, admin_sm: Any, app_sm: Any) -> Bench
         district_id = district.id
     async with tenant_transaction(app_sm, district_id) as session:
         calendar = await get_district_calendar(session=session, district_id=district_id)
-        today = await tenancy.district_today(session=session, district_id=district_id)
+        today = await district_today(session=session, district_id=district_id)
     assert calendar.fiscal_year_start_month == FISCAL_YEAR_START_MONTH
     schools, processes, controls = await reference_rows(app_sm, district_id, size, today)
     seed = Seed(size, district_id, today)
@@ -873,7 +873,7 @@ async def reuse(admin_sm: Any, app_sm: Any) -> Bench:
     async with admin_sm() as session:
         district = await tenancy.get_district_by_slug(session=session, slug="bench")
     async with tenant_transaction(app_sm, district.id) as session:
-        today = await tenancy.district_today(session=session, district_id=district.id)
+        today = await district_today(session=session, district_id=district.id)
     return Bench(district.id, await viewer_token(admin_sm, district.id), today, None)
 
 

@@ -16,7 +16,7 @@ from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.sustainability.models import PlanCompliance, SustainabilityPlan
 from district_ppm.sustainability.periods import add_months
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 from tests.support.improvement import create_project
 from tests.support.jobs import pending_jobs
 from tests.support.measures import SET_TARGET, create_measure, record

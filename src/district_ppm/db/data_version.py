@@ -117,7 +117,7 @@ async def read_data_version(session: AsyncSession, district_id: uuid.UUID) -> Da
     """The district's data version as ``session``'s transaction sees it (None: no row).
 
     Today is computed here, with the application's clock, the way resolvers compute it
-    (``tenancy.service.district_today``).
+    (``tenancy.calendar.district_today``).
     """
     row = (await session.execute(_READ, {"district_id": district_id})).one_or_none()
     if row is None:

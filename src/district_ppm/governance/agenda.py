@@ -51,7 +51,7 @@ from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, verdicts_on
 from district_ppm.sustainability.models import SustainabilityPlan
 from district_ppm.sustainability.service import FIRST_YEAR, PLAN_COLUMNS, is_checked_on, plan_row
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 PLAN_REASONS = {
     ComplianceStatus.AT_RISK: AgendaReason.PLAN_AT_RISK,

@@ -24,7 +24,7 @@ from district_ppm.governance.models_people import (
 )
 from district_ppm.improvement.paging import SortKey, aware_datetime, sorted_page
 from district_ppm.sustainability.service import FIRST_YEAR
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 MIN_RATING, MAX_RATING = 1, 5
 MAX_NOTES = 4000

@@ -31,8 +31,7 @@ from district_ppm.errors import BadInput
 from district_ppm.governance.models_forums import Forum, Meeting
 from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import next_period, period_containing
-from district_ppm.tenancy.calendar import get_district_calendar
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today, get_district_calendar
 
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 SATURDAY = 5  # date.weekday(): Monday is 0

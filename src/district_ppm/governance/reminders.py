@@ -52,9 +52,8 @@ from district_ppm.measures.rows import MeasureRow, measure_rows
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD
 from district_ppm.sustainability.periods import add_months
 from district_ppm.sustainability.service import FIRST_YEAR
-from district_ppm.tenancy.calendar import get_district_calendar
+from district_ppm.tenancy.calendar import district_today, get_district_calendar
 from district_ppm.tenancy.models import Membership, Role, User
-from district_ppm.tenancy.service import district_today
 
 LOOKBACK_MONTHS = 12
 

@@ -16,7 +16,7 @@ from district_ppm.api.permissions import ADMIN, ANY_ROLE
 from district_ppm.api.plain_completion import PLAIN_READ, NotPlain
 from district_ppm.api.types import Connection, parse_id, to_connection
 from district_ppm.schools import models, service
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 SchoolLevel = strawberry.enum(models.SchoolLevel)
 

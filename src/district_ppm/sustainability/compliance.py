@@ -51,8 +51,7 @@ from district_ppm.sustainability.service import (
     plan_row,
     review_dates_of,
 )
-from district_ppm.tenancy.calendar import get_district_calendar
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today, get_district_calendar
 
 MAX_DAYS_AHEAD = 366
 

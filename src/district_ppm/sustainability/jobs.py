@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.jobs.registry import job
 from district_ppm.sustainability.compliance import store_verdicts
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 # Plans to check, or verdicts to clear.
 HAS_PLANS = (

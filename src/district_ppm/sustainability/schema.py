@@ -16,7 +16,7 @@ from district_ppm.api.types import parse_id
 from district_ppm.measures.schema.types import Direction, Frequency
 from district_ppm.sustainability import compliance, service
 from district_ppm.sustainability.loaders import ReviewsByPlanLoader
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 ComplianceStatus = strawberry.enum(compliance_math.ComplianceStatus)
 

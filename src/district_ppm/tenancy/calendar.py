@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import NotFound
 from district_ppm.tenancy.models import District
 
@@ -32,23 +34,24 @@ class DistrictCalendar:
         return date(start_year, month, 1), date(start_year + 1, month, 1)
 
 
+# Built once, fetched by the driver (db.plain_rows): most management reads ask for today or
+# the fiscal year first, and building the statement cost more than running it.
+_CALENDAR = select(
+    District.timezone, District.fiscal_year_start_month, District.late_bus_grace_minutes
+).where(District.id == bindparam("district_id"))
+
+
 async def get_district_calendar(
     *, session: AsyncSession, district_id: uuid.UUID
 ) -> DistrictCalendar:
     """The calendar of the session's district (NOT_FOUND if it is not visible)."""
-    row = (
-        await session.execute(
-            select(
-                District.timezone,
-                District.fiscal_year_start_month,
-                District.late_bus_grace_minutes,
-            ).where(District.id == district_id)
-        )
-    ).one_or_none()
-    if row is None:
+    rows = await fetch_tuples(session, _CALENDAR, {"district_id": district_id})
+    if not rows:
         raise NotFound("district", "no such district")
-    return DistrictCalendar(
-        timezone=row.timezone,
-        fiscal_year_start_month=row.fiscal_year_start_month,
-        late_bus_grace_minutes=row.late_bus_grace_minutes,
-    )
+    return DistrictCalendar(*rows[0])
+
+
+async def district_today(*, session: AsyncSession, district_id: uuid.UUID) -> date:
+    """Today's date where the district is: school years turn over at its midnight, not UTC's."""
+    calendar = await get_district_calendar(session=session, district_id=district_id)
+    return datetime.now(zoneinfo.ZoneInfo(calendar.timezone)).date()

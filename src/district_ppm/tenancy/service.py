@@ -6,7 +6,7 @@ import re
 import uuid
 import zoneinfo
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -72,14 +72,6 @@ async def get_district(*, session: AsyncSession, district_id: uuid.UUID) -> Dist
     if district is None:
         raise NotFound("district", "no such district")
     return district
-
-
-async def district_today(*, session: AsyncSession, district_id: uuid.UUID) -> date:
-    """Today's date where the district is: school years turn over at its midnight, not UTC's."""
-    timezone = await session.scalar(select(District.timezone).where(District.id == district_id))
-    if timezone is None:
-        raise NotFound("district", "no such district")
-    return datetime.now(zoneinfo.ZoneInfo(timezone)).date()
 
 
 async def create_token(

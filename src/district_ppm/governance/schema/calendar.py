@@ -11,7 +11,7 @@ from district_ppm.api.context import principal_of, read_session
 from district_ppm.api.permissions import ANY_ROLE
 from district_ppm.governance import calendar, hygiene
 from district_ppm.measures.schema.types import Frequency
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 SlotStatus = strawberry.enum(calendar.SlotStatus)
 ForumHygieneReason = strawberry.enum(hygiene.ForumHygieneReason)

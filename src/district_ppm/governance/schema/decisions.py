@@ -13,7 +13,7 @@ from district_ppm.api.permissions import ANY_ROLE, MEETING_RUNNERS
 from district_ppm.api.types import Connection, parse_id, parse_optional_id, to_connection
 from district_ppm.governance import decisions
 from district_ppm.governance.schema.forum_types import Decision, DecisionStatus
-from district_ppm.tenancy.service import district_today
+from district_ppm.tenancy.calendar import district_today
 
 
 @strawberry.input
