@@ -193,7 +193,7 @@ async def test_every_list_query_runs_a_fixed_number_of_statements(
         "decisions": [2, 2],  # count + page
         "overdueDecisions": [2, 2],
         "managementCalendar": [4, 4],  # today, calendar, forums, meetings
-        "forumHygiene": [6, 6],  # forums, scope processes, scope measures, key processes,
+        "forumHygiene": [5, 5],  # forums, scopes (processes and measures), key processes,
         # calendar, last meetings
     }
 

@@ -12,7 +12,7 @@ Like metrics hygiene, as of a date; one issue per problem, in this order:
 - NO_RECENT_MEETING: a forum with no meeting held in its last two complete cadence periods nor
   since (from the start of the older of the two to the date, both included).
 
-Forums by name, key processes by code. A fixed six statements.
+Forums by name, key processes by code. A fixed five statements.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import scope_measures, scope_processes
 from district_ppm.governance.models_forums import Forum, Meeting
@@ -72,6 +73,32 @@ class ForumIssue:
     process: KeyProcess | None = None
 
 
+# The reads, built once with bound parameters and fetched by the driver (db.plain_rows): built
+# per request, the scope's recursive CTE among them, they were most of the read's own CPU.
+_FORUMS = (
+    select(Forum.id, Forum.name, Forum.cadence)
+    .where(Forum.district_id == bindparam("district_id"))
+    .order_by(Forum.name, Forum.id)
+)
+_TREE = scope_processes(bindparam("district_id"))
+_MEASURES = scope_measures(bindparam("district_id"), tree=_TREE).subquery()
+# (forum, is a process, id): every forum's processes in scope, then its measures.
+_SCOPE_ROWS = (
+    select(_TREE.c.forum_id, true().label("is_process"), _TREE.c.process_id.label("id"))
+    .union_all(select(_MEASURES.c.forum_id, false(), _MEASURES.c.measure_id))
+    .subquery("forum_scopes")
+)
+_SCOPES = select(_SCOPE_ROWS.c.forum_id, _SCOPE_ROWS.c.is_process, _SCOPE_ROWS.c.id)
+_KEY_PROCESSES = select(Process.id, Process.code, Process.name).where(
+    Process.district_id == bindparam("district_id"), Process.is_key.is_(True)
+)
+_LATEST_MEETINGS = (
+    select(Meeting.forum_id, func.max(Meeting.held_on))
+    .where(Meeting.district_id == bindparam("district_id"), Meeting.held_on <= bindparam("as_of"))
+    .group_by(Meeting.forum_id)
+)
+
+
 def overlaps(a: set[object], b: set[object]) -> bool:
     """More than half of the smaller scope is shared (exact: integers only)."""
     smaller = min(len(a), len(b))
@@ -84,20 +111,11 @@ async def forum_hygiene(
     """Every forum-hygiene issue of the district as of ``as_of`` (see the module docstring)."""
     if not MIN_YEAR <= as_of.year <= MAX_YEAR:
         raise BadInput("asOf", f"must lie in the years {MIN_YEAR} to {MAX_YEAR}")
-    forums = [
-        ForumRow(*row)
-        for row in await session.execute(
-            select(Forum.id, Forum.name, Forum.cadence)
-            .where(Forum.district_id == district_id)
-            .order_by(Forum.name, Forum.id)
-        )
-    ]
+    in_district = {"district_id": district_id}
+    forums = [ForumRow(*row) for row in await fetch_tuples(session, _FORUMS, in_district)]
     scopes: dict[uuid.UUID, set[object]] = defaultdict(set)
-    tree = scope_processes(district_id)
-    for forum_id, process_id in await session.execute(select(tree.c.forum_id, tree.c.process_id)):
-        scopes[forum_id].add(("process", process_id))
-    for forum_id, measure_id in await session.execute(scope_measures(district_id, tree=tree)):
-        scopes[forum_id].add(("measure", measure_id))
+    for forum_id, is_process, subject_id in await fetch_tuples(session, _SCOPES, in_district):
+        scopes[forum_id].add(("process" if is_process else "measure", subject_id))
     issues = _overlaps(forums, scopes)
     issues += [
         ForumIssue(
@@ -110,14 +128,7 @@ async def forum_hygiene(
     ]
     reviewed = {item for scope in scopes.values() for item in scope}
     key_processes = sorted(
-        (
-            KeyProcess(*row)
-            for row in await session.execute(
-                select(Process.id, Process.code, Process.name).where(
-                    Process.district_id == district_id, Process.is_key.is_(True)
-                )
-            )
-        ),
+        (KeyProcess(*row) for row in await fetch_tuples(session, _KEY_PROCESSES, in_district)),
         key=lambda p: code_sort_key(p.code),
     )
     issues += [
@@ -161,13 +172,7 @@ async def _without_meetings(
         await get_district_calendar(session=session, district_id=district_id)
     ).fiscal_year_start_month
     latest = dict(
-        (
-            await session.execute(
-                select(Meeting.forum_id, func.max(Meeting.held_on))
-                .where(Meeting.district_id == district_id, Meeting.held_on <= as_of)
-                .group_by(Meeting.forum_id)
-            )
-        ).all()
+        await fetch_tuples(session, _LATEST_MEETINGS, {"district_id": district_id, "as_of": as_of})
     )
     issues = []
     for forum in forums:
