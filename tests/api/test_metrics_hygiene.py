@@ -135,3 +135,36 @@ async def test_only_the_callers_district_and_today_by_default(gql, factory):
     report = result["data"]["metricsHygiene"]
     assert report["asOf"] is not None
     assert [r["measure"]["code"] for r in report["rows"]] == ["MINE"]
+
+
+MEASURE_FIELDS = (
+    "id code name unit direction stage view frequency level processId definition aggregation "
+    "owner dataSource"
+)
+
+
+async def test_each_flagged_measure_has_every_field_of_measure_by_id(gql, factory):
+    _, token = await factory.district()
+    process_id = await create_process(gql, token, "7", "Meals")
+    created = [
+        await create_measure(
+            gql, token, code="M-1", owner=None, processId=process_id, definition="Meals served"
+        ),
+        await create_measure(
+            gql, token, code="M-2", level="DISTRICT", frequency="QUARTERLY", dataSource="POS"
+        ),
+    ]
+    result = await gql(
+        f"{{ metricsHygiene {{ rows {{ measure {{ {MEASURE_FIELDS} }} }} }} }}", token=token
+    )
+    assert "errors" not in result, result
+    served = [row["measure"] for row in result["data"]["metricsHygiene"]["rows"]]
+    assert [m["id"] for m in served] == created
+    for measure in served:
+        by_id = await gql(
+            f"query($id: ID!) {{ measure(id: $id) {{ {MEASURE_FIELDS} }} }}",
+            {"id": measure["id"]},
+            token=token,
+        )
+        assert measure == by_id["data"]["measure"]
+    assert served[0]["processId"] == process_id and served[1]["dataSource"] == "POS"

@@ -25,13 +25,12 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.id_lists import among
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import on_some_forum
-from district_ppm.measures.models import Frequency, Measure
+from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import last_complete_periods
-from district_ppm.measures.rows import MeasureRow, measure_rows
+from district_ppm.measures.rows import MeasureRow, measure_rows_among
 from district_ppm.school_calendar import school_year_of
 from district_ppm.tenancy.calendar import get_district_calendar
 
@@ -126,7 +125,5 @@ async def get_metrics_hygiene(
         return []
     # Plain rows, not ORM objects: a district with hundreds of flagged measures spent a tenth
     # of the read loading them into the session (py-spy).
-    measures = await measure_rows(
-        session=session, district_id=district_id, where=[among(Measure.id, flagged)]
-    )
+    measures = await measure_rows_among(session=session, district_id=district_id, ids=flagged)
     return [HygieneLine(measure=m, reasons=flagged[m.id]) for m in measures]

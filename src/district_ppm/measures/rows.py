@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import starmap
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.id_lists import ids_param
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.measures.models import (
     Aggregation,
     Direction,
@@ -101,3 +103,18 @@ async def measure_rows(
     # By position: the columns are the row's fields in order (Row._asdict cost more than
     # building the row).
     return sorted(starmap(MeasureRow, rows.all()), key=lambda m: (m.code, m.id))
+
+
+# The measures of an id list: built once, the ids one uuid[] parameter, fetched by the driver
+# (built per read, with hundreds of ids, it was a fifth of metricsHygiene: py-spy).
+_AMONG = select(*MEASURE_COLUMNS).where(
+    Measure.district_id == bindparam("district_id"), Measure.id == any_(ids_param("ids"))
+)
+
+
+async def measure_rows_among(
+    *, session: AsyncSession, district_id: uuid.UUID, ids: Collection[uuid.UUID]
+) -> list[MeasureRow]:
+    """The district's measures of ``ids``, by code (then id). One statement."""
+    rows = await fetch_tuples(session, _AMONG, {"district_id": district_id, "ids": list(ids)})
+    return sorted(starmap(MeasureRow, rows), key=lambda m: (m.code, m.id))
