@@ -24,12 +24,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from itertools import starmap
 
-from sqlalchemy import or_, select
+from sqlalchemy import any_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.status import Status
-from district_ppm.db.id_lists import among
+from district_ppm.db.id_lists import ids_param
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.governance.accountability import (
     RACI_ORDER,
     AssignmentView,
@@ -40,7 +42,7 @@ from district_ppm.governance.models_people import ResponsibilityAssignment
 from district_ppm.governance.reminders import Person, check_as_of, missing_values
 from district_ppm.governance.signals import unfavorable_latest_points
 from district_ppm.measures.models import Measure, MeasureStatus
-from district_ppm.measures.rows import MeasureRow, measure_rows
+from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
 from district_ppm.processes.models import Process
 from district_ppm.processes.service import code_sort_key
 from district_ppm.school_calendar import school_year_of
@@ -123,17 +125,25 @@ async def person_responsibilities(
     processes = {v.assignment.process_id for v in views if v.assignment.process_id}
     subtrees: dict[uuid.UUID, set[uuid.UUID]] = {}
     if processes:
-        tree = await session.execute(
-            select(Process.id, Process.parent_id).where(Process.district_id == district_id)
-        )
-        subtrees = descendants(tree.all(), processes)
+        tree = await fetch_tuples(session, _PROCESS_TREE, {"district_id": district_id})
+        subtrees = descendants(tree, processes)
     in_subtrees = set().union(*subtrees.values()) if subtrees else set()
     direct = {v.assignment.measure_id for v in views if v.assignment.measure_id}
     measures = (
-        await measure_rows(
-            session=session,
-            district_id=district_id,
-            where=[or_(among(Measure.id, direct), among(Measure.process_id, in_subtrees))],
+        sorted(
+            starmap(
+                MeasureRow,
+                await fetch_tuples(
+                    session,
+                    _OWNED_MEASURES,
+                    {
+                        "district_id": district_id,
+                        "measure_ids": list(direct),
+                        "process_ids": list(in_subtrees),
+                    },
+                ),
+            ),
+            key=lambda m: (m.code, m.id),
         )
         if direct or in_subtrees
         else []
@@ -150,6 +160,27 @@ async def person_responsibilities(
     return PersonResponsibilities(person=person, as_of=day, items=items)
 
 
+# Built once with bound parameters, fetched by the driver (db.plain_rows).
+_PROCESS_TREE = select(Process.id, Process.parent_id).where(
+    Process.district_id == bindparam("district_id")
+)
+# The measures assigned to the person and those of the processes below theirs.
+_OWNED_MEASURES = select(*MEASURE_COLUMNS).where(
+    Measure.district_id == bindparam("district_id"),
+    or_(
+        Measure.id == any_(ids_param("measure_ids")),
+        Measure.process_id == any_(ids_param("process_ids")),
+    ),
+)
+_RED = select(MeasureStatus.measure_id, MeasureStatus.latest_period).where(
+    MeasureStatus.district_id == bindparam("district_id"),
+    MeasureStatus.school_id.is_(None),
+    MeasureStatus.school_year == bindparam("school_year"),
+    MeasureStatus.status == Status.RED.value,
+    MeasureStatus.measure_id == any_(ids_param("measure_ids")),
+)
+
+
 def _item_order(view: AssignmentView) -> tuple[object, ...]:
     is_measure = view.assignment.measure_id is not None
     code = (() if is_measure else code_sort_key(view.subject_code), view.subject_code)
@@ -164,14 +195,10 @@ async def _attention(
         return []
     ids = [m.id for m in measures]
     by_id = {m.id: m for m in measures}
-    red = await session.execute(
-        select(MeasureStatus.measure_id, MeasureStatus.latest_period).where(
-            MeasureStatus.district_id == district_id,
-            MeasureStatus.school_id.is_(None),
-            MeasureStatus.school_year == school_year_of(day),
-            MeasureStatus.status == Status.RED.value,
-            among(MeasureStatus.measure_id, ids),
-        )
+    red = await fetch_tuples(
+        session,
+        _RED,
+        {"district_id": district_id, "school_year": school_year_of(day), "measure_ids": ids},
     )
     lines = [Attention(AttentionReason.RED, by_id[m], period) for m, period in red]
     signalling = await unfavorable_latest_points(
