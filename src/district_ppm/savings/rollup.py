@@ -26,9 +26,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.db.sync_rows import sync_rows_sql
 from district_ppm.savings.models import (
     SavingsCategory,
@@ -174,6 +176,44 @@ _ORDER: dict[str, int] = {
 }
 
 
+# The summary's reads: plain rows (a large district's summary has a few hundred), each
+# statement built once with bound parameters and fetched by the driver (db.plain_rows).
+_CATEGORY_AMOUNTS = select(
+    SavingsCategoryRollup.category,
+    SavingsCategoryRollup.status,
+    SavingsCategoryRollup.unit,
+    SavingsCategoryRollup.amount,
+).where(
+    SavingsCategoryRollup.district_id == bindparam("district_id"),
+    SavingsCategoryRollup.fiscal_year == bindparam("fiscal_year"),
+)
+_GROUP_TOTALS = (
+    select(
+        SavingsRollup.grouping,
+        SavingsRollup.group_key.label("key"),
+        SavingsRollup.hard_validated,
+        SavingsRollup.total_usd,
+        SavingsRollup.validated_usd,
+        SavingsRollup.total_hours,
+        SavingsRollup.validated_hours,
+    )
+    .where(
+        SavingsRollup.district_id == bindparam("district_id"),
+        SavingsRollup.fiscal_year == bindparam("fiscal_year"),
+        SavingsRollup.grouping == any_(bindparam("groupings", type_=ARRAY(Text))),
+    )
+    .order_by(
+        SavingsRollup.grouping,
+        SavingsRollup.total_usd.desc(),
+        SavingsRollup.total_hours.desc(),
+        SavingsRollup.group_key,
+    )
+)
+_COMPUTED_AT = select(SavingsRollupState.computed_at).where(
+    SavingsRollupState.district_id == bindparam("district_id")
+)
+
+
 async def savings_summary(
     *,
     session: AsyncSession,
@@ -187,18 +227,8 @@ async def savings_summary(
     grouping's rows by ``total_usd``, then ``total_hours``, largest first, then by id. Only
     the ``groupings`` asked for are read (the others come back empty).
     """
-    # Plain rows, not ORM objects: a large district's summary has a few hundred of them.
-    category_rows = await session.execute(
-        select(
-            SavingsCategoryRollup.category,
-            SavingsCategoryRollup.status,
-            SavingsCategoryRollup.unit,
-            SavingsCategoryRollup.amount,
-        ).where(
-            SavingsCategoryRollup.district_id == district_id,
-            SavingsCategoryRollup.fiscal_year == fiscal_year,
-        )
-    )
+    of_year = {"district_id": district_id, "fiscal_year": fiscal_year}
+    category_rows = await fetch_tuples(session, _CATEGORY_AMOUNTS, of_year)
     rows = sorted(
         (
             CategoryAmount(
@@ -213,33 +243,12 @@ async def savings_summary(
     )
     groups: dict[str, list[GroupTotals]] = {grouping: [] for grouping in GROUPINGS}
     if groupings:
-        group_rows = await session.execute(
-            select(
-                SavingsRollup.grouping,
-                SavingsRollup.group_key.label("key"),
-                SavingsRollup.hard_validated,
-                SavingsRollup.total_usd,
-                SavingsRollup.validated_usd,
-                SavingsRollup.total_hours,
-                SavingsRollup.validated_hours,
-            )
-            .where(
-                SavingsRollup.district_id == district_id,
-                SavingsRollup.fiscal_year == fiscal_year,
-                SavingsRollup.grouping.in_(list(groupings)),
-            )
-            .order_by(
-                SavingsRollup.grouping,
-                SavingsRollup.total_usd.desc(),
-                SavingsRollup.total_hours.desc(),
-                SavingsRollup.group_key,
-            )
-        )
-        for row in group_rows.all():
+        for row in await fetch_plain(
+            session, _GROUP_TOTALS, {**of_year, "groupings": list(groupings)}
+        ):
             groups[row.grouping].append(row)
-    computed_at = await session.scalar(
-        select(SavingsRollupState.computed_at).where(SavingsRollupState.district_id == district_id)
-    )
+    computed = await fetch_tuples(session, _COMPUTED_AT, {"district_id": district_id})
+    computed_at = computed[0][0] if computed else None
     return SavingsSummary(
         fiscal_year=fiscal_year,
         computed_at=computed_at,
