@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from itertools import starmap
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.id_lists import ids_param
@@ -93,28 +93,28 @@ class MeasureRow:
     data_source: str | None
 
 
-async def measure_rows(
-    *, session: AsyncSession, district_id: uuid.UUID, where: Sequence[ColumnElement[bool]] = ()
-) -> list[MeasureRow]:
-    """The district's measures matching ``where``, by code (then id). One statement."""
-    rows = await session.execute(
-        select(*MEASURE_COLUMNS).where(Measure.district_id == district_id, *where)
-    )
+# Built once with bound parameters, fetched by the driver (db.plain_rows): the district's
+# measures, and those of an id list (built per read with hundreds of ids, it was a fifth of
+# metricsHygiene: py-spy).
+_ALL = select(*MEASURE_COLUMNS).where(Measure.district_id == bindparam("district_id"))
+_AMONG = _ALL.where(Measure.id == any_(ids_param("ids")))
+
+
+def _by_code(rows: Iterable[tuple[Any, ...]]) -> list[MeasureRow]:
     # By position: the columns are the row's fields in order (Row._asdict cost more than
     # building the row).
-    return sorted(starmap(MeasureRow, rows.all()), key=lambda m: (m.code, m.id))
+    return sorted(starmap(MeasureRow, rows), key=lambda m: (m.code, m.id))
 
 
-# The measures of an id list: built once, the ids one uuid[] parameter, fetched by the driver
-# (built per read, with hundreds of ids, it was a fifth of metricsHygiene: py-spy).
-_AMONG = select(*MEASURE_COLUMNS).where(
-    Measure.district_id == bindparam("district_id"), Measure.id == any_(ids_param("ids"))
-)
+async def measure_rows(*, session: AsyncSession, district_id: uuid.UUID) -> list[MeasureRow]:
+    """The district's measures, by code (then id). One statement."""
+    return _by_code(await fetch_tuples(session, _ALL, {"district_id": district_id}))
 
 
 async def measure_rows_among(
     *, session: AsyncSession, district_id: uuid.UUID, ids: Collection[uuid.UUID]
 ) -> list[MeasureRow]:
     """The district's measures of ``ids``, by code (then id). One statement."""
-    rows = await fetch_tuples(session, _AMONG, {"district_id": district_id, "ids": list(ids)})
-    return sorted(starmap(MeasureRow, rows), key=lambda m: (m.code, m.id))
+    return _by_code(
+        await fetch_tuples(session, _AMONG, {"district_id": district_id, "ids": list(ids)})
+    )
