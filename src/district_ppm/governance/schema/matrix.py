@@ -87,14 +87,8 @@ class ProcessMatrix:
             rows=[
                 MatrixRow(
                     school=School.from_model(row.school),
-                    cells=[
-                        MatrixCell(
-                            value=cell.value,
-                            status=cell.status,
-                            rank=cell.rank,
-                        )
-                        for cell in row.cells
-                    ],
+                    # The service's cells, read by name: one per school and measure.
+                    cells=row.cells,  # type: ignore[arg-type]
                 )
                 for row in result.rows
             ],
