@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus, ControlSeries, plan_verdict
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
 from district_ppm.measures.models import Direction, Frequency
@@ -246,18 +247,9 @@ async def compliance_report(
     that date is served as stored, any other is computed now, by the same function.
     """
     if as_of is None:
-        # One statement, Core rows: the report lists every plan of the district.
-        rows = await session.execute(
-            select(*PLAN_COLUMNS, *_VERDICT_COLUMNS)
-            .join(
-                PlanCompliance,
-                (PlanCompliance.district_id == SustainabilityPlan.district_id)
-                & (PlanCompliance.plan_id == SustainabilityPlan.id),
-            )
-            .where(SustainabilityPlan.district_id == district_id)
-            .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
-        )
-        return [_stored(plan_row(row), row[len(PLAN_COLUMNS) :]) for row in rows.all()]
+        # One statement, plain rows: the report lists every plan of the district.
+        rows = await fetch_tuples(session, _STORED, {"district_id": district_id})
+        return [_stored(plan_row(row), row[len(PLAN_COLUMNS) :]) for row in rows]
     await _check_as_of(session, district_id, as_of)
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
@@ -273,13 +265,9 @@ async def verdicts_on(
     as ``compliance_report`` serves them (an agenda asks only for its forum's plans)."""
     stored = {
         row[0]: row[1:]
-        for row in (
-            await session.execute(
-                select(PlanCompliance.plan_id, *_VERDICT_COLUMNS).where(
-                    PlanCompliance.district_id == district_id, PlanCompliance.as_of == as_of
-                )
-            )
-        ).all()
+        for row in await fetch_tuples(
+            session, _STORED_ON, {"district_id": district_id, "as_of": as_of}
+        )
     }
     computed = {
         verdict.plan.id: verdict
@@ -312,6 +300,24 @@ _VERDICT_COLUMNS = (
     PlanCompliance.status,
     PlanCompliance.failed_checks,
     PlanCompliance.computed_at,
+)
+
+
+# The stored verdicts: every plan's with the plan (the report), and those of one date (a
+# date's verdicts are served as stored). Built once, fetched by the driver (db.plain_rows).
+_STORED = (
+    select(*PLAN_COLUMNS, *_VERDICT_COLUMNS)
+    .join(
+        PlanCompliance,
+        (PlanCompliance.district_id == SustainabilityPlan.district_id)
+        & (PlanCompliance.plan_id == SustainabilityPlan.id),
+    )
+    .where(SustainabilityPlan.district_id == bindparam("district_id"))
+    .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
+)
+_STORED_ON = select(PlanCompliance.plan_id, *_VERDICT_COLUMNS).where(
+    PlanCompliance.district_id == bindparam("district_id"),
+    PlanCompliance.as_of == bindparam("as_of"),
 )
 
 
