@@ -28,7 +28,7 @@ Who is reminded of a measure (its *owners*), the first that applies:
 
 ``dataEntryReminders`` lists, per owner, every missing value: exactly what a mail job would
 send, one message per owner with an address. Statements: a fixed handful whatever the number
-of measures, schools and periods (the missing values are found by one anti-join in SQL).
+of measures, schools and periods (the missing values are found by one statement in SQL).
 """
 
 from __future__ import annotations
