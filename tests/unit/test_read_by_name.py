@@ -4,6 +4,7 @@ fails here rather than in a dashboard."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -12,8 +13,12 @@ from district_ppm.api.schema import build_schema
 from district_ppm.api.types import Edge
 from district_ppm.config import Settings
 from district_ppm.db.pagination import PageItem
+from district_ppm.governance import matrix
+from district_ppm.governance.schema.matrix import MatrixCell
 from district_ppm.measures.comparison import ComparedSchool, ComparisonLine
+from district_ppm.measures.hygiene import HygieneLine
 from district_ppm.measures.rows import MEASURE_COLUMNS
+from district_ppm.measures.schema.hygiene import HygieneRow
 from district_ppm.measures.schema.types import ComparisonRow, Measure, ScorecardRow
 from district_ppm.measures.scorecard import ScorecardLine
 from district_ppm.schools.schema import School
@@ -45,6 +50,9 @@ def read_by_name(graphql_type: Any, shown_as: str | None = None) -> set[str]:
         (ScorecardRow, None, ScorecardLine._fields),
         # a scorecard line's measure: a row of the measure's columns (and its status's)
         (Measure, None, tuple(column.key for column in MEASURE_COLUMNS)),
+        # metricsHygiene's lines, and the process matrix's cells
+        (HygieneRow, None, tuple(f.name for f in fields(HygieneLine))),
+        (MatrixCell, None, matrix.MatrixCell._fields),
     ],
 )
 def test_every_field_read_by_name_is_a_field_of_the_row(graphql_type, shown_as, row_fields):
@@ -68,8 +76,6 @@ def test_a_rows_enrollment_is_the_latest_or_under_another_name():
 
 def test_a_measure_row_takes_the_measure_columns_in_order():
     """``measure_rows`` builds each MeasureRow from its row by position."""
-    from dataclasses import fields
-
     from district_ppm.measures.rows import MeasureRow
 
     assert [f.name for f in fields(MeasureRow)] == [c.key for c in MEASURE_COLUMNS]
