@@ -83,35 +83,36 @@ def baseline_limits(values: Sequence[float]) -> Limits | None:
     return Limits(center=center, sigma=mr_bar / D2)
 
 
-def _side(value: float, limits: Limits, zone: float) -> int:
-    """+1 above the zone, -1 below it, 0 inside (zone 0: strictly either side of CL)."""
-    distance = value - limits.center
-    edge = zone * limits.sigma
-    if distance > edge:
-        return 1
-    if distance < -edge:
-        return -1
-    return 0
+# (rule, window, points needed beyond the zone, zone), in rule order.
+_RULES = tuple((rule, window, needed, zone) for rule, (window, needed, zone) in RULES.items())
 
 
 def signals_at(values: Sequence[float], index: int, limits: Limits) -> tuple[int, ...]:
     """The rules the point at ``index`` carries."""
     carried = []
-    for rule, (window, needed, zone) in RULES.items():
+    center, sigma = limits.center, limits.sigma
+    distance = values[index] - center
+    for rule, window, needed, zone in _RULES:
         if index + 1 < window:
             continue
-        side = _side(values[index], limits, zone)
-        if side == 0:
-            continue
-        run = values[index + 1 - window : index + 1]
-        # _side(v) == side, inline (a call per value was most of a chart's time): sigma is
-        # never negative, so below the zone is never above it.
-        center, edge = limits.center, zone * limits.sigma
-        if side > 0:
-            beyond = sum(1 for v in run if v - center > edge)
+        # Inline, no call per value (that was most of a chart's time): sigma is never
+        # negative, so below the zone is never above it.
+        edge = zone * sigma
+        if distance > edge:
+            beyond = (v - center > edge for v in values[index + 1 - window : index])
+        elif distance < -edge:
+            beyond = (v - center < -edge for v in values[index + 1 - window : index])
         else:
-            beyond = sum(1 for v in run if v - center < -edge)
-        if beyond >= needed:
+            continue
+        # The point itself is beyond; of the others at most window - needed may not be:
+        # stop at the first one too many (rule 4's run of eight often ends a point back).
+        spare = window - needed
+        for is_beyond in beyond:
+            if not is_beyond:
+                spare -= 1
+                if spare < 0:
+                    break
+        else:
             carried.append(rule)
     return tuple(carried)
 
