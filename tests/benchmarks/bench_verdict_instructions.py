@@ -1,0 +1,137 @@
+"""Instructions per computation of the sustainability verdicts of a date, counted by callgrind:
+a figure that does not move with the machine's load, for comparing two trees of the verdicts'
+arithmetic (the XmR rules, the checks, the series read).
+
+    .venv/bin/python tests/benchmarks/bench_verdict_instructions.py --reuse
+        [--baseline DIR] [--requests 3]
+
+``--reuse`` counts on the district ``bench_improvement.py --keep`` left (100 plans, 540
+control series); without it the script says so and counts nothing (as under ``make bench``).
+In one process per source tree (this one, and ``--baseline DIR``, a ``git worktree`` of
+another commit), ``sustainabilityCompliance(asOf)``'s service (``compliance_report``, its
+verdicts computed: the date is four months back) runs twice to warm up, then ``--requests``
+times with callgrind counting, each in its own tenant transaction as the app role. No HTTP
+server: the count is the read's own work, the database's excluded. Needs valgrind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE.parents[1] / "src"
+DATABASE = "district_ppm_bench_improvement_kept"  # bench_improvement.py --keep
+MONTHS_BACK = 4  # bench_improvement's past date: its verdicts are computed, none stored
+
+
+async def _compute_all(requests: int) -> None:
+    """Runs in the counted process: two warm-ups, then ``requests`` counted computations."""
+    import asyncpg
+
+    from district_ppm.config import get_settings
+    from district_ppm.db.engine import create_app_engine, make_sessionmaker
+    from district_ppm.db.tenancy import tenant_transaction
+    from district_ppm.sustainability.compliance import compliance_report
+    from district_ppm.sustainability.periods import add_months
+    from district_ppm.tenancy.calendar import district_today
+
+    settings = get_settings()
+    admin = settings.admin_url.set(drivername="postgresql")
+    owner = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        district_id = await owner.fetchval("SELECT id FROM districts WHERE slug = 'bench'")
+    finally:
+        await owner.close()
+    sessions = make_sessionmaker(create_app_engine(settings))
+    async with tenant_transaction(sessions, district_id) as session:
+        today = await district_today(session=session, district_id=district_id)
+    as_of = add_months(today.replace(day=1), -MONTHS_BACK)
+
+    async def once() -> None:
+        async with tenant_transaction(sessions, district_id) as session:
+            await compliance_report(session=session, district_id=district_id, as_of=as_of)
+
+    for _ in range(2):
+        await once()
+    # Blocking on purpose: nothing else runs meanwhile, and the count starts when it returns.
+    toggle = [shutil.which("callgrind_control") or "callgrind_control", "--instr"]
+    subprocess.run([*toggle, "on", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+    for _ in range(requests):
+        await once()
+    subprocess.run([*toggle, "off", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+
+
+def count(source: Path, requests: int, database_url: str) -> int:
+    """Instructions per computation with ``source``'s code."""
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(source),
+            "DISTRICT_PPM_DATABASE_URL": database_url,
+            "DISTRICT_PPM_ENVIRONMENT": "test",
+        }
+        child = (
+            "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
+            "import bench_verdict_instructions as b; "
+            "asyncio.run(b._compute_all(int(sys.argv[2])))"
+        )
+        done = subprocess.run(
+            [
+                shutil.which("valgrind") or "valgrind",
+                "--tool=callgrind",
+                "--instr-atstart=no",
+                f"--callgrind-out-file={scratch}/out.%p",
+                sys.executable,
+                "-c",
+                child,
+                str(HERE),
+                str(requests),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    found = re.search(r"Collected : ([\d,]+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"callgrind failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", "")) // requests
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reuse", action="store_true", help=f"count on {DATABASE}")
+    parser.add_argument("--baseline", type=Path, help="another source tree (its root)")
+    parser.add_argument("--requests", type=int, default=3)
+    parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
+    args = parser.parse_args()
+    if not args.reuse:
+        # make bench runs every script: this one counts on a district bench_improvement kept.
+        print("no --reuse: run `bench_improvement.py --keep` first, then this with --reuse")
+        return 0
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (Debian: apt-get install valgrind)")
+    sys.path.insert(0, str(HERE))
+    import bench_measures  # puts src/ on the path; only its BASE_URL is read here
+
+    database_url = bench_measures.BASE_URL.rsplit("/", 1)[0] + "/" + DATABASE
+    trees = [("this tree", SOURCE)]
+    if args.baseline is not None:
+        trees.append((f"baseline {args.baseline}", args.baseline.resolve() / "src"))
+    counts = [count(source, args.requests, database_url) for _, source in trees]
+    print(f"instructions per sustainabilityCompliance(asOf), {args.requests} each (callgrind)")
+    line = f"{trees[0][0]}: {counts[0] / 1e6:.1f}M"
+    if len(counts) == 2:
+        line += f"  {trees[1][0]}: {counts[1] / 1e6:.1f}M  ({counts[0] / counts[1]:.2f}x)"
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
