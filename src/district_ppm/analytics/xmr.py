@@ -11,6 +11,7 @@ import enum
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from district_ppm.analytics.aggregation import derived
 
@@ -59,8 +60,10 @@ class Limits:
         return derived(self.center), derived(self.upper), derived(self.lower)
 
 
-@dataclass(frozen=True, slots=True)
-class PointSignals:
+class PointSignals(NamedTuple):
+    """A tuple, not a frozen dataclass (whose every field is set by a Python call): a
+    compliance computation judges thousands of points."""
+
     signals: tuple[int, ...]
     unfavorable: bool
 
