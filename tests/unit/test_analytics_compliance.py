@@ -14,6 +14,7 @@ from district_ppm.analytics.compliance import (
     plan_verdict,
     reviews_missing,
 )
+from district_ppm.analytics.points import Points
 from district_ppm.analytics.xmr import xmr_chart
 from district_ppm.measures.models import Frequency
 from district_ppm.sustainability.periods import (
@@ -282,3 +283,19 @@ def test_add_months_stays_in_the_month():
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
     assert add_months(date(2025, 11, 15), 2) == date(2026, 1, 15)
     assert add_months(date(2025, 1, 1), 12) == date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        STEADY,
+        [*STEADY, (date(2026, 1, 1), 1.0)],  # a value after the last complete period
+        [(p, v) for p, v in STEADY if p.month not in (3, 7)],  # two gaps
+        [(p, v) for p, v in STEADY if p.year == 2024],  # nothing since the plan started
+        [],
+    ],
+)
+def test_a_series_kept_as_two_lists_is_checked_as_its_pairs(values):
+    # The verdicts keep each series as the driver's arrays (analytics.points.Points).
+    as_points = Points([p for p, _ in values], [v for _, v in values])
+    assert check_series(series(as_points)) == check_series(series(values))  # type: ignore[arg-type]

@@ -19,10 +19,12 @@ Plain values in, a verdict out: the caller decides which periods are due and whi
 from __future__ import annotations
 
 import enum
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from district_ppm.analytics.points import Points
 from district_ppm.analytics.status import Status, kpi_status
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.school_calendar import school_year_of
@@ -74,14 +76,23 @@ class Verdict:
 
 def check_series(series: ControlSeries) -> SeriesChecks:
     """The three checks of one control series."""
-    # One pass: the periods reported up to ``through``, and the last of them with its value.
-    reported = set()
+    # The periods reported up to ``through``, and the last of them with its value.
+    through, values = series.through, series.values
     latest: tuple[date, float] | None = None
-    for period, value in series.values:
-        if period <= series.through:
-            reported.add(period)
-            latest = (period, value)
-    missing = tuple(p for p in series.due_periods if p <= series.through and p not in reported)
+    if isinstance(values, Points):
+        # Periods ascending: those up to ``through`` are a prefix (no loop per value, which
+        # was a sixth of a compliance computation).
+        end = bisect_right(values.periods, through)
+        reported = set(values.periods[:end])
+        if end:
+            latest = (values.periods[end - 1], values.values[end - 1])
+    else:
+        reported = set()
+        for period, value in values:
+            if period <= through:
+                reported.add(period)
+                latest = (period, value)
+    missing = tuple(p for p in series.due_periods if p <= through and p not in reported)
     last_points = series.chart.points[-IN_CONTROL_POINTS:]
     out_of_control = any(point.unfavorable for point in last_points)
     return SeriesChecks(

@@ -6,16 +6,17 @@ from __future__ import annotations
 import uuid
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, cast, overload
+from typing import Protocol, cast
 
 from sqlalchemy import any_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
+from district_ppm.analytics.points import Points
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.analytics.xmr_tail import chart_tail
 from district_ppm.db.id_lists import ids_param
@@ -171,39 +172,6 @@ _EXCLUSIONS = select(
 _TARGETS = select(
     Target.measure_id, Target.school_id, Target.school_year, Target.value, Target.red_threshold
 ).where(Target.district_id == bindparam("district_id"), Target.measure_id == any_(_OF_MEASURES))
-
-
-class Points(Sequence[tuple[date, float]]):
-    """A series kept as the driver's two arrays, its (period, value) pairs made as they are
-    read: holding a pair per value (19,000 for 100 plans) cost more in garbage collection
-    than the verdicts' own arithmetic."""
-
-    __slots__ = ("periods", "values")
-
-    def __init__(self, periods: list[date], values: list[float]) -> None:
-        if len(periods) != len(values):
-            raise ValueError("a period per value")
-        self.periods, self.values = periods, values
-
-    def __len__(self) -> int:
-        return len(self.periods)
-
-    @overload
-    def __getitem__(self, index: int) -> tuple[date, float]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[tuple[date, float]]: ...
-    def __getitem__(self, index: int | slice) -> tuple[date, float] | list[tuple[date, float]]:
-        if isinstance(index, slice):
-            return list(zip(self.periods[index], self.values[index], strict=True))
-        return self.periods[index], self.values[index]
-
-    def __iter__(self) -> Iterator[tuple[date, float]]:
-        return zip(self.periods, self.values, strict=True)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sequence) and list(self) == list(other)
-
-    __hash__ = None  # type: ignore[assignment]
 
 
 class MeasureFacts:
