@@ -10,13 +10,15 @@ control series); without it the script says so and counts nothing (as under ``ma
 In one process per source tree (this one, and ``--baseline DIR``, a ``git worktree`` of
 another commit), ``sustainabilityCompliance(asOf)``'s service (``compliance_report``, its
 verdicts computed: the date is four months back) runs twice to warm up, then ``--requests``
-times with callgrind counting, each in its own tenant transaction as the app role. No HTTP
-server: the count is the read's own work, the database's excluded. Needs valgrind.
+times with callgrind counting, each in its own tenant transaction as the app role, the
+garbage collector set as a served process sets it. No HTTP server: the count is the read's
+own work, the database's excluded. Needs valgrind.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import re
 import shutil
@@ -35,6 +37,7 @@ async def _compute_all(requests: int) -> None:
     """Runs in the counted process: two warm-ups, then ``requests`` counted computations."""
     import asyncpg
 
+    from district_ppm.app import YOUNG_COLLECTION_EVERY
     from district_ppm.config import get_settings
     from district_ppm.db.engine import create_app_engine, make_sessionmaker
     from district_ppm.db.tenancy import tenant_transaction
@@ -60,6 +63,11 @@ async def _compute_all(requests: int) -> None:
 
     for _ in range(2):
         await once()
+    # As a served process collects (district_ppm.app's lifespan): what startup built frozen,
+    # a young collection every YOUNG_COLLECTION_EVERY new containers.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
     # Blocking on purpose: nothing else runs meanwhile, and the count starts when it returns.
     toggle = [shutil.which("callgrind_control") or "callgrind_control", "--instr"]
     subprocess.run([*toggle, "on", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
