@@ -34,11 +34,11 @@ from itertools import starmap
 from typing import Protocol
 
 from sqlalchemy import any_, bindparam, or_, select
-from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.analytics.status import Status
+from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
@@ -169,22 +169,17 @@ async def generate_agenda(
 # parameter) and fetched by the driver (db.plain_rows). Built per request, with the forum's
 # scope (a recursive CTE) in three of them, they were about a fifth of the agenda's CPU (the
 # scope is now in two: the decisions take the scoped measures' ids).
-_IDS = ARRAY(UUID(as_uuid=True))
 _TREE = scope_processes(bindparam("district_id"), bindparam("forum_id"))
 _SCOPED = scope_measures(bindparam("district_id"), bindparam("forum_id")).subquery()
 _SCOPED_MEASURE_ROWS = select(*MEASURE_COLUMNS).where(
     Measure.district_id == bindparam("district_id"),
-    Measure.id.in_(
-        select(
-            scope_measures(bindparam("district_id"), bindparam("forum_id")).subquery().c.measure_id
-        )
-    ),
+    Measure.id.in_(select(_SCOPED.c.measure_id)),
 )
 _PROJECTS = select(Project.id, Project.title, Project.phase, Project.tollgate_requested_at).where(
     Project.district_id == bindparam("district_id"),
     or_(
         Project.process_id.in_(select(_TREE.c.process_id)),
-        Project.primary_measure_id == any_(bindparam("measure_ids", type_=_IDS)),
+        Project.primary_measure_id == any_(ids_param("measure_ids")),
     ),
 )
 _RED = select(MeasureStatus.measure_id).where(
@@ -192,11 +187,11 @@ _RED = select(MeasureStatus.measure_id).where(
     MeasureStatus.school_id.is_(None),
     MeasureStatus.school_year == bindparam("school_year"),
     MeasureStatus.status == Status.RED.value,
-    MeasureStatus.measure_id == any_(bindparam("measure_ids", type_=_IDS)),
+    MeasureStatus.measure_id == any_(ids_param("measure_ids")),
 )
 _PLANS = select(*PLAN_COLUMNS).where(
     SustainabilityPlan.district_id == bindparam("district_id"),
-    SustainabilityPlan.project_id == any_(bindparam("project_ids", type_=_IDS)),
+    SustainabilityPlan.project_id == any_(ids_param("project_ids")),
 )
 _OVERDUE = (
     select(Decision.id, Decision.title, Decision.owner, Decision.due_on)
@@ -205,8 +200,8 @@ _OVERDUE = (
         Decision.status == DecisionStatus.OPEN,
         Decision.due_on < bindparam("as_of"),
         or_(
-            Decision.measure_id == any_(bindparam("measure_ids", type_=_IDS)),
-            Decision.project_id == any_(bindparam("project_ids", type_=_IDS)),
+            Decision.measure_id == any_(ids_param("measure_ids")),
+            Decision.project_id == any_(ids_param("project_ids")),
             # made at a meeting of the forum
             Decision.meeting_id.in_(
                 select(Meeting.id).where(
