@@ -95,34 +95,28 @@ async def _send_all(body: bytes, token: str, requests: int) -> None:
     await replies.get()
     for _ in range(5):
         await one()
-    # Blocking on purpose: nothing else runs meanwhile, and the count starts when it returns.
-    toggle = [shutil.which("callgrind_control") or "callgrind_control", "--instr"]
-    subprocess.run([*toggle, "on", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+    counting_instructions(True)
     for _ in range(requests):
         await one()
-    subprocess.run([*toggle, "off", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+    counting_instructions(False)
     await startup.put({"type": "lifespan.shutdown"})
     await replies.get()
     await lifespan
 
 
-def count(source: Path, body: dict[str, Any], token: str, requests: int, database_url: str) -> int:
-    """Instructions per request of ``source``'s app answering ``body``."""
+def counting_instructions(on: bool) -> None:
+    """Switch callgrind's count on or off in this process (run under ``callgrind_instructions``).
+    Blocking on purpose: nothing else runs meanwhile, and the count starts when it returns."""
+    toggle = [shutil.which("callgrind_control") or "callgrind_control", "--instr"]
+    subprocess.run(
+        [*toggle, "on" if on else "off", str(os.getpid())], check=True, capture_output=True
+    )
+
+
+def callgrind_instructions(child: str, arguments: list[str], env: dict[str, str]) -> int:
+    """Instructions callgrind counted while ``python -c child arguments...`` had counting on
+    (``counting_instructions``); it starts with counting off."""
     with tempfile.TemporaryDirectory() as scratch:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(source),
-            "DISTRICT_PPM_DATABASE_URL": database_url,
-            "DISTRICT_PPM_ENVIRONMENT": "production",
-            "DISTRICT_PPM_RESPONSE_CACHE": "false",
-            "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
-            "DISTRICT_PPM_RATE_LIMIT_BURST": "10000000",
-        }
-        child = (
-            "import asyncio, json, sys; sys.path.insert(0, sys.argv[1]); "
-            "import bench_read_instructions as b; "
-            "asyncio.run(b._send_all(sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])))"
-        )
         done = subprocess.run(
             [
                 shutil.which("valgrind") or "valgrind",
@@ -132,10 +126,7 @@ def count(source: Path, body: dict[str, Any], token: str, requests: int, databas
                 sys.executable,
                 "-c",
                 child,
-                str(HERE),
-                json.dumps(body),
-                token,
-                str(requests),
+                *arguments,
             ],
             env=env,
             capture_output=True,
@@ -144,7 +135,27 @@ def count(source: Path, body: dict[str, Any], token: str, requests: int, databas
     found = re.search(r"Collected : ([\d,]+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise SystemExit(f"callgrind failed:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", "")) // requests
+    return int(found.group(1).replace(",", ""))
+
+
+def count(source: Path, body: dict[str, Any], token: str, requests: int, database_url: str) -> int:
+    """Instructions per request of ``source``'s app answering ``body``."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "DISTRICT_PPM_DATABASE_URL": database_url,
+        "DISTRICT_PPM_ENVIRONMENT": "production",
+        "DISTRICT_PPM_RESPONSE_CACHE": "false",
+        "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
+        "DISTRICT_PPM_RATE_LIMIT_BURST": "10000000",
+    }
+    child = (
+        "import asyncio, json, sys; sys.path.insert(0, sys.argv[1]); "
+        "import bench_read_instructions as b; "
+        "asyncio.run(b._send_all(sys.argv[2].encode(), sys.argv[3], int(sys.argv[4])))"
+    )
+    arguments = [str(HERE), json.dumps(body), token, str(requests)]
+    return callgrind_instructions(child, arguments, env) // requests
 
 
 def counting_arguments(description: str, requests: int) -> argparse.ArgumentParser:

@@ -20,12 +20,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-import re
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+from bench_read_instructions import callgrind_instructions, counting_instructions
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
@@ -68,48 +67,26 @@ async def _compute_all(requests: int) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
-    # Blocking on purpose: nothing else runs meanwhile, and the count starts when it returns.
-    toggle = [shutil.which("callgrind_control") or "callgrind_control", "--instr"]
-    subprocess.run([*toggle, "on", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+    counting_instructions(True)
     for _ in range(requests):
         await once()
-    subprocess.run([*toggle, "off", str(os.getpid())], check=True, capture_output=True)  # noqa: ASYNC221
+    counting_instructions(False)
 
 
 def count(source: Path, requests: int, database_url: str) -> int:
     """Instructions per computation with ``source``'s code."""
-    with tempfile.TemporaryDirectory() as scratch:
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(source),
-            "DISTRICT_PPM_DATABASE_URL": database_url,
-            "DISTRICT_PPM_ENVIRONMENT": "test",
-        }
-        child = (
-            "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
-            "import bench_verdict_instructions as b; "
-            "asyncio.run(b._compute_all(int(sys.argv[2])))"
-        )
-        done = subprocess.run(
-            [
-                shutil.which("valgrind") or "valgrind",
-                "--tool=callgrind",
-                "--instr-atstart=no",
-                f"--callgrind-out-file={scratch}/out.%p",
-                sys.executable,
-                "-c",
-                child,
-                str(HERE),
-                str(requests),
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    found = re.search(r"Collected : ([\d,]+)", done.stderr)
-    if done.returncode != 0 or found is None:
-        raise SystemExit(f"callgrind failed:\n{done.stderr[-2000:]}")
-    return int(found.group(1).replace(",", "")) // requests
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(source),
+        "DISTRICT_PPM_DATABASE_URL": database_url,
+        "DISTRICT_PPM_ENVIRONMENT": "test",
+    }
+    child = (
+        "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
+        "import bench_verdict_instructions as b; "
+        "asyncio.run(b._compute_all(int(sys.argv[2])))"
+    )
+    return callgrind_instructions(child, [str(HERE), str(requests)], env) // requests
 
 
 def main() -> int:
