@@ -4,8 +4,12 @@ medians, worked out by hand."""
 
 from __future__ import annotations
 
+import pytest
+
+from district_ppm.measures.jobs import refresh_measure_status_job
 from district_ppm.tenancy.models import Role
 from tests.support.graphql import error_codes
+from tests.support.jobs import HandRun, marked_measures
 from tests.support.management import MATRIX, create_process
 from tests.support.measures import (
     SET_TARGET,
@@ -22,7 +26,9 @@ def value(school, period, amount):
     return {"schoolId": school, "periodStart": period, "value": amount}
 
 
-async def _district(gql, factory, app_sessionmaker):
+async def _district(gql, factory, app_sessionmaker, *, refreshed_by_worker=False):
+    """``refreshed_by_worker``: the worker's job takes the writes' dirty marks, so the cells'
+    values are read from its status rows; else the marks stay and they are computed."""
     district_id, token = await factory.district()
     process = await create_process(gql, token, "3")
     child = await create_process(gql, token, "3.1", parent_id=process)
@@ -88,14 +94,22 @@ async def _district(gql, factory, app_sessionmaker):
     # Neither a DISTRICT-level measure of the process nor another process's measure is a column.
     await create_measure(gql, token, code="X-DIST", level="DISTRICT", processId=process)
     await create_measure(gql, token, code="Z-ELSE", processId=elsewhere)
-    await run_refresh(app_sessionmaker, district_id)
+    if refreshed_by_worker:
+        await HandRun(refresh_measure_status_job).drain(app_sessionmaker, district_id)
+        assert await marked_measures(app_sessionmaker, district_id) == []
+    else:
+        await run_refresh(app_sessionmaker, district_id)
+        assert len(await marked_measures(app_sessionmaker, district_id)) == 2
     return district_id, token, process, schools, x, y
 
 
+@pytest.mark.parametrize("refreshed_by_worker", [False, True], ids=["computed", "stored"])
 async def test_the_matrix_holds_values_statuses_ranks_and_peer_medians(
-    gql, factory, app_sessionmaker
+    gql, factory, app_sessionmaker, refreshed_by_worker
 ):
-    _, token, process, schools, x, y = await _district(gql, factory, app_sessionmaker)
+    _, token, process, schools, x, y = await _district(
+        gql, factory, app_sessionmaker, refreshed_by_worker=refreshed_by_worker
+    )
 
     result = await gql(MATRIX, {"processId": process, "schoolYear": 2025}, token=token)
 
@@ -134,6 +148,30 @@ async def test_the_matrix_holds_values_statuses_ranks_and_peer_medians(
         "Elm": [(60.0, "RED", 5), (None, "NO_DATA", None)],
         "Fir": [(None, "NO_DATA", None), (0.1, "NO_TARGET", 1)],
     }
+
+
+async def test_a_value_written_after_the_refresh_shows_at_once(gql, factory, app_sessionmaker):
+    """Stored values are served only while their measure has no dirty mark: a write shows in
+    the next read (its status is the worker's until the refresh)."""
+    district_id, token, process, s, x, _ = await _district(
+        gql, factory, app_sessionmaker, refreshed_by_worker=True
+    )
+    await record(gql, token, x, [value(s["Alder"], "2024-11-01", 50.0)])
+    assert await marked_measures(app_sessionmaker, district_id) == [x]
+
+    def alder(result):
+        row = next(
+            r for r in result["data"]["processMatrix"]["rows"] if r["school"]["id"] == s["Alder"]
+        )
+        return [(c["value"], c["status"], c["rank"]) for c in row["cells"]]
+
+    before = await gql(MATRIX, {"processId": process, "schoolYear": 2025}, token=token)
+    # X: 50 is now Alder's newest and the last of five; Y (not written) is the worker's.
+    assert alder(before) == [(50.0, "GREEN", 5), (0.1, "NO_TARGET", 1)]
+
+    await HandRun(refresh_measure_status_job).drain(app_sessionmaker, district_id)
+    after = await gql(MATRIX, {"processId": process, "schoolYear": 2025}, token=token)
+    assert alder(after) == [(50.0, "RED", 5), (0.1, "NO_TARGET", 1)]
 
 
 async def test_a_school_year_with_no_values_has_empty_cells(gql, factory, app_sessionmaker):
@@ -181,8 +219,8 @@ async def test_the_matrix_runs_a_fixed_number_of_statements(gql, factory, app):
         assert len(result["data"]["processMatrix"]["rows"][-1]["cells"]) == size
         counts.append(len(queries(statements)))
 
-    # the process tree, the measures, the schools, the latest values, the statuses
-    assert counts == [5, 5]
+    # the process tree, the measures, the schools, the cells (statuses and latest values)
+    assert counts == [4, 4]
 
 
 async def test_every_role_reads_the_matrix(gql, factory):
