@@ -40,6 +40,7 @@ from tests.support.forums import (
     record_decision,
 )
 from tests.support.improvement import create_project
+from tests.support.jobs import run_refresh_job
 from tests.support.measures import count_statements, create_school, queries, run_refresh
 from tests.support.sustainability import create_plan
 
@@ -154,7 +155,13 @@ async def district_of_size(gql, factory, app_sessionmaker, size: int) -> dict[st
             "note": "already passed",
         }
         await ok(gql, AMEND, {"input": change}, token)
-    return {"token": token, "forum": forum["id"], "plan": plan["id"], "measures": measures}
+    return {
+        "district_id": district_id,
+        "token": token,
+        "forum": forum["id"],
+        "plan": plan["id"],
+        "measures": measures,
+    }
 
 
 async def statements_of(app, gql, token, document, variables) -> tuple[int, dict[str, Any]]:
@@ -201,7 +208,7 @@ async def test_every_list_query_runs_a_fixed_number_of_statements(
 async def test_the_agenda_over_200_measures_runs_as_many_statements_as_over_3(
     gql, factory, app, app_sessionmaker
 ):
-    counts, before_the_plan, agendas = [], [], []
+    counts, before_the_plan, stored_points, agendas = [], [], [], []
     for size in (3, 200):
         built = await district_of_size(gql, factory, app_sessionmaker, size)
         count, data = await statements_of(
@@ -209,10 +216,14 @@ async def test_the_agenda_over_200_measures_runs_as_many_statements_as_over_3(
         )
         counts.append(count)
         agendas.append(data["agenda"])
-        count, _ = await statements_of(
-            app, gql, built["token"], AGENDA, {"forumId": built["forum"], "asOf": "2025-06-30"}
-        )
+        before = {"forumId": built["forum"], "asOf": "2025-06-30"}
+        count, computed = await statements_of(app, gql, built["token"], AGENDA, before)
         before_the_plan.append(count)
+        # The nightly refresh stores each measure's latest chart point: read as stored.
+        await run_refresh_job(app_sessionmaker, built["district_id"], full=True)
+        count, stored = await statements_of(app, gql, built["token"], AGENDA, before)
+        stored_points.append(count)
+        assert stored == computed
 
     # Every measure RED and signalling, both projects waiting, the plan NON_COMPLIANT (never
     # reviewed), every decision overdue.
@@ -229,3 +240,5 @@ async def test_the_agenda_over_200_measures_runs_as_many_statements_as_over_3(
     # statuses, the measurements grouped by period (enrollments too, were a measure weighted
     # by them), rebases, exclusions, plans, decisions.
     assert before_the_plan == [10, 10]
+    # Every latest point stored and exact: no rebases, exclusions, or measurements read.
+    assert stored_points == [8, 8]

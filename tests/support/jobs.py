@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.models import OutboxMessage
 from district_ppm.jobs.service import run_job
+from district_ppm.measures.jobs import refresh_measure_status_job
 from district_ppm.measures.models import MeasureDirtyMark
 
 
@@ -72,3 +73,19 @@ class HandRun:
                 await self.run(app_sessionmaker, district_id, str(row.id))
                 ran += 1
         return ran
+
+
+async def run_refresh_job(app_sessionmaker: Any, district_id: uuid.UUID, full: bool) -> None:
+    """The status refresh job run as the worker runs it: ``full`` as the nightly run (which
+    stores every measure's missing latest chart point), else the marked measures only."""
+
+    async def body(session: Any, district_id: uuid.UUID) -> None:
+        await refresh_measure_status_job.handler(session, district_id, full=full)
+
+    await run_job(
+        sessionmaker=app_sessionmaker,
+        district_id=district_id,
+        actor_name=refresh_measure_status_job.name,
+        message_id=f"test-{uuid.uuid4()}",
+        body=body,
+    )

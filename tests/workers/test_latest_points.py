@@ -12,10 +12,8 @@ from sqlalchemy import select, text
 
 from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.jobs.service import run_job
 from district_ppm.measures.charts import exclude_point, rebase_chart
 from district_ppm.measures.charts_models import ChartSignal
-from district_ppm.measures.jobs import refresh_measure_status_job
 from district_ppm.measures.latest_points import (
     chart_settings,
     read_periods,
@@ -28,6 +26,7 @@ from district_ppm.measures.service import MeasureCreate, create_measure
 from district_ppm.schools.models import SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.sustainability.periods import add_months
+from tests.support.jobs import run_refresh_job
 
 START = date(2024, 1, 1)
 # Twelve months in control, then one far below: unfavorable when higher is better.
@@ -110,19 +109,6 @@ async def answers(app_sessionmaker: Any, district_id: uuid.UUID) -> tuple[dict, 
             if latest is not None and latest[1]:
                 expected[measure.id] = latest[0]
     return found, expected
-
-
-async def run_refresh_job(app_sessionmaker: Any, district_id: uuid.UUID, full: bool) -> None:
-    async def body(session: Any, district_id: uuid.UUID) -> None:
-        await refresh_measure_status_job.handler(session, district_id, full=full)
-
-    await run_job(
-        sessionmaker=app_sessionmaker,
-        district_id=district_id,
-        actor_name=refresh_measure_status_job.name,
-        message_id=f"test-{uuid.uuid4()}",
-        body=body,
-    )
 
 
 async def stored(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[uuid.UUID, Any]:

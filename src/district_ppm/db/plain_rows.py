@@ -23,10 +23,13 @@ from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 import asyncpg
-from sqlalchemy import Dialect, Enum, Executable, Result, Select, String
+from sqlalchemy import Dialect, Enum, Executable, Result, Select, String, TextualSelect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 R = TypeVar("R", bound=tuple[Any, ...])  # a NamedTuple class
+
+# A select, or a text clause with its columns named (``text(...).columns(...)``).
+ReadStatement = Select[*tuple[Any, ...]] | TextualSelect
 
 
 async def execute_plain(
@@ -60,7 +63,7 @@ class _DriverStatement(NamedTuple):
     the same values (``_lookup``): the processor then only raises the error of a value the
     lookup lacks."""
 
-    statement: Select[*tuple[Any, ...]]  # kept alive: its id() is the cache key
+    statement: ReadStatement  # kept alive: its id() is the cache key
     sql: str
     parameter_names: tuple[str, ...]
     fixed_values: dict[str, Any]  # parameters the statement carries (a LIMIT 1)
@@ -71,9 +74,7 @@ class _DriverStatement(NamedTuple):
 _driver_statements: dict[tuple[int, str], _DriverStatement] = {}
 
 
-async def _for_driver(
-    statement: Select[*tuple[Any, ...]], dialect: Dialect, driver: Any
-) -> _DriverStatement:
+async def _for_driver(statement: ReadStatement, dialect: Dialect, driver: Any) -> _DriverStatement:
     key = (id(statement), dialect.name)
     found = _driver_statements.get(key)
     if found is not None and found.statement is statement:
@@ -137,7 +138,7 @@ def _reset_if_dropped(driver: Any) -> Iterator[None]:
 async def fetch_as(
     session: AsyncSession,
     row_type: type[R],
-    statement: Select[*tuple[Any, ...]],
+    statement: ReadStatement,
     parameters: Mapping[str, Any],
 ) -> list[R]:
     """Every row of ``statement`` as a ``row_type``, fetched by the driver itself on the
@@ -149,7 +150,7 @@ async def fetch_as(
 async def fetch_records(
     session: AsyncSession,
     row_type: type[R],
-    statement: Select[*tuple[Any, ...]],
+    statement: ReadStatement,
     parameters: Mapping[str, Any],
 ) -> list[R]:
     """Every row of ``statement``, read as a ``row_type`` is (by field name or position) but
@@ -183,7 +184,7 @@ def _record_class(
 
 
 async def fetch_tuples(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
+    session: AsyncSession, statement: ReadStatement, parameters: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:
     """Every row of ``statement`` as a plain tuple, fetched by the driver itself on the
     session's connection and transaction.
@@ -202,7 +203,7 @@ async def fetch_tuples(
 
 
 async def fetch_plain(
-    session: AsyncSession, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
+    session: AsyncSession, statement: ReadStatement, parameters: Mapping[str, Any]
 ) -> list[Any]:
     """Every row of ``statement`` as a NamedTuple named by its columns (``plain_rows``),
     fetched by the driver itself (``fetch_tuples``)."""
@@ -211,7 +212,7 @@ async def fetch_plain(
 
 
 @lru_cache(maxsize=512)
-def column_names(statement: Select[*tuple[Any, ...]]) -> tuple[str, ...]:
+def column_names(statement: ReadStatement) -> tuple[str, ...]:
     return tuple(str(column.key) for column in statement.selected_columns)
 
 
@@ -229,7 +230,7 @@ def _bound_connection(session: AsyncSession) -> AsyncConnection | None:
 
 async def _fetch(
     session: AsyncSession,
-    statement: Select[*tuple[Any, ...]],
+    statement: ReadStatement,
     parameters: Mapping[str, Any],
     make: Callable[[Any], Any],
     records_read_as: type[tuple[Any, ...]] | None = None,
