@@ -199,7 +199,7 @@ async def test_every_list_query_runs_a_fixed_number_of_statements(
         "meetings": [9, 9],
         "decisions": [2, 2],  # count + page
         "overdueDecisions": [2, 2],
-        "managementCalendar": [4, 4],  # today, calendar, forums, meetings
+        "managementCalendar": [3, 3],  # the calendar (today), forums, meetings
         "forumHygiene": [5, 5],  # forums, scopes (processes and measures), key processes,
         # calendar, last meetings
     }

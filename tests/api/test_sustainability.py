@@ -423,8 +423,9 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
     assert counts[(full, None)] == [3, 3]
     assert counts[(listed, None)] == [1, 1]
     assert every_statement[(full, None)] == [1 + 3, 1 + 3]
-    # Computed: today, the plans, stored rows of that date, the calendar, the clock; the
-    # controls with their measures, schools, review dates, measurements, rebases, exclusions,
-    # targets; then, when selected, the plans' control measures and reviews as above.
-    assert counts[(full, "2025-06-01")] == [14, 14]
-    assert counts[(listed, "2025-06-01")] == [12, 12]
+    # Computed: the calendar (today and the fiscal year: read once), the plans, stored rows of
+    # that date, the clock; the controls with their measures, schools, review dates,
+    # measurements, rebases, exclusions, targets; then, when selected, the plans' control
+    # measures and reviews as above.
+    assert counts[(full, "2025-06-01")] == [13, 13]
+    assert counts[(listed, "2025-06-01")] == [11, 11]

@@ -100,8 +100,15 @@ async def run_refresh(app_sessionmaker: Any, district_id: uuid.UUID) -> None:
 @contextmanager
 def count_statements(app: Any) -> Iterator[list[str]]:
     """Every SQL statement the app's engine runs inside the block."""
+    with count_engine_statements(app.state.engine) as statements:
+        yield statements
+
+
+@contextmanager
+def count_engine_statements(async_engine: Any) -> Iterator[list[str]]:
+    """Every SQL statement the engine runs inside the block."""
     statements: list[str] = []
-    engine = app.state.engine.sync_engine
+    engine = async_engine.sync_engine
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)

@@ -13,7 +13,7 @@ before is listed, with its planned date in that July), and the meetings held in 
 - PLANNED: none yet, and the period is not over.
 
 A DAILY forum's weekend days are not planned (no business day); one shows only when a meeting
-was held on it, with no planned date. Four statements whatever the number of forums.
+was held on it, with no planned date. Three statements whatever the number of forums.
 """
 
 from __future__ import annotations

@@ -41,14 +41,30 @@ _CALENDAR = select(
 ).where(District.id == bindparam("district_id"))
 
 
+# A session's calendar, kept in ``session.info`` once read: a management read asks for today,
+# then the fiscal year or the date's bounds, and each ask was a statement (three in an agenda).
+_KEPT = "district_calendar"
+
+
 async def get_district_calendar(
     *, session: AsyncSession, district_id: uuid.UUID
 ) -> DistrictCalendar:
-    """The calendar of the session's district (NOT_FOUND if it is not visible)."""
+    """The calendar of the session's district (NOT_FOUND if it is not visible), read once per
+    session: a write to it calls ``forget_district_calendar``."""
+    kept = session.info.get(_KEPT)
+    if kept is not None and kept[0] == district_id:
+        return kept[1]  # type: ignore[no-any-return]
     rows = await fetch_tuples(session, _CALENDAR, {"district_id": district_id})
     if not rows:
         raise NotFound("district", "no such district")
-    return DistrictCalendar(*rows[0])
+    calendar = DistrictCalendar(*rows[0])
+    session.info[_KEPT] = (district_id, calendar)
+    return calendar
+
+
+def forget_district_calendar(session: AsyncSession) -> None:
+    """After a write to the district's calendar columns: the next read asks the database."""
+    session.info.pop(_KEPT, None)
 
 
 async def district_today(*, session: AsyncSession, district_id: uuid.UUID) -> date:

@@ -20,7 +20,7 @@ from district_ppm.db.pagination import Page, keyset_page
 from district_ppm.errors import BadInput, BatchErrors, Conflict, Forbidden, NotFound
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.schools.models import School
-from district_ppm.tenancy.calendar import get_district_calendar
+from district_ppm.tenancy.calendar import forget_district_calendar, get_district_calendar
 from district_ppm.tenancy.models import District
 from district_ppm.tenancy.principal import Principal
 from district_ppm.transportation.jobs import recompute_time_loss_job
@@ -216,6 +216,7 @@ async def set_late_bus_grace(*, session: AsyncSession, district_id: uuid.UUID, m
     await session.execute(
         update(District).where(District.id == district_id).values(late_bus_grace_minutes=minutes)
     )
+    forget_district_calendar(session)
     await enqueue_job(
         session=session,
         district_id=district_id,
