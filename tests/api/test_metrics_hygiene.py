@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from tests.support.measures import CREATE_MODEL, SET_TARGET, create_measure, create_school, record
+from tests.support.measures import (
+    CREATE_MODEL,
+    SET_TARGET,
+    count_statements,
+    create_measure,
+    create_school,
+    queries,
+    record,
+)
 
 HYGIENE = """
 query($asOf: Date) {
@@ -168,3 +176,17 @@ async def test_each_flagged_measure_has_every_field_of_measure_by_id(gql, factor
         )
         assert measure == by_id["data"]["measure"]
     assert served[0]["processId"] == process_id and served[1]["dataSource"] == "POS"
+
+
+async def test_the_report_runs_three_statements_whatever_the_number_of_measures(gql, factory, app):
+    counts = []
+    for size in (1, 6):
+        _, token = await factory.district()
+        for index in range(size):
+            await create_measure(gql, token, code=f"M-{index}")
+        with count_statements(app) as statements:
+            result = await gql(HYGIENE, token=token)
+        assert len(result["data"]["metricsHygiene"]["rows"]) == size
+        counts.append(len(queries(statements)))
+    # the district's calendar, the measures with their checks, the measures some forum reviews
+    assert counts == [3, 3]
