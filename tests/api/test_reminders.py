@@ -6,8 +6,13 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import text
+
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.measures.jobs import refresh_measure_status_job
 from district_ppm.tenancy.models import Role
 from tests.support.graphql import error_codes
+from tests.support.jobs import HandRun, marked_measures, run_refresh_job
 from tests.support.management import REMINDERS, add_member, assign, create_process
 from tests.support.measures import (
     count_statements,
@@ -275,3 +280,91 @@ async def test_every_role_reads_the_reminders(gql, factory):
         token = await factory.token(district_id, role)
         answer = await gql(REMINDERS, {"asOf": "2024-10-15"}, token=token)
         assert error_codes(answer) == [], role
+
+
+async def test_stored_counts_answer_as_the_data_and_a_write_shows_at_once(
+    gql, factory, app_sessionmaker
+):
+    """The status refresh stores each measure's period counts (measures.period_counts); the
+    reminders read them only while the measure has no dirty mark."""
+    district_id, token = await factory.district()
+    alder = await create_school(gql, token, "Alder Elementary")
+    birch = await create_school(gql, token, "Birch Middle", "MIDDLE")
+    quarterly = await create_measure(
+        gql, token, code="QQ-1", frequency="QUARTERLY", owner="Facilities office"
+    )
+    monthly = await create_measure(
+        gql, token, code="MM-1", level="DISTRICT", owner="Facilities office"
+    )
+    school_values = [
+        *(
+            {"schoolId": alder, "periodStart": p, "value": 3.0}
+            for p in ("2023-10-01", "2024-04-01")
+        ),
+        *({"schoolId": birch, "periodStart": p, "value": 4.0} for p in ("2023-10-01",)),
+    ]
+    assert "errors" not in await record(gql, token, quarterly, school_values)
+    district_values = [{"periodStart": f"2024-{m:02d}-01", "value": 1.0} for m in (1, 2, 5)]
+    assert "errors" not in await record(gql, token, monthly, district_values)
+    refresh = HandRun(refresh_measure_status_job)
+
+    computed = owed(await reminders(gql, token, "2024-07-15"))  # both measures marked
+    await refresh.drain(app_sessionmaker, district_id)
+    assert await marked_measures(app_sessionmaker, district_id) == []
+    assert await stored_counts(app_sessionmaker, district_id) == {
+        quarterly: (["2023-10-01", "2024-04-01"], [2, 1], [False, False]),
+        monthly: (["2024-01-01", "2024-02-01", "2024-05-01"], [0, 0, 0], [True, True, True]),
+    }
+    stored = owed(await reminders(gql, token, "2024-07-15"))
+    assert stored == computed
+    assert ("owner:Facilities office", "QQ-1", "Birch Middle", "2024-04-01", False) in stored
+
+    # Read from the stored row: counts claiming both schools entered April hide Birch's line...
+    birch_april = ("owner:Facilities office", "QQ-1", "Birch Middle", "2024-04-01", False)
+    await falsify_counts(app_sessionmaker, district_id, quarterly, [2, 2])
+    assert birch_april not in owed(await reminders(gql, token, "2024-07-15"))
+    # ...until a write marks the measure: it is counted from the data on the next read, before
+    # any refresh (Alder's January is entered, Birch's April is owed again).
+    alder_january = {"schoolId": alder, "periodStart": "2024-01-01", "value": 5.0}
+    assert "errors" not in await record(gql, token, quarterly, [alder_january])
+    after_write = owed(await reminders(gql, token, "2024-07-15"))
+    assert after_write == [
+        line for line in stored if line[2:4] != ("Alder Elementary", "2024-01-01")
+    ]
+    assert birch_april in after_write
+    await refresh.drain(app_sessionmaker, district_id)
+    assert owed(await reminders(gql, token, "2024-07-15")) == after_write
+
+    # A quiet nightly run rewrites no row.
+    before = await count_row_versions(app_sessionmaker, district_id)
+    await run_refresh_job(app_sessionmaker, district_id, full=True)
+    assert await count_row_versions(app_sessionmaker, district_id) == before
+
+
+async def stored_counts(app_sessionmaker, district_id):
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text("SELECT measure_id, periods, schools, district_wide FROM measure_period_counts")
+        )
+        return {
+            str(measure_id): ([p.isoformat() for p in periods], schools, district_wide)
+            for measure_id, periods, schools, district_wide in rows
+        }
+
+
+async def falsify_counts(app_sessionmaker, district_id, measure_id, schools):
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await session.execute(
+            text("UPDATE measure_period_counts SET schools = :schools WHERE measure_id = :id"),
+            {"schools": schools, "id": measure_id},
+        )
+        await session.commit()
+
+
+async def count_row_versions(app_sessionmaker, district_id):
+    """Each stored row's transaction id: a rewritten row gets a new one."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text("SELECT measure_id, xmin::text FROM measure_period_counts")
+        )
+        return dict(rows.all())

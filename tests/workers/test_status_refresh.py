@@ -191,6 +191,9 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
                 # measures in one transaction in opposite orders would deadlock each other.
                 for measure_id in sorted(rng.sample(measures, 3)):
                     await write(session, district_id, measure_id, float(w * 100 + i))
+                    # and a month of an earlier school year: the periods' counts move too
+                    month = date(2024, rng.randint(1, 12), 1)
+                    await write(session, district_id, measure_id, float(i), month)
                 await asyncio.sleep(rng.uniform(0, 0.01))  # written, not yet committed
                 await session.commit()
 
@@ -211,6 +214,34 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
     assert set(last) == set(measures)
     assert {m: refreshed[m].latest_value for m in measures} == last
     assert await marked_measures(app_sessionmaker, district_id) == []
+    # The periods' counts the refreshes stored are those of the data (measures.period_counts).
+    assert await stored_period_counts(app_sessionmaker, district_id) == await counted_periods(
+        app_sessionmaker, district_id
+    )
+
+
+async def stored_period_counts(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text("SELECT measure_id, periods, schools, district_wide FROM measure_period_counts")
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
+
+
+async def counted_periods(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:
+    """What measures.period_counts.counts_of gives from the data as it stands."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT measure_id, array_agg(period_start ORDER BY period_start), "
+                "array_agg(schools ORDER BY period_start), "
+                "array_agg(district_wide ORDER BY period_start) "
+                "FROM (SELECT measure_id, period_start, count(school_id)::int AS schools, "
+                "bool_or(school_id IS NULL) AS district_wide FROM measurements "
+                "GROUP BY measure_id, period_start) AS counted GROUP BY measure_id"
+            )
+        )
+        return {row[0]: tuple(row[1:]) for row in rows}
 
 
 async def test_a_refresh_with_nothing_left_to_do_queues_no_followers(

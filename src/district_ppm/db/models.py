@@ -33,6 +33,7 @@ from district_ppm.measures.models import (
     Measurement,
     MeasurementRevision,
     MeasureStatus,
+    PeriodCounts,
     Target,
 )
 from district_ppm.practices.models import Adoption, AdoptionGain, Practice, PracticeMeasure
@@ -99,6 +100,7 @@ __all__ = [
     "Membership",
     "Opportunity",
     "OutboxMessage",
+    "PeriodCounts",
     "PlanCompliance",
     "PlanMeasure",
     "Practice",

@@ -14,7 +14,9 @@ If the job fails, its transaction rolls back and the marks are there for the ret
 
 The same job stores the latest point of each marked measure's district-wide control chart
 (``measures.latest_points``; the nightly run, of every measure whose stored one is missing or
-computed with other chart settings): a stored point is exact while its measure has no mark.
+computed with other chart settings) and how many values each of its periods holds
+(``measures.period_counts``; the nightly run, of every measure whose counts changed): a
+stored point or count is exact while its measure has no mark.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.jobs.registry import job
 from district_ppm.jobs.service import enqueue_job
 from district_ppm.measures.latest_points import store_latest_points
+from district_ppm.measures.period_counts import store_period_counts
 from district_ppm.measures.refresh import RefreshReads, refresh_measure_status
 
 # Within one transaction the key (district, measure, transaction) repeats: one mark per
@@ -81,6 +84,12 @@ async def refresh_measure_status_job(
         measures=reads.measures,
         district_series=reads.district_series,
         written=written,
+    )
+    await store_period_counts(
+        session=session,
+        district_id=district_id,
+        measure_ids=[measure.id for measure in reads.measures],
+        histories=reads.histories,
     )
     return True
 

@@ -7,7 +7,9 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
+    Boolean,
     DateTime,
     Enum,
     Float,
@@ -285,6 +287,25 @@ class MeasureStatus(TenantMixin, Base):
     status: Mapped[str] = mapped_column(String(16))
     trend: Mapped[str] = mapped_column(String(16))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PeriodCounts(Base):
+    """Worker-computed: how many values each period of a measure holds, school values and
+    whether a district-wide one (``measures.period_counts``): what data-entry reminders ask.
+
+    One row per measure, its periods in order with the counts beside them; written by the
+    status refresh in the transaction that takes the measure's dirty marks. A reader uses it
+    only while the measure has no mark; a measure without a row is counted from the data.
+    """
+
+    __tablename__ = "measure_period_counts"
+    __table_args__ = (fk_measure(),)
+
+    district_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    periods: Mapped[list[date]] = mapped_column(ARRAY(Date))  # every period with a value
+    schools: Mapped[list[int]] = mapped_column(ARRAY(Integer))  # school values of each
+    district_wide: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))  # a district-wide one
 
 
 class MeasureDirtyMark(Base):

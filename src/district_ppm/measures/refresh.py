@@ -124,12 +124,15 @@ class _SchoolYears(dict[date, int]):
 class RefreshReads:
     """What a refresh read and computed, handed to its caller: the status refresh job takes
     the measures' latest chart points from the same district-wide series
-    (``measures.latest_points.store_latest_points``)."""
+    (``measures.latest_points.store_latest_points``), and their periods' counts from the same
+    histories (``measures.period_counts.store_period_counts``)."""
 
     measures: list[Any] = field(default_factory=list)  # Core rows (id, level, direction, ...)
     # Each measure's district-wide series, as ``latest_points.read_periods`` makes it: the
     # schools of a period aggregated in id order (``_HISTORIES_SQL``).
     district_series: dict[uuid.UUID, Series] = field(default_factory=dict)
+    # Each measure's histories as read, one per school (None: district-wide), by period.
+    histories: dict[uuid.UUID, list[History]] = field(default_factory=dict)
 
 
 async def refresh_measure_status(
@@ -167,6 +170,7 @@ async def refresh_measure_status(
     )
     if reads is not None:
         reads.measures, reads.district_series = measures, district_series
+        reads.histories = measurements
     stored = await _stored_rows(session, district_id, ids)
     stamped = set(written_to)
     changed = {
