@@ -236,9 +236,9 @@ async def test_the_agenda_over_200_measures_runs_as_many_statements_as_over_3(
         assert reasons.count("DECISION_OVERDUE") == size
     # With the plan checked, sustainabilityCompliance's own statements come on top.
     assert counts[0] == counts[1]
-    # Before the plan starts: the forum, today, the scope's measures, its projects, the RED
-    # statuses, the measurements grouped by period (enrollments too, were a measure weighted
-    # by them), rebases, exclusions, plans, decisions.
-    assert before_the_plan == [10, 10]
+    # Before the plan starts: the forum, today, the scope's measures (each with its RED
+    # status), its projects (each with its plan), the measurements grouped by period
+    # (enrollments too, were a measure weighted by them), rebases, exclusions, decisions.
+    assert before_the_plan == [8, 8]
     # Every latest point stored and exact: no rebases, exclusions, or measurements read.
-    assert stored_points == [8, 8]
+    assert stored_points == [6, 6]

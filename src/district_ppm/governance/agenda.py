@@ -19,21 +19,21 @@ them. One item per (reason, subject), in the order of ``AgendaReason``, then:
 - DECISION_OVERDUE, by due date: an OPEN decision due strictly before the date (one due on the
   date itself is not overdue yet).
 
-Ties go by id. Statements: a fixed dozen whatever the number of measures (rebases, exclusions,
-and the latest chart points the status refresh stored or the series of the others, are read in
-bulk: ``measures.latest_points``), plus the verdicts' own when a plan is in scope.
+Ties go by id. Statements: six whatever the number of measures (the forum, the calendar, the
+scope's measures with their RED statuses, its projects with their plans, the latest chart
+points, the decisions), eight when some latest point is not stored (the rebases and
+exclusions too, ``measures.latest_points``), plus the verdicts' own when a plan is in scope.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import starmap
 from typing import Protocol
 
-from sqlalchemy import any_, bindparam, or_, select
+from sqlalchemy import any_, bindparam, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
@@ -50,7 +50,13 @@ from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
 from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, verdicts_on
 from district_ppm.sustainability.models import SustainabilityPlan
-from district_ppm.sustainability.service import FIRST_YEAR, PLAN_COLUMNS, is_checked_on, plan_row
+from district_ppm.sustainability.service import (
+    FIRST_YEAR,
+    PLAN_COLUMNS,
+    PlanRow,
+    is_checked_on,
+    plan_row,
+)
 from district_ppm.tenancy.calendar import district_today
 
 PLAN_REASONS = {
@@ -148,19 +154,22 @@ async def generate_agenda(
     await get_forum_or_raise(session=session, district_id=district_id, forum_id=forum_id)
     await check_agenda_date(session, district_id, as_of, date_field)
     in_forum = {"district_id": district_id, "forum_id": forum_id}
-    measures = sorted(
-        starmap(MeasureRow, await fetch_tuples(session, _SCOPED_MEASURE_ROWS, in_forum)),
-        key=lambda m: (m.code, m.id),
-    )
+    year = school_year_of(as_of)
+    width = len(MEASURE_COLUMNS)
+    rows = await fetch_tuples(session, _SCOPED_MEASURE_ROWS, {**in_forum, "school_year": year})
+    measures = sorted((MeasureRow(*row[:width]) for row in rows), key=lambda m: (m.code, m.id))
+    red = {row[0] for row in rows if row[width]}
     measure_ids = [m.id for m in measures]
-    projects = {
-        row[0]: ScopedProject(*row)
-        for row in await fetch_tuples(session, _PROJECTS, {**in_forum, "measure_ids": measure_ids})
-    }
-    lines = await _red_measures(session, district_id, measures, as_of)
+    projects: dict[uuid.UUID, ScopedProject] = {}
+    plans: list[PlanRow] = []
+    for row in await fetch_tuples(session, _PROJECTS, {**in_forum, "measure_ids": measure_ids}):
+        projects[row[0]] = ScopedProject(*row[:4])
+        if row[4] is not None:  # the project's sustainability plan
+            plans.append(plan_row(row[4:]))
+    lines = _red_measures(measures, red, year)
     lines += await _signalling_measures(session, district_id, measures)
     lines += _waiting_projects(projects.values())
-    lines += await _plans(session, district_id, projects, as_of)
+    lines += await _plans(session, district_id, projects, plans, as_of)
     lines += await _overdue_decisions(session, in_forum, measure_ids, projects, as_of)
     return lines
 
@@ -171,27 +180,38 @@ async def generate_agenda(
 # scope is now in two: the decisions take the scoped measures' ids).
 _TREE = scope_processes(bindparam("district_id"), bindparam("forum_id"))
 _SCOPED = scope_measures(bindparam("district_id"), bindparam("forum_id")).subquery()
-_SCOPED_MEASURE_ROWS = select(*MEASURE_COLUMNS).where(
+# Each measure in scope, and whether its district-wide scorecard row of the school year is
+# RED (one probe of the status rows' key per measure).
+_IS_RED = (
+    exists()
+    .where(
+        MeasureStatus.district_id == Measure.district_id,
+        MeasureStatus.measure_id == Measure.id,
+        MeasureStatus.school_id.is_(None),
+        MeasureStatus.school_year == bindparam("school_year"),
+        MeasureStatus.status == Status.RED.value,
+    )
+    .label("red")
+)
+_SCOPED_MEASURE_ROWS = select(*MEASURE_COLUMNS, _IS_RED).where(
     Measure.district_id == bindparam("district_id"),
     Measure.id.in_(select(_SCOPED.c.measure_id)),
 )
-_PROJECTS = select(Project.id, Project.title, Project.phase, Project.tollgate_requested_at).where(
-    Project.district_id == bindparam("district_id"),
-    or_(
-        Project.process_id.in_(select(_TREE.c.process_id)),
-        Project.primary_measure_id == any_(ids_param("measure_ids")),
-    ),
-)
-_RED = select(MeasureStatus.measure_id).where(
-    MeasureStatus.district_id == bindparam("district_id"),
-    MeasureStatus.school_id.is_(None),
-    MeasureStatus.school_year == bindparam("school_year"),
-    MeasureStatus.status == Status.RED.value,
-    MeasureStatus.measure_id == any_(ids_param("measure_ids")),
-)
-_PLANS = select(*PLAN_COLUMNS).where(
-    SustainabilityPlan.district_id == bindparam("district_id"),
-    SustainabilityPlan.project_id == any_(ids_param("project_ids")),
+# Each project in scope with its sustainability plan's columns (NULL when it has none).
+_PROJECTS = (
+    select(Project.id, Project.title, Project.phase, Project.tollgate_requested_at, *PLAN_COLUMNS)
+    .outerjoin(
+        SustainabilityPlan,
+        (SustainabilityPlan.district_id == Project.district_id)
+        & (SustainabilityPlan.project_id == Project.id),
+    )
+    .where(
+        Project.district_id == bindparam("district_id"),
+        or_(
+            Project.process_id.in_(select(_TREE.c.process_id)),
+            Project.primary_measure_id == any_(ids_param("measure_ids")),
+        ),
+    )
 )
 _OVERDUE = (
     select(Decision.id, Decision.title, Decision.owner, Decision.due_on)
@@ -215,22 +235,9 @@ _OVERDUE = (
 )
 
 
-async def _red_measures(
-    session: AsyncSession, district_id: uuid.UUID, measures: Sequence[MeasureRow], as_of: date
+def _red_measures(
+    measures: Sequence[MeasureRow], red: Collection[uuid.UUID], year: int
 ) -> list[AgendaLine]:
-    year = school_year_of(as_of)
-    red = {
-        row[0]
-        for row in await fetch_tuples(
-            session,
-            _RED,
-            {
-                "district_id": district_id,
-                "school_year": year,
-                "measure_ids": [m.id for m in measures],
-            },
-        )
-    }
     return [
         AgendaLine(
             AgendaReason.RED_MEASURE,
@@ -278,18 +285,10 @@ async def _plans(
     session: AsyncSession,
     district_id: uuid.UUID,
     projects: dict[uuid.UUID, ScopedProject],
+    plans: Sequence[PlanRow],
     as_of: date,
 ) -> list[AgendaLine]:
-    in_scope = [
-        plan
-        for plan in map(
-            plan_row,
-            await fetch_tuples(
-                session, _PLANS, {"district_id": district_id, "project_ids": list(projects)}
-            ),
-        )
-        if is_checked_on(plan, as_of)
-    ]
+    in_scope = [plan for plan in plans if is_checked_on(plan, as_of)]
     if not in_scope:
         return []  # no verdict is needed
     # sustainabilityCompliance(asOf)'s verdicts, of the forum's plans only.
