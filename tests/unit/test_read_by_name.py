@@ -78,4 +78,4 @@ def test_a_measure_row_takes_the_measure_columns_in_order():
     """``measure_rows`` builds each MeasureRow from its row by position."""
     from district_ppm.measures.rows import MeasureRow
 
-    assert [f.name for f in fields(MeasureRow)] == [c.key for c in MEASURE_COLUMNS]
+    assert list(MeasureRow._fields) == [c.key for c in MEASURE_COLUMNS]
