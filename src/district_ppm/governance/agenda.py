@@ -33,17 +33,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import any_, bindparam, exists, or_, select
+from sqlalchemy import any_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
-from district_ppm.analytics.status import Status
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
-from district_ppm.governance.signals import unfavorable_latest_points
+from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
 from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
@@ -181,21 +180,14 @@ async def generate_agenda(
 _TREE = scope_processes(bindparam("district_id"), bindparam("forum_id"))
 _SCOPED = scope_measures(bindparam("district_id"), bindparam("forum_id")).subquery()
 # Each measure in scope, and whether its district-wide scorecard row of the school year is
-# RED (one probe of the status rows' key per measure).
-_IS_RED = (
-    exists()
+# RED (``signals.RED_ROW_OF_MEASURE``, an outer join).
+_SCOPED_MEASURE_ROWS = (
+    select(*MEASURE_COLUMNS, MeasureStatus.id.is_not(None).label("red"))
+    .outerjoin(MeasureStatus, RED_ROW_OF_MEASURE)
     .where(
-        MeasureStatus.district_id == Measure.district_id,
-        MeasureStatus.measure_id == Measure.id,
-        MeasureStatus.school_id.is_(None),
-        MeasureStatus.school_year == bindparam("school_year"),
-        MeasureStatus.status == Status.RED.value,
+        Measure.district_id == bindparam("district_id"),
+        Measure.id.in_(select(_SCOPED.c.measure_id)),
     )
-    .label("red")
-)
-_SCOPED_MEASURE_ROWS = select(*MEASURE_COLUMNS, _IS_RED).where(
-    Measure.district_id == bindparam("district_id"),
-    Measure.id.in_(select(_SCOPED.c.measure_id)),
 )
 # Each project in scope with its sustainability plan's columns (NULL when it has none).
 _PROJECTS = (

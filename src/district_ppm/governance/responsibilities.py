@@ -24,12 +24,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from itertools import starmap
 
 from sqlalchemy import any_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.analytics.status import Status
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.governance.accountability import (
@@ -40,7 +38,7 @@ from district_ppm.governance.accountability import (
 )
 from district_ppm.governance.models_people import ResponsibilityAssignment
 from district_ppm.governance.reminders import Person, check_as_of, missing_values
-from district_ppm.governance.signals import unfavorable_latest_points
+from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
 from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
 from district_ppm.processes.models import Process
@@ -129,26 +127,25 @@ async def person_responsibilities(
         subtrees = descendants(tree, processes)
     in_subtrees = set().union(*subtrees.values()) if subtrees else set()
     direct = {v.assignment.measure_id for v in views if v.assignment.measure_id}
-    measures = (
-        sorted(
-            starmap(
-                MeasureRow,
-                await fetch_tuples(
-                    session,
-                    _OWNED_MEASURES,
-                    {
-                        "district_id": district_id,
-                        "measure_ids": list(direct),
-                        "process_ids": list(in_subtrees),
-                    },
-                ),
-            ),
-            key=lambda m: (m.code, m.id),
-        )
-        if direct or in_subtrees
-        else []
-    )
-    lines = await _attention(session, district_id, measures, day)
+    measures: list[MeasureRow] = []
+    red: dict[uuid.UUID, date] = {}  # measure -> the latest period of its RED scorecard row
+    if direct or in_subtrees:
+        width = len(MEASURE_COLUMNS)
+        for row in await fetch_tuples(
+            session,
+            _OWNED_MEASURES,
+            {
+                "district_id": district_id,
+                "measure_ids": list(direct),
+                "process_ids": list(in_subtrees),
+                "school_year": school_year_of(day),
+            },
+        ):
+            measures.append(MeasureRow(*row[:width]))
+            if row[width]:
+                red[row[0]] = row[width + 1]
+        measures.sort(key=lambda m: (m.code, m.id))
+    lines = await _attention(session, district_id, measures, red, day)
     items = []
     for view in sorted(views, key=_item_order):
         if view.assignment.measure_id is not None:
@@ -164,20 +161,22 @@ async def person_responsibilities(
 _PROCESS_TREE = select(Process.id, Process.parent_id).where(
     Process.district_id == bindparam("district_id")
 )
-# The measures assigned to the person and those of the processes below theirs.
-_OWNED_MEASURES = select(*MEASURE_COLUMNS).where(
-    Measure.district_id == bindparam("district_id"),
-    or_(
-        Measure.id == any_(ids_param("measure_ids")),
-        Measure.process_id == any_(ids_param("process_ids")),
-    ),
-)
-_RED = select(MeasureStatus.measure_id, MeasureStatus.latest_period).where(
-    MeasureStatus.district_id == bindparam("district_id"),
-    MeasureStatus.school_id.is_(None),
-    MeasureStatus.school_year == bindparam("school_year"),
-    MeasureStatus.status == Status.RED.value,
-    MeasureStatus.measure_id == any_(ids_param("measure_ids")),
+# The measures assigned to the person and those of the processes below theirs, each with
+# whether it is RED and its RED row's latest period.
+_OWNED_MEASURES = (
+    select(
+        *MEASURE_COLUMNS,
+        MeasureStatus.id.is_not(None).label("red"),
+        MeasureStatus.latest_period.label("red_period"),
+    )
+    .outerjoin(MeasureStatus, RED_ROW_OF_MEASURE)
+    .where(
+        Measure.district_id == bindparam("district_id"),
+        or_(
+            Measure.id == any_(ids_param("measure_ids")),
+            Measure.process_id == any_(ids_param("process_ids")),
+        ),
+    )
 )
 
 
@@ -188,19 +187,17 @@ def _item_order(view: AssignmentView) -> tuple[object, ...]:
 
 
 async def _attention(
-    session: AsyncSession, district_id: uuid.UUID, measures: list[MeasureRow], day: date
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    measures: list[MeasureRow],
+    red: dict[uuid.UUID, date],
+    day: date,
 ) -> list[Attention]:
     """Every attention line of the measures, by reason, then measure code, school, period."""
     if not measures:
         return []
-    ids = [m.id for m in measures]
     by_id = {m.id: m for m in measures}
-    red = await fetch_tuples(
-        session,
-        _RED,
-        {"district_id": district_id, "school_year": school_year_of(day), "measure_ids": ids},
-    )
-    lines = [Attention(AttentionReason.RED, by_id[m], period) for m, period in red]
+    lines = [Attention(AttentionReason.RED, by_id[m], period) for m, period in red.items()]
     signalling = await unfavorable_latest_points(
         session=session, district_id=district_id, measures=measures
     )
