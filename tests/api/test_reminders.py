@@ -12,7 +12,7 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.jobs import refresh_measure_status_job
 from district_ppm.tenancy.models import Role
 from tests.support.graphql import error_codes
-from tests.support.jobs import HandRun, marked_measures, run_refresh_job
+from tests.support.jobs import HandRun, marked_measures, run_refresh_job, stored_period_counts
 from tests.support.management import REMINDERS, add_member, assign, create_process
 from tests.support.measures import (
     count_statements,
@@ -311,9 +311,13 @@ async def test_stored_counts_answer_as_the_data_and_a_write_shows_at_once(
     computed = owed(await reminders(gql, token, "2024-07-15"))  # both measures marked
     await refresh.drain(app_sessionmaker, district_id)
     assert await marked_measures(app_sessionmaker, district_id) == []
-    assert await stored_counts(app_sessionmaker, district_id) == {
-        quarterly: (["2023-10-01", "2024-04-01"], [2, 1], [False, False]),
-        monthly: (["2024-01-01", "2024-02-01", "2024-05-01"], [0, 0, 0], [True, True, True]),
+    assert await stored_period_counts(app_sessionmaker, district_id) == {
+        quarterly: ([date(2023, 10, 1), date(2024, 4, 1)], [2, 1], [False, False]),
+        monthly: (
+            [date(2024, 1, 1), date(2024, 2, 1), date(2024, 5, 1)],
+            [0, 0, 0],
+            [True, True, True],
+        ),
     }
     stored = owed(await reminders(gql, token, "2024-07-15"))
     assert stored == computed
@@ -339,17 +343,6 @@ async def test_stored_counts_answer_as_the_data_and_a_write_shows_at_once(
     before = await count_row_versions(app_sessionmaker, district_id)
     await run_refresh_job(app_sessionmaker, district_id, full=True)
     assert await count_row_versions(app_sessionmaker, district_id) == before
-
-
-async def stored_counts(app_sessionmaker, district_id):
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = await session.execute(
-            text("SELECT measure_id, periods, schools, district_wide FROM measure_period_counts")
-        )
-        return {
-            str(measure_id): ([p.isoformat() for p in periods], schools, district_wide)
-            for measure_id, periods, schools, district_wide in rows
-        }
 
 
 async def falsify_counts(app_sessionmaker, district_id, measure_id, schools):

@@ -31,6 +31,16 @@ async def marked_measures(app_sessionmaker, district_id) -> list[str]:
         return sorted(str(measure_id) for measure_id in rows)
 
 
+async def stored_period_counts(app_sessionmaker, district_id) -> dict[str, tuple]:
+    """The periods' counts the status refresh stored (measures.period_counts), by measure:
+    (periods, school values of each, a district-wide value in each)."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text("SELECT measure_id, periods, schools, district_wide FROM measure_period_counts")
+        )
+        return {str(row[0]): tuple(row[1:]) for row in rows}
+
+
 @dataclass(frozen=True)
 class HandRun:
     """A job's actor as the relay and the worker run it, step by step, so that a test can

@@ -28,7 +28,7 @@ from district_ppm.measures.models import (
 from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.measures.refresh import refresh_measure_status
 from district_ppm.measures.service import MeasureCreate, TargetSet, create_measure, set_target
-from tests.support.jobs import HandRun, marked_measures, pending_jobs
+from tests.support.jobs import HandRun, marked_measures, pending_jobs, stored_period_counts
 
 PERIOD = date(2025, 9, 1)  # school year 2026
 YEAR = 2026
@@ -220,14 +220,6 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
     )
 
 
-async def stored_period_counts(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        rows = await session.execute(
-            text("SELECT measure_id, periods, schools, district_wide FROM measure_period_counts")
-        )
-        return {row[0]: tuple(row[1:]) for row in rows}
-
-
 async def counted_periods(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:
     """What measures.period_counts.counts_of gives from the data as it stands."""
     async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -241,7 +233,7 @@ async def counted_periods(app_sessionmaker: Any, district_id: uuid.UUID) -> dict
                 "GROUP BY measure_id, period_start) AS counted GROUP BY measure_id"
             )
         )
-        return {row[0]: tuple(row[1:]) for row in rows}
+        return {str(row[0]): tuple(row[1:]) for row in rows}
 
 
 async def test_a_refresh_with_nothing_left_to_do_queues_no_followers(
