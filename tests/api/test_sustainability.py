@@ -15,6 +15,7 @@ from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.tenancy.models import Role
 from tests.support.graphql import error_codes
 from tests.support.improvement import count_rows, create_project
+from tests.support.jobs import run_refresh_job
 from tests.support.measures import count_statements, create_measure, queries
 from tests.support.sustainability import (
     COMPLIANCE,
@@ -424,8 +425,16 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
     assert counts[(listed, None)] == [1, 1]
     assert every_statement[(full, None)] == [1 + 3, 1 + 3]
     # Computed: the calendar (today and the fiscal year: read once), the plans, stored rows of
-    # that date, the clock; the controls with their measures, schools, review dates,
-    # measurements, rebases, exclusions, targets; then, when selected, the plans' control
-    # measures and reviews as above.
-    assert counts[(full, "2025-06-01")] == [13, 13]
-    assert counts[(listed, "2025-06-01")] == [11, 11]
+    # that date, the clock; the controls with their measures, schools, review dates, the
+    # stored series that are exact (none: the status refresh has not run), the measurements of
+    # the others (their rebases and exclusions too, when they had data), targets; then, when
+    # selected, the plans' control measures and reviews as above.
+    assert counts[(full, "2025-06-01")] == [12, 12]
+    assert counts[(listed, "2025-06-01")] == [10, 10]
+    # Once the status refresh stored the series (measures.series_signals), no measurement is
+    # read.
+    await run_refresh_job(app_sessionmaker, district_id, full=True)
+    with count_statements(app) as statements:
+        result = await gql(listed, {"asOf": "2025-06-01"}, token=token)
+    assert len(result["data"]["sustainabilityCompliance"]) == 4
+    assert len(queries(statements)) == 9

@@ -99,3 +99,16 @@ async def run_refresh_job(app_sessionmaker: Any, district_id: uuid.UUID, full: b
         message_id=f"test-{uuid.uuid4()}",
         body=body,
     )
+
+
+async def stored_series(app_sessionmaker, district_id) -> dict[tuple, tuple]:
+    """The control series the status refresh stored (measures.series_signals), by (measure,
+    school or None): (periods, values, out of control when cut at each period)."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT measure_id, school_id, periods, vals, out_of_control "
+                "FROM measure_series_signals"
+            )
+        )
+        return {(row[0], row[1]): tuple(row[2:]) for row in rows}

@@ -11,7 +11,9 @@ from district_ppm.analytics.compliance import (
     ComplianceStatus,
     ControlSeries,
     check_series,
+    out_of_control,
     plan_verdict,
+    reported_through,
     reviews_missing,
 )
 from district_ppm.analytics.points import Points
@@ -55,14 +57,18 @@ def series(
 ) -> ControlSeries:
     values = STEADY if values is None else values
     points = values if chart_points is None else chart_points
+    reported, latest = reported_through(values, THROUGH)
     return ControlSeries(
         code=code,
         higher_is_better=higher_is_better,
         through=THROUGH,
         due_periods=DUE_2025,
-        values=values,
+        reported=reported,
+        latest=latest,
         # The chart as of the verdict's date, as the caller draws it: points up to THROUGH.
-        chart=xmr_chart([v for p, v in points if p <= THROUGH], higher_is_better=higher_is_better),
+        out_of_control=out_of_control(
+            xmr_chart([v for p, v in points if p <= THROUGH], higher_is_better=higher_is_better)
+        ),
         targets=TARGETS if targets is None else targets,
         fixed_target=fixed_target,
     )

@@ -11,7 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from district_ppm.analytics.xmr import xmr_chart
-from district_ppm.analytics.xmr_tail import chart_tail, latest_point, tail_periods
+from district_ppm.analytics.xmr_tail import (
+    chart_tail,
+    latest_point,
+    tail_periods,
+    unfavorable_tails,
+)
 from district_ppm.measures.charts import draw_chart
 from district_ppm.sustainability.periods import add_months
 
@@ -102,3 +107,27 @@ def test_the_latest_point_is_the_one_draw_chart_ends_on(chart) -> None:  # type:
     found = latest_point(series, start=start, exclusions=excluded, higher_is_better=higher)
 
     assert found == ((charted[-1].period_start, charted[-1].unfavorable) if charted else None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(charts())
+def test_each_prefix_is_judged_as_its_own_chart_judges_it(chart) -> None:  # type: ignore[no-untyped-def]
+    series, _, _, higher, points = chart
+    values = [v for _, v in series]
+
+    flags = unfavorable_tails(values, higher_is_better=higher, points=points)
+
+    assert flags == [
+        any(p.unfavorable for p in xmr_chart(values[:n], higher_is_better=higher).points[-points:])
+        for n in range(1, len(values) + 1)
+    ]
+
+
+def test_a_point_far_below_stays_in_the_tail_for_six_points() -> None:
+    steady = [50.0, 51.0, 49.0, 50.5, 49.5, 50.0, 51.5, 48.5, 50.0, 50.2, 49.8, 50.0]
+    values = [*steady, 20.0, *steady[:6]]
+
+    flags = unfavorable_tails(values, higher_is_better=True, points=6)
+
+    assert flags == [False] * 12 + [True] * 6 + [False]
+    assert not any(unfavorable_tails(values, higher_is_better=False, points=6))

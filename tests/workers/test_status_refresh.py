@@ -28,7 +28,15 @@ from district_ppm.measures.models import (
 from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.measures.refresh import refresh_measure_status
 from district_ppm.measures.service import MeasureCreate, TargetSet, create_measure, set_target
-from tests.support.jobs import HandRun, marked_measures, pending_jobs, stored_period_counts
+from tests.support.improvement import create_project
+from tests.support.jobs import (
+    HandRun,
+    marked_measures,
+    pending_jobs,
+    stored_period_counts,
+    stored_series,
+)
+from tests.support.sustainability import create_plan
 
 PERIOD = date(2025, 9, 1)  # school year 2026
 YEAR = 2026
@@ -166,12 +174,15 @@ async def test_a_write_committed_during_a_refresh_is_refreshed_by_the_next_job(
 
 
 async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value(
-    factory, app_sessionmaker, monkeypatch
+    gql, factory, app_sessionmaker, monkeypatch
 ):
     """Writers on the measures of one district, in random order, while two workers relay and
     run its refresh jobs; pauses inside both widen the windows where a write could be lost."""
-    district_id, _ = await factory.district()
+    district_id, token = await factory.district()
     measures = await add_measures(app_sessionmaker, district_id, 6)
+    # A sustainability plan checks them: the refreshes store their series too.
+    project = await create_project(gql, token)
+    await create_plan(gql, token, project["id"], [str(m) for m in measures])
     rng = random.Random(12)
     real_refresh = measures_jobs.refresh_measure_status
 
@@ -218,6 +229,23 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
     assert await stored_period_counts(app_sessionmaker, district_id) == await counted_periods(
         app_sessionmaker, district_id
     )
+    # And the series they stored are those of the data (measures.series_signals).
+    stored = await stored_series(app_sessionmaker, district_id)
+    assert {key: value[:2] for key, value in stored.items()} == await measured_series(
+        app_sessionmaker, district_id
+    )
+
+
+async def measured_series(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:
+    """Each district-wide series as the data stand: (periods, values), by (measure, None)."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT measure_id, array_agg(period_start ORDER BY period_start), "
+                "array_agg(value ORDER BY period_start) FROM measurements GROUP BY measure_id"
+            )
+        )
+        return {(row[0], None): (row[1], row[2]) for row in rows}
 
 
 async def counted_periods(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,23 +41,47 @@ class ComplianceStatus(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ControlSeries:
-    """One control measure's series (district-wide, or one school's) and what it is held to.
+    """One control measure's series (district-wide, or one school's) as of the verdict's
+    date, and what it is held to.
 
-    ``values`` may run past ``through``; values after it (an incomplete period, or data after
-    the verdict's date) are ignored. ``chart`` is the XmR chart (analytics.xmr) of the chart's
-    own points (from its rebase on, without excluded points) up to ``through``: the chart as
-    it stood on the verdict's date. Only its last ``IN_CONTROL_POINTS`` points are read, so
-    it may be drawn from the points that decide them (``analytics.xmr_tail``).
+    ``reported`` holds the periods with a value up to ``through`` (at least those among the
+    due periods), ``latest`` the latest value up to it (``reported_through`` cuts a series
+    so): values after it, an incomplete period or data after the verdict's date, take no
+    part. ``out_of_control`` is what the XmR chart (analytics.xmr) of the chart's own points
+    (from its rebase on, without excluded points) up to ``through`` says, the chart as it
+    stood on the verdict's date: ``out_of_control(chart)``, or the same read off a stored
+    history of it (``analytics.xmr_tail.unfavorable_tails``).
     """
 
     code: str
     higher_is_better: bool
     through: date  # start of the last complete period as of the verdict's date
     due_periods: Sequence[date]  # starts of the complete periods since the plan started
-    values: Sequence[tuple[date, float]]  # (period start, value), oldest first
-    chart: XmrChart  # of the chart's points up to ``through``
+    reported: Collection[date]  # periods with a value, up to ``through``
+    latest: tuple[date, float] | None  # (period start, value): the latest up to ``through``
+    out_of_control: bool  # an unfavorable point among the chart's last six up to ``through``
     targets: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # year -> (t, red)
     fixed_target: float | None = None  # the plan's own target, for every school year
+
+
+def reported_through(
+    values: Sequence[tuple[date, float]], through: date
+) -> tuple[set[date], tuple[date, float] | None]:
+    """The periods of ``values`` (oldest first) up to ``through``, and the latest of them with
+    its value: what ``ControlSeries`` holds of a series."""
+    if isinstance(values, Points):
+        # Periods ascending: those up to ``through`` are a prefix (no loop per value, which
+        # was a sixth of a compliance computation).
+        end = bisect_right(values.periods, through)
+        latest = (values.periods[end - 1], values.values[end - 1]) if end else None
+        return set(values.periods[:end]), latest
+    reported: set[date] = set()
+    found: tuple[date, float] | None = None
+    for period, value in values:
+        if period <= through:
+            reported.add(period)
+            found = (period, value)
+    return reported, found
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,30 +100,19 @@ class Verdict:
 
 def check_series(series: ControlSeries) -> SeriesChecks:
     """The three checks of one control series."""
-    # The periods reported up to ``through``, and the last of them with its value.
-    through, values = series.through, series.values
-    latest: tuple[date, float] | None = None
-    if isinstance(values, Points):
-        # Periods ascending: those up to ``through`` are a prefix (no loop per value, which
-        # was a sixth of a compliance computation).
-        end = bisect_right(values.periods, through)
-        reported = set(values.periods[:end])
-        if end:
-            latest = (values.periods[end - 1], values.values[end - 1])
-    else:
-        reported = set()
-        for period, value in values:
-            if period <= through:
-                reported.add(period)
-                latest = (period, value)
+    reported, through = series.reported, series.through
     missing = tuple(p for p in series.due_periods if p <= through and p not in reported)
-    last_points = series.chart.points[-IN_CONTROL_POINTS:]
-    out_of_control = any(point.unfavorable for point in last_points)
     return SeriesChecks(
         missing_periods=missing,
-        out_of_control=out_of_control,
-        meets_target=_meets_target(series, latest),
+        out_of_control=series.out_of_control,
+        meets_target=_meets_target(series, series.latest),
     )
+
+
+def out_of_control(chart: XmrChart) -> bool:
+    """The ``in_control`` check fails: an unfavorable point among the chart's last
+    ``IN_CONTROL_POINTS`` points."""
+    return any(point.unfavorable for point in chart.points[-IN_CONTROL_POINTS:])
 
 
 def _meets_target(series: ControlSeries, latest: tuple[date, float] | None) -> bool:

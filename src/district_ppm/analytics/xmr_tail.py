@@ -77,3 +77,31 @@ def latest_point(
     kept = [v for p, v in charted if p not in exclusions]
     chart = chart_tail(kept, higher_is_better=higher_is_better, points=1)
     return latest, chart.points[-1].unfavorable
+
+
+def unfavorable_tails(
+    values: Sequence[float], *, higher_is_better: bool, points: int
+) -> list[bool]:
+    """For each prefix of ``values`` (element ``n - 1`` for the first ``n`` values): whether
+    the chart of that prefix has an unfavorable point among its last ``points`` points, as
+    ``chart_tail(values[:n], ...)`` judges them. What the chart said at each point of its
+    history, in one pass: the limits settle once the baseline is full, and a point's rules
+    read only the window ending at it, so from then on each point is judged once."""
+    flags = []
+    settled = min(len(values), BASELINE_MAX - 1)
+    for n in range(1, settled + 1):  # the limits still move with each value
+        chart = chart_tail(values[:n], higher_is_better=higher_is_better, points=points)
+        flags.append(any(point.unfavorable for point in chart.points))
+    if len(values) < BASELINE_MAX:
+        return flags
+    limits = baseline_limits(values)
+    assert limits is not None  # a full baseline
+    first = max(0, BASELINE_MAX - points)  # the oldest point a settled prefix's tail holds
+    unfavorable = [False] * len(values)
+    for index in range(first, len(values)):
+        value = values[index]
+        bad_side = value < limits.center if higher_is_better else value > limits.center
+        unfavorable[index] = bad_side and bool(signals_at(values, index, limits))
+    for n in range(BASELINE_MAX, len(values) + 1):
+        flags.append(any(unfavorable[max(0, n - points) : n]))
+    return flags

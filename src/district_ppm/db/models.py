@@ -20,6 +20,7 @@ from district_ppm.measures.charts_models import (
     ChartExclusion,
     ChartRebase,
     ChartSignal,
+    SeriesSignals,
 )
 from district_ppm.measures.logic_models import (
     CustomerRequirement,
@@ -117,6 +118,7 @@ __all__ = [
     "SavingsRollupState",
     "School",
     "SchoolEnrollment",
+    "SeriesSignals",
     "SustainabilityPlan",
     "SustainabilityReview",
     "Target",

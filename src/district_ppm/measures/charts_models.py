@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import Boolean, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import Date
@@ -94,3 +94,33 @@ class ChartSignal(Base):
     unfavorable: Mapped[bool] = mapped_column(Boolean)
     rebase_start: Mapped[date | None] = mapped_column(Date)  # the newest district-wide rebase
     exclusions: Mapped[list[date]] = mapped_column(ARRAY(Date))  # district-wide, in order
+
+
+class SeriesSignals(TenantMixin, Base):
+    """Worker-computed: one series of a control measure (district-wide, or one school's) as
+    its chart told it at each of its periods (``measures.series_signals``): the periods and
+    served values in order, whether the chart cut at each period had an unfavorable point
+    among its last six, and the chart settings of the series it was computed with.
+
+    Written by the status refresh in the transaction that takes the measure's dirty marks,
+    for the measures sustainability plans check; a reader uses a row only while the measure
+    has no mark and the settings are still these.
+    """
+
+    __tablename__ = "measure_series_signals"
+    district_implied_by = "measures"
+    __table_args__ = (
+        UniqueConstraint(
+            "district_id", "measure_id", "school_id", postgresql_nulls_not_distinct=True
+        ),
+        fk_measure(),
+        fk_school(),
+    )
+
+    measure_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    school_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None: district
+    periods: Mapped[list[date]] = mapped_column(ARRAY(Date))  # every period with a value
+    vals: Mapped[list[float]] = mapped_column(ARRAY(Float))  # served, as the verdicts read
+    out_of_control: Mapped[list[bool]] = mapped_column(ARRAY(Boolean))  # cut at each period
+    rebase_start: Mapped[date | None] = mapped_column(Date)  # the series' newest rebase
+    exclusions: Mapped[list[date]] = mapped_column(ARRAY(Date))  # the series', in order

@@ -15,8 +15,10 @@ If the job fails, its transaction rolls back and the marks are there for the ret
 The same job stores the latest point of each marked measure's district-wide control chart
 (``measures.latest_points``; the nightly run, of every measure whose stored one is missing or
 computed with other chart settings) and how many values each of its periods holds
-(``measures.period_counts``; the nightly run, of every measure whose counts changed): a
-stored point or count is exact while its measure has no mark.
+(``measures.period_counts``; the nightly run, of every measure whose counts changed), and
+every series of the measures sustainability plans check, as its chart told it at each period
+(``measures.series_signals``; the nightly run, of every series that changed): a stored point,
+count or series is exact while its measure has no mark.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from district_ppm.jobs.service import enqueue_job
 from district_ppm.measures.latest_points import store_latest_points
 from district_ppm.measures.period_counts import store_period_counts
 from district_ppm.measures.refresh import RefreshReads, refresh_measure_status
+from district_ppm.measures.series_signals import store_series_signals
 
 # Within one transaction the key (district, measure, transaction) repeats: one mark per
 # measure however many statements of the transaction write to it.
@@ -90,6 +93,9 @@ async def refresh_measure_status_job(
         district_id=district_id,
         measure_ids=[measure.id for measure in reads.measures],
         histories=reads.histories,
+    )
+    await store_series_signals(
+        session=session, district_id=district_id, measures=reads.measures, series=reads.series
     )
     return True
 

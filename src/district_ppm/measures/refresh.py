@@ -123,9 +123,10 @@ class _SchoolYears(dict[date, int]):
 @dataclass(slots=True)
 class RefreshReads:
     """What a refresh read and computed, handed to its caller: the status refresh job takes
-    the measures' latest chart points from the same district-wide series
-    (``measures.latest_points.store_latest_points``), and their periods' counts from the same
-    histories (``measures.period_counts.store_period_counts``)."""
+        the measures' latest chart points from the same district-wide series
+        (``measures.latest_points.store_latest_points``), and their periods' counts from the same
+        histories (``measures.period_counts.store_period_counts``), and the series of the measures
+    plans check from the same series (``measures.series_signals.store_series_signals``)."""
 
     measures: list[Any] = field(default_factory=list)  # Core rows (id, level, direction, ...)
     # Each measure's district-wide series, as ``latest_points.read_periods`` makes it: the
@@ -133,6 +134,9 @@ class RefreshReads:
     district_series: dict[uuid.UUID, Series] = field(default_factory=dict)
     # Each measure's histories as read, one per school (None: district-wide), by period.
     histories: dict[uuid.UUID, list[History]] = field(default_factory=dict)
+    # Each measure's series by scope (None: district-wide) as the status rows are computed
+    # from them: served values, by period.
+    series: dict[uuid.UUID, dict[uuid.UUID | None, Series]] = field(default_factory=dict)
 
 
 async def refresh_measure_status(
@@ -164,13 +168,15 @@ async def refresh_measure_status(
     enrollments = Enrollments([])
     if any(m.level is MeasureLevel.SCHOOL and m.id in measurements for m in measures):
         enrollments = await load_enrollments(session=session, district_id=district_id)
-    district_series: dict[uuid.UUID, Series] = {}
+    scope_series: dict[uuid.UUID, dict[uuid.UUID | None, Series]] = {}
     fresh = await _fresh_rows(
-        session, district_id, measures, ids, measurements, enrollments, district_series
+        session, district_id, measures, ids, measurements, enrollments, scope_series
     )
     if reads is not None:
-        reads.measures, reads.district_series = measures, district_series
-        reads.histories = measurements
+        reads.measures, reads.histories, reads.series = measures, measurements, scope_series
+        reads.district_series = {
+            measure_id: series[None] for measure_id, series in scope_series.items()
+        }
     stored = await _stored_rows(session, district_id, ids)
     stamped = set(written_to)
     changed = {
@@ -190,10 +196,10 @@ async def _fresh_rows(
     ids: list[uuid.UUID] | None,
     measurements: dict[uuid.UUID, list[History]],
     enrollments: Enrollments,
-    district_series: dict[uuid.UUID, Series],
+    scope_series: dict[uuid.UUID, dict[uuid.UUID | None, Series]],
 ) -> dict[StatusKey, Figures]:
-    """Every status row of the measures, by key; each measure's district-wide series is left
-    in ``district_series``."""
+    """Every status row of the measures, by key; each measure's series by scope are left in
+    ``scope_series`` (the district-wide one always there)."""
     targets = await _targets(session, district_id, ids)
     # Recorded values repeat (a few decimals each): each distinct one is rounded once. Zero is
     # not cached: -0.0 equals 0.0 as a key but is served as itself.
@@ -219,7 +225,8 @@ async def _fresh_rows(
         if measure.level is MeasureLevel.SCHOOL:
             # Within a period the schools come in id order (the histories').
             series[None] = district_wide_of_histories(measure, histories, enrollments)
-        district_series[measure.id] = series.setdefault(None, [])
+        series.setdefault(None, [])
+        scope_series[measure.id] = series
         own_targets = targets.get(measure.id, {})
         for school, _ in own_targets:
             series.setdefault(school, [])

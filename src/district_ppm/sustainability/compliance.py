@@ -36,6 +36,7 @@ from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
 from district_ppm.measures.models import Direction, Frequency
+from district_ppm.measures.series_signals import SeriesKey
 from district_ppm.sustainability.facts import (
     ControlMeasure,
     MeasureFacts,
@@ -90,20 +91,6 @@ async def evaluate_plans(
     district_wide: dict[uuid.UUID, ControlMeasure] = {}
     at_schools: dict[uuid.UUID, ControlMeasure] = {}
     checked_schools: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for plan in plans:
-        for control in controls[plan.id]:
-            checked_at = scopes_of(control, schools[plan.project_id])
-            if checked_at == [None]:
-                district_wide[control.id] = control
-            else:
-                at_schools[control.id] = control
-                checked_schools[control.id].update(s for s in checked_at if s is not None)
-    await facts.load(
-        district_wide=list(district_wide.values()),
-        at_schools=list(at_schools.values()),
-        schools=checked_schools,
-    )
-    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
     # Plans share their start dates and frequencies: each calendar walked once.
     windows: dict[tuple[Frequency, date], list[tuple[date, date]]] = {}
@@ -118,6 +105,32 @@ async def evaluate_plans(
         if frequency not in ends:
             ends[frequency] = last_complete_start(frequency, as_of, fy_month)
         return ends[frequency]
+
+    # Each series from the first period any plan holds it to, to its last complete one.
+    series_windows: dict[SeriesKey, tuple[date, date]] = {}
+    for plan in plans:
+        for control in controls[plan.id]:
+            checked_at = scopes_of(control, schools[plan.project_id])
+            if checked_at == [None]:
+                district_wide[control.id] = control
+            else:
+                at_schools[control.id] = control
+                checked_schools[control.id].update(s for s in checked_at if s is not None)
+            due = windows_of(control.frequency, plan.start_date)
+            first = due[0][0] if due else date.max
+            for scope in checked_at:
+                earlier = series_windows.get((control.id, scope), (first, date.max))[0]
+                series_windows[(control.id, scope)] = (
+                    min(first, earlier),
+                    through_of(control.frequency),
+                )
+    await facts.load(
+        district_wide=list(district_wide.values()),
+        at_schools=list(at_schools.values()),
+        schools=checked_schools,
+        windows=series_windows,
+    )
+    now: datetime = (await session.execute(select(func.clock_timestamp()))).scalar_one()
 
     verdicts = []
     for plan in plans:
@@ -151,19 +164,23 @@ def _control_series(
 ) -> list[ControlSeries]:
     """The control measure's series where it is checked, with the starts of its ``due``
     periods and its last complete period (``through``) as of the verdict's date."""
-    return [
-        ControlSeries(
-            code=control.code,
-            higher_is_better=control.direction is Direction.HIGHER_IS_BETTER,
-            through=through,
-            due_periods=due,
-            values=facts.values(control, scope),
-            chart=facts.chart(control, scope, through),
-            targets=facts.targets_of(control, scope),
-            fixed_target=control.target,
+    found = []
+    for scope in scopes_of(control, project_schools):
+        reported, latest, out_of_control = facts.as_of(control, scope, through)
+        found.append(
+            ControlSeries(
+                code=control.code,
+                higher_is_better=control.direction is Direction.HIGHER_IS_BETTER,
+                through=through,
+                due_periods=due,
+                reported=reported if isinstance(reported, set) else set(reported),
+                latest=latest,
+                out_of_control=out_of_control,
+                targets=facts.targets_of(control, scope),
+                fixed_target=control.target,
+            )
         )
-        for scope in scopes_of(control, project_schools)
-    ]
+    return found
 
 
 async def _plans(

@@ -15,13 +15,12 @@ from sqlalchemy import any_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation
-from district_ppm.analytics.compliance import IN_CONTROL_POINTS
+from district_ppm.analytics.compliance import IN_CONTROL_POINTS, out_of_control, reported_through
 from district_ppm.analytics.points import Points
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.analytics.xmr_tail import chart_tail
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
-from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import (
     SERVED_DECIMALS,
     Direction,
@@ -33,6 +32,15 @@ from district_ppm.measures.models import (
     served,
 )
 from district_ppm.measures.series import load_district_series
+from district_ppm.measures.series_signals import (
+    EXCLUSIONS,
+    OF_MEASURES,
+    REBASES,
+    SeriesAsOf,
+    SeriesKey,
+    exact_series_as_of,
+    storable,
+)
 from district_ppm.sustainability.models import PlanMeasure
 
 Scope = uuid.UUID | None  # a school, or None for the district-wide series
@@ -149,29 +157,10 @@ WHERE p.periods IS NOT NULL
 """
 
 
-# The measures' rebases (newest first), excluded points and targets, every scope: built once,
-# fetched by the driver (db.plain_rows).
-_OF_MEASURES = ids_param("ids")
-_REBASES = (
-    select(ChartRebase.measure_id, ChartRebase.school_id, ChartRebase.start_period)
-    .where(
-        ChartRebase.district_id == bindparam("district_id"),
-        ChartRebase.measure_id == any_(_OF_MEASURES),
-    )
-    .order_by(ChartRebase.created_at.desc(), ChartRebase.id)
-)
-_EXCLUSIONS = select(
-    ChartExclusion.measure_id,
-    ChartExclusion.school_id,
-    ChartExclusion.period_start,
-    ChartExclusion.reason,
-).where(
-    ChartExclusion.district_id == bindparam("district_id"),
-    ChartExclusion.measure_id == any_(_OF_MEASURES),
-)
+# The measures' targets, every scope: built once, fetched by the driver (db.plain_rows).
 _TARGETS = select(
     Target.measure_id, Target.school_id, Target.school_year, Target.value, Target.red_threshold
-).where(Target.district_id == bindparam("district_id"), Target.measure_id == any_(_OF_MEASURES))
+).where(Target.district_id == bindparam("district_id"), Target.measure_id == any_(OF_MEASURES))
 
 
 class MeasureFacts:
@@ -181,13 +170,16 @@ class MeasureFacts:
 
     Series are as the measures area serves them (``load_district_series`` district-wide);
     charts are drawn by ``measures.charts.draw_chart`` from the newest rebase of their scope,
-    without the scope's excluded points, as ``controlChart`` draws them.
+    without the scope's excluded points, as ``controlChart`` draws them. A series the status
+    refresh stored, and that is exact, is read as stored with its chart's answer at each
+    period (``measures.series_signals``); the others are computed from the data.
     """
 
     def __init__(self, session: AsyncSession, district_id: uuid.UUID) -> None:
         self.session = session
         self.district_id = district_id
         self.series: dict[tuple[uuid.UUID, Scope], Sequence[tuple[date, float]]] = {}
+        self.stored: dict[SeriesKey, SeriesAsOf] = {}
         self.rebases: dict[tuple[uuid.UUID, Scope], date] = {}
         self.exclusions: dict[tuple[uuid.UUID, Scope], dict[date, str]] = defaultdict(dict)
         self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
@@ -198,31 +190,80 @@ class MeasureFacts:
         district_wide: Sequence[CheckedMeasure],
         at_schools: Sequence[CheckedMeasure],
         schools: Mapping[uuid.UUID, Collection[uuid.UUID]] | None = None,
+        windows: Mapping[SeriesKey, tuple[date, date]] | None = None,
     ) -> None:
         """Everything about the measures checked district-wide and the SCHOOL-level measures
         checked at schools (each school's own series): at the ``schools`` given for each
-        measure id, at every school when None."""
-        # A SCHOOL-level measure checked district-wide is aggregated over the schools, as the
-        # measures area serves it; every other series is read as stored.
-        aggregated = [m for m in district_wide if m.level is not MeasureLevel.DISTRICT]
-        found = await load_district_series(
-            session=self.session,
-            district_id=self.district_id,
-            # It reads id, level, unit and aggregation, which every CheckedMeasure has.
-            measures=cast("list[Measure]", aggregated),
-        )
-        self.series = {(measure_id, None): series for measure_id, series in found.items()}
-        district_level = [m.id for m in district_wide if m.level is MeasureLevel.DISTRICT]
-        units = {measure.id: measure.unit for measure in [*district_wide, *at_schools]}
-        every_school: list[uuid.UUID] = []
+        measure id, at every school when None. With ``windows`` (each series' first due
+        period and last complete one, ``as_of``'s ``through``), a series stored and exact is
+        read as stored, cut to its window; without, every series is computed."""
         pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
-        if schools is None:
-            every_school = [m.id for m in at_schools]
-        else:
+        if schools is not None:
             # Only the schools each measure is checked at: a SCHOOL-level measure is often
             # recorded at every school, and a plan's project names a few of them
             # (bench_improvement: 13,000 rows read instead of 86,000, the check twice as fast).
             pairs = [(m.id, school) for m in at_schools for school in schools.get(m.id, ())]
+        if windows:
+            levels = {m.id: (m.level, m.aggregation) for m in [*district_wide, *at_schools]}
+            self.stored = await exact_series_as_of(
+                session=self.session,
+                district_id=self.district_id,
+                windows={
+                    key: window
+                    for key, window in windows.items()
+                    if key[0] in levels and storable(*levels[key[0]], key[1])
+                },
+            )
+        await self._compute_series(
+            [m for m in district_wide if (m.id, None) not in self.stored],
+            at_schools,
+            [m.id for m in at_schools] if schools is None else [],
+            [pair for pair in pairs if pair not in self.stored],
+        )
+        of_ids = {
+            "district_id": self.district_id,
+            "ids": sorted({measure.id for measure in [*district_wide, *at_schools]}),
+        }
+        computed = {key for key in self.series if key not in self.stored}
+        if computed:  # a stored series was checked against its settings: only these need them
+            of_computed = {**of_ids, "ids": sorted({measure_id for measure_id, _ in computed})}
+            for measure_id, school_id, start in await fetch_tuples(
+                self.session, REBASES, of_computed
+            ):
+                self.rebases.setdefault((measure_id, school_id), start)  # the scope's newest
+            for measure_id, school_id, period, reason in await fetch_tuples(
+                self.session, EXCLUSIONS, of_computed
+            ):
+                self.exclusions[(measure_id, school_id)][period] = reason
+        targets = await fetch_tuples(self.session, _TARGETS, of_ids)
+        found_targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]]
+        found_targets = defaultdict(dict)
+        for measure_id, school_id, year, value, red in targets:
+            found_targets[measure_id][(school_id, year)] = (value, red)
+        self.targets = dict(found_targets)
+
+    async def _compute_series(
+        self,
+        district_wide: Sequence[CheckedMeasure],
+        at_schools: Sequence[CheckedMeasure],
+        every_school: list[uuid.UUID],
+        pairs: list[tuple[uuid.UUID, uuid.UUID]],
+    ) -> None:
+        """The series not stored, from the data: ``district_wide``'s, every school's of
+        ``every_school`` and those of ``pairs`` (measure, school)."""
+        # A SCHOOL-level measure checked district-wide is aggregated over the schools, as the
+        # measures area serves it; every other series is read as stored.
+        aggregated = [m for m in district_wide if m.level is not MeasureLevel.DISTRICT]
+        if aggregated:
+            found = await load_district_series(
+                session=self.session,
+                district_id=self.district_id,
+                # It reads id, level, unit and aggregation, which every CheckedMeasure has.
+                measures=cast("list[Measure]", aggregated),
+            )
+            self.series.update(((measure_id, None), series) for measure_id, series in found.items())
+        district_level = [m.id for m in district_wide if m.level is MeasureLevel.DISTRICT]
+        units = {measure.id: measure.unit for measure in [*district_wide, *at_schools]}
         if district_level or every_school or pairs:
             rows = await self.session.execute(
                 text(_SERIES_SQL),
@@ -240,26 +281,19 @@ class MeasureFacts:
                 if unit in SERVED_DECIMALS:  # otherwise served as stored
                     values = [served(unit, value) for value in values]
                 self.series[(row[0], row[1])] = Points(periods, values)
-        of_ids = {
-            "district_id": self.district_id,
-            "ids": sorted({measure.id for measure in [*district_wide, *at_schools]}),
-        }
-        for measure_id, school_id, start in await fetch_tuples(self.session, _REBASES, of_ids):
-            self.rebases.setdefault((measure_id, school_id), start)  # the newest of the scope
-        for measure_id, school_id, period, reason in await fetch_tuples(
-            self.session, _EXCLUSIONS, of_ids
-        ):
-            self.exclusions[(measure_id, school_id)][period] = reason
-        targets = await fetch_tuples(self.session, _TARGETS, of_ids)
-        found_targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]]
-        found_targets = defaultdict(dict)
-        for measure_id, school_id, year, value, red in targets:
-            found_targets[measure_id][(school_id, year)] = (value, red)
-        self.targets = dict(found_targets)
 
     def values(self, measure: CheckedMeasure, scope: Scope) -> Sequence[tuple[date, float]]:
         """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
         return self.series.get((measure.id, scope), [])
+
+    def as_of(self, measure: CheckedMeasure, scope: Scope, through: date) -> SeriesAsOf:
+        """The scope's series cut at ``through`` (its window's, when it was loaded with one):
+        read as stored, or cut from the data with its chart drawn (``chart``)."""
+        stored = self.stored.get((measure.id, scope))
+        if stored is not None:
+            return stored
+        reported, latest = reported_through(self.values(measure, scope), through)
+        return SeriesAsOf(reported, latest, out_of_control(self.chart(measure, scope, through)))
 
     def chart(self, measure: CheckedMeasure, scope: Scope, through: date) -> XmrChart:
         """The end of the chart as it stood with the data up to ``through`` (as
