@@ -13,7 +13,7 @@ from district_ppm.analytics.compliance import (
     check_series,
     out_of_control,
     plan_verdict,
-    reported_through,
+    reported_due,
     reviews_missing,
 )
 from district_ppm.analytics.points import Points
@@ -57,12 +57,11 @@ def series(
 ) -> ControlSeries:
     values = STEADY if values is None else values
     points = values if chart_points is None else chart_points
-    reported, latest = reported_through(values, THROUGH)
+    reported, latest = reported_due(values, DUE_2025, THROUGH)
     return ControlSeries(
         code=code,
         higher_is_better=higher_is_better,
-        through=THROUGH,
-        due_periods=DUE_2025,
+        due=len(DUE_2025),
         reported=reported,
         latest=latest,
         # The chart as of the verdict's date, as the caller draws it: points up to THROUGH.
@@ -206,7 +205,7 @@ def test_fewer_than_six_chart_points_cannot_signal():
     values = [(date(2025, m, 1), v) for m, v in zip(range(8, 13), [10, 10, 1, 10, 10], strict=True)]
     checks = check_series(series(values))
     assert not checks.out_of_control
-    assert len(checks.missing_periods) == 7  # January-July
+    assert checks.missing_periods == 7  # January-July
 
 
 def test_values_after_the_last_complete_period_are_ignored():
@@ -214,16 +213,16 @@ def test_values_after_the_last_complete_period_are_ignored():
     # (The chart is cut at the same period by the caller: tests/api, test_the_running_period.)
     checks = check_series(series([*STEADY, (date(2026, 1, 1), 1.0)], targets={2026: (10.0, 9.0)}))
     assert checks.meets_target
-    assert checks.missing_periods == ()
+    assert checks.missing_periods == 0
 
 
 def test_periods_before_the_plan_started_are_not_due():
     values = [(p, v) for p, v in STEADY if p.year == 2025]
-    assert check_series(series(values)).missing_periods == ()
+    assert check_series(series(values)).missing_periods == 0
     # A value before the start is still a value: the latest one when nothing came since.
     early = [(p, v) for p, v in STEADY if p.year == 2024]
     checks = check_series(series(early, targets={2025: (10.0, 9.0)}))
-    assert len(checks.missing_periods) == 12
+    assert checks.missing_periods == 12
     assert checks.meets_target  # December 2024 at 10.564 against school year 2025's 10
 
 

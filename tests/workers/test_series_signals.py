@@ -40,7 +40,8 @@ def rows(values: dict[date, float], school: str | None = None, shift: float = 0.
 async def build(gql: Any, factory: Any) -> tuple[uuid.UUID, str, dict[str, str]]:
     """A DISTRICT-level measure (D), a SCHOOL-level MEAN (S) and one weighted by enrollments
     (W) at two schools, and a measure no plan checks (X). One plan checks D, S and W
-    district-wide; another checks S and W at the two schools (its project names them)."""
+    district-wide; another checks S and W at the two schools (its project names them); a
+    third, D from a later start."""
     district_id, token = await factory.district()
     north = await create_school(gql, token, "North", enrollment=300)
     south = await create_school(gql, token, "South", enrollment=500)
@@ -59,6 +60,9 @@ async def build(gql: Any, factory: Any) -> tuple[uuid.UUID, str, dict[str, str]]
     await create_plan(gql, token, district["id"], [ids["D"], ids["S"], ids["W"]])
     schools = await create_project(gql, token, title="Schools", schoolIds=[north, south])
     await create_plan(gql, token, schools["id"], [ids["S"], ids["W"]], startDate="2025-03-01")
+    # D again from June: one series, two windows of due periods.
+    later = await create_project(gql, token, title="Later")
+    await create_plan(gql, token, later["id"], [ids["D"]], startDate="2025-06-01")
     return district_id, token, {**ids, "north": north, "south": south}
 
 

@@ -19,10 +19,12 @@ Plain values in, a verdict out: the caller decides which periods are due and whi
 from __future__ import annotations
 
 import enum
-from bisect import bisect_right
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
+from typing import NamedTuple
 
 from district_ppm.analytics.points import Points
 from district_ppm.analytics.status import Status, kpi_status
@@ -39,54 +41,54 @@ class ComplianceStatus(enum.StrEnum):
     NON_COMPLIANT = "NON_COMPLIANT"
 
 
-@dataclass(frozen=True, slots=True)
-class ControlSeries:
+class ControlSeries(NamedTuple):
     """One control measure's series (district-wide, or one school's) as of the verdict's
-    date, and what it is held to.
+    date, and what it is held to. A tuple, not a frozen dataclass: a computation builds one
+    per series and school, hundreds.
 
-    ``reported`` holds the periods with a value up to ``through`` (at least those among the
-    due periods), ``latest`` the latest value up to it (``reported_through`` cuts a series
-    so): values after it, an incomplete period or data after the verdict's date, take no
-    part. ``out_of_control`` is what the XmR chart (analytics.xmr) of the chart's own points
-    (from its rebase on, without excluded points) up to ``through`` says, the chart as it
-    stood on the verdict's date: ``out_of_control(chart)``, or the same read off a stored
-    history of it (``analytics.xmr_tail.unfavorable_tails``).
+    ``reported`` counts the due periods that have a value and ``latest`` is the latest value
+    up to the last complete period (``reported_due`` cuts a series so): values after it, an
+    incomplete period or data after the verdict's date, take no part. ``out_of_control`` is
+    what the XmR chart (analytics.xmr) of the chart's own points (from its rebase on, without
+    excluded points) up to the last complete period says, the chart as it stood on the
+    verdict's date: ``out_of_control(chart)``, or the same read off a stored history of it
+    (``analytics.xmr_tail.unfavorable_tails``).
     """
 
     code: str
     higher_is_better: bool
-    through: date  # start of the last complete period as of the verdict's date
-    due_periods: Sequence[date]  # starts of the complete periods since the plan started
-    reported: Collection[date]  # periods with a value, up to ``through``
-    latest: tuple[date, float] | None  # (period start, value): the latest up to ``through``
-    out_of_control: bool  # an unfavorable point among the chart's last six up to ``through``
-    targets: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # year -> (t, red)
+    due: int  # how many periods are due: complete since the plan started
+    reported: int  # how many of them have a value
+    latest: tuple[date, float] | None  # (period start, value): the latest complete one's
+    out_of_control: bool  # an unfavorable point among the chart's last six
+    targets: Mapping[int, tuple[float, float]] = MappingProxyType({})  # year -> (t, red)
     fixed_target: float | None = None  # the plan's own target, for every school year
 
 
-def reported_through(
-    values: Sequence[tuple[date, float]], through: date
-) -> tuple[set[date], tuple[date, float] | None]:
-    """The periods of ``values`` (oldest first) up to ``through``, and the latest of them with
-    its value: what ``ControlSeries`` holds of a series."""
+def reported_due(
+    values: Sequence[tuple[date, float]], due_periods: Sequence[date], through: date
+) -> tuple[int, tuple[date, float] | None]:
+    """How many of ``due_periods`` have a value in ``values`` (oldest first), and the latest
+    value up to ``through`` (the last complete period): what ``ControlSeries`` holds of a
+    series."""
     if isinstance(values, Points):
         # Periods ascending: those up to ``through`` are a prefix (no loop per value, which
         # was a sixth of a compliance computation).
         end = bisect_right(values.periods, through)
         latest = (values.periods[end - 1], values.values[end - 1]) if end else None
-        return set(values.periods[:end]), latest
-    reported: set[date] = set()
-    found: tuple[date, float] | None = None
-    for period, value in values:
-        if period <= through:
-            reported.add(period)
-            found = (period, value)
-    return reported, found
+        reported = set(values.periods[:end])
+    else:
+        reported = set()
+        latest = None
+        for period, value in values:
+            if period <= through:
+                reported.add(period)
+                latest = (period, value)
+    return sum(1 for period in due_periods if period in reported), latest
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesChecks:
-    missing_periods: tuple[date, ...]
+class SeriesChecks(NamedTuple):
+    missing_periods: int  # due periods without a value
     out_of_control: bool
     meets_target: bool
 
@@ -100,10 +102,8 @@ class Verdict:
 
 def check_series(series: ControlSeries) -> SeriesChecks:
     """The three checks of one control series."""
-    reported, through = series.reported, series.through
-    missing = tuple(p for p in series.due_periods if p <= through and p not in reported)
     return SeriesChecks(
-        missing_periods=missing,
+        missing_periods=series.due - series.reported,
         out_of_control=series.out_of_control,
         meets_target=_meets_target(series, series.latest),
     )
@@ -135,11 +135,13 @@ def reviews_missing(
     review_windows: Sequence[tuple[date, date]], review_dates: Sequence[date]
 ) -> list[tuple[date, date]]:
     """The cadence windows ``[start, end)`` without a review in them."""
-    return [
-        (start, end)
-        for start, end in review_windows
-        if not any(start <= day < end for day in review_dates)
-    ]
+    days = sorted(review_dates)
+    missing = []
+    for start, end in review_windows:
+        first = bisect_left(days, start)  # the first review on or after the window's start
+        if first == len(days) or days[first] >= end:
+            missing.append((start, end))
+    return missing
 
 
 def plan_verdict(
@@ -156,7 +158,7 @@ def plan_verdict(
     out_of_control = False
     for each in series:
         checks = check_series(each)
-        missing += len(checks.missing_periods)
+        missing += checks.missing_periods
         out_of_control |= checks.out_of_control
         failed_here = failed_by_code.setdefault(each.code, set())
         if checks.missing_periods:

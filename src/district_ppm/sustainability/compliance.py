@@ -36,12 +36,13 @@ from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput
 from district_ppm.improvement.projects import school_ids_of
 from district_ppm.measures.models import Direction, Frequency
-from district_ppm.measures.series_signals import SeriesKey
+from district_ppm.measures.series_signals import Window
 from district_ppm.sustainability.facts import (
     ControlMeasure,
     MeasureFacts,
     checked_controls,
     scopes_of,
+    window_start,
 )
 from district_ppm.sustainability.models import PlanCompliance, SustainabilityPlan
 from district_ppm.sustainability.periods import due_windows, last_complete_start
@@ -94,6 +95,7 @@ async def evaluate_plans(
 
     # Plans share their start dates and frequencies: each calendar walked once.
     windows: dict[tuple[Frequency, date], list[tuple[date, date]]] = {}
+    dues: dict[tuple[Frequency, date], list[date]] = {}
     ends: dict[Frequency, date] = {}
 
     def windows_of(frequency: Frequency, start: date) -> list[tuple[date, date]]:
@@ -101,13 +103,18 @@ async def evaluate_plans(
             windows[(frequency, start)] = due_windows(frequency, start, as_of, fy_month)
         return windows[(frequency, start)]
 
+    def due_of(frequency: Frequency, start: date) -> list[date]:
+        if (frequency, start) not in dues:
+            dues[(frequency, start)] = [first for first, _ in windows_of(frequency, start)]
+        return dues[(frequency, start)]
+
     def through_of(frequency: Frequency) -> date:
         if frequency not in ends:
             ends[frequency] = last_complete_start(frequency, as_of, fy_month)
         return ends[frequency]
 
-    # Each series from the first period any plan holds it to, to its last complete one.
-    series_windows: dict[SeriesKey, tuple[date, date]] = {}
+    # Each series with the window of due periods each plan holds it to.
+    series_windows: set[Window] = set()
     for plan in plans:
         for control in controls[plan.id]:
             checked_at = scopes_of(control, schools[plan.project_id])
@@ -116,14 +123,9 @@ async def evaluate_plans(
             else:
                 at_schools[control.id] = control
                 checked_schools[control.id].update(s for s in checked_at if s is not None)
-            due = windows_of(control.frequency, plan.start_date)
-            first = due[0][0] if due else date.max
-            for scope in checked_at:
-                earlier = series_windows.get((control.id, scope), (first, date.max))[0]
-                series_windows[(control.id, scope)] = (
-                    min(first, earlier),
-                    through_of(control.frequency),
-                )
+            through = through_of(control.frequency)
+            first = window_start(due_of(control.frequency, plan.start_date), through)
+            series_windows.update((control.id, scope, first, through) for scope in checked_at)
     await facts.load(
         district_wide=list(district_wide.values()),
         at_schools=list(at_schools.values()),
@@ -141,7 +143,7 @@ async def evaluate_plans(
                     facts,
                     control,
                     schools[plan.project_id],
-                    due=[start for start, _ in windows_of(control.frequency, plan.start_date)],
+                    due=due_of(control.frequency, plan.start_date),
                     through=through_of(control.frequency),
                 )
             )
@@ -166,14 +168,13 @@ def _control_series(
     periods and its last complete period (``through``) as of the verdict's date."""
     found = []
     for scope in scopes_of(control, project_schools):
-        reported, latest, out_of_control = facts.as_of(control, scope, through)
+        reported, latest, out_of_control = facts.as_of(control, scope, due, through)
         found.append(
             ControlSeries(
                 code=control.code,
                 higher_is_better=control.direction is Direction.HIGHER_IS_BETTER,
-                through=through,
-                due_periods=due,
-                reported=reported if isinstance(reported, set) else set(reported),
+                due=len(due),
+                reported=reported,
                 latest=latest,
                 out_of_control=out_of_control,
                 targets=facts.targets_of(control, scope),

@@ -7,15 +7,14 @@ import uuid
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
-from typing import Protocol, cast
+from datetime import date, timedelta
+from typing import NamedTuple, Protocol, cast
 
 from sqlalchemy import any_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation
-from district_ppm.analytics.compliance import IN_CONTROL_POINTS, out_of_control, reported_through
+from district_ppm.analytics.compliance import IN_CONTROL_POINTS, out_of_control, reported_due
 from district_ppm.analytics.points import Points
 from district_ppm.analytics.xmr import XmrChart
 from district_ppm.analytics.xmr_tail import chart_tail
@@ -37,7 +36,7 @@ from district_ppm.measures.series_signals import (
     OF_MEASURES,
     REBASES,
     SeriesAsOf,
-    SeriesKey,
+    Window,
     exact_series_as_of,
     storable,
 )
@@ -65,10 +64,9 @@ class CheckedMeasure(Protocol):
     def aggregation(self) -> Aggregation: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ControlMeasure:
+class ControlMeasure(NamedTuple):
     """A plan's control measure as a Core row: the measure's columns a verdict reads and the
-    plan's own target for it (a computation reads every plan's at once)."""
+    plan's own target for it (a computation reads every plan's at once, hundreds of them)."""
 
     plan_id: uuid.UUID
     target: float | None
@@ -179,10 +177,11 @@ class MeasureFacts:
         self.session = session
         self.district_id = district_id
         self.series: dict[tuple[uuid.UUID, Scope], Sequence[tuple[date, float]]] = {}
-        self.stored: dict[SeriesKey, SeriesAsOf] = {}
+        self.stored: dict[Window, SeriesAsOf] = {}
         self.rebases: dict[tuple[uuid.UUID, Scope], date] = {}
         self.exclusions: dict[tuple[uuid.UUID, Scope], dict[date, str]] = defaultdict(dict)
         self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
+        self.scope_targets: dict[tuple[uuid.UUID, Scope], dict[int, tuple[float, float]]] = {}
 
     async def load(
         self,
@@ -190,43 +189,36 @@ class MeasureFacts:
         district_wide: Sequence[CheckedMeasure],
         at_schools: Sequence[CheckedMeasure],
         schools: Mapping[uuid.UUID, Collection[uuid.UUID]] | None = None,
-        windows: Mapping[SeriesKey, tuple[date, date]] | None = None,
+        windows: Collection[Window] = (),
     ) -> None:
         """Everything about the measures checked district-wide and the SCHOOL-level measures
         checked at schools (each school's own series): at the ``schools`` given for each
-        measure id, at every school when None. With ``windows`` (each series' first due
-        period and last complete one, ``as_of``'s ``through``), a series stored and exact is
-        read as stored, cut to its window; without, every series is computed."""
+        measure id, at every school when None. Each of ``windows`` (a series, its first due
+        period and its last complete one, as ``as_of`` will ask) is read as stored when the
+        stored series is exact; every other series is computed."""
         pairs: list[tuple[uuid.UUID, uuid.UUID]] = []
         if schools is not None:
             # Only the schools each measure is checked at: a SCHOOL-level measure is often
             # recorded at every school, and a plan's project names a few of them
             # (bench_improvement: 13,000 rows read instead of 86,000, the check twice as fast).
             pairs = [(m.id, school) for m in at_schools for school in schools.get(m.id, ())]
-        if windows:
-            levels = {m.id: (m.level, m.aggregation) for m in [*district_wide, *at_schools]}
-            self.stored = await exact_series_as_of(
-                session=self.session,
-                district_id=self.district_id,
-                windows={
-                    key: window
-                    for key, window in windows.items()
-                    if key[0] in levels and storable(*levels[key[0]], key[1])
-                },
-            )
-        await self._compute_series(
-            [m for m in district_wide if (m.id, None) not in self.stored],
-            at_schools,
-            [m.id for m in at_schools] if schools is None else [],
-            [pair for pair in pairs if pair not in self.stored],
+        levels = {m.id: (m.level, m.aggregation) for m in [*district_wide, *at_schools]}
+        self.stored = await exact_series_as_of(
+            session=self.session,
+            district_id=self.district_id,
+            windows=[w for w in windows if w[0] in levels and storable(*levels[w[0]], w[1])],
         )
-        of_ids = {
-            "district_id": self.district_id,
-            "ids": sorted({measure.id for measure in [*district_wide, *at_schools]}),
-        }
-        computed = {key for key in self.series if key not in self.stored}
-        if computed:  # a stored series was checked against its settings: only these need them
-            of_computed = {**of_ids, "ids": sorted({measure_id for measure_id, _ in computed})}
+        # A series is read from the data unless every window of it was stored and exact.
+        unstored = {w[:2] for w in windows if w not in self.stored}
+        if windows:
+            district_wide = [m for m in district_wide if (m.id, None) in unstored]
+            pairs = [pair for pair in pairs if pair in unstored]
+        await self._compute_series(
+            district_wide, at_schools, [m.id for m in at_schools] if schools is None else [], pairs
+        )
+        of_ids = {"district_id": self.district_id, "ids": sorted(levels)}
+        if self.series:  # a stored series was checked against its settings: only these need them
+            of_computed = {**of_ids, "ids": sorted({measure_id for measure_id, _ in self.series})}
             for measure_id, school_id, start in await fetch_tuples(
                 self.session, REBASES, of_computed
             ):
@@ -286,13 +278,16 @@ class MeasureFacts:
         """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
         return self.series.get((measure.id, scope), [])
 
-    def as_of(self, measure: CheckedMeasure, scope: Scope, through: date) -> SeriesAsOf:
-        """The scope's series cut at ``through`` (its window's, when it was loaded with one):
-        read as stored, or cut from the data with its chart drawn (``chart``)."""
-        stored = self.stored.get((measure.id, scope))
+    def as_of(
+        self, measure: CheckedMeasure, scope: Scope, due: Sequence[date], through: date
+    ) -> SeriesAsOf:
+        """The scope's series cut at ``through``, its ``due`` periods with a value counted:
+        read as stored (a window given to ``load``), or cut from the data with its chart
+        drawn (``chart``)."""
+        stored = self.stored.get((measure.id, scope, window_start(due, through), through))
         if stored is not None:
             return stored
-        reported, latest = reported_through(self.values(measure, scope), through)
+        reported, latest = reported_due(self.values(measure, scope), due, through)
         return SeriesAsOf(reported, latest, out_of_control(self.chart(measure, scope, through)))
 
     def chart(self, measure: CheckedMeasure, scope: Scope, through: date) -> XmrChart:
@@ -322,12 +317,22 @@ class MeasureFacts:
         )
 
     def targets_of(self, measure: CheckedMeasure, scope: Scope) -> dict[int, tuple[float, float]]:
-        """School year -> (target, red threshold) for the scope: a school's own first."""
-        rows = self.targets.get(measure.id, {})
-        years = {year: t for (school, year), t in rows.items() if school is None}
-        if scope is not None:
-            years |= {year: t for (school, year), t in rows.items() if school == scope}
-        return years
+        """School year -> (target, red threshold) for the scope: a school's own first. Worked
+        out once per series (plans share their measures)."""
+        key = (measure.id, scope)
+        if key not in self.scope_targets:
+            rows = self.targets.get(measure.id, {})
+            years = {year: t for (school, year), t in rows.items() if school is None}
+            if scope is not None:
+                years |= {year: t for (school, year), t in rows.items() if school == scope}
+            self.scope_targets[key] = years
+        return self.scope_targets[key]
+
+
+def window_start(due: Sequence[date], through: date) -> date:
+    """The first period of a window of due periods (those up to ``through``): the day after
+    ``through`` when none is due, an empty window."""
+    return due[0] if due else through + timedelta(days=1)
 
 
 def scopes_of(measure: CheckedMeasure, project_schools: Sequence[uuid.UUID]) -> list[Scope]:
