@@ -47,7 +47,7 @@ from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr_tail import unfavorable_tails
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
-from district_ppm.measures.charts_models import ChartExclusion, ChartRebase, SeriesSignals
+from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import Direction, MeasureLevel
 from district_ppm.measures.series import Series
 
@@ -226,21 +226,25 @@ async def exact_series_as_of(
     }
 
 
-# The measures of some that a sustainability plan checks.
-_CHECKED = text(
-    "SELECT DISTINCT measure_id FROM sustainability_plan_measures "
-    "WHERE district_id = :district_id AND measure_id = ANY(CAST(:ids AS uuid[]))"
-)
-_STORED = select(
-    SeriesSignals.measure_id,
-    SeriesSignals.school_id,
-    SeriesSignals.periods,
-    SeriesSignals.vals,
-    SeriesSignals.rebase_start,
-    SeriesSignals.exclusions,
-).where(
-    SeriesSignals.district_id == bindparam("district_id"),
-    SeriesSignals.measure_id == any_(ids_param("ids")),
+# Of some measures: those a sustainability plan checks (a row without a school or series), and
+# every stored row. One statement: a district without plans pays one round trip per refresh.
+_CHECKED_AND_STORED = text(
+    """
+SELECT DISTINCT p.measure_id, NULL::uuid AS school_id, NULL::date[] AS periods,
+       NULL::float8[] AS vals, NULL::date AS rebase_start, NULL::date[] AS exclusions,
+       true AS checked
+FROM sustainability_plan_measures p
+WHERE p.district_id = :district_id AND p.measure_id = ANY(CAST(:ids AS uuid[]))
+UNION ALL
+SELECT s.measure_id, s.school_id, s.periods, s.vals, s.rebase_start, s.exclusions, false
+FROM measure_series_signals s
+WHERE s.district_id = :district_id AND s.measure_id = ANY(CAST(:ids AS uuid[]))
+"""
+).columns(
+    *map(
+        column,
+        ("measure_id", "school_id", "periods", "vals", "rebase_start", "exclusions", "checked"),
+    )
 )
 # Every changed row in one statement, whatever their number. A row's arrays travel as their
 # text ('{2024-01-01,2024-02-01}'): unnest cannot take arrays of uneven lengths.
@@ -302,11 +306,13 @@ async def store_series_signals(
     if not measures:
         return 0
     of_ids = {"district_id": district_id, "ids": [m.id for m in measures]}
-    checked = set((await session.execute(_CHECKED, of_ids)).scalars())
-    stored: dict[SeriesKey, _Inputs] = {
-        (row[0], row[1]): (list(row[2]), list(row[3]), row[4], list(row[5]))
-        for row in await fetch_tuples(session, _STORED, of_ids)
-    }
+    checked: set[uuid.UUID] = set()
+    stored: dict[SeriesKey, _Inputs] = {}
+    for row in await fetch_tuples(session, _CHECKED_AND_STORED, of_ids):
+        if row[6]:
+            checked.add(row[0])
+        else:
+            stored[(row[0], row[1])] = (list(row[2]), list(row[3]), row[4], list(row[5]))
     if not checked and not stored:
         return 0
     settings = {**of_ids, "ids": sorted(checked)}

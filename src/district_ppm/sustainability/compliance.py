@@ -184,17 +184,26 @@ def _control_series(
     return found
 
 
+# Every plan of the district, oldest first: built once, fetched by the driver (db.plain_rows).
+_PLANS = (
+    select(*PLAN_COLUMNS)
+    .where(SustainabilityPlan.district_id == bindparam("district_id"))
+    .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
+)
+
+
 async def _plans(
     session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID] | None
 ) -> list[PlanRow]:
-    stmt = (
-        select(*PLAN_COLUMNS)
-        .where(SustainabilityPlan.district_id == district_id)
-        .order_by(SustainabilityPlan.created_at, SustainabilityPlan.id)
-    )
-    if plan_ids is not None:
-        stmt = stmt.where(SustainabilityPlan.id.in_(plan_ids))
-    return [plan_row(row) for row in (await session.execute(stmt)).all()]
+    if plan_ids is None:
+        return [
+            plan_row(row)
+            for row in await fetch_tuples(session, _PLANS, {"district_id": district_id})
+        ]
+    stmt = _PLANS.where(SustainabilityPlan.id.in_(plan_ids))
+    return [
+        plan_row(row) for row in (await session.execute(stmt, {"district_id": district_id})).all()
+    ]
 
 
 async def store_verdicts(
