@@ -180,8 +180,8 @@ class MeasureFacts:
         self.stored: dict[Window, SeriesAsOf] = {}
         self.rebases: dict[tuple[uuid.UUID, Scope], date] = {}
         self.exclusions: dict[tuple[uuid.UUID, Scope], dict[date, str]] = defaultdict(dict)
-        self.targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]] = {}
-        self.scope_targets: dict[tuple[uuid.UUID, Scope], dict[int, tuple[float, float]]] = {}
+        # Each measure's targets by scope (None: district-wide), then school year.
+        self.targets: dict[uuid.UUID, dict[Scope, dict[int, tuple[float, float]]]] = {}
 
     async def load(
         self,
@@ -228,11 +228,8 @@ class MeasureFacts:
             ):
                 self.exclusions[(measure_id, school_id)][period] = reason
         targets = await fetch_tuples(self.session, _TARGETS, of_ids)
-        found_targets: dict[uuid.UUID, dict[tuple[Scope, int], tuple[float, float]]]
-        found_targets = defaultdict(dict)
         for measure_id, school_id, year, value, red in targets:
-            found_targets[measure_id][(school_id, year)] = (value, red)
-        self.targets = dict(found_targets)
+            self.targets.setdefault(measure_id, {}).setdefault(school_id, {})[year] = (value, red)
 
     async def _compute_series(
         self,
@@ -317,16 +314,12 @@ class MeasureFacts:
         )
 
     def targets_of(self, measure: CheckedMeasure, scope: Scope) -> dict[int, tuple[float, float]]:
-        """School year -> (target, red threshold) for the scope: a school's own first. Worked
-        out once per series (plans share their measures)."""
-        key = (measure.id, scope)
-        if key not in self.scope_targets:
-            rows = self.targets.get(measure.id, {})
-            years = {year: t for (school, year), t in rows.items() if school is None}
-            if scope is not None:
-                years |= {year: t for (school, year), t in rows.items() if school == scope}
-            self.scope_targets[key] = years
-        return self.scope_targets[key]
+        """School year -> (target, red threshold) for the scope: a school's own first."""
+        by_scope = self.targets.get(measure.id, {})
+        district = by_scope.get(None, {})
+        if scope is None or scope not in by_scope:
+            return district  # shared: callers only read it
+        return district | by_scope[scope]
 
 
 def window_start(due: Sequence[date], through: date) -> date:
