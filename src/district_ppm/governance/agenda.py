@@ -40,7 +40,7 @@ from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.errors import BadInput
-from district_ppm.governance.forums import get_forum_or_raise, scope_measures, scope_processes
+from district_ppm.governance.forums import check_forum, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
 from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
 from district_ppm.improvement.models import Phase, Project
@@ -150,7 +150,7 @@ async def generate_agenda(
     NOT_FOUND (``forumId``) for a forum of no such id; BAD_INPUT naming ``date_field`` for a
     date before 2000 or more than a year ahead.
     """
-    await get_forum_or_raise(session=session, district_id=district_id, forum_id=forum_id)
+    await check_forum(session=session, district_id=district_id, forum_id=forum_id)
     await check_agenda_date(session, district_id, as_of, date_field)
     in_forum = {"district_id": district_id, "forum_id": forum_id}
     year = school_year_of(as_of)

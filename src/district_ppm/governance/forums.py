@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import CTE, BindParameter, Select, bindparam, delete, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput, Conflict, LimitExceeded, NotFound
 from district_ppm.governance.models_forums import Forum, ForumMeasure, ForumProcess
 from district_ppm.measures.models import Frequency, Measure
@@ -31,6 +32,7 @@ MAX_MEMBERS = 100
 MAX_PROCESSES = 500  # a district's whole process tree is a few hundred nodes
 MAX_MEASURES = 2_000
 MAX_FORUMS = 200  # forums are listed whole (the contract's ``forums`` has no pages)
+NO_SUCH_FORUM = "no such forum"
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +241,24 @@ async def update_forum(
     ]
 
 
+# Whether a forum exists: built once, fetched by the driver (db.plain_rows). Readers that
+# only check it skip building an ORM object (the agenda on every read).
+_FORUM_EXISTS = select(Forum.id).where(
+    Forum.district_id == bindparam("district_id"), Forum.id == bindparam("forum_id")
+)
+
+
+async def check_forum(
+    *, session: AsyncSession, district_id: uuid.UUID, forum_id: uuid.UUID, field: str = "forumId"
+) -> None:
+    """NOT_FOUND naming ``field`` unless the forum exists, as ``get_forum_or_raise``."""
+    found = await fetch_tuples(
+        session, _FORUM_EXISTS, {"district_id": district_id, "forum_id": forum_id}
+    )
+    if not found:
+        raise NotFound(field, NO_SUCH_FORUM)
+
+
 async def get_forum_or_raise(
     *,
     session: AsyncSession,
@@ -250,7 +270,7 @@ async def get_forum_or_raise(
     """The forum, or NOT_FOUND naming ``field`` (another district's looks missing too)."""
     forum = await session.get(Forum, (district_id, forum_id), with_for_update=for_update or None)
     if forum is None:
-        raise NotFound(field, "no such forum")
+        raise NotFound(field, NO_SUCH_FORUM)
     return forum
 
 

@@ -30,7 +30,7 @@ from district_ppm.governance.agenda import (
     measure_title,
     plan_title,
 )
-from district_ppm.governance.forums import get_forum_or_raise
+from district_ppm.governance.forums import check_forum, get_forum_or_raise
 from district_ppm.governance.models_forums import (
     REASON_ORDER,
     AgendaAmendment,
@@ -188,7 +188,7 @@ async def list_meetings(
     after: str | None,
 ) -> Page[Meeting]:
     """The forum's meetings by date (oldest first), one keyset page at a time."""
-    await get_forum_or_raise(session=session, district_id=district_id, forum_id=forum_id)
+    await check_forum(session=session, district_id=district_id, forum_id=forum_id)
     stmt = select(Meeting).where(Meeting.district_id == district_id, Meeting.forum_id == forum_id)
     return await sorted_page(
         session,
