@@ -30,7 +30,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Protocol
 
 from sqlalchemy import any_, bindparam, or_, select
@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.compliance import ComplianceStatus
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
-from district_ppm.errors import BadInput
 from district_ppm.governance.forums import check_forum, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
 from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
@@ -47,16 +46,14 @@ from district_ppm.improvement.models import Phase, Project
 from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
 from district_ppm.school_calendar import school_year_of
-from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD, verdicts_on
+from district_ppm.sustainability.compliance import check_as_of, verdicts_on
 from district_ppm.sustainability.models import SustainabilityPlan
 from district_ppm.sustainability.service import (
-    FIRST_YEAR,
     PLAN_COLUMNS,
     PlanRow,
     is_checked_on,
     plan_row,
 )
-from district_ppm.tenancy.calendar import district_today
 
 PLAN_REASONS = {
     ComplianceStatus.AT_RISK: AgendaReason.PLAN_AT_RISK,
@@ -116,19 +113,6 @@ def plan_title(project: _Titled) -> str:
     return f"Sustainability plan of {project.title}"
 
 
-async def check_agenda_date(
-    session: AsyncSession, district_id: uuid.UUID, day: date, field: str
-) -> None:
-    """The dates sustainabilityCompliance accepts: from 2000 to a year after today."""
-    latest = await district_today(session=session, district_id=district_id) + timedelta(
-        days=MAX_DAYS_AHEAD
-    )
-    if day.year < FIRST_YEAR or day > latest:
-        raise BadInput(
-            field, f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
-        )
-
-
 @dataclass(frozen=True, slots=True)
 class ScopedProject:
     id: uuid.UUID
@@ -151,7 +135,7 @@ async def generate_agenda(
     date before 2000 or more than a year ahead.
     """
     await check_forum(session=session, district_id=district_id, forum_id=forum_id)
-    await check_agenda_date(session, district_id, as_of, date_field)
+    await check_as_of(session=session, district_id=district_id, as_of=as_of, field=date_field)
     in_forum = {"district_id": district_id, "forum_id": forum_id}
     year = school_year_of(as_of)
     width = len(MEASURE_COLUMNS)

@@ -37,21 +37,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import any_, bindparam, column, or_, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.plain_rows import fetch_tuples
-from district_ppm.errors import BadInput
 from district_ppm.governance.models_people import Responsibility, ResponsibilityAssignment
 from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import last_complete_periods, next_period, period_containing
 from district_ppm.measures.rows import MeasureRow, measure_rows
-from district_ppm.sustainability.compliance import MAX_DAYS_AHEAD
+from district_ppm.sustainability.compliance import check_as_of
 from district_ppm.sustainability.periods import add_months
-from district_ppm.sustainability.service import FIRST_YEAR
 from district_ppm.tenancy.calendar import district_today, get_district_calendar
 from district_ppm.tenancy.models import Membership, Role, User
 
@@ -107,19 +105,14 @@ def asked_periods(frequency: Frequency, as_of: date, fiscal_year_start_month: in
     return [*periods, last]
 
 
-async def check_as_of(
+async def as_of_or_today(
     *, session: AsyncSession, district_id: uuid.UUID, as_of: date | None, field: str = "asOf"
 ) -> date:
     """``as_of``, or the district's today when None; BAD_INPUT naming ``field`` for a date
     before 2000 or more than a year ahead (the dates sustainabilityCompliance accepts)."""
-    today = await district_today(session=session, district_id=district_id)
     if as_of is None:
-        return today
-    latest = today + timedelta(days=MAX_DAYS_AHEAD)
-    if as_of.year < FIRST_YEAR or as_of > latest:
-        raise BadInput(
-            field, f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
-        )
+        return await district_today(session=session, district_id=district_id)
+    await check_as_of(session=session, district_id=district_id, as_of=as_of, field=field)
     return as_of
 
 
@@ -324,7 +317,7 @@ async def data_entry_reminders(
     """The reminders as of ``as_of`` (the district's today when None): each owner with every
     value it owes (see the module docstring), owners with a person first by name, then the
     owner texts; an owner owing nothing is left out. Returns the date used too."""
-    day = await check_as_of(session=session, district_id=district_id, as_of=as_of)
+    day = await as_of_or_today(session=session, district_id=district_id, as_of=as_of)
     calendar = await get_district_calendar(session=session, district_id=district_id)
     measures = await measure_rows(session=session, district_id=district_id)
     owners_of = await measure_owners(session=session, district_id=district_id, measures=measures)

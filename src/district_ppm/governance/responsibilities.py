@@ -37,7 +37,7 @@ from district_ppm.governance.accountability import (
     find_person,
 )
 from district_ppm.governance.models_people import ResponsibilityAssignment
-from district_ppm.governance.reminders import Person, check_as_of, missing_values
+from district_ppm.governance.reminders import Person, as_of_or_today, missing_values
 from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
 from district_ppm.measures.models import Measure, MeasureStatus
 from district_ppm.measures.rows import MEASURE_COLUMNS, MeasureRow
@@ -109,7 +109,7 @@ async def person_responsibilities(
     """What the member (by user id or e-mail) owns and what of it needs attention as of
     ``as_of`` (the district's today when None); None when no such member. BAD_INPUT
     (``asOf``) for a date before 2000 or more than a year ahead."""
-    day = await check_as_of(session=session, district_id=district_id, as_of=as_of)
+    day = await as_of_or_today(session=session, district_id=district_id, as_of=as_of)
     person = await find_person(
         session=session, district_id=district_id, user_id=user_id, email=email
     )

@@ -277,7 +277,7 @@ async def compliance_report(
         # One statement, plain rows: the report lists every plan of the district.
         rows = await fetch_tuples(session, _STORED, {"district_id": district_id})
         return [_stored(plan_row(row), row[len(PLAN_COLUMNS) :]) for row in rows]
-    await _check_as_of(session, district_id, as_of)
+    await check_as_of(session=session, district_id=district_id, as_of=as_of)
     plans = [
         plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
     ]
@@ -310,14 +310,18 @@ async def verdicts_on(
     ]
 
 
-async def _check_as_of(session: AsyncSession, district_id: uuid.UUID, as_of: date) -> None:
-    """A date a plan can be checked on: from 2000 to a year after today (a meeting's agenda
-    may look ahead; a verdict centuries ahead would enumerate every day of a DAILY measure)."""
+async def check_as_of(
+    *, session: AsyncSession, district_id: uuid.UUID, as_of: date, field: str = "asOf"
+) -> None:
+    """BAD_INPUT naming ``field`` unless ``as_of`` is a date plans can be checked on: from
+    2000 to a year after the district's today (a meeting's agenda may look ahead; a verdict
+    centuries ahead would enumerate every day of a DAILY measure). Every read "as of" a date
+    takes the same dates: the agenda, reminders, responsibilities."""
     today = await district_today(session=session, district_id=district_id)
     latest = today + timedelta(days=MAX_DAYS_AHEAD)
     if as_of.year < FIRST_YEAR or as_of > latest:
         raise BadInput(
-            "asOf", f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
+            field, f"must be between {FIRST_YEAR}-01-01 and {latest.isoformat()} (a year ahead)"
         )
 
 
