@@ -25,6 +25,7 @@ that has the story already is left as it is.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 import zoneinfo
 from dataclasses import dataclass
@@ -44,10 +45,11 @@ from district_ppm.school_calendar import school_year_of
 from district_ppm.schools.models import School, SchoolLevel
 from district_ppm.schools.service import SchoolCreate, create_school
 from district_ppm.tenancy import service as tenancy
-from district_ppm.tenancy.models import District, Role
+from district_ppm.tenancy.models import District, Membership, Role, User
 from district_ppm.tenancy.principal import Principal
 
 DEMO_SLUG = "demo"
+DEMO_EMAIL_DOMAIN = "demo-isd.example"  # RFC 2606: never a real mailbox
 DEMO_TIMEZONE = "America/Chicago"
 DEMO_GRACE_MINUTES = 2
 DEMO_SCHOOLS = [
@@ -75,6 +77,13 @@ class Person:
     def __str__(self) -> str:
         return f"{self.name}, {self.title}"
 
+    @property
+    def email(self) -> str:
+        """first.last@demo-isd.example: no title, no accent (Tomás -> tomas)."""
+        words = [w for w in self.name.split() if w != "Dr."]
+        plain = unicodedata.normalize("NFKD", ".".join(words).lower())
+        return "".join(c for c in plain if c.isascii()) + "@" + DEMO_EMAIL_DOMAIN
+
 
 SUPERINTENDENT = Person("Dr. Elena Ramirez", "Superintendent")
 DEPUTY_OPERATIONS = Person("Marcus Reed", "Deputy Superintendent for Operations")
@@ -88,6 +97,23 @@ FINANCE = Person("Linda Park", "Chief Financial Officer")
 FINANCE_ANALYST = Person("Robert Haynes", "Budget Analyst, Finance")
 HUMAN_RESOURCES = Person("Sandra Mitchell", "Chief Human Resources Officer")
 IMPROVEMENT_LEAD = Person("Jordan Ellis", "Continuous Improvement Lead")
+
+# The people of the story who are members of the district (users who can be assigned a
+# responsibility and reminded), with the role each acts in.
+MEMBERS = {
+    SUPERINTENDENT: Role.DISTRICT_ADMIN,
+    DEPUTY_OPERATIONS: Role.PROCESS_OWNER,
+    ACADEMIC_OFFICER: Role.PROCESS_OWNER,
+    STUDENT_SERVICES: Role.PROCESS_OWNER,
+    NUTRITION: Role.PROCESS_OWNER,
+    TRANSPORTATION: Role.PROCESS_OWNER,
+    FACILITIES: Role.PROCESS_OWNER,
+    TECHNOLOGY: Role.PROCESS_OWNER,
+    FINANCE: Role.FINANCE_VALIDATOR,
+    FINANCE_ANALYST: Role.FINANCE_VALIDATOR,
+    HUMAN_RESOURCES: Role.PROCESS_OWNER,
+    IMPROVEMENT_LEAD: Role.IMPROVEMENT_LEAD,
+}
 
 # Who owns each top-level process of the K-12 template, and so its KPIs.
 OWNERS_BY_PROCESS = {
@@ -231,6 +257,31 @@ class DemoStory:
         return datetime.combine(day, time(hour), tzinfo=zoneinfo.ZoneInfo(DEMO_TIMEZONE))
 
 
+async def add_demo_members(*, session: AsyncSession, district_id: uuid.UUID) -> None:
+    """Make the story's people (``MEMBERS``) members of the district, once: users are
+    platform-wide, so ``session`` is an owner-role session (``populate_demo`` assigns their
+    responsibilities). Each membership's token is never shown: the demo acts through the
+    admin token."""
+    members = set(
+        await session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.district_id == district_id)
+        )
+    )
+    for person, role in MEMBERS.items():
+        if person.email not in members:
+            await tenancy.add_member(
+                session=session,
+                district_id=district_id,
+                email=person.email,
+                display_name=person.name,
+                role=role,
+                school_ids=[],
+                ttl=timedelta(days=1),
+            )
+
+
 async def seed_demo(settings: Settings) -> dict[str, Any]:
     """Create the demo district once (idempotent) and issue a fresh admin token for it.
 
@@ -257,6 +308,7 @@ async def seed_demo(settings: Settings) -> dict[str, Any]:
                 name="demo admin",
                 ttl=timedelta(days=30),
             )
+            await add_demo_members(session=session, district_id=district.id)
             district_id: uuid.UUID = district.id
         today = datetime.now(zoneinfo.ZoneInfo(DEMO_TIMEZONE)).date()
         await populate_demo(make_sessionmaker(app_engine), district_id, today=today)
@@ -270,7 +322,8 @@ async def populate_demo(
     sessionmaker: async_sessionmaker[AsyncSession], district_id: uuid.UUID, *, today: date
 ) -> bool:
     """Tell the story in ``district_id`` as of ``today``, in one transaction as the
-    application role; False (nothing written) when the district has it already.
+    application role; False (nothing written) when the district has it already. The story's
+    people must be members of the district first (``add_demo_members``, as the owner).
 
     The workers' computations run at the end, in the same transaction, so the first query
     shows computed figures; the jobs the writes queued recompute the same figures later.

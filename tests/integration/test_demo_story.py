@@ -439,3 +439,41 @@ async def test_seeding_twice_changes_nothing(demo, app_sessionmaker):
     assert again is False
     assert await snapshot(app_sessionmaker, district_id) == before
     assert before["measurements"][0] > 4_000 and before["projects"][0] == 5
+
+
+async def test_the_story_s_people_are_members_with_their_responsibilities(demo, gql):
+    """Each top-level process's owner answers for it and enters its measures' data: a
+    person's responsibilities and the data-entry reminders name members with an e-mail."""
+    _, token = demo
+    director = await query(
+        gql,
+        token,
+        """query($email: String, $d: Date) { responsibilities(email: $email, asOf: $d) {
+             person { email displayName role }
+             items { responsibility code } } }""",
+        email="denise.walker@demo-isd.example",
+        d=TODAY.isoformat(),
+    )
+    found = director["responsibilities"]
+    assert found["person"] == {
+        "email": "denise.walker@demo-isd.example",
+        "displayName": "Denise Walker",
+        "role": "PROCESS_OWNER",
+    }
+    held = {(item["responsibility"], item["code"]) for item in found["items"]}
+    accountable = {code for responsibility, code in held if responsibility == "ACCOUNTABLE"}
+    assert accountable and all(code.startswith("4.") for code in accountable), held  # buses
+    assert ("RESPONSIBLE", "TRN-ON-TIME") in held
+    assert all(code in accountable or code.startswith("TRN-") for _, code in held), held
+
+    nobody = await query(gql, token, "{ keyProcessesWithoutAccountable { code } }")
+    assert nobody["keyProcessesWithoutAccountable"] == []
+    reminders = await query(
+        gql,
+        token,
+        "query($d: Date) { dataEntryReminders(asOf: $d) { owners { name email } } }",
+        d=TODAY.isoformat(),
+    )
+    owners = reminders["dataEntryReminders"]["owners"]
+    assert owners, "the story leaves some values to enter"
+    assert all(owner["email"].endswith("@demo-isd.example") for owner in owners), owners

@@ -9,7 +9,12 @@ from typing import Any
 from sqlalchemy import text
 
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.demo import DEMO_GRACE_MINUTES, DEMO_TIMEZONE, populate_demo
+from district_ppm.demo import (
+    DEMO_GRACE_MINUTES,
+    DEMO_TIMEZONE,
+    add_demo_members,
+    populate_demo,
+)
 from district_ppm.tenancy import service as tenancy
 from district_ppm.tenancy.models import Role
 
@@ -38,6 +43,7 @@ async def demo_district(admin_sessionmaker: Any, app_sessionmaker: Any) -> tuple
                 name="demo test",
                 ttl=timedelta(days=1),
             )
+            await add_demo_members(session=session, district_id=district.id)
             district_id = district.id
         assert await populate_demo(app_sessionmaker, district_id, today=TODAY)
         _seeded[TODAY] = (district_id, token)

@@ -26,7 +26,9 @@ from district_ppm.demo import (
     FINANCE,
     HUMAN_RESOURCES,
     IMPROVEMENT_LEAD,
+    MEMBERS,
     NUTRITION,
+    OWNERS_BY_PROCESS,
     STUDENT_SERVICES,
     SUPERINTENDENT,
     TRANSPORTATION,
@@ -37,6 +39,7 @@ from district_ppm.demo import (
     first_weekday_from,
 )
 from district_ppm.errors import Conflict
+from district_ppm.governance.accountability import assign_responsibility
 from district_ppm.governance.decisions import (
     DecisionRecord,
     MeasureDecision,
@@ -47,6 +50,7 @@ from district_ppm.governance.decisions import (
 from district_ppm.governance.forums import ForumData, create_forum
 from district_ppm.governance.meetings import schedule_meeting
 from district_ppm.governance.models_forums import Decision, DecisionStatus, Forum, Meeting
+from district_ppm.governance.models_people import Responsibility
 from district_ppm.measures.models import DASHBOARD_STAGES, Frequency, Measure
 from district_ppm.processes.models import Process
 from district_ppm.schools.models import School
@@ -118,6 +122,7 @@ async def seed_governance_demo(
         ),
     )
     await _other_forums(session, admin, story, processes)
+    await _responsibilities(session, admin, measures)
     chair = acting(district_id, Role.IMPROVEMENT_LEAD, DEPUTY_OPERATIONS)
     held, upcoming = meeting_days(story.today, 1)
     earlier, last = [await _meeting(session, chair, operations, day) for day in held]
@@ -199,6 +204,52 @@ async def _other_forums(
             await _meeting(
                 session, acting(admin.district_id, Role.DISTRICT_ADMIN, chair), forum, day
             )
+
+
+async def _responsibilities(
+    session: AsyncSession, admin: Principal, measures: dict[str, Measure]
+) -> None:
+    """The owner of each key process's top-level process is ACCOUNTABLE for it (one per key
+    process, as RACI wants), and each measure's owner RESPONSIBLE for its data: a person's
+    responsibilities and the data-entry reminders name members with an e-mail, not owner
+    texts."""
+    members = {str(person): person for person in MEMBERS}
+    key_processes = await session.execute(
+        select(Process.code, Process.id)
+        .where(Process.district_id == admin.district_id, Process.is_key.is_(True))
+        .order_by(Process.code)
+    )
+    assignments = [
+        (OWNERS_BY_PROCESS[code.split(".")[0]], Responsibility.ACCOUNTABLE, process_id, None)
+        for code, process_id in key_processes
+    ] + [
+        (members[measure.owner], Responsibility.RESPONSIBLE, None, measure.id)
+        for _, measure in sorted(measures.items())
+        if measure.owner in members
+    ]
+    for person, responsibility, process_id, measure_id in assignments:
+        view, _ = await assign_responsibility(
+            session=session,
+            district_id=admin.district_id,
+            user_id=None,
+            email=person.email,
+            process_id=process_id,
+            measure_id=measure_id,
+            responsibility=responsibility,
+            assigned_by=admin.actor,
+        )
+        await audit(
+            session,
+            admin,
+            "assignResponsibility",
+            "responsibility_assignment",
+            view.id,
+            userId=str(view.person.user_id),
+            processId=str(process_id) if process_id else None,
+            measureId=str(measure_id) if measure_id else None,
+            responsibility=responsibility.value,
+            created=True,
+        )
 
 
 async def _forum(session: AsyncSession, admin: Principal, data: ForumData) -> Forum:
