@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from district_ppm.db.tenancy import tenant_transaction
-from district_ppm.sustainability.compliance import compliance_report
+from district_ppm.measures.recording import ComputedValue, record_computed_measurements
+from district_ppm.sustainability.compliance import compliance_report, verdicts_on
 from tests.support.improvement import create_project
 from tests.support.jobs import run_refresh_job, stored_series
-from tests.support.measures import create_measure, create_school, record
+from tests.support.measures import SET_TARGET, create_measure, create_school, record
 from tests.support.sustainability import create_plan
 
 MONTHS = [date(2024 + i // 12, i % 12 + 1, 1) for i in range(24)]
@@ -56,6 +57,12 @@ async def build(gql: Any, factory: Any) -> tuple[uuid.UUID, str, dict[str, str]]
     for code in ("S", "W"):
         at_schools = [*rows(VALUES, north), *rows(VALUES, south, shift=0.5)]
         assert "errors" not in await record(gql, token, ids[code], at_schools)
+    # Targets for two school years (a school's own for North): meets_target turns on them.
+    for code, school in (("D", None), ("S", None), ("S", north), ("W", None)):
+        for year in (2025, 2026):
+            target = {"measureId": ids[code], "schoolId": school, "schoolYear": year}
+            target |= {"value": 10 if school is None else 9.5, "redThreshold": 9}
+            assert "errors" not in await gql(SET_TARGET, {"input": target}, token=token)
     district = await create_project(gql, token, title="District-wide")
     await create_plan(gql, token, district["id"], [ids["D"], ids["S"], ids["W"]])
     schools = await create_project(gql, token, title="Schools", schoolIds=[north, south])
@@ -79,9 +86,16 @@ async def verdicts(app_sessionmaker: Any, district_id: uuid.UUID, *, computed: b
                 )
             )
         for day in DATES:
-            for verdict in await compliance_report(
-                session=session, district_id=district_id, as_of=day
-            ):
+            together = await compliance_report(session=session, district_id=district_id, as_of=day)
+            # And each plan alone: its series are all the computation reads.
+            alone = [
+                verdict
+                for plan in [v.plan for v in together]
+                for verdict in await verdicts_on(
+                    session=session, district_id=district_id, plans=[plan], as_of=day
+                )
+            ]
+            for verdict in [*together, *alone]:
                 found.append((day, verdict.plan.id, verdict.status, verdict.failed_checks))
         await session.rollback()
     return found
@@ -113,6 +127,9 @@ async def test_stored_series_give_the_computed_verdicts(gql, factory, app_sessio
     district_id, _, ids = await build(gql, factory)
     before = await agree(app_sessionmaker, district_id)  # nothing stored: computed
     assert {status for _, _, status, _ in before} >= {"NON_COMPLIANT", "AT_RISK"}
+    failed = [check for *_, checks in before for check in checks]
+    assert any(check.startswith("meets_target") for check in failed)  # and some met
+    assert sum(check.startswith("meets_target") for check in failed) < len(before) * 3
 
     await run_refresh_job(app_sessionmaker, district_id, full=True)
 
@@ -137,6 +154,22 @@ async def test_stored_series_give_the_computed_verdicts(gql, factory, app_sessio
 
     await falsify(app_sessionmaker, district_id)
     assert await verdicts(app_sessionmaker, district_id, computed=False) != before
+    # The windows' counts and latest values come from the stored series too.
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await session.execute(
+            text(
+                "UPDATE measure_series_signals "
+                "SET periods = '{}', vals = '{}', out_of_control = '{}'"
+            )
+        )
+        await session.commit()
+    emptied = await verdicts(app_sessionmaker, district_id, computed=False)
+    assert emptied != before
+    assert all(
+        any(check.startswith("data_current") for check in checks)
+        for day, _, _, checks in emptied
+        if day.year == 2026
+    )
 
 
 async def test_a_stored_series_is_read_only_while_exact(gql, factory, app_sessionmaker):
@@ -213,3 +246,57 @@ async def row_versions(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[st
     async with tenant_transaction(app_sessionmaker, district_id) as session:
         rows = await session.execute(text("SELECT id, xmin::text FROM measure_series_signals"))
         return {str(row[0]): row[1] for row in rows}
+
+
+async def test_a_series_off_its_measure_s_calendar_is_not_stored(gql, factory, app_sessionmaker):
+    """A worker's computed values are written as the worker vouches for them: monthly values
+    in a QUARTERLY measure. A window's periods would then not count its due quarters, so the
+    series is computed, with the verdicts the data give."""
+    district_id, token = await factory.district()
+    quarterly = await create_measure(gql, token, code="Q", level="DISTRICT", frequency="QUARTERLY")
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await record_computed_measurements(
+            session=session,
+            district_id=district_id,
+            measure_id=uuid.UUID(quarterly),
+            values=[ComputedValue(None, month, value) for month, value in sorted(VALUES.items())],
+        )
+        await session.commit()
+    project = await create_project(gql, token, title="Quarterly")
+    await create_plan(gql, token, project["id"], [quarterly])
+    before = await agree(app_sessionmaker, district_id)
+
+    await run_refresh_job(app_sessionmaker, district_id, full=True)
+
+    assert await stored_series(app_sessionmaker, district_id) == {}
+    assert await agree(app_sessionmaker, district_id) == before
+
+
+async def test_a_district_mean_sums_its_schools_in_one_order(gql, factory, app_sessionmaker):
+    """Four schools' mean whose fourth decimal rounds one way or the other with the order of
+    the sum (50.7029 in school id order, 50.703 in another), against a target of 50.703: the
+    stored series and the one computed from the data sum a period's schools in id order."""
+    district_id, token = await factory.district()
+    schools = sorted([await create_school(gql, token, f"S{k}") for k in range(4)], key=uuid.UUID)
+    mean = await create_measure(gql, token, code="M", aggregation="MEAN")
+    school_values = [22.6617, 87.5491, 27.31, 65.291]
+    for school, value in reversed(
+        list(zip(schools, school_values, strict=True))
+    ):  # newest id first
+        monthly = {date(2025, month, 1): value for month in range(1, 10)}
+        assert "errors" not in await record(gql, token, mean, rows(monthly, school))
+    target = {"measureId": mean, "schoolYear": 2026, "value": 50.703, "redThreshold": 40}
+    assert "errors" not in await gql(SET_TARGET, {"input": target}, token=token)
+    project = await create_project(gql, token, title="Mean")
+    await create_plan(gql, token, project["id"], [mean])
+    before = await agree(app_sessionmaker, district_id)
+
+    await run_refresh_job(app_sessionmaker, district_id, full=True)
+
+    (periods, values, _) = (await stored_series(app_sessionmaker, district_id))[
+        (uuid.UUID(mean), None)
+    ]
+    assert values[periods.index(date(2025, 9, 1))] == 50.7029
+    assert await agree(app_sessionmaker, district_id) == before
+    october = [checks for day, _, _, checks in before if day == date(2025, 10, 1)]
+    assert october and all("meets_target:M" in checks for checks in october)

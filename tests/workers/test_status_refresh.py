@@ -27,6 +27,7 @@ from district_ppm.measures.models import (
 )
 from district_ppm.measures.recording import MeasurementValue, record_measurements
 from district_ppm.measures.refresh import refresh_measure_status
+from district_ppm.measures.series_signals import series_history
 from district_ppm.measures.service import MeasureCreate, TargetSet, create_measure, set_target
 from tests.support.improvement import create_project
 from tests.support.jobs import (
@@ -231,9 +232,16 @@ async def test_racing_writers_and_refreshes_leave_every_status_at_its_last_value
     )
     # And the series they stored are those of the data (measures.series_signals).
     stored = await stored_series(app_sessionmaker, district_id)
-    assert {key: value[:2] for key, value in stored.items()} == await measured_series(
-        app_sessionmaker, district_id
-    )
+    measured = await measured_series(app_sessionmaker, district_id)
+    assert {key: value[:2] for key, value in stored.items()} == measured
+    for key, (periods, values) in measured.items():
+        charted = series_history(
+            list(zip(periods, values, strict=True)),
+            start=None,
+            exclusions=(),
+            higher_is_better=True,
+        )
+        assert stored[key][2] == charted.out_of_control
 
 
 async def measured_series(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[Any, Any]:

@@ -11,7 +11,7 @@ class Points(Sequence[tuple[date, float]]):
     """A series kept as the driver's two arrays (periods ascending), its (period, value)
     pairs made as they are read: holding a pair per value (19,000 for 100 plans) cost more
     in garbage collection than the verdicts' own arithmetic. Readers that know the type
-    read ``periods`` and ``values`` directly (``analytics.compliance.check_series``)."""
+    read ``periods`` and ``values`` directly (``analytics.compliance.reported_due``)."""
 
     __slots__ = ("periods", "values")
 

@@ -122,11 +122,11 @@ class _SchoolYears(dict[date, int]):
 
 @dataclass(slots=True)
 class RefreshReads:
-    """What a refresh read and computed, handed to its caller: the status refresh job takes
-        the measures' latest chart points from the same district-wide series
-        (``measures.latest_points.store_latest_points``), and their periods' counts from the same
-        histories (``measures.period_counts.store_period_counts``), and the series of the measures
-    plans check from the same series (``measures.series_signals.store_series_signals``)."""
+    """What a refresh read and computed, handed to its caller. From the same series and
+    histories the status refresh job takes the measures' latest chart points
+    (``measures.latest_points.store_latest_points``), their periods' counts
+    (``measures.period_counts.store_period_counts``) and the series of the measures plans
+    check (``measures.series_signals.store_series_signals``)."""
 
     measures: list[Any] = field(default_factory=list)  # Core rows (id, level, direction, ...)
     # Each measure's district-wide series, as ``latest_points.read_periods`` makes it: the
@@ -156,7 +156,12 @@ async def refresh_measure_status(
     """
     # Core rows with what the computation reads: no ORM objects to build and track.
     stmt = select(
-        Measure.id, Measure.level, Measure.direction, Measure.unit, Measure.aggregation
+        Measure.id,
+        Measure.level,
+        Measure.direction,
+        Measure.unit,
+        Measure.aggregation,
+        Measure.frequency,
     ).where(Measure.district_id == district_id)
     if measure_ids is not None:
         stmt = stmt.where(Measure.id.in_(measure_ids))

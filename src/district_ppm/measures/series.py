@@ -85,7 +85,9 @@ async def load_series(
             Measurement.denominator,
         )
         .where(Measurement.district_id == district_id, Measurement.measure_id == measure.id)
-        .order_by(Measurement.period_start)
+        # Within a period the schools in id order, as every reader sums them: a sum of floats
+        # depends on its order, and a figure served to four decimals must not.
+        .order_by(Measurement.period_start, Measurement.school_id)
     )
     if school_id is not None:
         stmt = stmt.where(Measurement.school_id == school_id)
@@ -221,7 +223,8 @@ async def load_district_series(
             Measurement.denominator,
         )
         .where(Measurement.district_id == district_id, Measurement.measure_id.in_(list(by_id)))
-        .order_by(Measurement.measure_id, Measurement.period_start)
+        # The schools of a period in id order, as load_series and the status refresh sum them.
+        .order_by(Measurement.measure_id, Measurement.period_start, Measurement.school_id)
     )
     rows: dict[uuid.UUID, list[SchoolRow]] = defaultdict(list)
     for measure_id, *row in result.all():

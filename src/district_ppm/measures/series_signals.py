@@ -21,6 +21,10 @@ matching the moment it commits.
 
 - The district-wide series of a SCHOOL-level measure weighted by enrollments is never stored:
   its figures move with the enrollments, which mark nothing.
+- Nor is a series with a period that does not start a period of its measure's frequency. The
+  API refuses such a period, but a worker's computed values are written as the worker vouches
+  for them (the monthly transportation KPIs into a measure a district made QUARTERLY): a
+  reader counts a window's periods, which stands for its due periods only when each is one.
 - A refreshed measure's rows that it no longer produces are deleted, those of a measure no plan
   checks any more included: the job took its marks without storing it, so a row left behind
   would be trusted, and wrong, once a plan checks the measure again.
@@ -49,7 +53,9 @@ from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
 from district_ppm.measures.models import Direction, MeasureLevel
+from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import Series
+from district_ppm.tenancy.calendar import get_district_calendar
 
 Scope = uuid.UUID | None  # a school, or None for the district-wide series
 SeriesKey = tuple[uuid.UUID, Scope]
@@ -201,10 +207,10 @@ async def exact_series_as_of(
     each window: a window missing from the answer is computed from the data by the caller.
     One statement.
 
-    A window's periods are counted, not listed: every period of a series is a period start
-    of its measure's frequency (checked on every write, on a calendar the district never
-    changes), so the periods of a window that have a value are as many as its due periods
-    that have one."""
+    A window's periods are counted, not listed: every period of a stored series is a period
+    start of its measure's frequency (``store_series_signals`` stores no other series; the
+    district's calendar never changes), so the periods of a window that have a value are as
+    many as its due periods that have one."""
     if not windows:
         return {}
     keys = list(windows)
@@ -323,6 +329,9 @@ async def store_series_signals(
     for measure_id, school_id, period, _ in await fetch_tuples(session, EXCLUSIONS, settings):
         excluded[(measure_id, school_id)].add(period)
 
+    fy_month = (
+        await get_district_calendar(session=session, district_id=district_id)
+    ).fiscal_year_start_month
     changed: dict[SeriesKey, tuple[_Inputs, SeriesHistory]] = {}
     fresh: set[SeriesKey] = set()
     for measure in measures:
@@ -332,7 +341,6 @@ async def store_series_signals(
             key = (measure.id, scope)
             if not storable(measure.level, measure.aggregation, scope):
                 continue
-            fresh.add(key)
             inputs: _Inputs = (
                 [period for period, _ in points],
                 [value for _, value in points],
@@ -340,7 +348,11 @@ async def store_series_signals(
                 sorted(excluded.get(key, ())),
             )
             if stored.get(key) == inputs:
+                fresh.add(key)  # checked when it was stored
                 continue
+            if any(period_problem(measure.frequency, p, fy_month) for p in inputs[0]):
+                continue  # a window's periods would not count its due periods: computed
+            fresh.add(key)
             changed[key] = (
                 inputs,
                 series_history(

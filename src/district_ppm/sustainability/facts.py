@@ -10,7 +10,8 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import NamedTuple, Protocol, cast
 
-from sqlalchemy import any_, bindparam, select, text
+from sqlalchemy import Integer, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation
@@ -40,6 +41,7 @@ from district_ppm.measures.series_signals import (
     exact_series_as_of,
     storable,
 )
+from district_ppm.school_calendar import school_year_of
 from district_ppm.sustainability.models import PlanMeasure
 
 Scope = uuid.UUID | None  # a school, or None for the district-wide series
@@ -159,6 +161,9 @@ WHERE p.periods IS NOT NULL
 _TARGETS = select(
     Target.measure_id, Target.school_id, Target.school_year, Target.value, Target.red_threshold
 ).where(Target.district_id == bindparam("district_id"), Target.measure_id == any_(OF_MEASURES))
+_TARGETS_OF_YEARS = _TARGETS.where(
+    Target.school_year == any_(bindparam("years", type_=ARRAY(Integer)))
+)
 
 
 class MeasureFacts:
@@ -227,9 +232,30 @@ class MeasureFacts:
                 self.session, EXCLUSIONS, of_computed
             ):
                 self.exclusions[(measure_id, school_id)][period] = reason
-        targets = await fetch_tuples(self.session, _TARGETS, of_ids)
+        if windows:
+            # Only the school years of the latest values the checks will read: a target
+            # applies to its own year's value (about a quarter of the rows of four years).
+            years = self._latest_years(windows)
+            targets = await fetch_tuples(
+                self.session, _TARGETS_OF_YEARS, {**of_ids, "years": years}
+            )
+        else:
+            targets = await fetch_tuples(self.session, _TARGETS, of_ids)
         for measure_id, school_id, year, value, red in targets:
             self.targets.setdefault(measure_id, {}).setdefault(school_id, {})[year] = (value, red)
+
+    def _latest_years(self, windows: Collection[Window]) -> list[int]:
+        """The school years of each window's latest value (stored, or read from the data)."""
+        years = set()
+        for window in windows:
+            stored = self.stored.get(window)
+            if stored is not None:
+                latest = stored.latest
+            else:
+                _, latest = reported_due(self.series.get(window[:2], ()), (), window[3])
+            if latest is not None:
+                years.add(school_year_of(latest[0]))
+        return sorted(years)
 
     async def _compute_series(
         self,
