@@ -54,6 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.aggregation import Aggregation, aggregate_columns
 from district_ppm.analytics.xmr_tail import latest_point, tail_periods
+from district_ppm.db.array_text import array_text
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
@@ -458,10 +459,6 @@ WHERE s.latest_period IS DISTINCT FROM excluded.latest_period
 )
 
 
-def _date_array(days: Sequence[date]) -> str:
-    return "{" + ",".join(day.isoformat() for day in days) + "}"
-
-
 async def store_latest_points(
     *,
     session: AsyncSession,
@@ -520,7 +517,7 @@ async def store_latest_points(
             "latest_periods": [None if point is None else point[0] for point in latest],
             "unfavorable": [point is not None and point[1] for point in latest],
             "rebase_starts": [starts.get(m.id) for m in todo],
-            "exclusions": [_date_array(sorted(exclusions.get(m.id, {}))) for m in todo],
+            "exclusions": [array_text(sorted(exclusions.get(m.id, {}))) for m in todo],
         },
     )
     return result.rowcount  # type: ignore[attr-defined, no-any-return]

@@ -26,6 +26,7 @@ from datetime import date
 from sqlalchemy import any_, bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.array_text import array_text
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.measures.models import PeriodCounts
@@ -71,18 +72,6 @@ SET periods = excluded.periods, schools = excluded.schools,
 )
 
 
-def _array_text(values: Sequence[object]) -> str:
-    return "{" + ",".join(_element(value) for value in values) + "}"
-
-
-def _element(value: object) -> str:
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 async def store_period_counts(
     *,
     session: AsyncSession,
@@ -113,9 +102,9 @@ async def store_period_counts(
             {
                 "district_id": district_id,
                 "measure_ids": list(changed),
-                "periods": [_array_text(c[0]) for c in changed.values()],
-                "schools": [_array_text(c[1]) for c in changed.values()],
-                "district_wide": [_array_text(c[2]) for c in changed.values()],
+                "periods": [array_text(c[0]) for c in changed.values()],
+                "schools": [array_text(c[1]) for c in changed.values()],
+                "district_wide": [array_text(c[2]) for c in changed.values()],
             },
         )
     return len(changed)

@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from district_ppm.analytics.aggregation import Aggregation
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.analytics.xmr_tail import unfavorable_tails
+from district_ppm.db.array_text import array_text
 from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.measures.charts_models import ChartExclusion, ChartRebase
@@ -284,18 +285,6 @@ WHERE s.district_id = :district_id AND s.measure_id = g.measure_id
 _Inputs = tuple[list[date], list[float], date | None, list[date]]
 
 
-def _array_text(values: Sequence[object]) -> str:
-    return "{" + ",".join(_element(value) for value in values) + "}"
-
-
-def _element(value: object) -> str:
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, date):
-        return value.isoformat()
-    return repr(value)  # a float's shortest text, read back by PostgreSQL as the same double
-
-
 async def store_series_signals(
     *,
     session: AsyncSession,
@@ -381,11 +370,11 @@ async def store_series_signals(
                 "district_id": district_id,
                 "measure_ids": [key[0] for key in keys],
                 "school_ids": [key[1] for key in keys],
-                "periods": [_array_text(changed[key][1].periods) for key in keys],
-                "vals": [_array_text(changed[key][1].values) for key in keys],
-                "out_of_control": [_array_text(changed[key][1].out_of_control) for key in keys],
+                "periods": [array_text(changed[key][1].periods) for key in keys],
+                "vals": [array_text(changed[key][1].values) for key in keys],
+                "out_of_control": [array_text(changed[key][1].out_of_control) for key in keys],
                 "rebase_starts": [changed[key][0][2] for key in keys],
-                "exclusions": [_array_text(changed[key][0][3]) for key in keys],
+                "exclusions": [array_text(changed[key][0][3]) for key in keys],
             },
         )
     return len(changed) + len(gone)
