@@ -11,7 +11,7 @@ series, 9 ms of PostgreSQL and 10 of Python per request.
 So the status refresh job stores each series of every measure some plan checks
 (``store_series_signals``): its periods and served values in order and, beside each period,
 the ``in_control`` answer of the chart cut there (``analytics.xmr_tail.unfavorable_tails``),
-with the series' chart settings it was computed with. A reader (``exact_series_signals``)
+with the series' chart settings it was computed with. A reader (``exact_series_as_of``)
 takes a row only when, in the same statement, the measure has no dirty mark and the series'
 newest rebase and excluded periods are the row's; every other series is computed from the
 data. The argument is the latest chart points' (``measures.latest_points``): a write marks its
