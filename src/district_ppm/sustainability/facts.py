@@ -301,15 +301,17 @@ class MeasureFacts:
         """The scope's whole series (the chart's rebase and exclusions do not remove data)."""
         return self.series.get((measure.id, scope), [])
 
-    def as_of(
-        self, measure: CheckedMeasure, scope: Scope, due: Sequence[date], through: date
+    def window_as_of(
+        self, measure: CheckedMeasure, window: Window, due: Sequence[date]
     ) -> SeriesAsOf:
-        """The scope's series cut at ``through``, its ``due`` periods with a value counted:
-        read as stored (a window given to ``load``), or cut from the data with its chart
-        drawn (``chart``)."""
-        stored = self.stored.get((measure.id, scope, window_start(due, through), through))
+        """The series of ``window`` (its measure, scope, first due period and last complete
+        one, ``through``) cut at ``through``, its ``due`` periods with a value counted: read
+        as stored (a window given to ``load``), or cut from the data with its chart drawn
+        (``chart``)."""
+        stored = self.stored.get(window)
         if stored is not None:
             return stored
+        _, scope, _, through = window
         reported, latest = reported_due(self.values(measure, scope), due, through)
         return SeriesAsOf(reported, latest, out_of_control(self.chart(measure, scope, through)))
 
