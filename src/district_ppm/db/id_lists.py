@@ -6,39 +6,11 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    ColumnElement,
-    Dialect,
-    Text,
-    TypeDecorator,
-    any_,
-    bindparam,
-    cast,
-    literal,
-)
+from sqlalchemy import BindParameter, ColumnElement, any_, bindparam, literal
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import QueryableAttribute
 
-from district_ppm.db.array_text import uuid_array_text
-
-
-class _UuidArrayText(TypeDecorator[Any]):
-    """A uuid[] parameter sent as its text and cast back in the statement: asyncpg encodes a
-    uuid[] asking of every element whether it is itself an array, about 2,700 instructions
-    per id (``db.array_text``); the text costs a twentieth of that."""
-
-    impl = Text
-    cache_ok = True
-
-    def bind_expression(self, bindvalue: Any) -> ColumnElement[Any]:
-        return cast(bindvalue, ARRAY(UUID(as_uuid=True)))
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else uuid_array_text(value)
-
-
-_UUIDS = _UuidArrayText()
+_UUIDS = ARRAY(UUID(as_uuid=True))
 
 
 def among(
