@@ -217,9 +217,12 @@ async def exact_series_as_of(
             "throughs": date_array_text([key[3] for key in keys]),
         },
     )
-    # Each row names its window by its position in the lists sent (from 1).
+    # Each row names its window by its position in the lists sent (from 1). tuple.__new__ in
+    # C, not the NamedTuple's own __new__ (a Python call per window).
     return {
-        keys[n - 1]: SeriesAsOf(reported, None if period is None else (period, value), signal)
+        keys[n - 1]: tuple.__new__(
+            SeriesAsOf, (reported, None if period is None else (period, value), signal)
+        )
         for n, reported, period, value, signal in rows
     }
 

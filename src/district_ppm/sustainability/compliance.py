@@ -127,7 +127,10 @@ async def evaluate_plans(
             due = due_of(control.frequency, plan.start_date)
             first = window_start(due, through)
             plan_series.extend(
-                _CheckedSeries(control, scope, due, (control.id, scope, first, through))
+                # tuple.__new__ in C, not the NamedTuple's own __new__ (as _control_series).
+                tuple.__new__(
+                    _CheckedSeries, (control, scope, due, (control.id, scope, first, through))
+                )
                 for scope in scopes
             )
         checked.append(plan_series)
@@ -169,15 +172,19 @@ def _control_series(facts: MeasureFacts, each: _CheckedSeries) -> ControlSeries:
     """The series as of the verdict's date, with what it is held to."""
     control = each.control
     reported, latest, out_of_control = facts.window_as_of(control, each.window, each.due)
-    return ControlSeries(
-        control.code,
-        control.direction is Direction.HIGHER_IS_BETTER,
-        len(each.due),
-        reported,
-        latest,
-        out_of_control,
-        facts.targets_of(control, each.scope),
-        control.target,
+    # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per series).
+    return tuple.__new__(
+        ControlSeries,
+        (
+            control.code,
+            control.direction is Direction.HIGHER_IS_BETTER,
+            len(each.due),
+            reported,
+            latest,
+            out_of_control,
+            facts.targets_of(control, each.scope),
+            control.target,
+        ),
     )
 
 
