@@ -272,7 +272,7 @@ class MeasureStatus(TenantMixin, Base):
             "school_year",
             postgresql_nulls_not_distinct=True,
         ),
-        Index("ix_measure_statuses_year", "district_id", "school_year"),
+        Index("ix_measure_statuses_year", "district_id", "school_year", "school_id"),
         fk_measure(),
         fk_school(),
     )
