@@ -1,9 +1,10 @@
 """Instructions per computation of the sustainability verdicts of a date, counted by callgrind:
 a figure that does not move with the machine's load, for comparing two trees of the verdicts'
-arithmetic (the XmR rules, the checks, the series read).
+arithmetic (the XmR rules, the checks, the series read); and of the leadership forum's agenda,
+on the same past date (its plans' verdicts computed) and on today (served as stored).
 
     .venv/bin/python tests/benchmarks/bench_verdict_instructions.py --reuse
-        [--baseline DIR] [--requests 3]
+        [--baseline DIR] [--requests 3] [--read compliance|agenda|agenda-today]
 
 ``--reuse`` counts on the district ``bench_improvement.py --keep`` left (100 plans, 540
 control series); without it the script says so and counts nothing (as under ``make bench``).
@@ -11,8 +12,9 @@ In one process per source tree (this one, and ``--baseline DIR``, a ``git worktr
 another commit), ``sustainabilityCompliance(asOf)``'s service (``compliance_report``, its
 verdicts computed: the date is four months back) runs twice to warm up, then ``--requests``
 times with callgrind counting, each in its own tenant transaction as the app role, the
-garbage collector set as a served process sets it. No HTTP server: the count is the read's
-own work, the database's excluded. Needs valgrind.
+garbage collector set as a served process sets it; ``--read agenda`` runs the agenda's
+service (``generate_agenda``) instead. No HTTP server: the count is the read's own work, the
+database's excluded. Needs valgrind.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
 DATABASE = "district_ppm_bench_improvement_kept"  # bench_improvement.py --keep
 MONTHS_BACK = 4  # bench_improvement's past date: its verdicts are computed, none stored
+LEADERSHIP_FORUM = "District leadership"  # bench_improvement.LEADERSHIP_FORUM: 300 measures
 
 
-async def _compute_all(requests: int) -> None:
+async def _compute_all(requests: int, read: str = "compliance") -> None:
     """Runs in the counted process: two warm-ups, then ``requests`` counted computations."""
     import asyncpg
 
@@ -40,6 +43,7 @@ async def _compute_all(requests: int) -> None:
     from district_ppm.config import get_settings
     from district_ppm.db.engine import create_app_engine, make_sessionmaker
     from district_ppm.db.tenancy import tenant_transaction
+    from district_ppm.governance.agenda import generate_agenda
     from district_ppm.sustainability.compliance import compliance_report
     from district_ppm.sustainability.periods import add_months
     from district_ppm.tenancy.calendar import district_today
@@ -49,16 +53,26 @@ async def _compute_all(requests: int) -> None:
     owner = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
         district_id = await owner.fetchval("SELECT id FROM districts WHERE slug = 'bench'")
+        forum_id = await owner.fetchval(
+            "SELECT id FROM forums WHERE district_id = $1 AND name = $2",
+            district_id,
+            LEADERSHIP_FORUM,
+        )
     finally:
         await owner.close()
     sessions = make_sessionmaker(create_app_engine(settings))
     async with tenant_transaction(sessions, district_id) as session:
         today = await district_today(session=session, district_id=district_id)
-    as_of = add_months(today.replace(day=1), -MONTHS_BACK)
+    as_of = today if read == "agenda-today" else add_months(today.replace(day=1), -MONTHS_BACK)
 
     async def once() -> None:
         async with tenant_transaction(sessions, district_id) as session:
-            await compliance_report(session=session, district_id=district_id, as_of=as_of)
+            if read == "compliance":
+                await compliance_report(session=session, district_id=district_id, as_of=as_of)
+            else:
+                await generate_agenda(
+                    session=session, district_id=district_id, forum_id=forum_id, as_of=as_of
+                )
 
     for _ in range(2):
         await once()
@@ -73,7 +87,7 @@ async def _compute_all(requests: int) -> None:
     counting_instructions(False)
 
 
-def count(source: Path, requests: int, database_url: str) -> int:
+def count(source: Path, requests: int, database_url: str, read: str) -> int:
     """Instructions per computation with ``source``'s code."""
     env = {
         **os.environ,
@@ -84,9 +98,9 @@ def count(source: Path, requests: int, database_url: str) -> int:
     child = (
         "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
         "import bench_verdict_instructions as b; "
-        "asyncio.run(b._compute_all(int(sys.argv[2])))"
+        "asyncio.run(b._compute_all(int(sys.argv[2]), sys.argv[3]))"
     )
-    return callgrind_instructions(child, [str(HERE), str(requests)], env) // requests
+    return callgrind_instructions(child, [str(HERE), str(requests), read], env) // requests
 
 
 def main() -> int:
@@ -95,6 +109,9 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, help="another source tree (its root)")
     parser.add_argument("--requests", type=int, default=3)
     parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
+    parser.add_argument(
+        "--read", choices=("compliance", "agenda", "agenda-today"), default="compliance"
+    )
     args = parser.parse_args()
     if not args.reuse:
         # make bench runs every script: this one counts on a district bench_improvement kept.
@@ -109,8 +126,13 @@ def main() -> int:
     trees = [("this tree", SOURCE)]
     if args.baseline is not None:
         trees.append((f"baseline {args.baseline}", args.baseline.resolve() / "src"))
-    counts = [count(source, args.requests, database_url) for _, source in trees]
-    print(f"instructions per sustainabilityCompliance(asOf), {args.requests} each (callgrind)")
+    counts = [count(source, args.requests, database_url, args.read) for _, source in trees]
+    name = {
+        "compliance": "sustainabilityCompliance(asOf)",
+        "agenda": "agenda(leadership forum, asOf)",
+        "agenda-today": "agenda(leadership forum, today)",
+    }[args.read]
+    print(f"instructions per {name}, {args.requests} each (callgrind)")
     line = f"{trees[0][0]}: {counts[0] / 1e6:.1f}M"
     if len(counts) == 2:
         line += f"  {trees[1][0]}: {counts[1] / 1e6:.1f}M  ({counts[0] / counts[1]:.2f}x)"
