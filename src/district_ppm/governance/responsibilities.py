@@ -33,10 +33,9 @@ from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.governance.accountability import (
     RACI_ORDER,
     AssignmentView,
-    assignment_views,
     find_person,
+    person_assignment_views,
 )
-from district_ppm.governance.models_people import ResponsibilityAssignment
 from district_ppm.governance.reminders import Person, as_of_or_today, missing_values
 from district_ppm.governance.signals import RED_ROW_OF_MEASURE, unfavorable_latest_points
 from district_ppm.measures.models import Measure, MeasureStatus
@@ -115,11 +114,7 @@ async def person_responsibilities(
     )
     if person is None:
         return None
-    views = await assignment_views(
-        session=session,
-        district_id=district_id,
-        where=[ResponsibilityAssignment.user_id == person.user_id],
-    )
+    views = await person_assignment_views(session=session, district_id=district_id, person=person)
     processes = {v.assignment.process_id for v in views if v.assignment.process_id}
     subtrees: dict[uuid.UUID, set[uuid.UUID]] = {}
     if processes:
