@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, and_, bindparam, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -337,20 +337,8 @@ async def assignment_views(
                 Membership.user_id == ResponsibilityAssignment.user_id,
             ),
         )
-        .outerjoin(
-            Process,
-            and_(
-                Process.district_id == ResponsibilityAssignment.district_id,
-                Process.id == ResponsibilityAssignment.process_id,
-            ),
-        )
-        .outerjoin(
-            Measure,
-            and_(
-                Measure.district_id == ResponsibilityAssignment.district_id,
-                Measure.id == ResponsibilityAssignment.measure_id,
-            ),
-        )
+        .outerjoin(Process, _SUBJECT_PROCESS)
+        .outerjoin(Measure, _SUBJECT_MEASURE)
         .where(ResponsibilityAssignment.district_id == district_id, *where)
     )
     views = [
@@ -371,19 +359,21 @@ async def person_assignment_views(
         session, _PERSON_ASSIGNMENTS, {"district_id": district_id, "user_id": person.user_id}
     )
     width = len(AssignmentRow._fields)
-    views = [
-        AssignmentView(
-            AssignmentRow(*row[:width]),
-            person,
-            row[width] or row[width + 2],
-            row[width + 1] or row[width + 3],
-        )
-        for row in rows
-    ]
+    views = [AssignmentView(AssignmentRow(*row[:width]), person, *row[width:]) for row in rows]
     views.sort(key=lambda v: RACI_ORDER.index(v.assignment.responsibility))
     return views
 
 
+# An assignment's subject: its process or its measure (exactly one is set).
+_SUBJECT_PROCESS = and_(
+    Process.district_id == ResponsibilityAssignment.district_id,
+    Process.id == ResponsibilityAssignment.process_id,
+)
+_SUBJECT_MEASURE = and_(
+    Measure.district_id == ResponsibilityAssignment.district_id,
+    Measure.id == ResponsibilityAssignment.measure_id,
+)
+# AssignmentRow's columns, then the subject's code and name.
 _PERSON_ASSIGNMENTS = (
     select(
         ResponsibilityAssignment.id,
@@ -393,25 +383,11 @@ _PERSON_ASSIGNMENTS = (
         ResponsibilityAssignment.responsibility,
         ResponsibilityAssignment.assigned_by,
         ResponsibilityAssignment.created_at,
-        Process.code,
-        Process.name,
-        Measure.code,
-        Measure.name,
+        func.coalesce(Process.code, Measure.code),
+        func.coalesce(Process.name, Measure.name),
     )
-    .outerjoin(
-        Process,
-        and_(
-            Process.district_id == ResponsibilityAssignment.district_id,
-            Process.id == ResponsibilityAssignment.process_id,
-        ),
-    )
-    .outerjoin(
-        Measure,
-        and_(
-            Measure.district_id == ResponsibilityAssignment.district_id,
-            Measure.id == ResponsibilityAssignment.measure_id,
-        ),
-    )
+    .outerjoin(Process, _SUBJECT_PROCESS)
+    .outerjoin(Measure, _SUBJECT_MEASURE)
     .where(
         ResponsibilityAssignment.district_id == bindparam("district_id"),
         ResponsibilityAssignment.user_id == bindparam("user_id"),
