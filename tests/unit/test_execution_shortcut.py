@@ -232,7 +232,31 @@ async def test_objects_of_a_type_implementing_an_interface_are_completed_in_one_
         {"name": "b", "tag": 2},
         {"name": "c", "tag": 3},
     ]
-    assert completed_objects == ["Shelf", "Shelf"]  # the items: none by graphql-core
+    assert completed_objects == []  # the shelves and their items: none by graphql-core
+
+
+async def test_a_resolvers_list_of_rows_is_completed_in_one_expression(monkeypatch):
+    executed: list[str] = []
+    completed_objects: list[str] = []
+    execute_field = ExecutionContext.execute_field
+    complete_object_value = ExecutionContext.complete_object_value
+
+    def counting_fields(self: Any, parent_type: Any, *args: Any) -> Any:
+        executed.append(f"{parent_type.name}.{args[1][0].node.name.value}")
+        return execute_field(self, parent_type, *args)
+
+    def counting_objects(self: Any, return_type: Any, *args: Any) -> Any:
+        completed_objects.append(return_type.name)
+        return complete_object_value(self, return_type, *args)
+
+    monkeypatch.setattr(ExecutionContext, "execute_field", counting_fields)
+    monkeypatch.setattr(ExecutionContext, "complete_object_value", counting_objects)
+    data, errors = await run(ExecutionContext, "{ rows { name rank color day } }")
+
+    assert errors == []
+    assert data["rows"][1] == {"name": "school 1", "rank": 1, "color": "RED", "day": "2026-01-02"}
+    assert executed == ["Query.rows"]  # the resolver; its three rows' fields: none
+    assert completed_objects == []
 
 
 async def test_a_documents_shortcuts_are_compiled_once_for_every_request(monkeypatch):

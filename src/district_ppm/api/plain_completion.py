@@ -204,6 +204,13 @@ class Compiler:
         # answers this level, and the levels below are compiled as it reaches them.
         return None if served is None else source.function(served)
 
+    def value(self, return_type: GraphQLType, field_details_list: Any) -> Complete | None:
+        """The completed answer of a value of ``return_type`` a resolver returned, as a
+        function of the value, or None when it (or anything below it) needs the full path."""
+        source = _Source()
+        served = self._value(source, return_type, field_details_list, "source", None)
+        return None if served is None else source.function(served)
+
     def _object(
         self, source: _Source, object_type: GraphQLObjectType, details: Any, parent: str
     ) -> str | None:
