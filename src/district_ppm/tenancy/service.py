@@ -67,13 +67,6 @@ async def get_district_by_slug(*, session: AsyncSession, slug: str) -> District:
     return district
 
 
-async def get_district(*, session: AsyncSession, district_id: uuid.UUID) -> District:
-    district = await session.get(District, district_id)
-    if district is None:
-        raise NotFound("district", "no such district")
-    return district
-
-
 async def create_token(
     *,
     session: AsyncSession,
