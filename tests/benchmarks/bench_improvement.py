@@ -70,6 +70,19 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import asyncpg  # noqa: E402
 import httpx  # noqa: E402
+from improvement_reads import (  # noqa: E402
+    AGENDA,
+    COMPLIANCE,
+    FORUM_HYGIENE,
+    GAINS,
+    HYGIENE,
+    MATRIX,
+    ME,
+    PRACTICES,
+    REMINDERS,
+    RESPONSIBILITIES,
+    SAVINGS_SUMMARY,
+)
 from sqlalchemy import select  # noqa: E402
 
 from district_ppm.config import get_settings  # noqa: E402
@@ -109,40 +122,6 @@ from district_ppm.tenancy.models import Role  # noqa: E402
 AREAS = ("savings", "sustainability", "practices")  # the improvement areas' jobs are timed
 FISCAL_YEAR_START_MONTH = 7
 CONCURRENT_CLIENTS = 8
-
-SAVINGS_SUMMARY = """query($fy: Int!) { savingsSummary(fiscalYear: $fy) {
-  computedAt fiscalYear rows { category status unit amount }
-  byProject { project { id title } hardValidated totalUsd validatedUsd totalHours validatedHours }
-  byProcess { processId hardValidated totalUsd validatedUsd totalHours validatedHours }
-  bySchool { schoolId hardValidated totalUsd validatedUsd totalHours validatedHours }
-  byPractice { practiceId hardValidated totalUsd validatedUsd totalHours validatedHours } } }"""
-# The fixed cost of any request (token, rate limit, one tenant transaction), for comparison.
-ME = "query { me { role } }"
-COMPLIANCE = """query($asOf: Date) { sustainabilityCompliance(asOf: $asOf) {
-  plan { id projectId startDate endDate } status failedChecks asOf computedAt } }"""
-# The practices and management reads, with the fields graphql/operations/ sends.
-PRACTICES = """query { practices { id title projectId measureIds
-  adoptions { id school { id name } adoptedOn savingsUsd } } }"""
-GAINS = """query { gainsAcrossDistrict { practiceId title schoolsAdopted totalSavingsUsd
-  computedAt measures { measureId medianGain adoptionsWithGain } } }"""
-AGENDA = """query($forumId: ID!, $asOf: Date!) { agenda(forumId: $forumId, asOf: $asOf) {
-  reason measureId projectId planId decisionId title origin } }"""
-MATRIX = """query($processId: ID!, $schoolYear: Int!) {
-  processMatrix(processId: $processId, schoolYear: $schoolYear) { processId schoolYear
-    columns { measureId code name unit direction peerMedians { level median schools } }
-    rows { school { id name level } cells { value status rank } } } }"""
-HYGIENE = """query($asOf: Date) { metricsHygiene(asOf: $asOf) {
-  asOf notChecked rows { measure { id code name } reasons } } }"""
-FORUM_HYGIENE = """query($asOf: Date) { forumHygiene(asOf: $asOf) {
-  reason detail forumId forumName otherForumId otherForumName processId } }"""
-RESPONSIBILITIES = """query($email: String, $asOf: Date) {
-  responsibilities(email: $email, asOf: $asOf) { asOf person { id email displayName role }
-    items { assignmentId responsibility processId measureId code name red signalling due overdue }
-    attention { assignmentId reason measureId measureCode schoolId schoolName periodStart } } }"""
-REMINDERS = """query($asOf: Date) { dataEntryReminders(asOf: $asOf) { asOf
-  owners { key userId name email due overdue }
-  items { ownerKey measureId measureCode measureName frequency schoolId schoolName periodStart
-          overdue } } }"""
 
 # The same stored figures as the two queries, each read by one SELECT (the floor of a read).
 SUMMARY_FLOOR_SQL = """

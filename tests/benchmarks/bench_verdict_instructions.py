@@ -5,6 +5,7 @@ on the same past date (its plans' verdicts computed) and on today (served as sto
 
     .venv/bin/python tests/benchmarks/bench_verdict_instructions.py --reuse
         [--baseline DIR] [--requests 3] [--read compliance|agenda|agenda-today]
+        [--over-http [--read compliance-stored|me]]
 
 ``--reuse`` counts on the district ``bench_improvement.py --keep`` left (100 plans, 540
 control series); without it the script says so and counts nothing (as under ``make bench``).
@@ -14,7 +15,11 @@ verdicts computed: the date is four months back) runs twice to warm up, then ``-
 times with callgrind counting, each in its own tenant transaction as the app role, the
 garbage collector set as a served process sets it; ``--read agenda`` runs the agenda's
 service (``generate_agenda``) instead. No HTTP server: the count is the read's own work, the
-database's excluded. Needs valgrind.
+database's excluded. ``--over-http`` counts instead the whole request a dashboard sends
+(``bench_improvement``'s GraphQL document with a VIEWER's token, straight to the ASGI app, as
+``bench_read_instructions`` sends the dashboard reads): the reads above, and
+``compliance-stored`` (the stored verdicts) and ``me`` (``me { role }``, a request's fixed
+cost). Needs valgrind.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import gc
 import os
 import shutil
 import sys
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bench_read_instructions import callgrind_instructions, counting_instructions
 
@@ -35,8 +42,9 @@ MONTHS_BACK = 4  # bench_improvement's past date: its verdicts are computed, non
 LEADERSHIP_FORUM = "District leadership"  # bench_improvement.LEADERSHIP_FORUM: 300 measures
 
 
-async def _compute_all(requests: int, read: str = "compliance") -> None:
-    """Runs in the counted process: two warm-ups, then ``requests`` counted computations."""
+async def _compute_all(requests: int, read: str = "compliance", over_http: bool = False) -> None:
+    """Runs in the counted process: two warm-ups, then ``requests`` counted computations;
+    ``over_http``: the whole GraphQL request instead, sent to the app (five warm-ups)."""
     import asyncpg
 
     from district_ppm.app import YOUNG_COLLECTION_EVERY
@@ -64,6 +72,9 @@ async def _compute_all(requests: int, read: str = "compliance") -> None:
     async with tenant_transaction(sessions, district_id) as session:
         today = await district_today(session=session, district_id=district_id)
     as_of = today if read == "agenda-today" else add_months(today.replace(day=1), -MONTHS_BACK)
+    if over_http:
+        await _send_read(settings, district_id, forum_id, read, as_of, requests)
+        return
 
     async def once() -> None:
         async with tenant_transaction(sessions, district_id) as session:
@@ -87,20 +98,63 @@ async def _compute_all(requests: int, read: str = "compliance") -> None:
     counting_instructions(False)
 
 
-def count(source: Path, requests: int, database_url: str, read: str) -> int:
-    """Instructions per computation with ``source``'s code."""
+async def _send_read(
+    settings: Any, district_id: Any, forum_id: Any, read: str, as_of: date, requests: int
+) -> None:
+    """``read`` as a dashboard sends it, with a VIEWER's token, through the whole app
+    (``bench_read_instructions._send_all``: HTTP handling, GraphQL, the answer's JSON)."""
+    import json
+    from datetime import timedelta
+
+    from bench_read_instructions import _send_all
+    from improvement_reads import AGENDA, COMPLIANCE, ME
+
+    from district_ppm.db.engine import create_admin_engine, make_sessionmaker
+    from district_ppm.tenancy import service as tenancy
+    from district_ppm.tenancy.models import Role
+
+    admin = create_admin_engine(settings)
+    async with make_sessionmaker(admin)() as session, session.begin():
+        _, token = await tenancy.create_token(
+            session=session,
+            district_id=district_id,
+            role=Role.VIEWER,
+            name="instruction count",
+            ttl=timedelta(hours=1),
+        )
+    await admin.dispose()
+    query, variables = {
+        "compliance": (COMPLIANCE, {"asOf": as_of.isoformat()}),
+        "compliance-stored": (COMPLIANCE, {"asOf": None}),
+        "agenda": (AGENDA, {"forumId": str(forum_id), "asOf": as_of.isoformat()}),
+        "agenda-today": (AGENDA, {"forumId": str(forum_id), "asOf": as_of.isoformat()}),
+        "me": (ME, {}),
+    }[read]
+    body = json.dumps({"query": query, "variables": variables}).encode()
+    await _send_all(body, token, requests)
+
+
+def count(
+    source: Path, requests: int, database_url: str, read: str, over_http: bool = False
+) -> int:
+    """Instructions per computation (or request, ``over_http``) with ``source``'s code."""
     env = {
         **os.environ,
         "PYTHONPATH": str(source),
         "DISTRICT_PPM_DATABASE_URL": database_url,
         "DISTRICT_PPM_ENVIRONMENT": "test",
+        # Every request executed (over HTTP): no cached answer, no rate limit in the way.
+        "DISTRICT_PPM_RESPONSE_CACHE": "false",
+        "DISTRICT_PPM_RATE_LIMIT_PER_MINUTE": "100000000",
+        "DISTRICT_PPM_RATE_LIMIT_BURST": "10000000",
     }
     child = (
         "import asyncio, sys; sys.path.insert(0, sys.argv[1]); "
         "import bench_verdict_instructions as b; "
-        "asyncio.run(b._compute_all(int(sys.argv[2]), sys.argv[3]))"
+        "asyncio.run(b._compute_all(int(sys.argv[2]), sys.argv[3], sys.argv[4] == 'http'))"
     )
-    return callgrind_instructions(child, [str(HERE), str(requests), read], env) // requests
+    arguments = [str(HERE), str(requests), read, "http" if over_http else "service"]
+    return callgrind_instructions(child, arguments, env) // requests
 
 
 def main() -> int:
@@ -110,9 +164,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3)
     parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
     parser.add_argument(
-        "--read", choices=("compliance", "agenda", "agenda-today"), default="compliance"
+        "--read",
+        choices=("compliance", "agenda", "agenda-today", "compliance-stored", "me"),
+        default="compliance",
+    )
+    parser.add_argument(
+        "--over-http",
+        action="store_true",
+        help="count the whole GraphQL request sent to the app (needed by compliance-stored, me)",
     )
     args = parser.parse_args()
+    if args.read in ("compliance-stored", "me") and not args.over_http:
+        parser.error(f"--read {args.read} is a request: add --over-http")
     if not args.reuse:
         # make bench runs every script: this one counts on a district bench_improvement kept.
         print("no --reuse: run `bench_improvement.py --keep` first, then this with --reuse")
@@ -126,13 +189,18 @@ def main() -> int:
     trees = [("this tree", SOURCE)]
     if args.baseline is not None:
         trees.append((f"baseline {args.baseline}", args.baseline.resolve() / "src"))
-    counts = [count(source, args.requests, database_url, args.read) for _, source in trees]
+    counts = [
+        count(source, args.requests, database_url, args.read, args.over_http) for _, source in trees
+    ]
     name = {
         "compliance": "sustainabilityCompliance(asOf)",
+        "compliance-stored": "sustainabilityCompliance (stored)",
         "agenda": "agenda(leadership forum, asOf)",
         "agenda-today": "agenda(leadership forum, today)",
+        "me": "me { role }",
     }[args.read]
-    print(f"instructions per {name}, {args.requests} each (callgrind)")
+    what = "GraphQL request over HTTP to the app" if args.over_http else "computation"
+    print(f"instructions per {name} {what}, {args.requests} each (callgrind)")
     line = f"{trees[0][0]}: {counts[0] / 1e6:.1f}M"
     if len(counts) == 2:
         line += f"  {trees[1][0]}: {counts[1] / 1e6:.1f}M  ({counts[0] / counts[1]:.2f}x)"
