@@ -12,11 +12,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from district_ppm.db.id_lists import ids_param
+from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.models import Project
 from district_ppm.jobs.service import enqueue_job
@@ -168,8 +170,36 @@ async def adopt_practice(
     return adoption, school
 
 
-# A practice as it is listed (Core rows: a district's practices are read whole).
-PRACTICE_COLUMNS = (Practice.id, Practice.title, Practice.description, Practice.project_id)
+class PracticeRow(NamedTuple):
+    """A practice as it is listed (a district's practices are read whole)."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    project_id: uuid.UUID | None
+
+
+# The district's practices, and some of them; each practice's measures: built once, fetched by
+# the driver (db.plain_rows). Through the ORM session, each cost about 0.7 ms of CPU.
+_PRACTICES = (
+    select(Practice.id, Practice.title, Practice.description, Practice.project_id)
+    .where(Practice.district_id == bindparam("district_id"))
+    .order_by(Practice.title, Practice.id)
+)
+_SOME_PRACTICES = _PRACTICES.where(Practice.id == any_(ids_param("practice_ids")))
+_PRACTICE_MEASURES = (
+    select(PracticeMeasure.practice_id, PracticeMeasure.measure_id)
+    .join(
+        Measure,
+        (Measure.district_id == PracticeMeasure.district_id)
+        & (Measure.id == PracticeMeasure.measure_id),
+    )
+    .where(
+        PracticeMeasure.district_id == bindparam("district_id"),
+        PracticeMeasure.practice_id == any_(ids_param("practice_ids")),
+    )
+    .order_by(Measure.code, Measure.id)
+)
 
 
 async def practice_rows(
@@ -177,34 +207,30 @@ async def practice_rows(
     session: AsyncSession,
     district_id: uuid.UUID,
     practice_ids: Sequence[uuid.UUID] | None = None,
-) -> Sequence[Any]:
-    """The district's practices (or those of ``practice_ids``), by title, then id: rows of
-    ``PRACTICE_COLUMNS``."""
-    stmt = select(*PRACTICE_COLUMNS).where(Practice.district_id == district_id)
-    if practice_ids is not None:
-        stmt = stmt.where(Practice.id.in_(practice_ids))
-    return (await session.execute(stmt.order_by(Practice.title, Practice.id))).all()
+) -> list[PracticeRow]:
+    """The district's practices (or those of ``practice_ids``), by title, then id."""
+    if practice_ids is None:
+        rows = await fetch_tuples(session, _PRACTICES, {"district_id": district_id})
+    else:
+        rows = await fetch_tuples(
+            session,
+            _SOME_PRACTICES,
+            {"district_id": district_id, "practice_ids": list(practice_ids)},
+        )
+    return [PracticeRow(*row) for row in rows]
 
 
 async def measure_ids_of(
     *, session: AsyncSession, district_id: uuid.UUID, practice_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[uuid.UUID]]:
     """Each practice's measures, by measure code."""
-    rows = await session.execute(
-        select(PracticeMeasure.practice_id, PracticeMeasure.measure_id)
-        .join(
-            Measure,
-            (Measure.district_id == PracticeMeasure.district_id)
-            & (Measure.id == PracticeMeasure.measure_id),
-        )
-        .where(
-            PracticeMeasure.district_id == district_id,
-            PracticeMeasure.practice_id.in_(practice_ids),
-        )
-        .order_by(Measure.code, Measure.id)
+    rows = await fetch_tuples(
+        session,
+        _PRACTICE_MEASURES,
+        {"district_id": district_id, "practice_ids": list(practice_ids)},
     )
     found: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
-    for practice_id, measure_id in rows.all():
+    for practice_id, measure_id in rows:
         found[practice_id].append(measure_id)
     return found
 
