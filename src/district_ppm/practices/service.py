@@ -12,13 +12,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import any_, bindparam, select
+from sqlalchemy import Select, any_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.db.id_lists import ids_param
-from district_ppm.db.plain_rows import fetch_tuples
+from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.models import Project
 from district_ppm.jobs.service import enqueue_job
@@ -243,9 +244,23 @@ async def adoptions_of(
     adoption_ids: Sequence[uuid.UUID] | None = None,
 ) -> dict[uuid.UUID, list[Any]]:
     """Each practice's adoptions (of the practices, or the adoptions, named), earliest first,
-    then by school name: Core rows of the school's ``SCHOOL_COLUMNS`` with ``adoption_id``,
+    then by school name: rows of the school's ``SCHOOL_COLUMNS`` with ``adoption_id``,
     ``practice_id`` and ``adopted_on``. One statement."""
-    stmt = (
+    parameters: dict[str, Any] = {"district_id": district_id}
+    if practice_ids is not None:
+        parameters["practice_ids"] = list(practice_ids)
+    if adoption_ids is not None:
+        parameters["adoption_ids"] = list(adoption_ids)
+    statement = _adoptions(of_practices=practice_ids is not None, by_id=adoption_ids is not None)
+    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
+    for row in await fetch_plain(session, statement, parameters):
+        found[row.practice_id].append(row)
+    return found
+
+
+@cache  # four statements, each built once, fetched by the driver (db.plain_rows)
+def _adoptions(*, of_practices: bool, by_id: bool) -> Select[*tuple[Any, ...]]:
+    statement = (
         select(
             Adoption.id.label("adoption_id"),
             Adoption.practice_id,
@@ -255,17 +270,14 @@ async def adoptions_of(
         .join(
             School, (School.district_id == Adoption.district_id) & (School.id == Adoption.school_id)
         )
-        .where(Adoption.district_id == district_id)
+        .where(Adoption.district_id == bindparam("district_id"))
         .order_by(Adoption.adopted_on, School.name, Adoption.id)
     )
-    if practice_ids is not None:
-        stmt = stmt.where(Adoption.practice_id.in_(practice_ids))
-    if adoption_ids is not None:
-        stmt = stmt.where(Adoption.id.in_(adoption_ids))
-    found: dict[uuid.UUID, list[Any]] = defaultdict(list)
-    for row in (await session.execute(stmt)).all():
-        found[row.practice_id].append(row)
-    return found
+    if of_practices:
+        statement = statement.where(Adoption.practice_id == any_(ids_param("practice_ids")))
+    if by_id:
+        statement = statement.where(Adoption.id == any_(ids_param("adoption_ids")))
+    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,24 +293,32 @@ async def gains_of(
     *, session: AsyncSession, district_id: uuid.UUID, adoption_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, list[StoredGain]]:
     """Each adoption's stored gains, by measure code (none before the worker has run)."""
-    rows = await session.execute(
-        select(
-            AdoptionGain.adoption_id,
-            AdoptionGain.measure_id,
-            AdoptionGain.before,
-            AdoptionGain.after,
-            AdoptionGain.gain,
-            AdoptionGain.computed_at,
-        )
-        .join(
-            Measure,
-            (Measure.district_id == AdoptionGain.district_id)
-            & (Measure.id == AdoptionGain.measure_id),
-        )
-        .where(AdoptionGain.district_id == district_id, AdoptionGain.adoption_id.in_(adoption_ids))
-        .order_by(Measure.code, Measure.id)
+    rows = await fetch_tuples(
+        session, _GAINS_OF, {"district_id": district_id, "adoption_ids": list(adoption_ids)}
     )
     found: dict[uuid.UUID, list[StoredGain]] = defaultdict(list)
-    for adoption_id, measure_id, before, after, gain, computed_at in rows.all():
+    for adoption_id, measure_id, before, after, gain, computed_at in rows:
         found[adoption_id].append(StoredGain(measure_id, before, after, gain, computed_at))
     return found
+
+
+# Some adoptions' stored gains: built once, fetched by the driver (db.plain_rows).
+_GAINS_OF = (
+    select(
+        AdoptionGain.adoption_id,
+        AdoptionGain.measure_id,
+        AdoptionGain.before,
+        AdoptionGain.after,
+        AdoptionGain.gain,
+        AdoptionGain.computed_at,
+    )
+    .join(
+        Measure,
+        (Measure.district_id == AdoptionGain.district_id) & (Measure.id == AdoptionGain.measure_id),
+    )
+    .where(
+        AdoptionGain.district_id == bindparam("district_id"),
+        AdoptionGain.adoption_id == any_(ids_param("adoption_ids")),
+    )
+    .order_by(Measure.code, Measure.id)
+)

@@ -26,7 +26,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from sqlalchemy import Text, any_, bindparam, select, text
+from sqlalchemy import Text, any_, bindparam, column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -264,15 +264,16 @@ async def adoption_savings_usd(
     that are REALIZED or VALIDATED, reversals included, over every fiscal year, as last
     computed by the worker (0.00 for an adoption without any)."""
     found: dict[uuid.UUID, Decimal] = dict(
-        (
-            await session.execute(
-                text(
-                    "SELECT group_key, sum(total_usd) FROM savings_rollups "
-                    "WHERE district_id = :district_id AND grouping = 'ADOPTION' "
-                    "AND group_key = ANY(CAST(:ids AS uuid[])) GROUP BY group_key"
-                ),
-                {"district_id": district_id, "ids": adoption_ids},
-            )
-        ).all()
+        await fetch_tuples(
+            session, _ADOPTION_SAVINGS, {"district_id": district_id, "ids": adoption_ids}
+        )
     )
     return {key: found.get(key, Decimal("0.00")) for key in adoption_ids}
+
+
+# Built once, fetched by the driver (db.plain_rows).
+_ADOPTION_SAVINGS = text(
+    "SELECT group_key, sum(total_usd) AS total_usd FROM savings_rollups "
+    "WHERE district_id = :district_id AND grouping = 'ADOPTION' "
+    "AND group_key = ANY(CAST(:ids AS uuid[])) GROUP BY group_key"
+).columns(column("group_key"), column("total_usd"))
