@@ -2,10 +2,11 @@
 
 A field whose answer needs no resolver (api.plain_completion) is completed by a function
 compiled once per operation: a 200-row list of plain rows in one pass instead of a path, a
-resolve info and several layers per field. An object-typed plain field whose own fields are
-not all plain is read directly and its fields executed one by one. Anything a compiled
-function cannot complete (a null in a non-null field, a value its type refuses) goes through
-graphql-core's own path, which reports the error as it always has.
+resolve info and several layers per field. A resolver's list or object answer whose fields
+are all plain is completed the same way, once the resolver has run. An object-typed plain
+field whose own fields are not all plain is read directly and its fields executed one by one.
+Anything a compiled function cannot complete (a null in a non-null field, a value its type
+refuses) goes through graphql-core's own path, which reports the error as it always has.
 """
 
 from __future__ import annotations
