@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from datetime import date
 from typing import Any
@@ -126,6 +127,27 @@ class Query:
         return [Shelf(items=items), Shelf(items=[])]  # type: ignore[list-item]
 
     @strawberry.field
+    def awaitables(self) -> list[Untagged | None]:
+        """Items a resolver left to be awaited: one an object, one None, one raising."""
+
+        async def item(index: int) -> Untagged | None:
+            await asyncio.sleep(0)
+            if index == 2:
+                raise ValueError("item failed")
+            return None if index == 1 else Untagged(name=f"item {index}", tag=index)
+
+        return [item(index) for index in range(3)]  # type: ignore[misc]
+
+    @strawberry.field
+    def exceptions(self) -> list[Untagged | None]:
+        """An item that is an exception: graphql-core reports it at its path."""
+        return [Untagged(name="a", tag=1), ValueError("not an item")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def exception_object(self) -> Untagged | None:
+        return ValueError("not an object")  # type: ignore[return-value]
+
+    @strawberry.field
     async def rows(self, broken: bool = False) -> list[Row]:
         return [
             Row(
@@ -162,6 +184,13 @@ DOCUMENTS = [
     "{ shelves { items { name tag __typename } } }",
     "{ shelves(broken: true) { items { name tag } } }",
     "{ shelves { items { ... on Named { name } ... on Tagged { tag } } } }",
+    # Nothing read off the object: what is not one must still be refused.
+    "{ awaitables { __typename } }",
+    "{ awaitables { name tag } }",
+    "{ exceptions { __typename } }",
+    "{ exceptions { name } }",
+    "{ exceptionObject { __typename } }",
+    "{ rows { name } rows { rank } a: rows { __typename } }",
 ]
 
 

@@ -151,11 +151,12 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """A resolver's list or object answer completed by one compiled function when it
         can be (100 verdicts: 100 objects' fields executed one by one, a tenth of the read);
-        anything else, or anything the function cannot complete, by graphql-core."""
-        named = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        anything else, or anything the function cannot complete, by graphql-core. A non-null
+        type is tried once, at the type it wraps (graphql-core's non-null check calls this
+        again with it), so that an answer the function refuses is not tried twice."""
         if (
             result is not None
-            and isinstance(named, GraphQLList | GraphQLObjectType)
+            and isinstance(return_type, GraphQLList | GraphQLObjectType)
             and not (self.middleware_manager and self.middleware_manager.middlewares)
         ):
             complete = self._value_completer(return_type, field_details_list)

@@ -218,6 +218,10 @@ class Compiler:
         grouped_field_set, deferred, _ = self._collect(object_type, details)
         if deferred:
             return None
+        if all(group[0].node.name.value == "__typename" for group in grouped_field_set.values()):
+            # Nothing is read off the object, so nothing would refuse what is not one (an
+            # exception, an awaitable a resolver listed): the full path checks it.
+            return None
         entries: list[str] = []
         for response_name, sub_details in grouped_field_set.items():
             field_name = sub_details[0].node.name.value
