@@ -72,3 +72,17 @@ async def test_bus_routes_page_runs_a_fixed_number_of_statements(gql, factory, a
 
     # the token lookup setting the tenant; the page with its count
     assert counts == [2, 2]
+
+
+async def test_me_reads_its_district_only_when_the_query_selects_it(gql, factory, app):
+    _, token = await factory.district()
+
+    with counting_statements(app) as role_only:
+        role = await gql("{ me { role } }", token=token)
+    with counting_statements(app) as with_district:
+        district = await gql("{ me { role district { slug schoolCount } } }", token=token)
+
+    assert role["data"]["me"]["role"] == district["data"]["me"]["role"]
+    assert district["data"]["me"]["district"]["slug"]
+    # the token lookup setting the tenant; then, when selected, the district with its stats
+    assert (len(role_only), len(with_district)) == (1, 2)
