@@ -424,18 +424,18 @@ async def test_sustainability_compliance_runs_a_fixed_number_of_statements(
     assert counts[(full, None)] == [3, 3]
     assert counts[(listed, None)] == [1, 1]
     assert every_statement[(full, None)] == [1 + 3, 1 + 3]
-    # Computed: the calendar (today and the fiscal year: read once), the plans, stored rows of
-    # that date, the clock; the controls with their measures, each plan's schools and review
-    # dates (one statement), the stored series that are exact (none: the status refresh has
-    # not run), the measurements of the others (their rebases and exclusions too, when they
-    # had data), targets; then, when selected, the plans' control measures and reviews as
-    # above.
-    assert counts[(full, "2025-06-01")] == [11, 11]
-    assert counts[(listed, "2025-06-01")] == [9, 9]
+    # Computed: the calendar (today and the fiscal year: read once), the plans, their stored
+    # rows of that date with each other plan's schools and review dates and the clock (one
+    # statement); the controls with their measures, the stored series that are exact (none:
+    # the status refresh has not run), the measurements of the others (their rebases and
+    # exclusions too, when they had data), targets; then, when selected, the plans' control
+    # measures and reviews as above.
+    assert counts[(full, "2025-06-01")] == [9, 9]
+    assert counts[(listed, "2025-06-01")] == [7, 7]
     # Once the status refresh stored the series (measures.series_signals), no measurement is
     # read.
     await run_refresh_job(app_sessionmaker, district_id, full=True)
     with count_statements(app) as statements:
         result = await gql(listed, {"asOf": "2025-06-01"}, token=token)
     assert len(result["data"]["sustainabilityCompliance"]) == 4
-    assert len(queries(statements)) == 8
+    assert len(queries(statements)) == 6

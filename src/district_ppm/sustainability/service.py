@@ -13,12 +13,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import column, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from district_ppm.db.plain_rows import fetch_tuples
 from district_ppm.errors import BadInput, Conflict, NotFound
 from district_ppm.improvement.projects import get_project_or_raise
 from district_ppm.jobs.service import enqueue_job
@@ -316,43 +315,6 @@ async def reviews_of(
     for plan_id, review_id, reviewed_on, reviewer, result, notes in rows.all():
         found[plan_id].append(ReviewRow(review_id, reviewed_on, reviewer, result, notes))
     return {plan_id: found[plan_id] for plan_id in plan_ids}
-
-
-class PlanReach(NamedTuple):
-    """What a verdict reads of a plan besides its control measures."""
-
-    schools: list[uuid.UUID]  # its project's schools, as added (then by id)
-    reviewed_on: list[date]  # the days it was reviewed on, oldest first
-
-
-# One row per plan, its project's schools and its review days as arrays: a computation reads
-# every plan's, and a hundred plans' 1,400 rows of pairs cost twice the time (two statements,
-# a Python step per row). Built once, fetched by the driver (db.plain_rows).
-_REACH = text(
-    """
-SELECT p.id,
-       ARRAY(SELECT s.school_id FROM project_schools s
-             WHERE s.district_id = p.district_id AND s.project_id = p.project_id
-             ORDER BY s.created_at, s.id) AS schools,
-       ARRAY(SELECT r.reviewed_on FROM sustainability_reviews r
-             WHERE r.district_id = p.district_id AND r.plan_id = p.id
-             ORDER BY r.reviewed_on) AS reviewed_on
-FROM sustainability_plans p
-WHERE p.district_id = :district_id AND p.id = ANY(CAST(:plan_ids AS uuid[]))
-"""
-).columns(*map(column, ("id", "schools", "reviewed_on")))
-
-
-async def reach_of(
-    *, session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, PlanReach]:
-    """Each plan's project schools and review days. One statement."""
-    rows = await fetch_tuples(
-        session, _REACH, {"district_id": district_id, "plan_ids": list(plan_ids)}
-    )
-    found = {plan_id: PlanReach(schools, reviewed_on) for plan_id, schools, reviewed_on in rows}
-    # A plan deleted since the caller read it has none (as its reviews went with it).
-    return {plan_id: found.get(plan_id) or PlanReach([], []) for plan_id in plan_ids}
 
 
 @dataclass(frozen=True, slots=True)
