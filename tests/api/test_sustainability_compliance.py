@@ -13,13 +13,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
 from district_ppm.analytics.compliance import IN_CONTROL_POINTS
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.charts import get_control_chart
 from district_ppm.measures.service import measures_by_ids
+from district_ppm.sustainability.compliance import verdicts_on
 from district_ppm.sustainability.facts import MeasureFacts
 from district_ppm.sustainability.jobs import check_sustainability
+from district_ppm.sustainability.models import SustainabilityPlan
+from district_ppm.sustainability.service import PLAN_COLUMNS, plan_row
 from district_ppm.tenancy.calendar import district_today
 from tests.support.graphql import error_codes
 from tests.support.improvement import ADVANCE, create_project
@@ -248,6 +252,29 @@ async def test_stored_verdicts_are_served_without_a_date(gql, factory, app_sessi
     # As of today every month of 2026 so far has no value, and reviews stopped in 2025.
     assert stored[0]["status"] == "NON_COMPLIANT"
     assert stored[0]["failedChecks"] == ["data_current:ADA", "review_cadence"]
+
+
+async def test_a_plan_deleted_after_it_was_listed_gets_a_verdict_of_nothing(
+    gql, factory, app_sessionmaker, admin_sessionmaker
+):
+    # A request lists the plans, then reads their facts in later statements: a plan deleted
+    # in between (its controls and reviews with it) is judged on nothing, not an error.
+    district_id, token, ada = await district_with_ada(gql, factory)
+    kept = await planned(gql, token, [ada])
+    gone = await planned(gql, token, [ada])
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        listed = select(*PLAN_COLUMNS).order_by(SustainabilityPlan.created_at)
+        plans = [plan_row(row) for row in (await session.execute(listed)).all()]
+        async with admin_sessionmaker() as admin, admin.begin():
+            await admin.execute(delete(SustainabilityPlan).filter_by(id=uuid.UUID(gone["id"])))
+
+        found = await verdicts_on(
+            session=session, district_id=district_id, plans=plans, as_of=date.fromisoformat(AS_OF)
+        )
+
+    assert [str(v.plan.id) for v in found] == [kept["id"], gone["id"]]
+    assert (found[0].status, found[0].failed_checks) == ("COMPLIANT", ())
+    assert (found[1].status, found[1].failed_checks) == ("NON_COMPLIANT", ("review_cadence",))
 
 
 async def test_as_of_must_be_a_date(gql, factory):

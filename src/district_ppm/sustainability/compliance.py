@@ -77,8 +77,8 @@ async def evaluate_plans(
     inputs: PlanInputs,
 ) -> list[PlanVerdict]:
     """The verdict of each plan as of ``as_of``, in the order given (whether or not the plan
-    is checked on that date: callers choose the plans), from ``inputs`` (``plan_inputs`` of
-    these plans at least)."""
+    is checked on that date: callers choose the plans), from ``inputs``: ``plan_inputs`` of
+    these plans at least, none of them with a verdict it served as stored."""
     if not plans:
         return []
     fy_month = (
@@ -116,7 +116,7 @@ async def evaluate_plans(
     # period, its last complete one): worked out once, read to load the facts and to judge.
     checked: list[list[_CheckedSeries]] = []
     for plan in plans:
-        project_schools = reach.get(plan.id, _NO_REACH).schools
+        project_schools = reach[plan.id].schools
         plan_series: list[_CheckedSeries] = []
         for control in controls[plan.id]:
             scopes = scopes_of(control, project_schools)
@@ -148,7 +148,7 @@ async def evaluate_plans(
         verdict = plan_verdict(
             series=[_control_series(facts, each) for each in plan_series],
             review_windows=windows_of(plan.review_cadence, plan.start_date),
-            review_dates=reach.get(plan.id, _NO_REACH).reviewed_on,
+            review_dates=reach[plan.id].reviewed_on,
         )
         verdicts.append(PlanVerdict(plan, as_of, verdict.status, verdict.failed_checks, now))
     return verdicts
@@ -170,7 +170,7 @@ class PlanInputs(NamedTuple):
 
     stored: dict[uuid.UUID, tuple[Any, ...]]  # plan id -> its verdict stored for the date
     reach: dict[uuid.UUID, PlanReach]  # of each plan without one
-    now: datetime  # the database's clock: when the verdicts were computed
+    now: datetime  # the database's clock when the computation began: the verdicts' computedAt
 
 
 # One row per plan: its verdict stored for the date (NULLs when it has none, or when stored
@@ -232,6 +232,9 @@ async def plan_inputs(
     )
     stored = {row[0]: row[1:5] for row in rows if row[1] is not None}
     reach = {row[0]: PlanReach(row[5], row[6]) for row in rows if row[1] is None}
+    for plan_id in plan_ids:
+        if plan_id not in stored and plan_id not in reach:
+            reach[plan_id] = _NO_REACH  # deleted since the caller read it
     if rows:
         now = rows[0][7]
     else:  # every plan was deleted since the caller read it: nothing to compute
@@ -239,6 +242,7 @@ async def plan_inputs(
     return PlanInputs(stored, reach, now)
 
 
+# The clock alone, when no plan asked for is left (db.plain_rows).
 _NOW = select(func.statement_timestamp())
 
 
