@@ -29,9 +29,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import any_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,9 +60,10 @@ PLAN_REASONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class AgendaLine:
-    """One agenda item: why, about what (one subject id is set), and a title people read."""
+class AgendaLine(NamedTuple):
+    """One agenda item: why, about what (one subject id is set), and a title people read. A
+    tuple, not a frozen dataclass (whose every field is set by a Python call): an agenda
+    builds hundreds."""
 
     reason: AgendaReason
     title: str
@@ -113,8 +113,10 @@ def plan_title(project: _Titled) -> str:
     return f"Sustainability plan of {project.title}"
 
 
-@dataclass(frozen=True, slots=True)
-class ScopedProject:
+class ScopedProject(NamedTuple):
+    """A project in the forum's scope: a tuple, built by the driver's row (300 in a forum over
+    a whole district)."""
+
     id: uuid.UUID
     title: str
     phase: Phase
@@ -146,7 +148,8 @@ async def generate_agenda(
     projects: dict[uuid.UUID, ScopedProject] = {}
     plans: list[PlanRow] = []
     for row in await fetch_tuples(session, _PROJECTS, {**in_forum, "measure_ids": measure_ids}):
-        projects[row[0]] = ScopedProject(*row[:4])
+        # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per project).
+        projects[row[0]] = tuple.__new__(ScopedProject, row[:4])
         if row[4] is not None:  # the project's sustainability plan
             plans.append(plan_row(row[4:]))
     lines = _red_measures(measures, red, year)
