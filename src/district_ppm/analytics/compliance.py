@@ -21,7 +21,6 @@ from __future__ import annotations
 import enum
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from types import MappingProxyType
 from typing import NamedTuple
@@ -93,8 +92,7 @@ class SeriesChecks(NamedTuple):
     meets_target: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     status: ComplianceStatus
     failed_checks: tuple[str, ...]
     missing_periods: int
@@ -182,4 +180,5 @@ def plan_verdict(
         status = ComplianceStatus.AT_RISK
     else:
         status = ComplianceStatus.COMPLIANT
-    return Verdict(status, tuple(failed), missing)
+    # tuple.__new__ in C, not the NamedTuple's own __new__: a computation judges every plan.
+    return tuple.__new__(Verdict, (status, tuple(failed), missing))

@@ -23,7 +23,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -59,8 +58,9 @@ from district_ppm.tenancy.calendar import district_today, get_district_calendar
 MAX_DAYS_AHEAD = 366
 
 
-@dataclass(frozen=True, slots=True)
-class PlanVerdict:
+class PlanVerdict(NamedTuple):
+    """A plan's verdict as of a date: a tuple (a computation builds one per plan)."""
+
     plan: PlanRow
     as_of: date
     status: ComplianceStatus
@@ -150,7 +150,10 @@ async def evaluate_plans(
             review_windows=windows_of(plan.review_cadence, plan.start_date),
             review_dates=reach[plan.id].reviewed_on,
         )
-        verdicts.append(PlanVerdict(plan, as_of, verdict.status, verdict.failed_checks, now))
+        # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per plan).
+        verdicts.append(
+            tuple.__new__(PlanVerdict, (plan, as_of, verdict.status, verdict.failed_checks, now))
+        )
     return verdicts
 
 

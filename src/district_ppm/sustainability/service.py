@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -253,9 +253,9 @@ class PlanFields(Protocol):
     def response_plan(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class PlanRow:
-    """A plan's columns read by Core (a district's plans are listed whole: no ORM objects)."""
+class PlanRow(NamedTuple):
+    """A plan's columns read by Core (a district's plans are listed whole: no ORM objects). A
+    tuple, not a frozen dataclass (whose every field is set by a Python call)."""
 
     id: uuid.UUID
     project_id: uuid.UUID
@@ -280,7 +280,8 @@ PLAN_COLUMNS = (
 
 def plan_row(values: Sequence[Any]) -> PlanRow:
     """A plan from the values of ``PLAN_COLUMNS`` (the start of a Core row)."""
-    return PlanRow(*values[: len(PLAN_COLUMNS)])
+    # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per plan).
+    return tuple.__new__(PlanRow, tuple(values[: len(PLAN_COLUMNS)]))
 
 
 @dataclass(frozen=True, slots=True)
