@@ -32,11 +32,10 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import any_, bindparam, or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
-from district_ppm.db.id_lists import ids_param
 from district_ppm.db.plain_rows import fetch_plain, fetch_tuples
 from district_ppm.governance.forums import check_forum, scope_measures, scope_processes
 from district_ppm.governance.models_forums import AgendaReason, Decision, DecisionStatus, Meeting
@@ -144,10 +143,9 @@ async def generate_agenda(
     rows = await fetch_tuples(session, _SCOPED_MEASURE_ROWS, {**in_forum, "school_year": year})
     measures = sorted((MeasureRow(*row[:width]) for row in rows), key=lambda m: (m.code, m.id))
     red = {row[0] for row in rows if row[width]}
-    measure_ids = [m.id for m in measures]
     projects: dict[uuid.UUID, ScopedProject] = {}
     plans: list[PlanRow] = []
-    for row in await fetch_tuples(session, _PROJECTS, {**in_forum, "measure_ids": measure_ids}):
+    for row in await fetch_tuples(session, _PROJECTS, in_forum):
         # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per project).
         projects[row[0]] = tuple.__new__(ScopedProject, row[:4])
         if row[4] is not None:  # the project's sustainability plan
@@ -156,16 +154,18 @@ async def generate_agenda(
     lines += await _signalling_measures(session, district_id, measures)
     lines += _waiting_projects(projects.values())
     lines += await _plans(session, district_id, projects, plans, as_of)
-    lines += await _overdue_decisions(session, in_forum, measure_ids, projects, as_of)
+    lines += await _overdue_decisions(session, in_forum, as_of)
     return lines
 
 
-# The agenda's own statements, built once with bound parameters (an id list is one uuid[]
-# parameter) and fetched by the driver (db.plain_rows). Built per request, with the forum's
-# scope (a recursive CTE) in three of them, they were about a fifth of the agenda's CPU (the
-# scope is now in two: the decisions take the scoped measures' ids).
+# The agenda's own statements, built once with bound parameters and fetched by the driver
+# (db.plain_rows). Built per request, with the forum's scope (a recursive CTE) in three of
+# them, they were about a fifth of the agenda's CPU. Each computes the scope itself rather
+# than take the ids of the measures and projects found: asyncpg encodes a uuid[] parameter at
+# about 2,700 instructions per element (600 ids for a forum over a district), and PostgreSQL
+# searched the list linearly for every row where a subquery's ids are hashed once.
 _TREE = scope_processes(bindparam("district_id"), bindparam("forum_id"))
-_SCOPED = scope_measures(bindparam("district_id"), bindparam("forum_id")).subquery()
+_SCOPED = scope_measures(bindparam("district_id"), bindparam("forum_id"), tree=_TREE).subquery()
 # Each measure in scope, and whether its district-wide scorecard row of the school year is
 # RED (``signals.RED_ROW_OF_MEASURE``, an outer join).
 _SCOPED_MEASURE_ROWS = (
@@ -176,6 +176,11 @@ _SCOPED_MEASURE_ROWS = (
         Measure.id.in_(select(_SCOPED.c.measure_id)),
     )
 )
+# A project is in scope when its process or its primary measure is.
+_PROJECT_IN_SCOPE = or_(
+    Project.process_id.in_(select(_TREE.c.process_id)),
+    Project.primary_measure_id.in_(select(_SCOPED.c.measure_id)),
+)
 # Each project in scope with its sustainability plan's columns (NULL when it has none).
 _PROJECTS = (
     select(Project.id, Project.title, Project.phase, Project.tollgate_requested_at, *PLAN_COLUMNS)
@@ -184,13 +189,7 @@ _PROJECTS = (
         (SustainabilityPlan.district_id == Project.district_id)
         & (SustainabilityPlan.project_id == Project.id),
     )
-    .where(
-        Project.district_id == bindparam("district_id"),
-        or_(
-            Project.process_id.in_(select(_TREE.c.process_id)),
-            Project.primary_measure_id == any_(ids_param("measure_ids")),
-        ),
-    )
+    .where(Project.district_id == bindparam("district_id"), _PROJECT_IN_SCOPE)
 )
 _OVERDUE = (
     select(Decision.id, Decision.title, Decision.owner, Decision.due_on)
@@ -199,8 +198,12 @@ _OVERDUE = (
         Decision.status == DecisionStatus.OPEN,
         Decision.due_on < bindparam("as_of"),
         or_(
-            Decision.measure_id == any_(ids_param("measure_ids")),
-            Decision.project_id == any_(ids_param("project_ids")),
+            Decision.measure_id.in_(select(_SCOPED.c.measure_id)),
+            Decision.project_id.in_(
+                select(Project.id).where(
+                    Project.district_id == bindparam("district_id"), _PROJECT_IN_SCOPE
+                )
+            ),
             # made at a meeting of the forum
             Decision.meeting_id.in_(
                 select(Meeting.id).where(
@@ -293,17 +296,9 @@ async def _plans(
 
 
 async def _overdue_decisions(
-    session: AsyncSession,
-    in_forum: dict[str, uuid.UUID],
-    measure_ids: list[uuid.UUID],
-    projects: dict[uuid.UUID, ScopedProject],
-    as_of: date,
+    session: AsyncSession, in_forum: dict[str, uuid.UUID], as_of: date
 ) -> list[AgendaLine]:
-    decisions = await fetch_plain(
-        session,
-        _OVERDUE,
-        {**in_forum, "measure_ids": measure_ids, "project_ids": list(projects), "as_of": as_of},
-    )
+    decisions = await fetch_plain(session, _OVERDUE, {**in_forum, "as_of": as_of})
     return [
         AgendaLine(AgendaReason.DECISION_OVERDUE, decision_title(d), decision_id=d.id)
         for d in decisions
