@@ -141,7 +141,10 @@ async def generate_agenda(
     year = school_year_of(as_of)
     width = len(MEASURE_COLUMNS)
     rows = await fetch_tuples(session, _SCOPED_MEASURE_ROWS, {**in_forum, "school_year": year})
-    measures = sorted((MeasureRow(*row[:width]) for row in rows), key=lambda m: (m.code, m.id))
+    # tuple.__new__ in C, not the NamedTuple's own __new__ (a Python call per measure).
+    measures = sorted(
+        (tuple.__new__(MeasureRow, row[:width]) for row in rows), key=lambda m: (m.code, m.id)
+    )
     red = {row[0] for row in rows if row[width]}
     projects: dict[uuid.UUID, ScopedProject] = {}
     plans: list[PlanRow] = []
