@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.school_calendar import school_year_of
+from district_ppm.sustainability.compliance import plan_inputs
 from district_ppm.sustainability.jobs import check_sustainability
 from district_ppm.sustainability.models import PlanCompliance, SustainabilityPlan
 from district_ppm.sustainability.periods import add_months
@@ -183,3 +184,26 @@ async def test_a_measurement_moves_the_stored_verdict_through_the_worker(
     assert [(r["status"], r["asOf"]) for r in served] == [("COMPLIANT", today.isoformat())]
     # The same verdict, or a later run's (another queued check may have run since).
     assert datetime.fromisoformat(served[0]["computedAt"]) >= compliant[4]
+
+    # After the check, its follower stores the plan's verdict of every date: a past date's
+    # is then served from it, while no input has been written since.
+    past = months[-1]  # the plan started five months before it
+
+    async def from_history() -> Any:
+        if await pending_jobs(app_sessionmaker, district_id):
+            await relay_once(jobs_sessionmaker, broker)
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            inputs = await plan_inputs(
+                session=session,
+                district_id=district_id,
+                plan_ids=[uuid.UUID(plan_id)],
+                as_of=past,
+                serve_stored=True,
+            )
+        return inputs.stored
+
+    stored_verdict = (await eventually(from_history, seconds=120))[uuid.UUID(plan_id)]
+    read = (await gql(COMPLIANCE, {"asOf": past.isoformat()}, token=token))["data"][
+        "sustainabilityCompliance"
+    ]
+    assert [(r["status"], r["asOf"]) for r in read] == [(stored_verdict[1].value, past.isoformat())]

@@ -58,6 +58,10 @@ UNVERSIONED_TABLES: dict[str, str] = {
         "which measures a status refresh must recompute: written beside the data that made "
         "them dirty, deleted by the refresh, which moves the version when it writes statuses"
     ),
+    "plan_verdict_history": (
+        "the worker's verdicts of every date, each row valid only at the verdict-inputs "
+        "version it was computed at (reads check it): writing them changes no answer"
+    ),
 }
 
 # Tables the operator's role writes without a tenant, and the column naming each row's
@@ -89,6 +93,36 @@ def data_version_trigger_sql(table: str) -> list[str]:
     ]
 
 
+# The tables a sustainability verdict is computed from (``sustainability.history``): a
+# transaction that writes one of them also moves the district's ``inputs_version``, and every
+# verdict the worker stored at an older one stops being served. A statement trigger notes the
+# write (``app.verdict_inputs_wrote``), ``ppm_advance_data_version`` moves the number at commit
+# with the data version. tests/integration/test_verdict_history.py checks that a computation
+# reads no other table (besides derived ones whose readers vouch for them).
+VERDICT_INPUT_FUNCTION = "ppm_mark_verdict_input"
+VERDICT_INPUT_TABLES: dict[str, str] = {
+    "districts": "the fiscal calendar that periods follow",
+    "school_enrollments": "the weights of enrollment-weighted district-wide series",
+    "measures": "each control measure's level, frequency, direction, aggregation",
+    "measurements": "the series",
+    "measure_targets": "the targets a latest value is held to",
+    "control_chart_rebases": "where each chart starts",
+    "control_chart_exclusions": "the points each chart leaves out",
+    "sustainability_plans": "each plan's start, duration and review cadence",
+    "sustainability_plan_measures": "each plan's control measures and own targets",
+    "sustainability_reviews": "the review dates",
+    "project_schools": "the schools a plan's SCHOOL-level measures are checked at",
+}
+
+
+def verdict_input_trigger_sql(table: str) -> list[str]:
+    """The trigger that marks a write to a verdict's input table (``VERDICT_INPUT_TABLES``)."""
+    return [
+        f"CREATE TRIGGER ppm_verdict_input AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {VERDICT_INPUT_FUNCTION}()"
+    ]
+
+
 class DistrictDataVersion(Base):
     """One row per district, made with the district (a trigger on ``districts``)."""
 
@@ -98,6 +132,8 @@ class DistrictDataVersion(Base):
         UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
     )
     version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+    # Moved only by writes to ``VERDICT_INPUT_TABLES``.
+    inputs_version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,10 @@ needs, as of a date:
 - the plan's reviews, against its cadence windows.
 
 The ``check_sustainability`` job stores the verdict of every plan checked today (the
-district's date) in ``plan_compliance``; ``sustainabilityCompliance(asOf)`` serves those rows,
-and computes the verdicts of another date on the fly with the same function.
+district's date) in ``plan_compliance``, and ``store_verdict_history`` each plan's verdict on
+every date (``history``); ``sustainabilityCompliance(asOf)`` serves those rows, and computes
+with the same function a verdict that neither holds (a date past the history, or one whose
+inputs were written since the worker stored it).
 """
 
 from __future__ import annotations
@@ -176,21 +178,28 @@ class PlanInputs(NamedTuple):
     now: datetime  # the database's clock when the computation began: the verdicts' computedAt
 
 
-# One row per plan: its verdict stored for the date (NULLs when it has none, or when stored
-# verdicts are not served) and, when it has none, what its verdict is computed from besides
-# its controls: its project's schools and its review days, as arrays (a hundred plans' 1,400
-# rows of pairs cost twice the time). With the statement's start on the database's clock (the
-# same on every row). One statement where the stored verdicts, the plans' schools and reviews
-# and the clock took three round trips. The ids go as array text (``db.array_text``), cast
-# once in the FROM list. Built once, fetched by the driver (db.plain_rows).
+# One row per plan: its verdict served as stored for the date, if any (NULLs when not served):
+# the worker's of today (``plan_compliance``) first, else the range of its verdict history
+# (``history``) with the date in it, while the district's inputs version is still the
+# range's. When it has none, what its verdict is computed from besides its controls: its
+# project's schools and its review days, as arrays (a hundred plans' 1,400 rows of pairs cost
+# twice the time). With the statement's start on the database's clock (the same on every
+# row). One statement where the stored verdicts, the plans' schools and reviews and the clock
+# took three round trips. The ids go as array text (``db.array_text``), cast once in the FROM
+# list. Built once, fetched by the driver (db.plain_rows).
 _PLAN_INPUTS = text(
     """
-SELECT p.id, c.as_of, c.status, c.failed_checks, c.computed_at,
-       CASE WHEN c.plan_id IS NULL THEN ARRAY(
+SELECT p.id,
+       CASE WHEN c.plan_id IS NOT NULL THEN c.as_of
+            WHEN h.status IS NOT NULL THEN CAST(:as_of AS date) END AS as_of,
+       coalesce(c.status, h.status) AS status,
+       coalesce(c.failed_checks, h.failed_checks) AS failed_checks,
+       coalesce(c.computed_at, h.computed_at) AS computed_at,
+       CASE WHEN c.plan_id IS NULL AND h.status IS NULL THEN ARRAY(
            SELECT s.school_id FROM project_schools s
            WHERE s.district_id = p.district_id AND s.project_id = p.project_id
            ORDER BY s.created_at, s.id) END AS schools,
-       CASE WHEN c.plan_id IS NULL THEN ARRAY(
+       CASE WHEN c.plan_id IS NULL AND h.status IS NULL THEN ARRAY(
            SELECT r.reviewed_on FROM sustainability_reviews r
            WHERE r.district_id = p.district_id AND r.plan_id = p.id
            ORDER BY r.reviewed_on) END AS reviewed_on,
@@ -200,6 +209,15 @@ JOIN sustainability_plans p ON p.district_id = :district_id AND p.id = w.id
 LEFT JOIN plan_compliance c
   ON c.district_id = p.district_id AND c.plan_id = p.id AND c.as_of = :as_of
  AND :serve_stored
+LEFT JOIN LATERAL (
+    SELECT h.status, h.failed_checks, h.computed_at, h.valid_until
+    FROM plan_verdict_history h
+    JOIN district_data_versions v
+      ON v.district_id = h.district_id AND v.inputs_version = h.inputs_version
+    WHERE :serve_stored AND c.plan_id IS NULL
+      AND h.district_id = p.district_id AND h.plan_id = p.id AND h.valid_from <= :as_of
+    ORDER BY h.valid_from DESC LIMIT 1
+) h ON CAST(:as_of AS date) < h.valid_until
 """
 ).columns(
     column("id"),
@@ -221,8 +239,9 @@ async def plan_inputs(
     as_of: date,
     serve_stored: bool,
 ) -> PlanInputs:
-    """The plans' verdicts stored for ``as_of`` (none unless ``serve_stored``), and what
-    computing the others' reads besides their controls. One statement."""
+    """The plans' verdicts stored for ``as_of`` (none unless ``serve_stored``): today's, or
+    their verdict history's while it is exact; and what computing the others' reads besides
+    their controls. One statement."""
     rows = await fetch_tuples(
         session,
         _PLAN_INPUTS,
@@ -287,9 +306,10 @@ _PLANS = (
 )
 
 
-async def _plans(
+async def district_plans(
     session: AsyncSession, district_id: uuid.UUID, plan_ids: Sequence[uuid.UUID] | None
 ) -> list[PlanRow]:
+    """The district's plans (those of ``plan_ids``; every one when None), oldest first."""
     if plan_ids is None:
         return [
             plan_row(row)
@@ -313,7 +333,7 @@ async def store_verdicts(
     One row per plan, replaced: a retried or duplicated job leaves the same rows. A plan not
     checked on ``as_of`` (not started, or past its duration) loses its row.
     """
-    plans = await _plans(session, district_id, plan_ids)
+    plans = await district_plans(session, district_id, plan_ids)
     checked = [plan for plan in plans if is_checked_on(plan, as_of)]
     stored = select(PlanCompliance.plan_id).where(PlanCompliance.district_id == district_id)
     if plan_ids is not None:
@@ -375,7 +395,9 @@ async def compliance_report(
 
     Without ``as_of``: the stored verdicts (each with the date it is as of and when it was
     computed). With ``as_of``: every plan checked on that date; a stored verdict of exactly
-    that date is served as stored, any other is computed now, by the same function.
+    that date is served as stored, then one of the verdict history while its inputs are
+    unchanged (``history``; as of that date, computed when the worker computed it), any other
+    is computed now, by the same function.
     """
     if as_of is None:
         # One statement, plain rows: the report lists every plan of the district.
@@ -383,7 +405,9 @@ async def compliance_report(
         return [_stored(plan_row(row), row[len(PLAN_COLUMNS) :]) for row in rows]
     await check_as_of(session=session, district_id=district_id, as_of=as_of)
     plans = [
-        plan for plan in await _plans(session, district_id, None) if is_checked_on(plan, as_of)
+        plan
+        for plan in await district_plans(session, district_id, None)
+        if is_checked_on(plan, as_of)
     ]
     return await verdicts_on(session=session, district_id=district_id, plans=plans, as_of=as_of)
 
@@ -392,8 +416,9 @@ async def verdicts_on(
     *, session: AsyncSession, district_id: uuid.UUID, plans: Sequence[PlanRow], as_of: date
 ) -> list[PlanVerdict]:
     """The verdicts of ``plans`` (checked on ``as_of``: the caller's choice) as of ``as_of``,
-    in their order: a stored verdict of exactly that date as stored, any other computed now,
-    as ``compliance_report`` serves them (an agenda asks only for its forum's plans)."""
+    in their order: a stored verdict (of exactly that date, or of the verdict history) as
+    stored, any other computed now, as ``compliance_report`` serves them (an agenda asks
+    only for its forum's plans)."""
     if not plans:
         return []
     inputs = await plan_inputs(

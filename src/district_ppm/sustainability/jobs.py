@@ -1,4 +1,5 @@
-"""The sustainability area's job: store each plan's compliance verdict as of today."""
+"""The sustainability area's jobs: store each plan's compliance verdict as of today, then its
+verdict on every date (``history``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.jobs.registry import job
 from district_ppm.sustainability.compliance import store_verdicts
+from district_ppm.sustainability.history import store_verdict_history
 from district_ppm.tenancy.calendar import district_today
 
 # Plans to check, or verdicts to clear.
@@ -34,3 +36,14 @@ async def check_sustainability(
     plan_ids = None if full or plan_id is None else [uuid.UUID(plan_id)]
     today = await district_today(session=session, district_id=district_id)
     await store_verdicts(session=session, district_id=district_id, as_of=today, plan_ids=plan_ids)
+
+
+@job("store_verdict_history", nightly=True, after="check_sustainability", has_work=HAS_PLANS)
+async def store_verdict_history_job(
+    session: AsyncSession, district_id: uuid.UUID, *, full: bool = False
+) -> None:
+    """Every plan's verdict on every date, after each compliance check: nightly (today moves
+    on) and after every write that queued one. Always the whole district (``full`` or not): a
+    write to any input moves the district's inputs version, which every stored row is valid
+    for."""
+    await store_verdict_history(session=session, district_id=district_id)

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -119,3 +120,21 @@ class PlanCompliance(TenantMixin, Base):
     status: Mapped[ComplianceStatus] = mapped_column(_enum(ComplianceStatus, "compliance_status"))
     failed_checks: Mapped[list[str]] = mapped_column(ARRAY(Text))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PlanVerdictStep(TenantMixin, Base):
+    """Worker-computed: a plan's verdict on every date of ``[valid_from, valid_until)``, as
+    computed from the inputs of the district's ``inputs_version`` (``sustainability.history``);
+    a read serves it only while that is still the district's."""
+
+    __tablename__ = "plan_verdict_history"
+    district_implied_by = "sustainability_plans"
+    __table_args__ = (UniqueConstraint("district_id", "plan_id", "valid_from"), fk_plan())
+
+    plan_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date] = mapped_column(Date)  # exclusive
+    status: Mapped[ComplianceStatus] = mapped_column(_enum(ComplianceStatus, "compliance_status"))
+    failed_checks: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    inputs_version: Mapped[int] = mapped_column(BigInteger)

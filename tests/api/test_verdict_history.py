@@ -1,0 +1,334 @@
+"""The worker's verdict history (sustainability.history): served for every date it covers with
+exactly the verdict a computation gives, and never once a verdict's input was written since.
+
+The district: ADA (DISTRICT level, monthly, January 2024 to December 2025, out of control in
+October 2025), MEALS (SCHOOL level, checked at two schools, one missing August 2025) and
+STEPS (DISTRICT level, weekly, 2025's first half) and LUNCH (SCHOOL level, enrollment-weighted,
+checked district-wide). Three plans from 2025-01-01: ADA with quarterly reviews, open-ended;
+MEALS at both schools with monthly reviews, for twelve months; STEPS, ADA and LUNCH with
+school-year reviews. Their verdicts change many times over 2025.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from district_ppm.db.data_version import VERDICT_INPUT_TABLES
+from district_ppm.db.tenancy import tenant_transaction
+from district_ppm.jobs.service import run_job
+from district_ppm.measures.models import Frequency
+from district_ppm.measures.periods import next_period, period_containing
+from district_ppm.sustainability.compliance import (
+    district_plans,
+    evaluate_plans,
+    plan_inputs,
+    verdicts_on,
+)
+from district_ppm.sustainability.history import HISTORY_DAYS_AHEAD, store_verdict_history
+from district_ppm.sustainability.jobs import store_verdict_history_job
+from district_ppm.sustainability.service import is_checked_on
+from district_ppm.tenancy.calendar import district_today
+from district_ppm.tenancy.models import Role
+from tests.support.improvement import create_project
+from tests.support.measures import SET_TARGET, create_measure, create_school, record
+from tests.support.sustainability import COMPLIANCE, create_plan, log_review
+
+LOW, HIGH = 9.436, 10.564  # CL 10, sigma-hat exactly 1 (UCL 13, LCL 7)
+MONTHS = [date(2024 + i // 12, i % 12 + 1, 1) for i in range(24)]
+STEADY = {month: LOW if i % 2 == 0 else HIGH for i, month in enumerate(MONTHS)}
+PAST = date(2025, 11, 15)  # ADA's October point is among the last six: NON_COMPLIANT
+EXCLUDE = """
+mutation($input: ChartNoteInput!) { excludeChartPoint(input: $input) { __typename } }
+"""
+REBASE = """
+mutation($input: ChartNoteInput!) { rebaseControlChart(input: $input) { __typename } }
+"""
+# Reads a verdict's computation may make besides its inputs' tables, and why they cannot change
+# a verdict: the status refresh's copy of each series (read only while exact, as the
+# computation from the data would give), its dirty marks, the versions themselves, the history
+# (written by the job), and the stored verdicts of today (joined, unused, when computing).
+DERIVED_READS = {
+    "measure_series_signals",
+    "measure_dirty_marks",
+    "district_data_versions",
+    "plan_verdict_history",
+    "plan_compliance",
+}
+
+
+def rows(values: dict[date, float], school_id: str | None = None) -> list[dict[str, Any]]:
+    return [
+        {"schoolId": school_id, "periodStart": p.isoformat(), "value": v}
+        for p, v in sorted(values.items())
+    ]
+
+
+async def set_target(gql: Any, token: str, measure_id: str, year: int, value: float) -> None:
+    target = {"measureId": measure_id, "schoolYear": year, "value": value, "redThreshold": 9}
+    assert "errors" not in await gql(SET_TARGET, {"input": target}, token=token)
+
+
+async def district_with_plans(gql: Any, factory: Any) -> tuple[uuid.UUID, str, dict[str, str]]:
+    """The district above: its id, an admin's token, and the ids of its measures (by code) and
+    plans (ada, meals, steps)."""
+    district_id, token = await factory.district()
+    ada = await create_measure(gql, token, code="ADA", level="DISTRICT")
+    meals = await create_measure(gql, token, code="MEALS", level="SCHOOL")
+    steps = await create_measure(gql, token, code="STEPS", level="DISTRICT", frequency="WEEKLY")
+    for measure in (ada, meals):
+        for year in (2025, 2026):
+            await set_target(gql, token, measure, year, 10)
+    assert "errors" not in await record(gql, token, ada, rows({**STEADY, date(2025, 10, 1): 6.5}))
+    north = await create_school(gql, token, "North", enrollment=400)
+    south = await create_school(gql, token, "South", enrollment=600)
+    assert "errors" not in await record(gql, token, meals, rows(STEADY, north))
+    south_values = {p: v for p, v in STEADY.items() if p != date(2025, 8, 1)}
+    assert "errors" not in await record(gql, token, meals, rows(south_values, south))
+    # Checked district-wide: the schools' series weighted by their enrollments.
+    weighted = await create_measure(
+        gql, token, code="LUNCH", level="SCHOOL", aggregation="ENROLLMENT_WEIGHTED_MEAN"
+    )
+    await set_target(gql, token, weighted, 2025, 10)
+    assert "errors" not in await record(gql, token, weighted, rows(STEADY, north))
+    assert "errors" not in await record(gql, token, weighted, rows(south_values, south))
+    week = period_containing(Frequency.WEEKLY, date(2025, 1, 1), 7)
+    weeks = {}
+    for index in range(26):
+        weeks[week] = LOW if index % 2 else HIGH
+        week = next_period(Frequency.WEEKLY, week)
+    assert "errors" not in await record(gql, token, steps, rows(weeks))
+
+    plans = {}
+    project = await create_project(gql, token, title="Attendance")
+    plans["ada"] = (await create_plan(gql, token, project["id"], [ada]))["id"]
+    for day in ("2025-02-10", "2025-05-10", "2025-08-10"):  # none in the fourth quarter
+        assert "errors" not in await log_review(gql, token, plans["ada"], day)
+    project = await create_project(gql, token, title="Meals", schoolIds=[north, south])
+    plans["meals"] = (
+        await create_plan(
+            gql, token, project["id"], [meals], reviewCadence="MONTHLY", durationMonths=12
+        )
+    )["id"]
+    for month in range(1, 8):
+        day = f"2025-{month:02d}-20"
+        assert "errors" not in await log_review(gql, token, plans["meals"], day)
+    project = await create_project(gql, token, title="Steps")
+    plans["steps"] = (
+        await create_plan(
+            gql, token, project["id"], [steps, ada, weighted], reviewCadence="SCHOOL_YEAR"
+        )
+    )["id"]
+    return district_id, token, {"ADA": ada, "STEPS": steps, **plans}
+
+
+async def run_history_job(app_sessionmaker: Any, district_id: uuid.UUID) -> None:
+    await run_job(
+        sessionmaker=app_sessionmaker,
+        district_id=district_id,
+        actor_name=store_verdict_history_job.name,
+        message_id=f"test-{uuid.uuid4()}",
+        body=store_verdict_history_job.handler,
+    )
+
+
+async def served_from_history(
+    app_sessionmaker: Any, district_id: uuid.UUID, day: date
+) -> set[uuid.UUID]:
+    """The plans (checked on ``day``) whose verdict of ``day`` a read would serve as stored."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        plans = [
+            p for p in await district_plans(session, district_id, None) if is_checked_on(p, day)
+        ]
+        inputs = await plan_inputs(
+            session=session,
+            district_id=district_id,
+            plan_ids=[p.id for p in plans],
+            as_of=day,
+            serve_stored=True,
+        )
+        return set(inputs.stored)
+
+
+async def verdicts_of(gql: Any, token: str, day: date) -> dict[str, tuple[str, list[str], str]]:
+    result = await gql(COMPLIANCE, {"asOf": day.isoformat()}, token=token)
+    assert "errors" not in result, result
+    return {
+        row["plan"]["id"]: (row["status"], row["failedChecks"], row["computedAt"])
+        for row in result["data"]["sustainabilityCompliance"]
+    }
+
+
+async def test_every_day_the_history_serves_the_verdict_a_computation_gives(
+    gql, factory, app_sessionmaker
+):
+    district_id, _, _ = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        ranges = (await session.execute(text("SELECT count(*) FROM plan_verdict_history"))).scalar()
+        today = await district_today(session=session, district_id=district_id)
+        plans = await district_plans(session, district_id, None)
+        horizon = today + timedelta(days=HISTORY_DAYS_AHEAD)
+        days = [date(2024, 12, 30) + timedelta(days=n) for n in range(410)]
+        days += [horizon + timedelta(days=n) for n in range(-2, 3)]
+        changes = set()
+        for day in days:
+            checked = [plan for plan in plans if is_checked_on(plan, day)]
+            served = await verdicts_on(
+                session=session, district_id=district_id, plans=checked, as_of=day
+            )
+            plan_ids = [plan.id for plan in checked]
+            computed = await evaluate_plans(
+                session=session,
+                district_id=district_id,
+                plans=checked,
+                as_of=day,
+                inputs=await plan_inputs(
+                    session=session,
+                    district_id=district_id,
+                    plan_ids=plan_ids,
+                    as_of=day,
+                    serve_stored=False,
+                ),
+            )
+            stored = await plan_inputs(
+                session=session,
+                district_id=district_id,
+                plan_ids=plan_ids,
+                as_of=day,
+                serve_stored=True,
+            )
+            expected = [(v.plan.id, v.status, v.failed_checks) for v in computed]
+            assert [(v.plan.id, v.status, v.failed_checks) for v in served] == expected, day
+            assert all(v.as_of == day for v in served)
+            # Served from the history up to its horizon, computed after it.
+            assert set(stored.stored) == (set(plan_ids) if day <= horizon else set()), day
+            changes.add(tuple(expected))
+
+    # Not a constant: the verdicts moved many times, and the history holds ranges, not days.
+    assert len(changes) >= 10
+    assert 3 < ranges < 100
+
+
+@pytest.mark.parametrize("write", ["measurement", "target", "review", "exclusion", "rebase"])
+async def test_a_write_to_a_verdicts_input_stops_the_history_at_once(
+    gql, factory, app_sessionmaker, write
+):
+    district_id, token, ids = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+    before = await verdicts_of(gql, token, PAST)
+
+    ada = ids["ADA"]
+    if write == "measurement":  # October back in control
+        written = await record(gql, token, ada, rows({date(2025, 10, 1): 10.0}))
+    elif write == "target":  # October's 6.5 meets a target of 6 for school year 2026
+        target = {"measureId": ada, "schoolYear": 2026, "value": 6, "redThreshold": 5}
+        written = await gql(SET_TARGET, {"input": target}, token=token)
+    elif write == "review":
+        written = await log_review(gql, token, ids["ada"], "2025-11-02")
+    else:
+        note = {"measureId": ada, "periodStart": "2025-10-01", "text": "snow day"}
+        written = await gql(
+            EXCLUDE if write == "exclusion" else REBASE, {"input": note}, token=token
+        )
+    assert "errors" not in written, written
+
+    # No plan's verdict is served from the history: every one is computed, and shows the write.
+    assert await served_from_history(app_sessionmaker, district_id, PAST) == set()
+    after = await verdicts_of(gql, token, PAST)
+    if write in ("measurement", "target", "exclusion"):
+        assert before[ids["ada"]][:2] != after[ids["ada"]][:2]
+    assert all(after[plan][2] > before[plan][2] for plan in after)  # computed now
+
+    # The worker's next run covers the write.
+    await run_history_job(app_sessionmaker, district_id)
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+    assert {p: v[:2] for p, v in (await verdicts_of(gql, token, PAST)).items()} == {
+        p: v[:2] for p, v in after.items()
+    }
+
+
+async def test_a_write_to_anything_else_keeps_the_history(gql, factory, app_sessionmaker):
+    district_id, token, _ = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+    served = await verdicts_of(gql, token, PAST)
+
+    await create_project(gql, token, title="Unrelated")  # a project without a plan
+    await factory.token(district_id, Role.VIEWER)  # the operator's write, with no tenant
+
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+    assert await verdicts_of(gql, token, PAST) == served  # computedAt: the worker's
+
+
+async def test_a_write_committed_while_the_worker_computes_makes_its_rows_stale(
+    gql, factory, app_sessionmaker
+):
+    district_id, token, ids = await district_with_plans(gql, factory)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await store_verdict_history(session=session, district_id=district_id)
+        # October back in control, committed before the worker's rows are.
+        written = await record(gql, token, ids["ADA"], rows({date(2025, 10, 1): 10.0}))
+        assert "errors" not in written
+        await session.commit()
+
+    assert await served_from_history(app_sessionmaker, district_id, PAST) == set()
+    _, failed_checks, _ = (await verdicts_of(gql, token, PAST))[ids["ada"]]
+    assert "in_control:ADA" not in failed_checks
+
+
+async def test_two_runs_racing_leave_one_history(gql, factory, app_sessionmaker):
+    district_id, _, _ = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        count = text("SELECT count(*) FROM plan_verdict_history")
+        alone = (await session.execute(count)).scalar()
+
+    await asyncio.gather(*(run_history_job(app_sessionmaker, district_id) for _ in range(3)))
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        assert (await session.execute(count)).scalar() == alone
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+
+
+async def test_the_history_is_computed_from_its_input_tables_only(gql, factory, app_sessionmaker):
+    """Every table the computation reads is one whose writes move the inputs version (or a
+    derived one, above): a verdict read from a new table must be added to
+    ``data_version.VERDICT_INPUT_TABLES``, with a migration creating its trigger."""
+    district_id, _, _ = await district_with_plans(gql, factory)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await store_verdict_history(session=session, district_id=district_id)
+        read = set(
+            (
+                await session.execute(
+                    text(
+                        "SELECT relname FROM pg_stat_xact_user_tables "
+                        "WHERE seq_scan + coalesce(idx_scan, 0) > 0"
+                    )
+                )
+            ).scalars()
+        )
+
+    assert {"measurements", "sustainability_plans", "measure_targets"} <= read
+    assert read - DERIVED_READS - set(VERDICT_INPUT_TABLES) == set()
+
+
+async def test_every_input_table_moves_the_inputs_version(admin_sessionmaker):
+    async with admin_sessionmaker() as session:
+        marked = set(
+            (
+                await session.execute(
+                    text(
+                        "SELECT tgrelid::regclass::text FROM pg_trigger "
+                        "WHERE tgname = 'ppm_verdict_input' AND NOT tgisinternal"
+                    )
+                )
+            ).scalars()
+        )
+    assert marked == set(VERDICT_INPUT_TABLES)
