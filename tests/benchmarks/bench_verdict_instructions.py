@@ -4,14 +4,16 @@ arithmetic (the XmR rules, the checks, the series read); and of the leadership f
 on the same past date (its plans' verdicts computed) and on today (served as stored).
 
     .venv/bin/python tests/benchmarks/bench_verdict_instructions.py --reuse
-        [--baseline DIR] [--requests 3] [--read compliance|agenda|agenda-today]
+        [--baseline DIR] [--requests 3]
+        [--read compliance|agenda|agenda-today|compliance-history|agenda-history]
         [--over-http [--read compliance-stored|me]]
 
 ``--reuse`` counts on the district ``bench_improvement.py --keep`` left (100 plans, 540
 control series); without it the script says so and counts nothing (as under ``make bench``).
 In one process per source tree (this one, and ``--baseline DIR``, a ``git worktree`` of
 another commit), ``sustainabilityCompliance(asOf)``'s service (``compliance_report``, its
-verdicts computed: the date is four months back) runs twice to warm up, then ``--requests``
+verdicts computed: the date is four months back, and the worker's verdict history is made
+stale first, as a write to a verdict's input makes it) runs twice to warm up, then ``--requests``
 times with callgrind counting, each in its own tenant transaction as the app role, the
 garbage collector set as a served process sets it; ``--read agenda`` runs the agenda's
 service (``generate_agenda``) instead. No HTTP server: the count is the read's own work, the
@@ -19,7 +21,9 @@ database's excluded. ``--over-http`` counts instead the whole request a dashboar
 (``bench_improvement``'s GraphQL document with a VIEWER's token, straight to the ASGI app, as
 ``bench_read_instructions`` sends the dashboard reads): the reads above, and
 ``compliance-stored`` (the stored verdicts) and ``me`` (``me { role }``, a request's fixed
-cost). Needs valgrind.
+cost). ``compliance-history`` and ``agenda-history`` are the two past-date reads served from
+the verdict history, which the worker's job stores first (this tree's job: not with a
+baseline older than it). Needs valgrind.
 """
 
 from __future__ import annotations
@@ -34,6 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from bench_read_instructions import callgrind_instructions, counting_instructions
+
+# What a committed write to one of a verdict's inputs does (bench_improvement.STALE_HISTORY_SQL).
+STALE_HISTORY_SQL = (
+    "UPDATE district_data_versions SET inputs_version = inputs_version + 1 WHERE district_id = $1"
+)
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE.parents[1] / "src"
@@ -66,9 +75,15 @@ async def _compute_all(requests: int, read: str = "compliance", over_http: bool 
             district_id,
             LEADERSHIP_FORUM,
         )
+        if not read.endswith("-history"):
+            # As a write to a verdict's input does: the verdicts are computed, not served.
+            await owner.execute(STALE_HISTORY_SQL, district_id)
     finally:
         await owner.close()
     sessions = make_sessionmaker(create_app_engine(settings))
+    if read.endswith("-history"):
+        await _store_history(sessions, district_id)
+        read = read.removesuffix("-history")
     async with tenant_transaction(sessions, district_id) as session:
         today = await district_today(session=session, district_id=district_id)
     as_of = today if read == "agenda-today" else add_months(today.replace(day=1), -MONTHS_BACK)
@@ -96,6 +111,20 @@ async def _compute_all(requests: int, read: str = "compliance", over_http: bool 
     for _ in range(requests):
         await once()
     counting_instructions(False)
+
+
+async def _store_history(sessions: Any, district_id: Any) -> None:
+    """The worker's verdict history, stored before anything is counted."""
+    from district_ppm.jobs.service import run_job
+    from district_ppm.sustainability.jobs import store_verdict_history_job
+
+    await run_job(
+        sessionmaker=sessions,
+        district_id=district_id,
+        actor_name=store_verdict_history_job.name,
+        message_id="instruction-count",
+        body=store_verdict_history_job.handler,
+    )
 
 
 async def _send_read(
@@ -165,7 +194,15 @@ def main() -> int:
     parser.add_argument("--small", action="store_true", help="(make bench's flag: no effect)")
     parser.add_argument(
         "--read",
-        choices=("compliance", "agenda", "agenda-today", "compliance-stored", "me"),
+        choices=(
+            "compliance",
+            "agenda",
+            "agenda-today",
+            "compliance-stored",
+            "me",
+            "compliance-history",
+            "agenda-history",
+        ),
         default="compliance",
     )
     parser.add_argument(
@@ -198,6 +235,8 @@ def main() -> int:
         "agenda": "agenda(leadership forum, asOf)",
         "agenda-today": "agenda(leadership forum, today)",
         "me": "me { role }",
+        "compliance-history": "sustainabilityCompliance(asOf) from the verdict history",
+        "agenda-history": "agenda(leadership forum, asOf) from the verdict history",
     }[args.read]
     what = "GraphQL request over HTTP to the app" if args.over_http else "computation"
     print(f"instructions per {name} {what}, {args.requests} each (callgrind)")
