@@ -58,6 +58,7 @@ DERIVED_READS = {
     "measure_dirty_marks",
     "district_data_versions",
     "plan_verdict_history",
+    "verdict_history_state",
     "plan_compliance",
 }
 
@@ -281,6 +282,90 @@ async def test_a_write_committed_while_the_worker_computes_makes_its_rows_stale(
     assert await served_from_history(app_sessionmaker, district_id, PAST) == set()
     _, failed_checks, _ = (await verdicts_of(gql, token, PAST))[ids["ada"]]
     assert "in_control:ADA" not in failed_checks
+
+
+async def stored_ranges(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[tuple, tuple]:
+    """(plan, valid_from) -> (valid_until, status, failed checks, computed_at, row id)."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        rows = await session.execute(
+            text(
+                "SELECT plan_id, valid_from, valid_until, status, failed_checks, computed_at, id "
+                "FROM plan_verdict_history"
+            )
+        )
+        return {(row[0], row[1]): (row[2], row[3], tuple(row[4]), row[5], row[6]) for row in rows}
+
+
+def verdicts(ranges: dict[tuple, tuple]) -> dict[tuple, tuple]:
+    """The ranges without when and as which row they were stored."""
+    return {key: value[:3] for key, value in ranges.items()}
+
+
+async def from_scratch(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[tuple, tuple]:
+    """The ranges a run stores with nothing stored before it."""
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        await session.execute(text("DELETE FROM plan_verdict_history"))
+        await session.execute(text("DELETE FROM verdict_history_state"))
+        await session.commit()
+    await run_history_job(app_sessionmaker, district_id)
+    return await stored_ranges(app_sessionmaker, district_id)
+
+
+async def test_a_run_writes_only_the_ranges_that_changed(gql, factory, app_sessionmaker):
+    district_id, token, ids = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+    first = await stored_ranges(app_sessionmaker, district_id)
+
+    # Nothing written since: the run finds nothing to do.
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        assert await store_verdict_history(session=session, district_id=district_id) is False
+
+    # A review of the MEALS plan in August: only that plan's ranges from August on change.
+    assert "errors" not in await log_review(gql, token, ids["meals"], "2025-08-20")
+    await run_history_job(app_sessionmaker, district_id)
+    second = await stored_ranges(app_sessionmaker, district_id)
+
+    plans = {key[0] for key in first}
+    assert len(plans) == 3
+    unchanged = {key for key in first if key in second and first[key] == second[key]}
+    moved = {key[0] for key in first.keys() | second.keys() if key not in unchanged}
+    assert moved == {uuid.UUID(ids["meals"])}
+    assert len(unchanged) > len(first) // 2  # the other plans' rows, untouched
+    assert verdicts(second) == verdicts(await from_scratch(app_sessionmaker, district_id))
+
+
+async def test_a_night_without_writes_judges_only_the_new_days(gql, factory, app_sessionmaker):
+    """As if the last run had been 40 days ago with the same inputs: the run extends the
+    ranges from the old horizon, and they are those of a run from scratch."""
+    district_id, _, _ = await district_with_plans(gql, factory)
+    await run_history_job(app_sessionmaker, district_id)
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        horizon = (
+            await session.execute(text("SELECT horizon FROM verdict_history_state"))
+        ).scalar_one()
+        # The ranges as the earlier run would have left them: none past its horizon, the
+        # last of each plan open.
+        earlier = horizon - timedelta(days=40)
+        await session.execute(
+            text("DELETE FROM plan_verdict_history WHERE valid_from > :earlier"),
+            {"earlier": earlier},
+        )
+        await session.execute(
+            text(
+                "UPDATE plan_verdict_history SET valid_until = NULL "
+                "WHERE valid_until IS NULL OR valid_until > :earlier"
+            ),
+            {"earlier": earlier},
+        )
+        await session.execute(
+            text("UPDATE verdict_history_state SET horizon = :earlier"), {"earlier": earlier}
+        )
+        await session.commit()
+    await run_history_job(app_sessionmaker, district_id)
+    extended = await stored_ranges(app_sessionmaker, district_id)
+
+    assert verdicts(extended) == verdicts(await from_scratch(app_sessionmaker, district_id))
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
 
 
 async def test_two_runs_racing_leave_one_history(gql, factory, app_sessionmaker):

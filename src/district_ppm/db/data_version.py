@@ -59,9 +59,10 @@ UNVERSIONED_TABLES: dict[str, str] = {
         "them dirty, deleted by the refresh, which moves the version when it writes statuses"
     ),
     "plan_verdict_history": (
-        "the worker's verdicts of every date, each row valid only at the verdict-inputs "
-        "version it was computed at (reads check it): writing them changes no answer"
+        "the worker's verdicts of every date, served only while verdict_history_state's "
+        "inputs version is the district's (reads check it): writing them changes no answer"
     ),
+    "verdict_history_state": "the version and horizon of plan_verdict_history (the same)",
 }
 
 # Tables the operator's role writes without a tenant, and the column naming each row's

@@ -181,12 +181,13 @@ class PlanInputs(NamedTuple):
 # One row per plan: its verdict served as stored for the date, if any (NULLs when not served):
 # the worker's of today (``plan_compliance``) first, else the range of its verdict history
 # (``history``) with the date in it, while the district's inputs version is still the
-# range's. When it has none, what its verdict is computed from besides its controls: its
-# project's schools and its review days, as arrays (a hundred plans' 1,400 rows of pairs cost
-# twice the time). With the statement's start on the database's clock (the same on every
-# row). One statement where the stored verdicts, the plans' schools and reviews and the clock
-# took three round trips. The ids go as array text (``db.array_text``), cast once in the FROM
-# list. Built once, fetched by the driver (db.plain_rows).
+# history's (``verdict_history_state``; the version read once, an InitPlan). When it has none,
+# what its verdict is computed from besides its controls: its project's schools and its
+# review days, as arrays (a hundred plans' 1,400 rows of pairs cost twice the time). With the
+# statement's start on the database's clock (the same on every row). One statement where the
+# stored verdicts, the plans' schools and reviews and the clock took three round trips. The
+# ids go as array text (``db.array_text``), cast once in the FROM list. Built once, fetched by
+# the driver (db.plain_rows).
 _PLAN_INPUTS = text(
     """
 SELECT p.id,
@@ -209,15 +210,17 @@ JOIN sustainability_plans p ON p.district_id = :district_id AND p.id = w.id
 LEFT JOIN plan_compliance c
   ON c.district_id = p.district_id AND c.plan_id = p.id AND c.as_of = :as_of
  AND :serve_stored
+LEFT JOIN verdict_history_state hs
+  ON hs.district_id = p.district_id AND :serve_stored AND :as_of <= hs.horizon
+ AND hs.inputs_version = (SELECT v.inputs_version FROM district_data_versions v
+                          WHERE v.district_id = :district_id)
 LEFT JOIN LATERAL (
     SELECT h.status, h.failed_checks, h.computed_at, h.valid_until
     FROM plan_verdict_history h
-    JOIN district_data_versions v
-      ON v.district_id = h.district_id AND v.inputs_version = h.inputs_version
-    WHERE :serve_stored AND c.plan_id IS NULL
+    WHERE hs.district_id IS NOT NULL AND c.plan_id IS NULL
       AND h.district_id = p.district_id AND h.plan_id = p.id AND h.valid_from <= :as_of
     ORDER BY h.valid_from DESC LIMIT 1
-) h ON CAST(:as_of AS date) < h.valid_until
+) h ON h.valid_until IS NULL OR CAST(:as_of AS date) < h.valid_until
 """
 ).columns(
     column("id"),

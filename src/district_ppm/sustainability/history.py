@@ -10,13 +10,20 @@ computes the verdict at each such day (``compliance.evaluate_plans``, the functi
 and stores the ranges, from each plan's start to ``HISTORY_DAYS_AHEAD`` days after today (an
 agenda of an upcoming meeting), merged where consecutive verdicts agree.
 
-Exactness: each row carries the district's ``inputs_version`` (``db.data_version``) read as
-the computation's first statement, and a read serves a row only while the district's number is
-still that one. Every committed write to a table a verdict is computed from moves it (a
-trigger notes the write, the commit moves the number), so a row never outlives its inputs:
-a write that commits after the number was read, even during the computation, makes the rows
-stale at once. Until the job runs again (after the status refresh and the compliance check
-that every such write queues, and nightly), those reads compute their verdicts, as before.
+Exactness: the district's history (``verdict_history_state``) carries the district's
+``inputs_version`` (``db.data_version``) read as the computation's first statement, and a
+read serves a range only while the district's number is still that one. Every committed write
+to a table a verdict is computed from moves it (a trigger notes the write, the commit moves
+the number), so a range never outlives its inputs: a write that commits after the number was
+read, even during the computation, makes the history stale at once. Until the job runs again
+(after the status refresh and the compliance check that every such write queues, and
+nightly), those reads compute their verdicts, as before.
+
+Writes: a run rewrites only the ranges whose extent or verdict changed (a range keeps its
+``computed_at`` while its verdict stands). With the inputs unchanged since the last run, the
+ranges up to its horizon still hold, so a night without writes judges only the days since
+(most nights none changes a verdict: one row written, the state's); a run with nothing to do
+(same inputs, same horizon) writes nothing.
 """
 
 from __future__ import annotations
@@ -24,10 +31,11 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, insert, text
+from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
@@ -35,7 +43,7 @@ from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import next_period, period_containing
 from district_ppm.sustainability.compliance import district_plans, evaluate_plans, plan_inputs
 from district_ppm.sustainability.facts import checked_controls
-from district_ppm.sustainability.models import PlanVerdictStep
+from district_ppm.sustainability.models import PlanVerdictStep, VerdictHistoryState
 from district_ppm.sustainability.service import PlanRow, plan_end
 from district_ppm.tenancy.calendar import district_today, get_district_calendar
 
@@ -46,9 +54,30 @@ HISTORY_DAYS_AHEAD = 92
 _INPUTS_VERSION = text(
     "SELECT inputs_version FROM district_data_versions WHERE district_id = :district_id"
 )
+_STATE = select(VerdictHistoryState.inputs_version, VerdictHistoryState.horizon).where(
+    VerdictHistoryState.district_id == bindparam("district_id")
+)
+_RANGES = select(
+    PlanVerdictStep.id,
+    PlanVerdictStep.plan_id,
+    PlanVerdictStep.valid_from,
+    PlanVerdictStep.valid_until,
+    PlanVerdictStep.status,
+    PlanVerdictStep.failed_checks,
+).where(PlanVerdictStep.district_id == bindparam("district_id"))
+
 
 _INSERT = insert(PlanVerdictStep)
 _ROWS_PER_INSERT = 2_000
+
+
+class Range(NamedTuple):
+    """A plan's verdict over ``[valid_from, valid_until)`` (None: through the horizon)."""
+
+    valid_from: date
+    valid_until: date | None
+    status: ComplianceStatus
+    failed_checks: tuple[str, ...]
 
 
 def verdict_changes(
@@ -65,21 +94,53 @@ def verdict_changes(
     return sorted(days)
 
 
-async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID) -> None:
-    """Replace the district's verdict history with one computed from its inputs now."""
-    # First: a write committed after this read moves the number past the rows' (see above).
+async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID) -> bool:
+    """Bring the district's verdict history up to its inputs now and to today's horizon,
+    writing only the ranges that changed. False: it already was (nothing written)."""
+    # First: a write committed after this read moves the number past the history's (above).
     version = (await session.execute(_INPUTS_VERSION, {"district_id": district_id})).scalar_one()
-    await session.execute(delete(PlanVerdictStep).where(PlanVerdictStep.district_id == district_id))
+    state = (await session.execute(_STATE, {"district_id": district_id})).one_or_none()
     horizon = await district_today(session=session, district_id=district_id) + timedelta(
         days=HISTORY_DAYS_AHEAD
     )
+    if state is not None and state.inputs_version == version and state.horizon >= horizon:
+        return False
+    # With the same inputs the ranges up to the old horizon still hold: judge the new days only.
+    first = state.horizon + timedelta(days=1) if state and state.inputs_version == version else None
+    stored: dict[uuid.UUID, list[tuple[uuid.UUID, Range]]] = defaultdict(list)
+    for row in (await session.execute(_RANGES, {"district_id": district_id})).all():
+        stored[row.plan_id].append((row.id, Range(*row[2:5], tuple(row.failed_checks))))
     plans = [
         plan
         for plan in await district_plans(session, district_id, None)
         if plan.start_date <= horizon
     ]
+    wanted = await _ranges(session, district_id, plans, horizon, first, stored)
+    now = (await session.execute(select(func.statement_timestamp()))).scalar_one()
+    await _write_changes(session, district_id, stored, wanted, now)
+    state_row = {"district_id": district_id, "inputs_version": version, "horizon": horizon}
+    stmt = upsert(VerdictHistoryState).values(**state_row, computed_at=now)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["district_id"],
+            set_={"inputs_version": version, "horizon": horizon, "computed_at": now},
+        )
+    )
+    return True
+
+
+async def _ranges(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    plans: list[PlanRow],
+    horizon: date,
+    first: date | None,
+    stored: dict[uuid.UUID, list[tuple[uuid.UUID, Range]]],
+) -> dict[uuid.UUID, list[Range]]:
+    """Each plan's ranges through ``horizon``: all judged anew (``first`` None), or those
+    stored before ``first`` followed by the days judged from ``first`` on."""
     if not plans:
-        return
+        return {}
     fy_month = (
         await get_district_calendar(session=session, district_id=district_id)
     ).fiscal_year_start_month
@@ -92,41 +153,111 @@ async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID
         as_of=horizon,
         serve_stored=False,
     )
-    # The plans to judge on each day their verdict may change; the day after each one's last.
-    changing: dict[date, list[PlanRow]] = defaultdict(list)
-    ends: dict[uuid.UUID, date] = {}
+    # The plans to judge on each day their verdict may change (from ``first`` on, and on
+    # ``first`` itself), and the day after each one's last.
+    judged: dict[date, list[PlanRow]] = defaultdict(list)
+    ends: dict[uuid.UUID, date | None] = {}
     for plan in plans:
         end = plan_end(plan)
+        ends[plan.id] = None if end is None or end >= horizon else end + timedelta(days=1)
         through = horizon if end is None else min(end, horizon)
-        ends[plan.id] = through + timedelta(days=1)
         frequencies = {control.frequency for control in controls[plan.id]}
-        for day in verdict_changes(plan, frequencies, fy_month, through):
-            changing[day].append(plan)
+        days = verdict_changes(plan, frequencies, fy_month, through)
+        if first is not None:
+            days = [day for day in days if day > first]
+            if plan.start_date <= first <= through:
+                days.insert(0, first)
+        for day in days:
+            judged[day].append(plan)
     # Each plan's verdicts, oldest first, one per run of days that agree.
-    runs: dict[uuid.UUID, list[tuple[date, ComplianceStatus, tuple[str, ...]]]] = defaultdict(list)
-    for day in sorted(changing):
+    runs: dict[uuid.UUID, list[Range]] = {
+        plan.id: [] if first is None else _kept_before(stored.get(plan.id, []), first)
+        for plan in plans
+    }
+    for day in sorted(judged):
         for verdict in await evaluate_plans(
-            session=session, district_id=district_id, plans=changing[day], as_of=day, inputs=inputs
+            session=session, district_id=district_id, plans=judged[day], as_of=day, inputs=inputs
         ):
             plan_runs = runs[verdict.plan.id]
-            if not plan_runs or plan_runs[-1][1:] != (verdict.status, verdict.failed_checks):
-                plan_runs.append((day, verdict.status, verdict.failed_checks))
-    rows: list[dict[str, Any]] = []
+            if plan_runs and plan_runs[-1][2:] == (verdict.status, verdict.failed_checks):
+                continue  # the same verdict goes on
+            if plan_runs:
+                plan_runs[-1] = plan_runs[-1]._replace(valid_until=day)
+            plan_runs.append(Range(day, None, verdict.status, verdict.failed_checks))
     for plan_id, plan_runs in runs.items():
-        for index, (start, status, failed_checks) in enumerate(plan_runs):
-            following = plan_runs[index + 1][0] if index + 1 < len(plan_runs) else ends[plan_id]
-            rows.append(
-                {
-                    "id": uuid.uuid4(),
-                    "district_id": district_id,
-                    "plan_id": plan_id,
-                    "valid_from": start,
-                    "valid_until": following,
-                    "status": status,
-                    "failed_checks": list(failed_checks),
-                    "computed_at": inputs.now,
-                    "inputs_version": version,
-                }
+        if plan_runs:
+            plan_runs[-1] = plan_runs[-1]._replace(valid_until=ends[plan_id])
+    return runs
+
+
+def _kept_before(ranges: list[tuple[uuid.UUID, Range]], first: date) -> list[Range]:
+    """The stored ranges that start before ``first``, the last of them open (it goes on
+    until a verdict judged from ``first`` differs)."""
+    kept = sorted(each for _, each in ranges if each.valid_from < first)
+    if kept:
+        kept[-1] = kept[-1]._replace(valid_until=None)
+    return kept
+
+
+async def _write_changes(
+    session: AsyncSession,
+    district_id: uuid.UUID,
+    stored: dict[uuid.UUID, list[tuple[uuid.UUID, Range]]],
+    wanted: dict[uuid.UUID, list[Range]],
+    now: datetime,
+) -> None:
+    """Only what differs: a range gone is deleted, a new one inserted, one whose extent or
+    verdict changed updated (its ``computed_at`` moves only when its verdict did)."""
+    gone: list[uuid.UUID] = []
+    changed: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    for plan_id in stored.keys() | wanted.keys():
+        before = {each.valid_from: (range_id, each) for range_id, each in stored.get(plan_id, [])}
+        for each in wanted.get(plan_id, []):
+            found = before.pop(each.valid_from, None)
+            if found is None:
+                new.append(_row(district_id, plan_id, each, now))
+            elif found[1] != each:
+                range_id, old = found
+                changed.append(
+                    {
+                        "range_id": range_id,
+                        "valid_until": each.valid_until,
+                        "status": each.status,
+                        "failed_checks": list(each.failed_checks),
+                        "verdict_changed": old[2:] != each[2:],
+                        "now": now,
+                    }
+                )
+        gone += [range_id for range_id, _ in before.values()]
+    if gone:
+        await session.execute(
+            delete(PlanVerdictStep).where(
+                PlanVerdictStep.district_id == district_id, PlanVerdictStep.id.in_(gone)
             )
-    for first in range(0, len(rows), _ROWS_PER_INSERT):
-        await session.execute(_INSERT, rows[first : first + _ROWS_PER_INSERT])
+        )
+    for row in changed:
+        await session.execute(_UPDATE, {"district_id": district_id, **row})
+    for first_row in range(0, len(new), _ROWS_PER_INSERT):
+        await session.execute(_INSERT, new[first_row : first_row + _ROWS_PER_INSERT])
+
+
+_UPDATE = text(
+    "UPDATE plan_verdict_history SET valid_until = :valid_until, status = :status, "
+    "failed_checks = :failed_checks, "
+    "computed_at = CASE WHEN :verdict_changed THEN :now ELSE computed_at END "
+    "WHERE district_id = :district_id AND id = :range_id"
+)
+
+
+def _row(district_id: uuid.UUID, plan_id: uuid.UUID, each: Range, now: datetime) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4(),
+        "district_id": district_id,
+        "plan_id": plan_id,
+        "valid_from": each.valid_from,
+        "valid_until": each.valid_until,
+        "status": each.status,
+        "failed_checks": list(each.failed_checks),
+        "computed_at": now,
+    }

@@ -41,9 +41,9 @@ async def check_sustainability(
 @job("store_verdict_history", nightly=True, after="check_sustainability", has_work=HAS_PLANS)
 async def store_verdict_history_job(
     session: AsyncSession, district_id: uuid.UUID, *, full: bool = False
-) -> None:
+) -> bool:
     """Every plan's verdict on every date, after each compliance check: nightly (today moves
     on) and after every write that queued one. Always the whole district (``full`` or not): a
-    write to any input moves the district's inputs version, which every stored row is valid
+    write to any input moves the district's inputs version, which the whole history is valid
     for."""
-    await store_verdict_history(session=session, district_id=district_id)
+    return await store_verdict_history(session=session, district_id=district_id)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Enum,
     Float,
+    ForeignKey,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -123,9 +124,9 @@ class PlanCompliance(TenantMixin, Base):
 
 
 class PlanVerdictStep(TenantMixin, Base):
-    """Worker-computed: a plan's verdict on every date of ``[valid_from, valid_until)``, as
-    computed from the inputs of the district's ``inputs_version`` (``sustainability.history``);
-    a read serves it only while that is still the district's."""
+    """Worker-computed: a plan's verdict on every date of ``[valid_from, valid_until)``
+    (``valid_until`` NULL: through the history's horizon), as computed from the inputs of the
+    ``VerdictHistoryState``'s version (``sustainability.history``)."""
 
     __tablename__ = "plan_verdict_history"
     district_implied_by = "sustainability_plans"
@@ -133,8 +134,22 @@ class PlanVerdictStep(TenantMixin, Base):
 
     plan_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     valid_from: Mapped[date] = mapped_column(Date)
-    valid_until: Mapped[date] = mapped_column(Date)  # exclusive
+    valid_until: Mapped[date | None] = mapped_column(Date)  # exclusive
     status: Mapped[ComplianceStatus] = mapped_column(_enum(ComplianceStatus, "compliance_status"))
     failed_checks: Mapped[list[str]] = mapped_column(ARRAY(Text))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VerdictHistoryState(Base):
+    """One row per district with a verdict history: the inputs version its ranges were
+    computed at (a read serves them only while it is the district's) and the last day they
+    cover."""
+
+    __tablename__ = "verdict_history_state"
+
+    district_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("districts.id", ondelete="CASCADE"), primary_key=True
+    )
     inputs_version: Mapped[int] = mapped_column(BigInteger)
+    horizon: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
