@@ -30,7 +30,11 @@ from district_ppm.sustainability.compliance import (
     plan_inputs,
     verdicts_on,
 )
-from district_ppm.sustainability.history import HISTORY_DAYS_AHEAD, store_verdict_history
+from district_ppm.sustainability.history import (
+    HISTORY_DAYS_AHEAD,
+    MAX_JUDGED_DAYS,
+    store_verdict_history,
+)
 from district_ppm.sustainability.jobs import store_verdict_history_job
 from district_ppm.sustainability.service import is_checked_on
 from district_ppm.tenancy.calendar import district_today
@@ -366,6 +370,53 @@ async def test_a_night_without_writes_judges_only_the_new_days(gql, factory, app
 
     assert verdicts(extended) == verdicts(await from_scratch(app_sessionmaker, district_id))
     assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+
+
+async def test_a_daily_plan_keeps_its_latest_days_and_earlier_ones_are_computed(
+    gql, factory, app_sessionmaker
+):
+    district_id, token = await factory.district()
+    daily = await create_measure(gql, token, code="DAY", level="DISTRICT", frequency="DAILY")
+    first_day = date(2024, 12, 1)
+    values = [
+        {"periodStart": (first_day + timedelta(days=n)).isoformat(), "value": 10 + n % 2}
+        for n in range(700)
+    ]
+    assert "errors" not in await record(gql, token, daily, values)
+    project = await create_project(gql, token, title="Daily")
+    await create_plan(gql, token, project["id"], [daily], startDate="2025-01-01")
+    await run_history_job(app_sessionmaker, district_id)
+
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        state = (await session.execute(text("SELECT horizon FROM verdict_history_state"))).one()
+        earliest = (
+            await session.execute(text("SELECT min(valid_from) FROM plan_verdict_history"))
+        ).scalar_one()
+    # Every day is a day the verdict may change: the latest MAX_JUDGED_DAYS up to the horizon.
+    assert earliest == state.horizon - timedelta(days=MAX_JUDGED_DAYS - 1)
+    before, after = earliest - timedelta(days=1), earliest
+    assert await served_from_history(app_sessionmaker, district_id, before) == set()
+    assert len(await served_from_history(app_sessionmaker, district_id, after)) == 1
+    for day in (before, after):
+        served = await verdicts_of(gql, token, day)
+        async with tenant_transaction(app_sessionmaker, district_id) as session:
+            plans = await district_plans(session, district_id, None)
+            computed = await evaluate_plans(
+                session=session,
+                district_id=district_id,
+                plans=plans,
+                as_of=day,
+                inputs=await plan_inputs(
+                    session=session,
+                    district_id=district_id,
+                    plan_ids=[plan.id for plan in plans],
+                    as_of=day,
+                    serve_stored=False,
+                ),
+            )
+        assert [v[:2] for v in served.values()] == [
+            (v.status.value, list(v.failed_checks)) for v in computed
+        ]
 
 
 async def test_two_runs_racing_leave_one_history(gql, factory, app_sessionmaker):

@@ -7,8 +7,9 @@ the plan is checked at all. So between two days on which a period of the plan's 
 cadence or of one of its control measures' frequencies ends, it is the same every day, and a
 plan's verdicts over its whole life are a few ranges of days. ``store_verdict_history``
 computes the verdict at each such day (``compliance.evaluate_plans``, the function reads use)
-and stores the ranges, from each plan's start to ``HISTORY_DAYS_AHEAD`` days after today (an
-agenda of an upcoming meeting), merged where consecutive verdicts agree.
+and stores the ranges, from each plan's start (or its latest ``MAX_JUDGED_DAYS`` such days) to
+``HISTORY_DAYS_AHEAD`` days after today (an agenda of an upcoming meeting), merged where
+consecutive verdicts agree.
 
 Exactness: the district's history (``verdict_history_state``) carries the district's
 ``inputs_version`` (``db.data_version``) read as the computation's first statement, and a
@@ -17,7 +18,9 @@ to a table a verdict is computed from moves it (a trigger notes the write, the c
 the number), so a range never outlives its inputs: a write that commits after the number was
 read, even during the computation, makes the history stale at once. Until the job runs again
 (after the status refresh and the compliance check that every such write queues, and
-nightly), those reads compute their verdicts, as before.
+nightly), those reads compute their verdicts, as before. As for the data version, the number
+moves at the application's commits: a write made outside it (``psql``) moves nothing, and a
+history stored before it stays served until the next write through the application.
 
 Writes: a run rewrites only the ranges whose extent or verdict changed (a range keeps its
 ``computed_at`` while its verdict stands). With the inputs unchanged since the last run, the
@@ -50,6 +53,11 @@ from district_ppm.tenancy.calendar import district_today, get_district_calendar
 # How far past today the history reaches: the agendas of the coming quarter's meetings (a
 # forum meets at least quarterly). A later date is computed on the read.
 HISTORY_DAYS_AHEAD = 92
+
+# The most days a run judges a plan on, the latest: a plan with a DAILY control measure
+# changes every day (2.6 s for one over two years; this bounds it to about 1.3). An earlier
+# date of such a plan has no range, and is computed on the read.
+MAX_JUDGED_DAYS = 400
 
 _INPUTS_VERSION = text(
     "SELECT inputs_version FROM district_data_versions WHERE district_id = :district_id"
@@ -163,7 +171,9 @@ async def _ranges(
         through = horizon if end is None else min(end, horizon)
         frequencies = {control.frequency for control in controls[plan.id]}
         days = verdict_changes(plan, frequencies, fy_month, through)
-        if first is not None:
+        if first is None:
+            days = days[-MAX_JUDGED_DAYS:]
+        else:
             days = [day for day in days if day > first]
             if plan.start_date <= first <= through:
                 days.insert(0, first)
