@@ -24,6 +24,7 @@ from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.jobs.service import run_job
 from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import next_period, period_containing
+from district_ppm.sustainability import history
 from district_ppm.sustainability.compliance import (
     district_plans,
     evaluate_plans,
@@ -40,6 +41,7 @@ from district_ppm.sustainability.service import is_checked_on
 from district_ppm.tenancy.calendar import district_today
 from district_ppm.tenancy.models import Role
 from tests.support.improvement import create_project
+from tests.support.jobs import pending_jobs, run_refresh_job, stored_series
 from tests.support.measures import SET_TARGET, create_measure, create_school, record
 from tests.support.sustainability import COMPLIANCE, create_plan, log_review
 
@@ -169,10 +171,14 @@ async def verdicts_of(gql: Any, token: str, day: date) -> dict[str, tuple[str, l
     }
 
 
+@pytest.mark.parametrize("series", ["computed", "stored by the status refresh"])
 async def test_every_day_the_history_serves_the_verdict_a_computation_gives(
-    gql, factory, app_sessionmaker
+    gql, factory, app_sessionmaker, series
 ):
     district_id, _, _ = await district_with_plans(gql, factory)
+    if series != "computed":  # the series the verdicts read as the refresh stored them
+        await run_refresh_job(app_sessionmaker, district_id, full=True)
+        assert await stored_series(app_sessionmaker, district_id)
     await run_history_job(app_sessionmaker, district_id)
 
     async with tenant_transaction(app_sessionmaker, district_id) as session:
@@ -180,8 +186,10 @@ async def test_every_day_the_history_serves_the_verdict_a_computation_gives(
         today = await district_today(session=session, district_id=district_id)
         plans = await district_plans(session, district_id, None)
         horizon = today + timedelta(days=HISTORY_DAYS_AHEAD)
-        days = [date(2024, 12, 30) + timedelta(days=n) for n in range(410)]
-        days += [horizon + timedelta(days=n) for n in range(-2, 3)]
+        # Every day from before the plans' start to past the horizon.
+        days = [date(2024, 12, 30) + timedelta(days=n) for n in range(800)]
+        days = [day for day in days if day <= horizon + timedelta(days=2)]
+        assert days[-1] == horizon + timedelta(days=2)
         changes = set()
         for day in days:
             checked = [plan for plan in plans if is_checked_on(plan, day)]
@@ -247,6 +255,9 @@ async def test_a_write_to_a_verdicts_input_stops_the_history_at_once(
 
     # No plan's verdict is served from the history: every one is computed, and shows the write.
     assert await served_from_history(app_sessionmaker, district_id, PAST) == set()
+    # And the write queued what brings the history back (the refresh, or the check).
+    queued = {name for name, _ in await pending_jobs(app_sessionmaker, district_id)}
+    assert queued & {"refresh_measure_status", "check_sustainability"}, queued
     after = await verdicts_of(gql, token, PAST)
     if write in ("measurement", "target", "exclusion"):
         assert before[ids["ada"]][:2] != after[ids["ada"]][:2]
@@ -272,20 +283,30 @@ async def test_a_write_to_anything_else_keeps_the_history(gql, factory, app_sess
     assert await verdicts_of(gql, token, PAST) == served  # computedAt: the worker's
 
 
-async def test_a_write_committed_while_the_worker_computes_makes_its_rows_stale(
-    gql, factory, app_sessionmaker
+async def test_a_write_committed_while_the_worker_computes_makes_its_history_stale(
+    gql, factory, app_sessionmaker, monkeypatch
 ):
+    """The write commits after the job has read the inputs version and before it reads the
+    plans and their data: the job's ranges may hold the write, but are not served."""
     district_id, token, ids = await district_with_plans(gql, factory)
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        await store_verdict_history(session=session, district_id=district_id)
-        # October back in control, committed before the worker's rows are.
-        written = await record(gql, token, ids["ADA"], rows({date(2025, 10, 1): 10.0}))
-        assert "errors" not in written
-        await session.commit()
+    read_plans = history.district_plans
+    racing = []
+
+    async def plans_after_a_write(*args: Any) -> Any:
+        if not racing:  # October back in control
+            racing.append(await record(gql, token, ids["ADA"], rows({date(2025, 10, 1): 10.0})))
+        return await read_plans(*args)
+
+    monkeypatch.setattr(history, "district_plans", plans_after_a_write)
+    await run_history_job(app_sessionmaker, district_id)
+    assert racing and "errors" not in racing[0]
 
     assert await served_from_history(app_sessionmaker, district_id, PAST) == set()
     _, failed_checks, _ = (await verdicts_of(gql, token, PAST))[ids["ada"]]
     assert "in_control:ADA" not in failed_checks
+    monkeypatch.setattr(history, "district_plans", read_plans)
+    await run_history_job(app_sessionmaker, district_id)
+    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
 
 
 async def stored_ranges(app_sessionmaker: Any, district_id: uuid.UUID) -> dict[tuple, tuple]:
@@ -338,38 +359,32 @@ async def test_a_run_writes_only_the_ranges_that_changed(gql, factory, app_sessi
     assert verdicts(second) == verdicts(await from_scratch(app_sessionmaker, district_id))
 
 
-async def test_a_night_without_writes_judges_only_the_new_days(gql, factory, app_sessionmaker):
-    """As if the last run had been 40 days ago with the same inputs: the run extends the
-    ranges from the old horizon, and they are those of a run from scratch."""
+async def test_a_new_day_judges_everything_again_and_puts_a_wrong_range_right(
+    gql, factory, app_sessionmaker
+):
+    """As if yesterday's run had stored a range a write outside the application then made
+    wrong: today's first run judges every day again and rewrites that range alone."""
     district_id, _, _ = await district_with_plans(gql, factory)
     await run_history_job(app_sessionmaker, district_id)
     async with tenant_transaction(app_sessionmaker, district_id) as session:
-        horizon = (
-            await session.execute(text("SELECT horizon FROM verdict_history_state"))
+        wrong = (
+            await session.execute(
+                text(
+                    "UPDATE plan_verdict_history SET failed_checks = '{made:up}' WHERE id = "
+                    "(SELECT min(id::text)::uuid FROM plan_verdict_history) RETURNING id"
+                )
+            )
         ).scalar_one()
-        # The ranges as the earlier run would have left them: none past its horizon, the
-        # last of each plan open.
-        earlier = horizon - timedelta(days=40)
-        await session.execute(
-            text("DELETE FROM plan_verdict_history WHERE valid_from > :earlier"),
-            {"earlier": earlier},
-        )
-        await session.execute(
-            text(
-                "UPDATE plan_verdict_history SET valid_until = NULL "
-                "WHERE valid_until IS NULL OR valid_until > :earlier"
-            ),
-            {"earlier": earlier},
-        )
-        await session.execute(
-            text("UPDATE verdict_history_state SET horizon = :earlier"), {"earlier": earlier}
-        )
+        await session.execute(text("UPDATE verdict_history_state SET horizon = horizon - 1"))
         await session.commit()
-    await run_history_job(app_sessionmaker, district_id)
-    extended = await stored_ranges(app_sessionmaker, district_id)
+    before = await stored_ranges(app_sessionmaker, district_id)
 
-    assert verdicts(extended) == verdicts(await from_scratch(app_sessionmaker, district_id))
-    assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+    await run_history_job(app_sessionmaker, district_id)
+    after = await stored_ranges(app_sessionmaker, district_id)
+
+    rewritten = {key for key in before if before[key] != after.get(key)}
+    assert {before[key][4] for key in rewritten} == {wrong}
+    assert verdicts(after) == verdicts(await from_scratch(app_sessionmaker, district_id))
 
 
 async def test_a_daily_plan_keeps_its_latest_days_and_earlier_ones_are_computed(
@@ -419,18 +434,26 @@ async def test_a_daily_plan_keeps_its_latest_days_and_earlier_ones_are_computed(
         ]
 
 
-async def test_two_runs_racing_leave_one_history(gql, factory, app_sessionmaker):
-    district_id, _, _ = await district_with_plans(gql, factory)
-    await run_history_job(app_sessionmaker, district_id)
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        count = text("SELECT count(*) FROM plan_verdict_history")
-        alone = (await session.execute(count)).scalar()
+async def test_runs_racing_with_writes_leave_one_exact_history(gql, factory, app_sessionmaker):
+    district_id, token, ids = await district_with_plans(gql, factory)
 
-    await asyncio.gather(*(run_history_job(app_sessionmaker, district_id) for _ in range(3)))
+    async def write(month: int) -> None:
+        values = rows({date(2025, month, 1): 10.0})
+        assert "errors" not in await record(gql, token, ids["ADA"], values)
 
-    async with tenant_transaction(app_sessionmaker, district_id) as session:
-        assert (await session.execute(count)).scalar() == alone
+    await asyncio.gather(
+        run_history_job(app_sessionmaker, district_id),
+        write(10),
+        run_history_job(app_sessionmaker, district_id),
+        write(9),
+        run_history_job(app_sessionmaker, district_id),
+    )
+    await run_history_job(app_sessionmaker, district_id)  # the last word, after every write
+
     assert len(await served_from_history(app_sessionmaker, district_id, PAST)) == 3
+    assert verdicts(await stored_ranges(app_sessionmaker, district_id)) == verdicts(
+        await from_scratch(app_sessionmaker, district_id)
+    )
 
 
 async def test_the_history_is_computed_from_its_input_tables_only(gql, factory, app_sessionmaker):

@@ -98,7 +98,7 @@ def data_version_trigger_sql(table: str) -> list[str]:
 # transaction that writes one of them also moves the district's ``inputs_version``, and every
 # verdict the worker stored at an older one stops being served. A statement trigger notes the
 # write (``app.verdict_inputs_wrote``), ``ppm_advance_data_version`` moves the number at commit
-# with the data version. tests/integration/test_verdict_history.py checks that a computation
+# with the data version. tests/api/test_verdict_history.py checks that a computation
 # reads no other table (besides derived ones whose readers vouch for them).
 VERDICT_INPUT_FUNCTION = "ppm_mark_verdict_input"
 VERDICT_INPUT_TABLES: dict[str, str] = {

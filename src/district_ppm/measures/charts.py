@@ -20,6 +20,7 @@ from district_ppm.analytics.xmr import (
 )
 from district_ppm.errors import BadInput, NotFound
 from district_ppm.measures.charts_models import Annotation, ChartExclusion, ChartRebase
+from district_ppm.measures.jobs import enqueue_refresh
 from district_ppm.measures.models import Direction, Measure, MeasureLevel, Target
 from district_ppm.measures.periods import period_problem
 from district_ppm.measures.series import Series, load_series
@@ -241,6 +242,7 @@ async def rebase_chart(
     )
     session.add(rebase)
     await session.flush()
+    await _refresh_after_note(session, district_id, measure.id)
     return rebase
 
 
@@ -270,6 +272,7 @@ async def exclude_point(
     if existing is not None:
         existing.reason, existing.created_by = _reason(reason), created_by
         await session.flush()
+        await _refresh_after_note(session, district_id, measure.id)
         return existing
     exclusion = ChartExclusion(
         id=uuid.uuid4(),
@@ -282,7 +285,18 @@ async def exclude_point(
     )
     session.add(exclusion)
     await session.flush()
+    await _refresh_after_note(session, district_id, measure.id)
     return exclusion
+
+
+async def _refresh_after_note(
+    session: AsyncSession, district_id: uuid.UUID, measure_id: uuid.UUID
+) -> None:
+    """A rebase or an exclusion changes what the measure's charts say: its refresh is queued
+    in the note's transaction, as a write of values queues it, so that what follows the
+    refresh (the plans' verdicts, their history) sees the note without waiting for the
+    night. (Reads never wait for it: a stored chart figure is checked against the notes.)"""
+    await enqueue_refresh(session=session, district_id=district_id, measure_ids=[measure_id])
 
 
 async def annotate(

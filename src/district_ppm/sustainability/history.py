@@ -17,16 +17,20 @@ read serves a range only while the district's number is still that one. Every co
 to a table a verdict is computed from moves it (a trigger notes the write, the commit moves
 the number), so a range never outlives its inputs: a write that commits after the number was
 read, even during the computation, makes the history stale at once. Until the job runs again
-(after the status refresh and the compliance check that every such write queues, and
-nightly), those reads compute their verdicts, as before. As for the data version, the number
-moves at the application's commits: a write made outside it (``psql``) moves nothing, and a
-history stored before it stays served until the next write through the application.
+(after the status refresh and the compliance check that writes of values, targets, chart
+notes, plans and reviews queue; a new enrollment or a project's schools wait for the night),
+those reads compute their verdicts, as before. As for the data version, the number moves at
+the application's commits: a write made outside it (``psql``) moves nothing, and a history
+stored before it stays served until the next write through the application or the night.
 
-Writes: a run rewrites only the ranges whose extent or verdict changed (a range keeps its
-``computed_at`` while its verdict stands). With the inputs unchanged since the last run, the
-ranges up to its horizon still hold, so a night without writes judges only the days since
-(most nights none changes a verdict: one row written, the state's); a run with nothing to do
-(same inputs, same horizon) writes nothing.
+Writes: a run judges every day anew but rewrites only the ranges whose extent or verdict
+changed (a range keeps its ``computed_at`` while its verdict stands, as the other worker
+results do); a run with nothing to do (the same inputs version, the same horizon) writes
+nothing. The first run of each day (the horizon moved) judges everything again, so a history
+that a write outside the application left wrong is put right by the next night, as the
+status rows are. A change to the rules a verdict is computed by (``analytics.compliance``,
+``periods``, ``facts``) must empty ``verdict_history_state`` (a migration): reads then
+compute until the job has run.
 """
 
 from __future__ import annotations
@@ -37,11 +41,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import any_, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from district_ppm.analytics.compliance import ComplianceStatus
+from district_ppm.db.id_lists import ids_param
 from district_ppm.measures.models import Frequency
 from district_ppm.measures.periods import next_period, period_containing
 from district_ppm.sustainability.compliance import district_plans, evaluate_plans, plan_inputs
@@ -111,10 +116,8 @@ async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID
     horizon = await district_today(session=session, district_id=district_id) + timedelta(
         days=HISTORY_DAYS_AHEAD
     )
-    if state is not None and state.inputs_version == version and state.horizon >= horizon:
-        return False
-    # With the same inputs the ranges up to the old horizon still hold: judge the new days only.
-    first = state.horizon + timedelta(days=1) if state and state.inputs_version == version else None
+    if state is not None and (state.inputs_version, state.horizon) == (version, horizon):
+        return False  # the same inputs, the same days: what is stored is what would be
     stored: dict[uuid.UUID, list[tuple[uuid.UUID, Range]]] = defaultdict(list)
     for row in (await session.execute(_RANGES, {"district_id": district_id})).all():
         stored[row.plan_id].append((row.id, Range(*row[2:5], tuple(row.failed_checks))))
@@ -123,7 +126,7 @@ async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID
         for plan in await district_plans(session, district_id, None)
         if plan.start_date <= horizon
     ]
-    wanted = await _ranges(session, district_id, plans, horizon, first, stored)
+    wanted = await _ranges(session, district_id, plans, horizon)
     now = (await session.execute(select(func.statement_timestamp()))).scalar_one()
     await _write_changes(session, district_id, stored, wanted, now)
     state_row = {"district_id": district_id, "inputs_version": version, "horizon": horizon}
@@ -138,15 +141,9 @@ async def store_verdict_history(*, session: AsyncSession, district_id: uuid.UUID
 
 
 async def _ranges(
-    session: AsyncSession,
-    district_id: uuid.UUID,
-    plans: list[PlanRow],
-    horizon: date,
-    first: date | None,
-    stored: dict[uuid.UUID, list[tuple[uuid.UUID, Range]]],
+    session: AsyncSession, district_id: uuid.UUID, plans: list[PlanRow], horizon: date
 ) -> dict[uuid.UUID, list[Range]]:
-    """Each plan's ranges through ``horizon``: all judged anew (``first`` None), or those
-    stored before ``first`` followed by the days judged from ``first`` on."""
+    """Each plan's ranges through ``horizon``, every one judged anew."""
     if not plans:
         return {}
     fy_month = (
@@ -161,8 +158,8 @@ async def _ranges(
         as_of=horizon,
         serve_stored=False,
     )
-    # The plans to judge on each day their verdict may change (from ``first`` on, and on
-    # ``first`` itself), and the day after each one's last.
+    # The plans to judge on each day their verdict may change, and the day after each one's
+    # last (None: it goes on past the horizon).
     judged: dict[date, list[PlanRow]] = defaultdict(list)
     ends: dict[uuid.UUID, date | None] = {}
     for plan in plans:
@@ -170,20 +167,10 @@ async def _ranges(
         ends[plan.id] = None if end is None or end >= horizon else end + timedelta(days=1)
         through = horizon if end is None else min(end, horizon)
         frequencies = {control.frequency for control in controls[plan.id]}
-        days = verdict_changes(plan, frequencies, fy_month, through)
-        if first is None:
-            days = days[-MAX_JUDGED_DAYS:]
-        else:
-            days = [day for day in days if day > first]
-            if plan.start_date <= first <= through:
-                days.insert(0, first)
-        for day in days:
+        for day in verdict_changes(plan, frequencies, fy_month, through)[-MAX_JUDGED_DAYS:]:
             judged[day].append(plan)
     # Each plan's verdicts, oldest first, one per run of days that agree.
-    runs: dict[uuid.UUID, list[Range]] = {
-        plan.id: [] if first is None else _kept_before(stored.get(plan.id, []), first)
-        for plan in plans
-    }
+    runs: dict[uuid.UUID, list[Range]] = {plan.id: [] for plan in plans}
     for day in sorted(judged):
         for verdict in await evaluate_plans(
             session=session, district_id=district_id, plans=judged[day], as_of=day, inputs=inputs
@@ -198,15 +185,6 @@ async def _ranges(
         if plan_runs:
             plan_runs[-1] = plan_runs[-1]._replace(valid_until=ends[plan_id])
     return runs
-
-
-def _kept_before(ranges: list[tuple[uuid.UUID, Range]], first: date) -> list[Range]:
-    """The stored ranges that start before ``first``, the last of them open (it goes on
-    until a verdict judged from ``first`` differs)."""
-    kept = sorted(each for _, each in ranges if each.valid_from < first)
-    if kept:
-        kept[-1] = kept[-1]._replace(valid_until=None)
-    return kept
 
 
 async def _write_changes(
@@ -240,18 +218,18 @@ async def _write_changes(
                     }
                 )
         gone += [range_id for range_id, _ in before.values()]
-    if gone:
-        await session.execute(
-            delete(PlanVerdictStep).where(
-                PlanVerdictStep.district_id == district_id, PlanVerdictStep.id.in_(gone)
-            )
-        )
-    for row in changed:
-        await session.execute(_UPDATE, {"district_id": district_id, **row})
+    if gone:  # one array parameter: a list of ids would be a parameter each (at most 32,767)
+        await session.execute(_DELETE, {"district_id": district_id, "ids": gone})
+    if changed:
+        await session.execute(_UPDATE, [{"district_id": district_id, **row} for row in changed])
     for first_row in range(0, len(new), _ROWS_PER_INSERT):
         await session.execute(_INSERT, new[first_row : first_row + _ROWS_PER_INSERT])
 
 
+_DELETE = delete(PlanVerdictStep).where(
+    PlanVerdictStep.district_id == bindparam("district_id"),
+    PlanVerdictStep.id == any_(ids_param("ids")),
+)
 _UPDATE = text(
     "UPDATE plan_verdict_history SET valid_until = :valid_until, status = :status, "
     "failed_checks = :failed_checks, "
