@@ -162,6 +162,22 @@ async def served_from_history(
         return set(inputs.stored)
 
 
+async def computed_verdicts(
+    session: Any, district_id: uuid.UUID, plans: list[Any], day: date
+) -> list[Any]:
+    """The plans' verdicts of ``day`` computed now, whatever is stored."""
+    inputs = await plan_inputs(
+        session=session,
+        district_id=district_id,
+        plan_ids=[plan.id for plan in plans],
+        as_of=day,
+        serve_stored=False,
+    )
+    return await evaluate_plans(
+        session=session, district_id=district_id, plans=plans, as_of=day, inputs=inputs
+    )
+
+
 async def verdicts_of(gql: Any, token: str, day: date) -> dict[str, tuple[str, list[str], str]]:
     result = await gql(COMPLIANCE, {"asOf": day.isoformat()}, token=token)
     assert "errors" not in result, result
@@ -197,19 +213,7 @@ async def test_every_day_the_history_serves_the_verdict_a_computation_gives(
                 session=session, district_id=district_id, plans=checked, as_of=day
             )
             plan_ids = [plan.id for plan in checked]
-            computed = await evaluate_plans(
-                session=session,
-                district_id=district_id,
-                plans=checked,
-                as_of=day,
-                inputs=await plan_inputs(
-                    session=session,
-                    district_id=district_id,
-                    plan_ids=plan_ids,
-                    as_of=day,
-                    serve_stored=False,
-                ),
-            )
+            computed = await computed_verdicts(session, district_id, checked, day)
             stored = await plan_inputs(
                 session=session,
                 district_id=district_id,
@@ -416,19 +420,7 @@ async def test_a_daily_plan_keeps_its_latest_days_and_earlier_ones_are_computed(
         served = await verdicts_of(gql, token, day)
         async with tenant_transaction(app_sessionmaker, district_id) as session:
             plans = await district_plans(session, district_id, None)
-            computed = await evaluate_plans(
-                session=session,
-                district_id=district_id,
-                plans=plans,
-                as_of=day,
-                inputs=await plan_inputs(
-                    session=session,
-                    district_id=district_id,
-                    plan_ids=[plan.id for plan in plans],
-                    as_of=day,
-                    serve_stored=False,
-                ),
-            )
+            computed = await computed_verdicts(session, district_id, plans, day)
         assert [v[:2] for v in served.values()] == [
             (v.status.value, list(v.failed_checks)) for v in computed
         ]
