@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from msgspec import to_builtins
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
@@ -154,7 +155,7 @@ async def test_answers_as_strawberry(query: str, variables: dict[str, Any]) -> N
             query, variable_values=variables, context_value={"seen": seen}
         )
         errors = [(e.message, e.path, e.extensions) for e in result.errors or []]
-        answers.append((result.data, errors, seen))
+        answers.append((to_builtins(result.data), errors, seen))
     assert answers[0] == answers[1]
 
 

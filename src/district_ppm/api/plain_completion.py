@@ -6,7 +6,8 @@ graphql-core completes each field of each row through several layers (a path, a 
 info, Strawberry's resolver wrapper, complete_value's dispatch); for a 200-row list that was
 most of a request's CPU. Here a field whose value needs no resolver, no argument and no
 permission is compiled, once per operation, into a function of its parent object that
-returns the field's completed answer: a value, a dict, a list of dicts.
+returns the field's completed answer: a value, an object (``completed_object``, which msgspec
+encodes as it encodes a dict), a list of them.
 
 Such a function never reports errors: it raises ``NotPlain`` (or whatever a type's coercion
 raises) on anything the full path must answer itself (a null in a non-null field, a value
@@ -24,6 +25,7 @@ from operator import attrgetter
 from types import CodeType
 from typing import Any
 
+import msgspec
 from graphql.pyutils import Undefined
 
 from graphql import (
@@ -174,14 +176,29 @@ def _compiled(source: str) -> CodeType | None:
         return None
 
 
+@lru_cache(maxsize=1024)
+def completed_object(keys: tuple[str, ...]) -> type[msgspec.Struct]:
+    """The class of a completed object whose answer has ``keys``, in that order.
+
+    A msgspec Struct, not a dict: built from positional values in C without hashing a key,
+    and encoded with its keys already encoded (a 200-row comparison answer: 6% fewer
+    instructions per request, callgrind). Never tracked by the garbage collector
+    (``gc=False``): an answer is a tree of new values, which holds no cycle. Read answers as
+    data with ``msgspec.to_builtins``; msgspec encodes them as it encodes dicts."""
+    fields = [f"f{index}" for index in range(len(keys))]
+    return msgspec.defstruct(
+        "CompletedObject", fields, rename=dict(zip(fields, keys, strict=True)), gc=False
+    )
+
+
 class Compiler:
     """Compiles completers for one operation; ``collect`` is its executor's memoized
     ``collect_subfields`` (the grouped sub-fields of an object type for a field's nodes).
 
     A completer is generated Python, one expression: each selected field read where its
-    answer is first evaluated (``(v1 := source.name)``), objects as dict displays and lists
-    as comprehensions, nested in place. No call per object or per builtin scalar: a 200-row
-    list spent most of its time in calls between small functions."""
+    answer is first evaluated (``(v1 := source.name)``), objects as ``completed_object``
+    calls and lists as comprehensions, nested in place. No Python call per object or per
+    builtin scalar: a 200-row list spent most of its time in calls between small functions."""
 
     def __init__(
         self,
@@ -214,7 +231,7 @@ class Compiler:
     def _object(
         self, source: _Source, object_type: GraphQLObjectType, details: Any, parent: str
     ) -> str | None:
-        """A dict display answering the selected fields of the object named ``parent``."""
+        """A ``completed_object`` of the selected fields of the object named ``parent``."""
         grouped_field_set, deferred, _ = self._collect(object_type, details)
         if deferred:
             return None
@@ -222,11 +239,13 @@ class Compiler:
             # Nothing is read off the object, so nothing would refuse what is not one (an
             # exception, an awaitable a resolver listed): the full path checks it.
             return None
-        entries: list[str] = []
+        keys: list[str] = []
+        values: list[str] = []
         for response_name, sub_details in grouped_field_set.items():
+            keys.append(response_name)
             field_name = sub_details[0].node.name.value
             if field_name == "__typename":
-                entries.append(f"{response_name!r}: {object_type.name!r}")
+                values.append(repr(object_type.name))
                 continue
             sub_field = self._get_field(object_type, field_name)
             if sub_field is None:
@@ -237,8 +256,8 @@ class Compiler:
             served = self._value(source, sub_field.type, sub_details, source.variable(), read)
             if served is None:
                 return None
-            entries.append(f"{response_name!r}: {served}")
-        return "{" + ", ".join(entries) + "}"
+            values.append(served)
+        return f"{source.refer(completed_object(tuple(keys)))}({', '.join(values)})"
 
     def _read(
         self, source: _Source, field_def: GraphQLField, details: Any, parent: str
