@@ -7,6 +7,7 @@ import enum
 from datetime import date
 from typing import Any
 
+import msgspec
 import pytest
 import strawberry
 from msgspec import to_builtins
@@ -202,9 +203,18 @@ async def run(execution_context_class: Any, document: str) -> Any:
     return to_builtins(result.data), errors
 
 
+async def wire(execution_context_class: Any, document: str) -> bytes:
+    """The answer's data as the API sends it: msgspec's JSON, keys in their order."""
+    schema = strawberry.Schema(query=Query, execution_context_class=execution_context_class)
+    result = await schema.execute(document, variable_values={"skip": True})
+    return msgspec.json.encode(result.data)
+
+
 @pytest.mark.parametrize("document", DOCUMENTS)
 async def test_the_shortcut_answers_what_graphql_core_answers(document):
     assert await run(ExecutionContext, document) == await run(None, document)
+    # The same bytes on the wire: the compiled objects keep the selection's key order.
+    assert await wire(ExecutionContext, document) == await wire(None, document)
 
 
 async def test_a_null_in_a_non_null_field_is_still_an_error_at_its_path():
