@@ -245,16 +245,25 @@ async def test_the_version_moves_last_after_the_outbox_write(gql, factory, app):
     def record(conn, cursor, statement, parameters, context, executemany):
         statements.append((id(conn), statement))
 
+    def committed(conn):
+        statements.append((id(conn), "COMMIT"))
+
     engine = app.state.engine.sync_engine
     event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
     try:
         result = await gql(CREATE, {"input": school_input()}, token=token)
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
 
     assert "errors" not in result
-    writer = next(conn for conn, s in statements if s.startswith("INSERT INTO outbox_messages"))
-    written = [s.split(" ", 3)[:3] for conn, s in statements if conn == writer]
+    outbox = next(i for i, (_, s) in enumerate(statements) if s.startswith("INSERT INTO outbox_"))
+    writer = statements[outbox][0]
+    # The writer's transaction up to its commit: a later read may take the same pooled
+    # connection (or a new one at the same id) and must not count.
+    commit = next(i for i in range(outbox, len(statements)) if statements[i] == (writer, "COMMIT"))
+    written = [s.split(" ", 3)[:3] for conn, s in statements[:commit] if conn == writer]
     # the school, its enrollment, the audit event, the outbox (the job), then the version
     assert written[-4:] == [
         ["INSERT", "INTO", "school_enrollments"],
