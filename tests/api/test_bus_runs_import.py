@@ -358,8 +358,9 @@ async def test_a_new_run_a_racing_writer_commits_while_the_import_inserts_is_mer
             runs=[run(route, "2025-09-02", "07:40", "09:00")],
         )
         upload = asyncio.create_task(post(client, token, body))
-        # The import's INSERT waits for the racer's uncommitted run.
-        await waiting_on_a_lock(admin_sessionmaker, "INSERT INTO bus_runs")
+        # The import's INSERT (the fast path's, within its WITH) waits for the racer's
+        # uncommitted run.
+        await waiting_on_a_lock(admin_sessionmaker, "WITH written AS (%INSERT INTO bus_runs")
         await racer.commit()
     response = await upload
 
@@ -387,3 +388,23 @@ async def test_cells_of_spaces_are_empty_an_empty_date_refused_empty_riders_the_
     assert [(str(d), r) for d, _, _, r in await stored(app_sessionmaker, district_id)] == [
         ("2025-09-01", 40)
     ]
+
+
+async def test_cells_the_fast_insert_refuses_are_written_by_the_general_path(
+    client, factory, app_sessionmaker, admin_sessionmaker
+):
+    """A padded date and riders given as "" fail the fast INSERT's casts; the general path,
+    which trims and reads "" as blank, writes them as a sound file's."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+
+    response = await post(
+        client, token, HEADER + 'R1, 2025-09-01 ,07:40,08:10,""\nR2,2025-09-02,07:41,08:11,12\n'
+    )
+
+    assert response.json() == {"written": 2}
+    assert await last_write(admin_sessionmaker, district_id, "bus-runs") == "insert"
+    assert [(str(d), str(a), r) for d, _, a, r in await stored(app_sessionmaker, district_id)] == [
+        ("2025-09-01", "08:10:00", 40),
+        ("2025-09-02", "08:11:00", 12),
+    ]
+    assert await dirty_count(app_sessionmaker, district_id) == 2
