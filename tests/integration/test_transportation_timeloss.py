@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import date, time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from district_ppm.db.tenancy import tenant_transaction
 from district_ppm.measures.models import Measure, Measurement, Source
+from district_ppm.transportation.models import BusRun, TimeLossRouteMonth
 from district_ppm.transportation.service import set_late_bus_grace
 from tests.support.transportation import (
     add_route,
@@ -164,6 +165,31 @@ async def test_computing_twice_changes_nothing(district, app_sessionmaker):
     assert figures(after.total) == figures(before.total)
     # The nightly (full) runs found nothing changed: they wrote nothing, computedAt included.
     assert after.computed_at == before.computed_at
+
+
+async def test_figures_of_runs_no_longer_stored_are_removed(
+    district, app_sessionmaker, admin_sessionmaker
+):
+    """The full rebuild deletes the stored rows the runs no longer produce (R2's route-months
+    and its roll-ups) and keeps the others as they are. (The API deletes no run: the owner
+    does, as an operator would.)"""
+    district_id, ids = district
+    async with admin_sessionmaker() as session, session.begin():
+        await session.execute(delete(BusRun).where(BusRun.route_id == ids["r2"]))
+
+    await recompute(app_sessionmaker, district_id, full=True)
+
+    by_route = await report(app_sessionmaker, district_id, 2026, "ROUTE")
+    assert [row.key for row in by_route.rows] == [str(ids["r1"])]
+    # R1 alone: late 5 + 17 + 3 = 25 over 3; 7 minutes lost (0.12 h) x 30 riders = 3.50 h
+    assert figures(by_route.total) == (3, 25, 8.3333, "0.12", "3.50")
+    async with tenant_transaction(app_sessionmaker, district_id) as session:
+        r2_months = await session.scalar(
+            select(func.count())
+            .select_from(TimeLossRouteMonth)
+            .where(TimeLossRouteMonth.route_id == ids["r2"])
+        )
+    assert r2_months == 0
 
 
 async def test_the_same_numbers_become_monthly_school_kpis(district, app_sessionmaker):

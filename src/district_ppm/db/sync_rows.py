@@ -6,6 +6,11 @@ every row rewrites rows that did not change: dead rows for vacuum, index churn, 
 district's data version moved every night. The statement below deletes the stored rows the
 fresh figures no longer produce, inserts new ones and updates only rows whose figures differ:
 a recompute that changes nothing writes no row.
+
+The stored rows that are gone are found by EXCEPT (hashed, or sorted), not NOT EXISTS: right
+after a bulk write the tables have no statistics, and the planner, expecting a row or two,
+ran the anti-join as a nested loop over the fresh rows (1,570 stored roll-ups against 786
+fresh on average: 0.7 s of a recompute that now takes 0.02 s for it).
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from collections.abc import Sequence
 _SYNC_SQL = """
 {with_} fresh ({columns}) AS ({fresh}),
 gone AS (
-    DELETE FROM {table} r
-    WHERE r.district_id = :district_id {scope}
-      AND NOT EXISTS (SELECT 1 FROM fresh f WHERE {key_match})
+    DELETE FROM {table} stale
+    USING (SELECT {stored_key} FROM {table} r WHERE r.district_id = :district_id {scope}
+           EXCEPT SELECT {key_columns} FROM fresh) g
+    WHERE stale.district_id = :district_id AND {key_match}
     RETURNING 1
 ),
 put AS (
@@ -53,7 +59,9 @@ def sync_rows_sql(
         scope=scope,
         key=", ".join(["district_id", *key]),
         columns=", ".join(["district_id", *key, *figures]),
-        key_match=" AND ".join(f"f.{column} = r.{column}" for column in key),
+        key_columns=", ".join(key),
+        stored_key=", ".join(f"r.{column}" for column in key),
+        key_match=" AND ".join(f"stale.{column} = g.{column}" for column in key),
         assign=", ".join(f"{column} = excluded.{column}" for column in figures),
         stored=", ".join(f"r.{column}" for column in figures),
         excluded=", ".join(f"excluded.{column}" for column in figures),
