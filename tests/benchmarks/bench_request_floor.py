@@ -10,7 +10,7 @@ req/s and of the server's CPU per request (from /proc). On a shared machine req/
 everything else running, the CPU per request much less.
 
     .venv/bin/python tests/benchmarks/bench_request_floor.py [--seconds 5] [--rounds 5]
-        [--clients 8] [--keep]
+        [--clients 8] [--keep] [--small]
 """
 
 from __future__ import annotations
@@ -133,7 +133,10 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--small", action="store_true", help="a smoke run: 2 rounds of 1 s")
     args = parser.parse_args()
+    if args.small:
+        args.rounds, args.seconds = 2, 1.0
 
     settings = Settings(database_url=database_url())
     await asyncio.to_thread(migrate, settings)  # creates the database when missing
