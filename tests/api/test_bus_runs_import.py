@@ -6,6 +6,7 @@ import asyncio
 from datetime import time
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from district_ppm.db.tenancy import tenant_transaction
@@ -408,3 +409,47 @@ async def test_cells_the_fast_insert_refuses_are_written_by_the_general_path(
         ("2025-09-02", "08:11:00", 12),
     ]
     assert await dirty_count(app_sessionmaker, district_id) == 2
+
+
+@pytest.mark.parametrize("day", ["20255-09-01", "300000-01-01"])
+async def test_a_date_of_more_than_four_year_digits_is_named(
+    client, factory, app_sessionmaker, day
+):
+    """PostgreSQL casts it (its dates run to the year 5874897), but it is no YYYY-MM-DD; past
+    the year 294276 a month of it is no timestamp, which once answered a 500."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+
+    response = await post(
+        client, token, HEADER + f"R1,2025-09-01,07:40,08:10,\nR1,{day},07:40,08:10,\n"
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"line": 3, "column": "service_date", "message": "must be a date YYYY-MM-DD"}
+    ]
+    assert await stored(app_sessionmaker, district_id) == []
+
+
+async def test_a_date_of_spaces_sends_the_file_to_the_cell_by_cell_report(
+    client, factory, app_sessionmaker
+):
+    """A date cell of spaces fails its cast: every cell is then checked by its pattern, and
+    cells the casts would have read (a day without its zero, a time with a fraction, a
+    signed number) are named too."""
+    district_id, token, _ = await setup(factory, app_sessionmaker)
+    body = (
+        HEADER
+        + "R1,   ,07:40,08:10,\nR1,2025-9-2,07:40,08:10,\nR1,2025-09-03,07:40:00.5,08:10,+5\n"
+    )
+
+    response = await post(client, token, body)
+
+    assert response.status_code == 422
+    # (the cells of one line come in no set order)
+    assert sorted((e["line"], e["column"]) for e in response.json()["errors"]) == [
+        (2, "service_date"),
+        (3, "service_date"),
+        (4, "riders"),
+        (4, "scheduled_arrival"),
+    ]
+    assert await stored(app_sessionmaker, district_id) == []

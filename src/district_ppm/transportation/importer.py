@@ -150,32 +150,40 @@ ROWS = "bus_run_rows"  # typed, routes resolved: what the checks and both writes
 # Sorting 800,000 runs for the write (and hashing them for the checks) spills to disk at 4MB.
 WORK_MEM = "128MB"
 
+# The last day a run can have: a date of more than four year digits casts (PostgreSQL's
+# dates run to the year 5874897), but is no YYYY-MM-DD, and past the year 294276 a month of
+# it is no timestamp (that once answered a 500).
+LAST_DAY = "DATE '9999-12-31'"
+
 # A row that a check beyond the casts refuses; _ROW_ERRORS_SQL says which and why.
 _SUSPECT = f"""(rt.id IS NULL
     OR NOT (:any_school OR rt.school_id = ANY(CAST(:school_ids AS uuid[])))
-    OR c.service_date IS NULL OR c.scheduled_arrival IS NULL OR c.actual_arrival IS NULL
+    OR c.service_date IS NULL OR c.service_date > {LAST_DAY}
+    OR c.scheduled_arrival IS NULL OR c.actual_arrival IS NULL
     OR c.scheduled_arrival = '24:00' OR c.actual_arrival = '24:00'
     OR c.riders NOT BETWEEN 0 AND {MAX_RIDERS}) IS TRUE"""
 
 # Empty cells become NULL, which the checks name; a cell that does not cast aborts the
-# statement, and the slow path names it. Codes, dates and riders are trimmed once, in the
-# fenced subquery (a date cell of spaces is empty); times are not: their casts skip
-# surrounding spaces themselves, and a time cell of spaces alone fails the cast, for the slow
-# path to name as empty. Each route is resolved here, once, with the rank of its id among the
-# district's routes: the write's key order as a cheap integer.
+# statement, and the slow path names it (with every other cell its patterns refuse). Codes,
+# dates and riders are trimmed once, in the fenced subquery; a date or time cell of spaces
+# alone fails its cast, for the slow path to name as empty (times are not trimmed: their
+# casts skip surrounding spaces themselves; riders are: an empty riders cell is allowed).
+# Each route is resolved here, once, with the rank of its id among the district's routes:
+# the write's key order as a cheap integer.
 _TYPED_CELLS = f"""
     SELECT line, route_code, {_date_of("service_date")} AS service_date,
            nullif(scheduled_arrival, '')::time AS scheduled_arrival,
            nullif(actual_arrival, '')::time AS actual_arrival, riders::integer AS riders
     FROM (
         SELECT line, trim(route_code) AS route_code,
-               nullif(trim(service_date), '') AS service_date, scheduled_arrival,
+               trim(nullif(service_date, '')) AS service_date, scheduled_arrival,
                actual_arrival, nullif(trim(riders), '') AS riders
         FROM {CELLS}
         OFFSET 0  -- a fence: each cell is trimmed once
     ) c
     -- A line with a route code is not blank: most lines skip the test of every cell.
-    WHERE route_code <> '' OR num_nonnulls(service_date, nullif(trim(scheduled_arrival), ''),
+    WHERE route_code <> '' OR num_nonnulls(nullif(service_date, ''),
+                                           nullif(trim(scheduled_arrival), ''),
                                            nullif(trim(actual_arrival), ''), riders) > 0
     OFFSET 0  -- a fence: each cell is cast once, not once for each use of it above
 """  # noqa: S608
@@ -208,7 +216,8 @@ CROSS JOIN LATERAL (VALUES
      WHEN b.route_id IS NULL THEN 'no bus route with code ' || {shown_sql("b.route_code")}
      WHEN NOT (:any_school OR b.school_id = ANY(CAST(:school_ids AS uuid[])))
        THEN 'the route serves a school outside yours' END),
-  ('service_date', CASE WHEN b.service_date IS NULL THEN 'must not be empty' END),
+  ('service_date', CASE WHEN b.service_date IS NULL THEN 'must not be empty'
+     WHEN b.service_date > {LAST_DAY} THEN 'must be a date YYYY-MM-DD' END),
   ('scheduled_arrival', CASE WHEN b.scheduled_arrival IS NULL THEN 'must not be empty'
      WHEN b.scheduled_arrival = '24:00' THEN 'must be a time HH:MM or HH:MM:SS' END),
   ('actual_arrival', CASE WHEN b.actual_arrival IS NULL THEN 'must not be empty'
@@ -227,7 +236,8 @@ MONTHS = "bus_run_months"  # the file's (route, month) pairs: the survey, then t
 # first month to their last.
 _MONTHS_SQL = f"""
 CREATE TEMP TABLE {MONTHS} ON COMMIT DROP AS
-SELECT route_id, date_trunc('month', service_date::timestamp)::date AS month,
+SELECT route_id,
+       date_trunc('month', least(service_date, {LAST_DAY})::timestamp)::date AS month,
        count(*) AS rows, bool_or(suspect) AS suspect,
        min(service_date) AS first_day, max(service_date) AS last_day
 FROM {ROWS}
@@ -266,18 +276,19 @@ ON CONFLICT DO NOTHING
 # ordered in that statement, with no typed copy of the file, no survey and no flags. Whatever
 # the general path would flag makes this INSERT fail instead: an unknown route, or one
 # outside the caller's schools, joins no route and leaves route_id NULL; an empty cell, a
-# 24:00 or riders out of range become NULL too (every column is NOT NULL), a cell that does
-# not cast raises, a repeated or stored key breaks the primary key. Rows whose key is NULL
-# come first, so most bad files fail before anything is written. The INSERT is then rolled
-# back to its savepoint and the general path takes the file from its cells.
+# 24:00, riders out of range or a date past LAST_DAY become NULL too (every column is NOT
+# NULL), a cell that does not cast raises, a repeated or stored key breaks the primary key.
+# Rows whose key is NULL come first, so most bad files fail before anything is written. The
+# INSERT is then rolled back to its savepoint and the general path takes the file from its
+# cells.
 #
 # Only cells as sound files write them take this path, which spares the checks that trim:
 # only the lines with no cell at all (blank lines, and those refused on the way) are left
 # out, a route code must be written exactly, a date must start and end with a digit as it
 # stands (``_date_of`` untrimmed), and a cell of spaces or a quoted empty one ("") fails its
-# cast. A cell
-# padded with spaces, or riders given as "", thus fail this INSERT, and the general path,
-# which trims and reads them as blank, writes the file as it always has.
+# cast. A date or route code padded with spaces, or riders given as "", thus fail this
+# INSERT, and the general path, which trims and reads "" as blank, writes the file as it
+# always has (times and riders padded with spaces cast here as they do there).
 #
 # The statement also marks, per route, the months from its first written day's through its
 # last's: from the rows it wrote (RETURNING), each date cast once. One group per route, not
@@ -287,7 +298,8 @@ _FAST_INSERT_SQL = f"""
 WITH written AS (
     INSERT INTO bus_runs (district_id, route_id, service_date, scheduled_arrival,
                           actual_arrival, riders)
-    SELECT :district_id, rt.id, c.service_date, nullif(c.scheduled_arrival, '24:00'),
+    SELECT :district_id, rt.id, CASE WHEN c.service_date <= {LAST_DAY} THEN c.service_date END,
+           nullif(c.scheduled_arrival, '24:00'),
            nullif(c.actual_arrival, '24:00'),
            CASE WHEN c.riders IS NULL THEN rt.riders
                 WHEN c.riders BETWEEN 0 AND {MAX_RIDERS} THEN c.riders END
