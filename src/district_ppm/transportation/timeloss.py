@@ -95,6 +95,7 @@ _DIRTY_PAIRS = """pairs AS MATERIALIZED (
     JOIN bus_routes rt ON rt.district_id = :district_id AND rt.id = d.route_id
     JOIN schools s ON s.district_id = rt.district_id AND s.id = rt.school_id
 ),"""
+# Aliased rt, as the full path's routes are: ``_RUNS_CTE`` reads rt.school_id, rt.first_bell.
 _DIRTY_RUNS = """pairs rt
     CROSS JOIN LATERAL (
         SELECT x.* FROM bus_runs x
